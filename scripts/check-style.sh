@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Formatting (clang-format 14) and the layering rules of docs/design.md, checked mechanically.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+status=0
+files=$(git ls-files '*.cpp' '*.hpp' '*.h' 2>/dev/null || find server clients tests -name '*.[ch]pp')
+if ! clang-format --dry-run -Werror $files; then
+  echo "check-style: run 'clang-format -i' on the files above" >&2
+  status=1
+fi
+
+# Beast only in the network layer (and the client library); hiredis only in store/redis.
+if grep -rlE '#include <boost/beast' server | grep -v '^server/net/'; then
+  echo "check-style: Beast outside server/net/" >&2
+  status=1
+fi
+if grep -rlE '#include <(hiredis|adapters)/' server | grep -v '^server/store/redis/'; then
+  echo "check-style: hiredis outside server/store/redis/" >&2
+  status=1
+fi
+# The chat domain knows no transport and no storage.
+if grep -rlE '#include "(net|store|app)/' server/routing server/protocol server/auth server/common; then
+  echo "check-style: a lower layer includes net/, store/ or app/" >&2
+  status=1
+fi
+if grep -rlE '#include "(net|app)/' server/store; then
+  echo "check-style: store/ includes net/ or app/" >&2
+  status=1
+fi
+if grep -rlE '#include "(store|app)/' server/net; then
+  echo "check-style: net/ includes store/ or app/" >&2
+  status=1
+fi
+exit $status

@@ -1,0 +1,22 @@
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace confide::auth {
+
+/// The two kinds of users. A conversation joins exactly one of each.
+enum class role { client, specialist };
+
+/// "client" / "specialist".
+std::string_view to_string(role r) noexcept;
+
+/// Who a connection is, as proven by a verified token.
+struct identity {
+    std::string user_id;             ///< the token's `sub`
+    role user_role = role::client;   ///< the token's `role`
+    std::int64_t expires_at_ms = 0;  ///< the token's `exp`, in milliseconds
+};
+
+}  // namespace confide::auth

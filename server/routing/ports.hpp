@@ -1,0 +1,223 @@
+#pragma once
+// What the chat domain needs from storage and from the node-to-node bus. The store layer
+// implements these against Redis; unit tests implement them with fakes.
+//
+// Every coroutine takes its parameters by value (they outlive the caller's frame), may be called
+// from any thread, and reports storage trouble as errc::unavailable (retryable: the outcome may
+// be unknown, and every write here is idempotent or safely repeatable).
+
+#include "auth/identity.hpp"
+#include "common/asio_types.hpp"
+#include "common/error.hpp"
+
+#include "confide/v1/confide.pb.h"
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace confide::routing {
+
+namespace v1 = ::confide::v1;
+
+// ---------------------------------------------------------------------------------------------
+// Notices: what reaches a connection without being asked for.
+
+/// Something for one user's connections: an event of their stream (stored, has a position), or a
+/// live-only signal (receipt, presence, typing: not stored, not replayed).
+struct notice {
+    enum class kind { event, receipt, presence, typing };
+
+    kind type = kind::event;
+
+    /// Events: position in the user's stream. `n` is gapless (1, 2, 3, ...) so a listener can tell
+    /// a missed notice; `cursor` is what the client acks and resumes from.
+    std::uint64_t n = 0;
+    std::string cursor;
+
+    /// Message events: which message, from whom (for delivered receipts). Empty otherwise.
+    std::string conversation_id;
+    std::uint64_t seq = 0;
+    std::string sender_id;
+
+    /// The serialized confide.v1.Frame (request_id 0) to send as-is, shared by every recipient.
+    std::shared_ptr<const std::string> frame;
+};
+
+/// Receives the notices of the users it subscribed to.
+class notice_listener {
+public:
+    virtual ~notice_listener() = default;
+    /// A notice for the user. Any thread; must not block.
+    virtual void on_notice(std::shared_ptr<const notice> n) = 0;
+    /// Notices may have been lost (the bus reconnected): re-read the stream from storage.
+    virtual void on_bus_reset() = 0;
+};
+
+/// The node's subscription to live notices. Redis pub/sub only wakes connections up; the stored
+/// stream stays the source of truth.
+class notice_bus {
+public:
+    virtual ~notice_bus() = default;
+
+    /// Starts delivering `user_id`'s notices to `listener` and completes once every notice
+    /// published from now on is sure to arrive (the subscription is confirmed). The listener is
+    /// held weakly. Fails with unavailable when that cannot be confirmed.
+    virtual awaitable<outcome<void>> subscribe(std::string user_id,
+                                               std::shared_ptr<notice_listener> listener) = 0;
+
+    /// Stops delivering to `listener`. Never fails.
+    virtual void unsubscribe(const std::string& user_id, const notice_listener* listener) = 0;
+
+    /// Tells `to_user` that `from_user` is (not) typing in the conversation. Fire and forget:
+    /// typing is never stored.
+    virtual void publish_typing(std::string to_user, std::string conversation_id,
+                                std::string from_user, bool typing) = 0;
+};
+
+// ---------------------------------------------------------------------------------------------
+// Conversations, messages, streams.
+
+struct send_result {
+    std::string conversation_id;
+    std::uint64_t seq = 0;
+    std::int64_t server_time_ms = 0;
+    bool duplicate = false;  ///< a retry: the original's seq and time are returned
+};
+
+/// A message from a client to a specialist that opens a conversation, or continues the open one.
+struct inquiry_command {
+    std::string client_id;  ///< the authenticated sender
+    std::string specialist_id;
+    std::string client_msg_id;
+    std::string body;
+    bool free_consultation = false;
+    std::string new_conversation_id;  ///< used if a new conversation is needed
+    std::int64_t now_ms = 0;
+};
+
+struct send_command {
+    std::string sender_id;  ///< the authenticated sender, never a client-supplied field
+    std::string conversation_id;
+    std::string client_msg_id;
+    std::string body;
+    std::int64_t now_ms = 0;
+};
+
+/// A page of a user's stream of events, oldest first.
+struct event_batch {
+    std::vector<std::shared_ptr<const notice>> events;
+    /// The requested cursor is older than the oldest event still kept (or not a valid position):
+    /// the batch starts at the oldest kept event; events may have been missed.
+    bool reset = false;
+};
+
+/// Conversations, messages, the per-user event streams and per-device cursors.
+class chat_store {
+public:
+    virtual ~chat_store() = default;
+
+    /// Binds `user_id` to `r` on first sight; afterwards the stored role is returned. A different
+    /// stored role fails with unauthenticated ("role mismatch"): roles never change.
+    virtual awaitable<outcome<void>> bind_role(std::string user_id, auth::role r) = 0;
+
+    /// Stores the message, in a new conversation (state INQUIRY) unless the client has an open
+    /// one with this specialist. Fails with forbidden if `specialist_id` is a client; conflict if
+    /// the client_msg_id was used for another message. Atomic; idempotent by client_msg_id.
+    virtual awaitable<outcome<send_result>> start_inquiry(inquiry_command cmd) = 0;
+
+    /// Stores the message in the conversation: forbidden if the sender is not a party (or the
+    /// conversation does not exist), failed_precondition if it is DECLINED or CLOSED, conflict if
+    /// the client_msg_id was used for another message. Atomic; idempotent by client_msg_id.
+    virtual awaitable<outcome<send_result>> send_message(send_command cmd) = 0;
+
+    /// Accept / decline / close, by `user_id` (roles and states as in the protocol). Both
+    /// parties get a conversation event. Returns the conversation as `user_id` sees it.
+    virtual awaitable<outcome<v1::Conversation>> update_conversation(std::string user_id,
+                                                                     std::string conversation_id,
+                                                                     v1::ConversationAction action,
+                                                                     std::int64_t now_ms) = 0;
+
+    /// Moves `user_id`'s read mark forward to `up_to_seq` (clamped to the last seq), recomputes
+    /// the unread count, and sends a READ receipt to the other party and the reader's devices.
+    virtual awaitable<outcome<void>> mark_read(std::string user_id, std::string conversation_id,
+                                               std::uint64_t up_to_seq) = 0;
+
+    /// Moves `user_id`'s delivered marks forward (conversation id, seq) and sends DELIVERED
+    /// receipts to the other parties. Marks for conversations the user is not in are ignored.
+    virtual awaitable<outcome<void>> mark_delivered(
+        std::string user_id, std::vector<std::pair<std::string, std::uint64_t>> marks) = 0;
+
+    /// The user's conversations as they see them (unread count, marks, last message, other
+    /// party's presence). Specialists: INQUIRY first (newest first), then by last activity.
+    virtual awaitable<outcome<std::vector<v1::Conversation>>> list_conversations(
+        std::string user_id, std::uint32_t limit) = 0;
+
+    /// Messages with seq < before_seq (0: from the newest), newest first.
+    virtual awaitable<outcome<v1::HistoryReply>> history(std::string user_id,
+                                                         std::string conversation_id,
+                                                         std::uint64_t before_seq,
+                                                         std::uint32_t limit) = 0;
+
+    /// The other party of a conversation of `user_id`; forbidden otherwise.
+    virtual awaitable<outcome<std::string>> other_party(std::string user_id,
+                                                        std::string conversation_id) = 0;
+
+    /// Up to `limit` events of the user's stream after `after_cursor` (empty: from the start).
+    virtual awaitable<outcome<event_batch>> read_events(std::string user_id,
+                                                        std::string after_cursor,
+                                                        std::uint32_t limit) = 0;
+
+    /// The position of the newest event of the user's stream, and its n ("0-0" and 0 if none).
+    virtual awaitable<outcome<std::pair<std::string, std::uint64_t>>> stream_end(
+        std::string user_id) = 0;
+
+    /// The cursor stored for the device by save_device_cursor, empty if none.
+    virtual awaitable<outcome<std::string>> device_cursor(std::string user_id,
+                                                          std::string device_id) = 0;
+    virtual awaitable<outcome<void>> save_device_cursor(std::string user_id, std::string device_id,
+                                                        std::string cursor) = 0;
+};
+
+// ---------------------------------------------------------------------------------------------
+// Presence.
+
+/// Online / away / offline per user, with last-seen, kept in Redis with expiry so that the users
+/// of a crashed node do not stay online. Changes are pushed to the other party of each of the
+/// user's conversations (never to anyone else).
+class presence_store {
+public:
+    virtual ~presence_store() = default;
+
+    /// Registers a live connection of the user (expires after the presence TTL unless refreshed).
+    /// Returns how many live connections the user has now, this one included. A user going from
+    /// no connection to one becomes ONLINE.
+    virtual awaitable<outcome<std::uint32_t>> connect(std::string user_id,
+                                                      std::string connection_id,
+                                                      std::int64_t now_ms) = 0;
+
+    /// Removes a connection. With `signed_out`, a user left with no connection goes OFFLINE at
+    /// once; without it, nothing visible happens yet (see confirm_lost).
+    virtual awaitable<outcome<void>> disconnect(std::string user_id, std::string connection_id,
+                                                bool signed_out, std::int64_t now_ms) = 0;
+
+    /// After the grace period: if the user still has no live connection (on any node), they go
+    /// OFFLINE with connection_lost.
+    virtual awaitable<outcome<void>> confirm_lost(std::string user_id, std::int64_t now_ms) = 0;
+
+    /// ONLINE or AWAY, set by the user.
+    virtual awaitable<outcome<void>> set_status(std::string user_id, v1::PresenceState state,
+                                                std::int64_t now_ms) = 0;
+
+    /// Extends the expiry of these live connections (user id, connection id).
+    virtual awaitable<outcome<void>> refresh(
+        std::vector<std::pair<std::string, std::string>> connections, std::int64_t now_ms) = 0;
+
+    /// Expires the connections of crashed nodes: users left with none go OFFLINE with
+    /// connection_lost. Safe to run on every node concurrently.
+    virtual awaitable<outcome<void>> sweep(std::int64_t now_ms) = 0;
+};
+
+}  // namespace confide::routing

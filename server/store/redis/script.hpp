@@ -1,0 +1,29 @@
+#pragma once
+
+#include "store/redis/connection.hpp"
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace confide::store::redis {
+
+/// A Lua script run with EVALSHA, falling back to EVAL when Redis answers NOSCRIPT (after a
+/// restart or SCRIPT FLUSH). The SHA1 is computed once from the body.
+class script {
+public:
+    explicit script(std::string body);
+
+    const std::string& body() const noexcept { return body_; }
+    const std::string& sha1() const noexcept { return sha1_; }
+
+    /// Runs the script. Completion as connection::async_exec.
+    awaitable<std::tuple<boost::system::error_code, reply>> run(
+        connection& conn, std::vector<std::string> keys, std::vector<std::string> args) const;
+
+private:
+    std::string body_;
+    std::string sha1_;
+};
+
+}  // namespace confide::store::redis
