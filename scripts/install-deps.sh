@@ -8,7 +8,7 @@ packages=(
   libboost1.81-dev libboost-json1.81-dev libboost-program-options1.81-dev
   libhiredis-dev libprotobuf-dev protobuf-compiler libssl-dev
   libspdlog-dev libfmt-dev libgtest-dev libgmock-dev
-  redis-server redis-tools clang-format python3 python3-jwt
+  redis-server redis-tools clang-format python3 python3-jwt python3-cryptography
 )
 
 missing=()

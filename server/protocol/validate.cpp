@@ -1,5 +1,6 @@
 #include "protocol/validate.hpp"
 
+#include "protocol/cursor.hpp"
 #include "protocol/utf8.hpp"
 
 #include <string>
@@ -60,20 +61,7 @@ bool is_valid_id(std::string_view id, const limits& l) noexcept {
 }
 
 bool is_valid_cursor(std::string_view cursor, const limits& l) noexcept {
-    if (cursor.empty() || cursor.size() > l.max_cursor_bytes) {
-        return false;
-    }
-    const auto dash = cursor.find('-');
-    if (dash == 0 || dash == std::string_view::npos || dash + 1 == cursor.size()) {
-        return false;
-    }
-    for (std::size_t i = 0; i < cursor.size(); ++i) {
-        if (i != dash && (cursor[i] < '0' || cursor[i] > '9')) {
-            return false;
-        }
-    }
-    // Each part must fit an unsigned 64-bit number: at most 20 digits.
-    return dash <= 20 && cursor.size() - dash - 1 <= 20;
+    return cursor.size() <= l.max_cursor_bytes && parse_cursor(cursor).has_value();
 }
 
 outcome<void> validate_request(const v1::Frame& frame, const limits& l) {

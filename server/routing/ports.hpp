@@ -166,9 +166,11 @@ public:
                                                         std::string conversation_id) = 0;
 
     /// Up to `limit` events of the user's stream after `after_cursor` (empty: from the start).
+    /// With `check_gap`, also tells whether events after the cursor were already dropped (or the
+    /// cursor is not a position of this stream): `reset` in the batch.
     virtual awaitable<outcome<event_batch>> read_events(std::string user_id,
                                                         std::string after_cursor,
-                                                        std::uint32_t limit) = 0;
+                                                        std::uint32_t limit, bool check_gap) = 0;
 
     /// The position of the newest event of the user's stream, and its n ("0-0" and 0 if none).
     virtual awaitable<outcome<std::pair<std::string, std::uint64_t>>> stream_end(

@@ -1,0 +1,490 @@
+#include "store/chat_store_redis.hpp"
+
+#include "common/log.hpp"
+#include "common/random_id.hpp"
+#include "protocol/cursor.hpp"
+#include "store/commands.hpp"
+#include "store/conversation_view.hpp"
+#include "store/keys.hpp"
+#include "store/notice_codec.hpp"
+#include "store/scripts.hpp"
+
+#include <charconv>
+#include <unordered_set>
+
+namespace confide::store {
+namespace {
+
+// Bounds the party cache; when full it starts over (entries are cheap to read again).
+constexpr std::size_t max_cached_parties = 200'000;
+
+std::uint64_t to_u64(std::string_view s) noexcept {
+    std::uint64_t v = 0;
+    std::from_chars(s.data(), s.data() + s.size(), v);
+    return v;
+}
+
+std::vector<std::string_view> flat_strings(const reply& r, std::size_t from = 0) {
+    std::vector<std::string_view> out;
+    if (!r.is_array()) {
+        return out;
+    }
+    out.reserve(r.elements.size());
+    for (std::size_t i = from; i < r.elements.size(); ++i) {
+        out.emplace_back(r.elements[i].str);
+    }
+    return out;
+}
+
+const char* action_name(v1::ConversationAction a) {
+    switch (a) {
+        case v1::ACCEPT:
+            return "accept";
+        case v1::DECLINE:
+            return "decline";
+        default:
+            return "close";
+    }
+}
+
+// One stream entry [id, [field, value, ...]] of a conversation log as a message.
+bool parse_log_entry(const reply& e, std::string_view cid, v1::Message& m) {
+    if (!e.is_array() || e.elements.size() != 2 || !e.elements[1].is_array()) {
+        return false;
+    }
+    const auto id = protocol::parse_cursor(e.elements[0].str);
+    if (!id) {
+        return false;
+    }
+    m.set_conversation_id(std::string(cid));
+    m.set_seq(id->seq);
+    const auto& f = e.elements[1].elements;
+    for (std::size_t i = 0; i + 1 < f.size(); i += 2) {
+        const std::string& k = f[i].str;
+        if (k == "s") {
+            m.set_sender_id(f[i + 1].str);
+        } else if (k == "i") {
+            m.set_client_msg_id(f[i + 1].str);
+        } else if (k == "t") {
+            m.set_server_time_ms(static_cast<std::int64_t>(to_u64(f[i + 1].str)));
+        } else if (k == "b") {
+            m.set_body(f[i + 1].str);
+        }
+    }
+    return true;
+}
+
+v1::PresenceState presence_of(std::string_view s) {
+    if (s == "online") {
+        return v1::ONLINE;
+    }
+    if (s == "away") {
+        return v1::AWAY;
+    }
+    return v1::OFFLINE;
+}
+
+}  // namespace
+
+redis_chat_store::redis_chat_store(std::shared_ptr<redis::connection> conn, chat_store_config cfg)
+    : conn_(std::move(conn)), cfg_(cfg) {}
+
+awaitable<outcome<void>> redis_chat_store::bind_role(std::string user_id, auth::role r) {
+    const std::string wanted(auth::to_string(r));
+    auto res = co_await call_script(*conn_, scripts::bind_role(), {keys::user(user_id)}, {wanted});
+    if (!res) {
+        co_return res.error();
+    }
+    if (res->str != wanted) {
+        co_return fail(errc::unauthenticated,
+                       "this user is registered as a " + res->str + ", not as a " + wanted);
+    }
+    co_return outcome<void>{};
+}
+
+awaitable<outcome<redis_chat_store::parties>> redis_chat_store::parties_for(
+    std::string user_id, std::string conversation_id) {
+    parties p;
+    {
+        std::lock_guard lock(parties_mutex_);
+        if (auto it = parties_.find(conversation_id); it != parties_.end()) {
+            p = it->second;
+        }
+    }
+    if (p.client.empty()) {
+        auto res = co_await call(
+            *conn_, {"HMGET", keys::conversation(conversation_id), "client", "specialist"});
+        if (!res) {
+            co_return res.error();
+        }
+        if (!res->is_array() || res->elements.size() != 2 || !res->elements[0].is_string() ||
+            !res->elements[1].is_string()) {
+            co_return fail(errc::forbidden, "no such conversation");
+        }
+        p.client = res->elements[0].str;
+        p.specialist = res->elements[1].str;
+        std::lock_guard lock(parties_mutex_);
+        if (parties_.size() >= max_cached_parties) {
+            parties_.clear();
+        }
+        parties_.emplace(conversation_id, p);
+    }
+    if (user_id != p.client && user_id != p.specialist) {
+        co_return fail(errc::forbidden, "no such conversation");
+    }
+    co_return p;
+}
+
+outcome<routing::send_result> redis_chat_store::parse_send_reply(const reply& r) const {
+    const auto status = script_status(r);
+    if ((status != "ok" && status != "dup") || r.elements.size() != 4) {
+        return fail(errc::internal, "malformed reply from the send script");
+    }
+    routing::send_result out;
+    out.conversation_id = r.elements[1].str;
+    out.seq = to_u64(r.elements[2].str);
+    out.server_time_ms = static_cast<std::int64_t>(to_u64(r.elements[3].str));
+    out.duplicate = status == "dup";
+    return out;
+}
+
+awaitable<outcome<routing::send_result>> redis_chat_store::send_message(routing::send_command cmd) {
+    auto p = co_await parties_for(cmd.sender_id, cmd.conversation_id);
+    if (!p) {
+        co_return p.error();
+    }
+    std::vector<std::string> k{keys::conversation(cmd.conversation_id),
+                               keys::conversation_log(cmd.conversation_id),
+                               keys::sent_record(cmd.sender_id, cmd.client_msg_id),
+                               keys::user(p->client),
+                               keys::inbox(p->client),
+                               keys::conversations(p->client),
+                               keys::user(p->specialist),
+                               keys::inbox(p->specialist),
+                               keys::conversations(p->specialist)};
+    std::vector<std::string> a{std::move(cmd.conversation_id),
+                               std::move(cmd.sender_id),
+                               std::move(cmd.client_msg_id),
+                               std::move(cmd.body),
+                               std::to_string(cmd.now_ms),
+                               std::to_string(cfg_.sent_record_ttl.count()),
+                               std::to_string(cfg_.inbox_max_events),
+                               p->client,
+                               p->specialist};
+    auto res = co_await call_script(*conn_, scripts::send(), std::move(k), std::move(a));
+    if (!res) {
+        co_return res.error();
+    }
+    co_return parse_send_reply(*res);
+}
+
+awaitable<outcome<routing::send_result>> redis_chat_store::start_inquiry(
+    routing::inquiry_command cmd) {
+    // The script refuses with 'retry' when the open conversation it was given changed meanwhile
+    // (another device of the client wrote at the same moment); a few rounds settle it.
+    for (int attempt = 0; attempt < 5; ++attempt) {
+        auto open =
+            co_await call(*conn_, {"HGET", keys::open_with(cmd.client_id), cmd.specialist_id});
+        if (!open) {
+            co_return open.error();
+        }
+        const std::string found = open->is_string() ? open->str : std::string();
+        const std::string cid = !found.empty() ? found
+                                : attempt == 0 ? cmd.new_conversation_id
+                                               : random_hex_id();
+        std::vector<std::string> k{keys::conversation(cid),
+                                   keys::conversation_log(cid),
+                                   keys::sent_record(cmd.client_id, cmd.client_msg_id),
+                                   keys::user(cmd.client_id),
+                                   keys::inbox(cmd.client_id),
+                                   keys::conversations(cmd.client_id),
+                                   keys::user(cmd.specialist_id),
+                                   keys::inbox(cmd.specialist_id),
+                                   keys::conversations(cmd.specialist_id),
+                                   keys::open_with(cmd.client_id),
+                                   keys::inquiries(cmd.specialist_id),
+                                   keys::contacts(cmd.client_id),
+                                   keys::contacts(cmd.specialist_id)};
+        std::vector<std::string> a{cid,
+                                   cmd.client_id,
+                                   cmd.client_msg_id,
+                                   cmd.body,
+                                   std::to_string(cmd.now_ms),
+                                   std::to_string(cfg_.sent_record_ttl.count()),
+                                   std::to_string(cfg_.inbox_max_events),
+                                   cmd.client_id,
+                                   cmd.specialist_id,
+                                   cmd.free_consultation ? "1" : "0",
+                                   found};
+        auto res = co_await call_script(*conn_, scripts::inquiry(), std::move(k), std::move(a));
+        if (!res) {
+            co_return res.error();
+        }
+        if (script_status(*res) == "retry") {
+            continue;
+        }
+        co_return parse_send_reply(*res);
+    }
+    co_return fail(errc::unavailable, "the conversation changed while writing; retry");
+}
+
+awaitable<outcome<v1::Conversation>> redis_chat_store::update_conversation(
+    std::string user_id, std::string conversation_id, v1::ConversationAction action,
+    std::int64_t now_ms) {
+    auto p = co_await parties_for(user_id, conversation_id);
+    if (!p) {
+        co_return p.error();
+    }
+    std::vector<std::string> k{keys::conversation(conversation_id),
+                               keys::user(p->client),
+                               keys::inbox(p->client),
+                               keys::conversations(p->client),
+                               keys::open_with(p->client),
+                               keys::user(p->specialist),
+                               keys::inbox(p->specialist),
+                               keys::conversations(p->specialist),
+                               keys::inquiries(p->specialist)};
+    std::vector<std::string> a{conversation_id,
+                               user_id,
+                               action_name(action),
+                               std::to_string(now_ms),
+                               std::to_string(cfg_.inbox_max_events),
+                               p->client,
+                               p->specialist};
+    auto res = co_await call_script(*conn_, scripts::update(), std::move(k), std::move(a));
+    if (!res) {
+        co_return res.error();
+    }
+    const auto flat = flat_strings(*res, 1);
+    v1::Conversation c;
+    fill_conversation(c, conversation_id, parse_conversation_meta(flat), user_id);
+    co_return c;
+}
+
+awaitable<outcome<void>> redis_chat_store::mark_read(std::string user_id,
+                                                     std::string conversation_id,
+                                                     std::uint64_t up_to_seq) {
+    auto p = co_await parties_for(user_id, conversation_id);
+    if (!p) {
+        co_return p.error();
+    }
+    auto res = co_await call_script(
+        *conn_, scripts::mark_read(),
+        {keys::conversation(conversation_id), keys::conversation_log(conversation_id)},
+        {conversation_id, user_id, std::to_string(up_to_seq)});
+    if (!res) {
+        co_return res.error();
+    }
+    co_return outcome<void>{};
+}
+
+awaitable<outcome<void>> redis_chat_store::mark_delivered(
+    std::string user_id, std::vector<std::pair<std::string, std::uint64_t>> marks) {
+    for (auto& [cid, seq] : marks) {
+        auto res =
+            co_await call_script(*conn_, scripts::mark_delivered(), {keys::conversation(cid)},
+                                 {cid, user_id, std::to_string(seq)});
+        if (!res) {
+            co_return res.error();
+        }
+    }
+    co_return outcome<void>{};
+}
+
+awaitable<outcome<std::vector<v1::Conversation>>> redis_chat_store::list_conversations(
+    std::string user_id, std::uint32_t limit) {
+    const std::string last = std::to_string(limit == 0 ? 0 : limit - 1);
+    auto ids = co_await call_all(*conn_, {{"ZREVRANGE", keys::inquiries(user_id), "0", last},
+                                          {"ZREVRANGE", keys::conversations(user_id), "0", last}});
+    for (auto& r : ids) {
+        if (!r) {
+            co_return r.error();
+        }
+    }
+    // Inquiries first (newest first), then the rest by last activity.
+    std::vector<std::string> order;
+    std::unordered_set<std::string> seen;
+    for (auto& r : ids) {
+        for (auto& e : r->elements) {
+            if (order.size() < limit && seen.insert(e.str).second) {
+                order.push_back(e.str);
+            }
+        }
+    }
+    std::vector<std::vector<std::string>> reads;
+    reads.reserve(order.size() * 2);
+    for (const auto& cid : order) {
+        reads.push_back({"HGETALL", keys::conversation(cid)});
+        reads.push_back({"XREVRANGE", keys::conversation_log(cid), "+", "-", "COUNT", "1"});
+    }
+    auto rows = co_await call_all(*conn_, std::move(reads));
+    std::vector<v1::Conversation> out;
+    std::vector<std::vector<std::string>> presence_reads;
+    out.reserve(order.size());
+    for (std::size_t i = 0; i < order.size(); ++i) {
+        auto& meta_r = rows[2 * i];
+        auto& last_r = rows[2 * i + 1];
+        if (!meta_r) {
+            co_return meta_r.error();
+        }
+        if (!last_r) {
+            co_return last_r.error();
+        }
+        const auto meta = parse_conversation_meta(flat_strings(*meta_r));
+        if (!meta.exists() || (meta.client != user_id && meta.specialist != user_id)) {
+            continue;
+        }
+        auto& c = out.emplace_back();
+        fill_conversation(c, order[i], meta, user_id);
+        if (last_r->is_array() && !last_r->elements.empty()) {
+            parse_log_entry(last_r->elements[0], order[i], *c.mutable_last_message());
+        }
+        const std::string& other = meta.client == user_id ? meta.specialist : meta.client;
+        presence_reads.push_back({"HMGET", keys::user(other), "presence", "last_seen", "lost"});
+        c.mutable_other_presence()->set_user_id(other);
+    }
+    auto presence = co_await call_all(*conn_, std::move(presence_reads));
+    for (std::size_t i = 0; i < out.size(); ++i) {
+        auto* p = out[i].mutable_other_presence();
+        p->set_state(v1::OFFLINE);
+        if (presence[i] && presence[i]->is_array() && presence[i]->elements.size() == 3) {
+            const auto& e = presence[i]->elements;
+            p->set_state(presence_of(e[0].str));
+            p->set_last_seen_ms(static_cast<std::int64_t>(to_u64(e[1].str)));
+            p->set_connection_lost(e[2].str == "1");
+        }
+    }
+    co_return out;
+}
+
+awaitable<outcome<v1::HistoryReply>> redis_chat_store::history(std::string user_id,
+                                                               std::string conversation_id,
+                                                               std::uint64_t before_seq,
+                                                               std::uint32_t limit) {
+    auto p = co_await parties_for(user_id, conversation_id);
+    if (!p) {
+        co_return p.error();
+    }
+    const std::string end = before_seq == 0 ? "+" : "(0-" + std::to_string(before_seq);
+    auto res = co_await call(*conn_, {"XREVRANGE", keys::conversation_log(conversation_id), end,
+                                      "-", "COUNT", std::to_string(limit + 1)});
+    if (!res) {
+        co_return res.error();
+    }
+    v1::HistoryReply out;
+    for (const auto& e : res->elements) {
+        if (static_cast<std::uint32_t>(out.messages_size()) == limit) {
+            out.set_more(true);
+            break;
+        }
+        if (!parse_log_entry(e, conversation_id, *out.add_messages())) {
+            co_return fail(errc::internal, "malformed message in storage");
+        }
+    }
+    co_return out;
+}
+
+awaitable<outcome<std::string>> redis_chat_store::other_party(std::string user_id,
+                                                              std::string conversation_id) {
+    auto p = co_await parties_for(user_id, conversation_id);
+    if (!p) {
+        co_return p.error();
+    }
+    co_return user_id == p->client ? p->specialist : p->client;
+}
+
+awaitable<outcome<routing::event_batch>> redis_chat_store::read_events(std::string user_id,
+                                                                       std::string after_cursor,
+                                                                       std::uint32_t limit,
+                                                                       bool check_gap) {
+    const std::string inbox = keys::inbox(user_id);
+    std::vector<std::vector<std::string>> cmds;
+    cmds.push_back({"XRANGE", inbox, after_cursor.empty() ? "-" : "(" + after_cursor, "+", "COUNT",
+                    std::to_string(limit)});
+    check_gap = check_gap && !after_cursor.empty();
+    if (check_gap) {
+        cmds.push_back({"XINFO", "STREAM", inbox});
+    }
+    auto rows = co_await call_all(*conn_, std::move(cmds));
+    if (!rows[0]) {
+        co_return rows[0].error();
+    }
+    routing::event_batch batch;
+    if (check_gap) {
+        const auto cursor = protocol::parse_cursor(after_cursor);
+        protocol::cursor_position max_deleted{};
+        protocol::cursor_position last_generated{};
+        // XINFO on a missing key is an error reply: no stream, nothing was ever trimmed.
+        if (rows[1] && rows[1]->is_array()) {
+            const auto& f = rows[1]->elements;
+            for (std::size_t i = 0; i + 1 < f.size(); i += 2) {
+                if (f[i].str == "max-deleted-entry-id") {
+                    max_deleted =
+                        protocol::parse_cursor(f[i + 1].str).value_or(protocol::cursor_position{});
+                } else if (f[i].str == "last-generated-id") {
+                    last_generated =
+                        protocol::parse_cursor(f[i + 1].str).value_or(protocol::cursor_position{});
+                }
+            }
+        }
+        batch.reset = !cursor || *cursor < max_deleted || last_generated < *cursor;
+    }
+    std::vector<std::string_view> fields;
+    for (const auto& e : rows[0]->elements) {
+        if (!e.is_array() || e.elements.size() != 2) {
+            continue;
+        }
+        fields = flat_strings(e.elements[1]);
+        auto n = event_notice(user_id, e.elements[0].str, fields);
+        if (!n) {
+            log::error("user={} malformed event {} in storage, skipped", user_id,
+                       e.elements[0].str);
+            continue;
+        }
+        batch.events.push_back(std::move(n));
+    }
+    co_return batch;
+}
+
+awaitable<outcome<std::pair<std::string, std::uint64_t>>> redis_chat_store::stream_end(
+    std::string user_id) {
+    auto res = co_await call(*conn_, {"XREVRANGE", keys::inbox(user_id), "+", "-", "COUNT", "1"});
+    if (!res) {
+        co_return res.error();
+    }
+    if (!res->is_array() || res->elements.empty()) {
+        co_return std::pair<std::string, std::uint64_t>{"0-0", 0};
+    }
+    const auto& e = res->elements[0];
+    std::uint64_t n = 0;
+    if (e.elements.size() == 2) {
+        const auto& f = e.elements[1].elements;
+        for (std::size_t i = 0; i + 1 < f.size(); i += 2) {
+            if (f[i].str == "n") {
+                n = to_u64(f[i + 1].str);
+            }
+        }
+    }
+    co_return std::pair<std::string, std::uint64_t>{e.elements[0].str, n};
+}
+
+awaitable<outcome<std::string>> redis_chat_store::device_cursor(std::string user_id,
+                                                                std::string device_id) {
+    auto res = co_await call(*conn_, {"HGET", keys::devices(user_id), device_id});
+    if (!res) {
+        co_return res.error();
+    }
+    co_return res->is_string() ? res->str : std::string();
+}
+
+awaitable<outcome<void>> redis_chat_store::save_device_cursor(std::string user_id,
+                                                              std::string device_id,
+                                                              std::string cursor) {
+    auto res = co_await call(*conn_, {"HSET", keys::devices(user_id), device_id, cursor});
+    if (!res) {
+        co_return res.error();
+    }
+    co_return outcome<void>{};
+}
+
+}  // namespace confide::store

@@ -1,0 +1,79 @@
+#pragma once
+
+#include "routing/ports.hpp"
+#include "store/redis/connection.hpp"
+
+#include <chrono>
+#include <cstddef>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+
+namespace confide::store {
+
+struct chat_store_config {
+    /// Events kept per user stream (approximate trimming). A device whose cursor is older gets
+    /// `reset` and reloads its conversations.
+    std::size_t inbox_max_events = 100'000;
+    /// How long a client_msg_id stays deduplicated.
+    std::chrono::seconds sent_record_ttl{7 * 24 * 3600};
+};
+
+/// routing::chat_store on Redis: conversations, messages, user streams, device cursors. Every
+/// multi-key write is one Lua script (server/store/scripts/), so it is atomic.
+///
+/// Thread safety: safe; the coroutines may run concurrently on any executor.
+class redis_chat_store final : public routing::chat_store {
+public:
+    redis_chat_store(std::shared_ptr<redis::connection> conn, chat_store_config cfg);
+
+    awaitable<outcome<void>> bind_role(std::string user_id, auth::role r) override;
+    awaitable<outcome<routing::send_result>> start_inquiry(routing::inquiry_command cmd) override;
+    awaitable<outcome<routing::send_result>> send_message(routing::send_command cmd) override;
+    awaitable<outcome<v1::Conversation>> update_conversation(std::string user_id,
+                                                             std::string conversation_id,
+                                                             v1::ConversationAction action,
+                                                             std::int64_t now_ms) override;
+    awaitable<outcome<void>> mark_read(std::string user_id, std::string conversation_id,
+                                       std::uint64_t up_to_seq) override;
+    awaitable<outcome<void>> mark_delivered(
+        std::string user_id, std::vector<std::pair<std::string, std::uint64_t>> marks) override;
+    awaitable<outcome<std::vector<v1::Conversation>>> list_conversations(
+        std::string user_id, std::uint32_t limit) override;
+    awaitable<outcome<v1::HistoryReply>> history(std::string user_id, std::string conversation_id,
+                                                 std::uint64_t before_seq,
+                                                 std::uint32_t limit) override;
+    awaitable<outcome<std::string>> other_party(std::string user_id,
+                                                std::string conversation_id) override;
+    awaitable<outcome<routing::event_batch>> read_events(std::string user_id,
+                                                         std::string after_cursor,
+                                                         std::uint32_t limit,
+                                                         bool check_gap) override;
+    awaitable<outcome<std::pair<std::string, std::uint64_t>>> stream_end(
+        std::string user_id) override;
+    awaitable<outcome<std::string>> device_cursor(std::string user_id,
+                                                  std::string device_id) override;
+    awaitable<outcome<void>> save_device_cursor(std::string user_id, std::string device_id,
+                                                std::string cursor) override;
+
+private:
+    /// The two parties of a conversation never change, so they are cached once read.
+    struct parties {
+        std::string client;
+        std::string specialist;
+    };
+
+    /// The parties, if `user_id` is one of them; forbidden otherwise (also for a conversation
+    /// that does not exist: the same answer, so ids cannot be probed).
+    awaitable<outcome<parties>> parties_for(std::string user_id, std::string conversation_id);
+
+    outcome<routing::send_result> parse_send_reply(const redis::reply& r) const;
+
+    std::shared_ptr<redis::connection> conn_;
+    chat_store_config cfg_;
+    std::mutex parties_mutex_;
+    std::unordered_map<std::string, parties> parties_;
+};
+
+}  // namespace confide::store

@@ -1,0 +1,125 @@
+#include "store/commands.hpp"
+
+#include "common/log.hpp"
+
+#include <boost/asio/async_result.hpp>
+#include <boost/asio/this_coro.hpp>
+
+namespace confide::store {
+namespace {
+
+errc parse_code(std::string_view code) {
+    if (code == "FORBIDDEN") {
+        return errc::forbidden;
+    }
+    if (code == "CONFLICT") {
+        return errc::conflict;
+    }
+    if (code == "FAILED_PRECONDITION") {
+        return errc::failed_precondition;
+    }
+    if (code == "INVALID_ARGUMENT") {
+        return errc::invalid_argument;
+    }
+    if (code == "UNAUTHENTICATED") {
+        return errc::unauthenticated;
+    }
+    return errc::internal;
+}
+
+using exec_result = std::tuple<boost::system::error_code, reply>;
+
+template <class Token>
+auto async_call_all(redis::connection& conn, std::vector<std::vector<std::string>> commands,
+                    Token&& token) {
+    return asio::async_initiate<Token, void(std::vector<exec_result>)>(
+        [&conn](auto handler, std::vector<std::vector<std::string>> cmds) {
+            using handler_t = decltype(handler);
+            struct state {
+                explicit state(handler_t h, std::size_t n)
+                    : results(n), left(n), handler(std::move(h)) {}
+                std::vector<exec_result> results;
+                std::atomic<std::size_t> left;
+                handler_t handler;
+            };
+            auto ex = asio::get_associated_executor(handler);
+            auto st = std::make_shared<state>(std::move(handler), cmds.size());
+            if (cmds.empty()) {
+                asio::post(ex, [st]() mutable { st->handler(std::move(st->results)); });
+                return;
+            }
+            for (std::size_t i = 0; i < cmds.size(); ++i) {
+                conn.async_exec(
+                    std::move(cmds[i]), [st, i, ex](boost::system::error_code ec, reply r) {
+                        st->results[i] = {ec, std::move(r)};
+                        // acq_rel: the last one sees every other result.
+                        if (st->left.fetch_sub(1, std::memory_order_acq_rel) == 1) {
+                            asio::post(ex, [st]() mutable { st->handler(std::move(st->results)); });
+                        }
+                    });
+            }
+        },
+        token, std::move(commands));
+}
+
+}  // namespace
+
+failure storage_failure(const boost::system::error_code& ec, const reply& r) {
+    std::string why = ec.message();
+    if (r.is_error()) {
+        why += ": " + r.str;
+    }
+    if (r.is_error() && r.str.starts_with("OOM")) {
+        why = "Redis is out of memory";
+    }
+    log::warn("redis: {}", why);
+    return fail(errc::unavailable, "storage is unavailable, retry later");
+}
+
+awaitable<outcome<reply>> call(redis::connection& conn, std::vector<std::string> args) {
+    auto [ec, r] = co_await conn.async_exec(std::move(args), use_nothrow);
+    if (ec) {
+        co_return storage_failure(ec, r);
+    }
+    co_return std::move(r);
+}
+
+std::string_view script_status(const reply& r) noexcept {
+    if (!r.is_array() || r.elements.empty() || !r.elements[0].is_string()) {
+        return {};
+    }
+    return r.elements[0].str;
+}
+
+awaitable<outcome<reply>> call_script(redis::connection& conn, const redis::script& s,
+                                      std::vector<std::string> keys,
+                                      std::vector<std::string> args) {
+    auto [ec, r] = co_await s.run(conn, std::move(keys), std::move(args));
+    if (ec) {
+        co_return storage_failure(ec, r);
+    }
+    if (script_status(r) == "err") {
+        if (r.elements.size() < 3) {
+            co_return fail(errc::internal, "malformed script reply");
+        }
+        co_return fail(parse_code(r.elements[1].str), r.elements[2].str);
+    }
+    co_return std::move(r);
+}
+
+awaitable<std::vector<outcome<reply>>> call_all(redis::connection& conn,
+                                                std::vector<std::vector<std::string>> commands) {
+    auto results = co_await async_call_all(conn, std::move(commands), asio::use_awaitable);
+    std::vector<outcome<reply>> out;
+    out.reserve(results.size());
+    for (auto& [ec, r] : results) {
+        if (ec) {
+            out.emplace_back(storage_failure(ec, r));
+        } else {
+            out.emplace_back(std::move(r));
+        }
+    }
+    co_return out;
+}
+
+}  // namespace confide::store

@@ -1,0 +1,40 @@
+#pragma once
+// Thin helpers over redis::connection for the store's coroutines: Redis trouble becomes
+// errc::unavailable (retryable, outcome unknown), script replies become outcomes.
+
+#include "common/error.hpp"
+#include "store/redis/connection.hpp"
+#include "store/redis/script.hpp"
+
+#include <boost/asio/post.hpp>
+
+#include <atomic>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace confide::store {
+
+using redis::reply;
+
+/// Runs one command. Errors (not connected, timeout, dropped, error reply) -> unavailable.
+awaitable<outcome<reply>> call(redis::connection& conn, std::vector<std::string> args);
+
+/// Runs a script. Its reply must be an array starting with a status string: {'err', CODE, msg}
+/// becomes the failure CODE; anything else is returned as is.
+awaitable<outcome<reply>> call_script(redis::connection& conn, const redis::script& s,
+                                      std::vector<std::string> keys, std::vector<std::string> args);
+
+/// The status string at the head of a script's reply ("ok", "dup", "retry"), or empty.
+std::string_view script_status(const reply& r) noexcept;
+
+/// Runs every command at once (pipelined) and completes when all have replied, with one outcome
+/// per command, in order.
+awaitable<std::vector<outcome<reply>>> call_all(redis::connection& conn,
+                                                std::vector<std::vector<std::string>> commands);
+
+/// The failure for a Redis error: unavailable, and the reason for the logs.
+failure storage_failure(const boost::system::error_code& ec, const reply& r);
+
+}  // namespace confide::store

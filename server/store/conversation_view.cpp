@@ -1,0 +1,86 @@
+#include "store/conversation_view.hpp"
+
+#include <charconv>
+
+namespace confide::store {
+namespace {
+
+template <class Int>
+Int to_int(std::string_view s) noexcept {
+    Int v = 0;
+    std::from_chars(s.data(), s.data() + s.size(), v);
+    return v;
+}
+
+}  // namespace
+
+v1::ConversationState parse_state(std::string_view s) noexcept {
+    if (s == "inquiry") {
+        return v1::INQUIRY;
+    }
+    if (s == "active") {
+        return v1::ACTIVE;
+    }
+    if (s == "declined") {
+        return v1::DECLINED;
+    }
+    if (s == "closed") {
+        return v1::CLOSED;
+    }
+    return v1::CONVERSATION_STATE_UNSPECIFIED;
+}
+
+conversation_meta parse_conversation_meta(std::span<const std::string_view> flat) {
+    conversation_meta m;
+    for (std::size_t i = 0; i + 1 < flat.size(); i += 2) {
+        const std::string_view k = flat[i];
+        const std::string_view v = flat[i + 1];
+        if (k == "client") {
+            m.client = v;
+        } else if (k == "specialist") {
+            m.specialist = v;
+        } else if (k == "state") {
+            m.state = parse_state(v);
+        } else if (k == "free") {
+            m.free_consultation = v == "1";
+        } else if (k == "created") {
+            m.created_ms = to_int<std::int64_t>(v);
+        } else if (k == "updated") {
+            m.updated_ms = to_int<std::int64_t>(v);
+        } else if (k == "seq") {
+            m.seq = to_int<std::uint64_t>(v);
+        } else if (k == "read_c") {
+            m.read_c = to_int<std::uint64_t>(v);
+        } else if (k == "read_s") {
+            m.read_s = to_int<std::uint64_t>(v);
+        } else if (k == "dlv_c") {
+            m.dlv_c = to_int<std::uint64_t>(v);
+        } else if (k == "dlv_s") {
+            m.dlv_s = to_int<std::uint64_t>(v);
+        } else if (k == "unread_c") {
+            m.unread_c = to_int<std::uint64_t>(v);
+        } else if (k == "unread_s") {
+            m.unread_s = to_int<std::uint64_t>(v);
+        }
+    }
+    return m;
+}
+
+void fill_conversation(v1::Conversation& out, std::string_view id, const conversation_meta& m,
+                       std::string_view viewer) {
+    const bool is_client = viewer == m.client;
+    out.set_id(std::string(id));
+    out.set_client_id(m.client);
+    out.set_specialist_id(m.specialist);
+    out.set_state(m.state);
+    out.set_free_consultation(m.free_consultation);
+    out.set_created_ms(m.created_ms);
+    out.set_updated_ms(m.updated_ms);
+    out.set_last_seq(m.seq);
+    out.set_unread_count(is_client ? m.unread_c : m.unread_s);
+    out.set_read_seq(is_client ? m.read_c : m.read_s);
+    out.set_other_read_seq(is_client ? m.read_s : m.read_c);
+    out.set_other_delivered_seq(is_client ? m.dlv_s : m.dlv_c);
+}
+
+}  // namespace confide::store

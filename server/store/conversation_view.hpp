@@ -1,0 +1,42 @@
+#pragma once
+
+#include "confide/v1/confide.pb.h"
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+
+namespace confide::store {
+
+namespace v1 = ::confide::v1;
+
+/// A conversation's stored hash (keys::conversation), parsed.
+struct conversation_meta {
+    std::string client;
+    std::string specialist;
+    v1::ConversationState state = v1::CONVERSATION_STATE_UNSPECIFIED;
+    bool free_consultation = false;
+    std::int64_t created_ms = 0;
+    std::int64_t updated_ms = 0;
+    std::uint64_t seq = 0;
+    std::uint64_t read_c = 0, read_s = 0;      ///< read marks of client / specialist
+    std::uint64_t dlv_c = 0, dlv_s = 0;        ///< delivered marks
+    std::uint64_t unread_c = 0, unread_s = 0;  ///< unread counts
+
+    bool exists() const noexcept { return !client.empty(); }
+};
+
+/// Parses the flat field/value list of HGETALL (or of a conversation event). Unknown fields are
+/// ignored; malformed numbers read as 0.
+conversation_meta parse_conversation_meta(std::span<const std::string_view> flat);
+
+/// The conversation as `viewer` (one of its parties) sees it: their unread count and read mark,
+/// the other party's marks.
+void fill_conversation(v1::Conversation& out, std::string_view id, const conversation_meta& m,
+                       std::string_view viewer);
+
+/// "inquiry" -> INQUIRY, ...; UNSPECIFIED for anything else.
+v1::ConversationState parse_state(std::string_view s) noexcept;
+
+}  // namespace confide::store

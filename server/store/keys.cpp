@@ -1,0 +1,80 @@
+#include "store/keys.hpp"
+
+namespace confide::store::keys {
+namespace {
+
+std::string conv_key(std::string_view id, std::string_view suffix) {
+    std::string k;
+    k.reserve(9 + id.size() + suffix.size());
+    k.append("cf:c:{").append(id).append("}").append(suffix);
+    return k;
+}
+
+std::string user_key(std::string_view id, std::string_view suffix) {
+    std::string k;
+    k.reserve(9 + id.size() + suffix.size());
+    k.append("cf:u:{").append(id).append("}").append(suffix);
+    return k;
+}
+
+constexpr std::string_view channel_prefix = "cf:n:{";
+
+}  // namespace
+
+std::string conversation(std::string_view id) {
+    return conv_key(id, "");
+}
+std::string conversation_log(std::string_view id) {
+    return conv_key(id, ":log");
+}
+
+std::string user(std::string_view id) {
+    return user_key(id, "");
+}
+std::string inbox(std::string_view id) {
+    return user_key(id, ":inbox");
+}
+std::string conversations(std::string_view id) {
+    return user_key(id, ":convs");
+}
+std::string inquiries(std::string_view id) {
+    return user_key(id, ":inquiries");
+}
+std::string open_with(std::string_view id) {
+    return user_key(id, ":open");
+}
+std::string contacts(std::string_view id) {
+    return user_key(id, ":contacts");
+}
+std::string devices(std::string_view id) {
+    return user_key(id, ":devices");
+}
+std::string connections(std::string_view id) {
+    return user_key(id, ":conns");
+}
+
+std::string sent_record(std::string_view user_id, std::string_view client_msg_id) {
+    std::string suffix(":sent:");
+    suffix.append(client_msg_id);
+    return user_key(user_id, suffix);
+}
+
+std::string presence_expiry() {
+    return "cf:presence:expiry";
+}
+
+std::string channel(std::string_view user_id) {
+    std::string c(channel_prefix);
+    c.append(user_id).push_back('}');
+    return c;
+}
+
+std::string_view user_of_channel(std::string_view ch) {
+    if (ch.size() <= channel_prefix.size() + 1 || !ch.starts_with(channel_prefix) ||
+        ch.back() != '}') {
+        return {};
+    }
+    return ch.substr(channel_prefix.size(), ch.size() - channel_prefix.size() - 1);
+}
+
+}  // namespace confide::store::keys

@@ -1,0 +1,35 @@
+#pragma once
+// Every Redis key and channel name, in one place. Each conversation's keys share the hash tag
+// {c:<id>} and each user's keys the hash tag {u:<id>}, so a Redis Cluster can come later without
+// moving data (docs/design.md, "Key layout").
+
+#include <string>
+#include <string_view>
+
+namespace confide::store::keys {
+
+// Conversation <id>
+std::string conversation(std::string_view id);      ///< hash: parties, state, seq, marks
+std::string conversation_log(std::string_view id);  ///< stream "0-<seq>": the messages
+
+// User <id>
+std::string user(std::string_view id);           ///< hash: role, n, presence, status, last_seen
+std::string inbox(std::string_view id);          ///< stream: the user's events
+std::string conversations(std::string_view id);  ///< zset: conversation id -> last activity
+std::string inquiries(std::string_view id);      ///< zset (specialists): open inquiries
+std::string open_with(std::string_view id);      ///< hash (clients): specialist -> open conv
+std::string contacts(std::string_view id);       ///< set: the other parties of the user's convs
+std::string devices(std::string_view id);        ///< hash: device id -> acked cursor
+std::string connections(std::string_view id);    ///< zset: live connection id -> expiry ms
+std::string sent_record(std::string_view user_id,
+                        std::string_view client_msg_id);  ///< string: dedupe of a send
+
+// Global
+std::string presence_expiry();  ///< zset: user id -> expiry of their last live connection
+
+/// The pub/sub channel that wakes the connections of user <id>.
+std::string channel(std::string_view user_id);
+/// The user id of a channel() name, or empty if `channel` is not one.
+std::string_view user_of_channel(std::string_view channel);
+
+}  // namespace confide::store::keys

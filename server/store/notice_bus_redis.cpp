@@ -1,0 +1,158 @@
+#include "store/notice_bus_redis.hpp"
+
+#include "common/log.hpp"
+#include "store/keys.hpp"
+#include "store/notice_codec.hpp"
+
+#include <boost/asio/async_result.hpp>
+#include <boost/asio/post.hpp>
+
+#include <algorithm>
+
+namespace confide::store {
+
+std::shared_ptr<redis_notice_bus> redis_notice_bus::create(
+    executor ex, redis::config cfg, std::shared_ptr<redis::connection> commands) {
+    auto bus = std::shared_ptr<redis_notice_bus>(new redis_notice_bus(std::move(commands)));
+    std::weak_ptr<redis_notice_bus> weak = bus;
+    bus->subscriber_ = redis::subscriber::create(
+        std::move(ex), std::move(cfg),
+        [weak](std::string_view channel, std::string_view payload) {
+            if (auto self = weak.lock()) {
+                self->on_message(channel, payload);
+            }
+        },
+        [weak] {
+            if (auto self = weak.lock()) {
+                self->on_reset();
+            }
+        });
+    return bus;
+}
+
+redis_notice_bus::redis_notice_bus(std::shared_ptr<redis::connection> commands)
+    : commands_(std::move(commands)) {}
+
+void redis_notice_bus::start() {
+    subscriber_->start();
+}
+
+void redis_notice_bus::stop() {
+    subscriber_->stop();
+}
+
+std::size_t redis_notice_bus::subscribed_users() const {
+    std::lock_guard lock(mutex_);
+    return listeners_.size();
+}
+
+awaitable<outcome<void>> redis_notice_bus::subscribe(
+    std::string user_id, std::shared_ptr<routing::notice_listener> listener) {
+    {
+        std::lock_guard lock(mutex_);
+        listeners_[user_id].push_back(listener);
+    }
+    // Subscribing again to a channel that is already subscribed is harmless, and waiting for
+    // this confirmation is what guarantees that no notice published from now on is missed.
+    auto [ec] =
+        co_await asio::async_initiate<decltype(use_nothrow), void(boost::system::error_code)>(
+            [this, &user_id](auto handler) {
+                auto h = std::make_shared<decltype(handler)>(std::move(handler));
+                subscriber_->async_subscribe(keys::channel(user_id),
+                                             [h](boost::system::error_code e) {
+                                                 auto ex = asio::get_associated_executor(*h);
+                                                 asio::post(ex, [h, e]() mutable { (*h)(e); });
+                                             });
+            },
+            use_nothrow);
+    if (ec) {
+        log::warn("user={} could not subscribe to notices: {}", user_id, ec.message());
+        co_return fail(errc::unavailable, "storage is unavailable, retry later");
+    }
+    co_return outcome<void>{};
+}
+
+void redis_notice_bus::unsubscribe(const std::string& user_id,
+                                   const routing::notice_listener* listener) {
+    std::lock_guard lock(mutex_);
+    auto it = listeners_.find(user_id);
+    if (it == listeners_.end()) {
+        return;
+    }
+    auto& v = it->second;
+    std::erase_if(v, [listener](const std::weak_ptr<routing::notice_listener>& w) {
+        auto s = w.lock();
+        return !s || s.get() == listener;
+    });
+    if (v.empty()) {
+        listeners_.erase(it);
+        // Under the lock, so that a concurrent subscribe of the same user is ordered after it.
+        subscriber_->unsubscribe(keys::channel(user_id));
+    }
+}
+
+void redis_notice_bus::publish_typing(std::string to_user, std::string conversation_id,
+                                      std::string from_user, bool typing) {
+    commands_->async_exec(
+        {"PUBLISH", keys::channel(to_user), typing_payload(conversation_id, from_user, typing)},
+        [](boost::system::error_code ec, const redis::reply&) {
+            if (ec) {
+                log::debug("typing notice dropped: {}", ec.message());
+            }
+        });
+}
+
+std::vector<std::shared_ptr<routing::notice_listener>> redis_notice_bus::listeners_of(
+    std::string_view user) {
+    std::vector<std::shared_ptr<routing::notice_listener>> out;
+    std::lock_guard lock(mutex_);
+    auto it = listeners_.find(std::string(user));
+    if (it == listeners_.end()) {
+        return out;
+    }
+    for (auto& w : it->second) {
+        if (auto s = w.lock()) {
+            out.push_back(std::move(s));
+        }
+    }
+    return out;
+}
+
+void redis_notice_bus::on_message(std::string_view channel, std::string_view payload) {
+    const std::string_view user = keys::user_of_channel(channel);
+    if (user.empty()) {
+        return;
+    }
+    auto targets = listeners_of(user);
+    if (targets.empty()) {
+        return;
+    }
+    auto n = decode_notice(user, payload);
+    if (!n) {
+        log::error("user={} malformed notice ignored", user);
+        return;
+    }
+    for (auto& t : targets) {
+        t->on_notice(n);
+    }
+}
+
+void redis_notice_bus::on_reset() {
+    std::vector<std::shared_ptr<routing::notice_listener>> all;
+    {
+        std::lock_guard lock(mutex_);
+        for (auto& [user, v] : listeners_) {
+            for (auto& w : v) {
+                if (auto s = w.lock()) {
+                    all.push_back(std::move(s));
+                }
+            }
+        }
+    }
+    log::info("notice bus reconnected: {} connections re-read their streams", all.size());
+    for (auto& l : all) {
+        l->on_bus_reset();
+    }
+}
+
+}  // namespace confide::store

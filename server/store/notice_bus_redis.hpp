@@ -1,0 +1,52 @@
+#pragma once
+
+#include "routing/ports.hpp"
+#include "store/redis/connection.hpp"
+#include "store/redis/subscriber.hpp"
+
+#include <memory>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+namespace confide::store {
+
+/// routing::notice_bus on Redis pub/sub: one channel per user (keys::channel), subscribed while
+/// the user has a connection on this node. Each notice is decoded and its frame serialized once,
+/// then handed to every local listener of that user.
+///
+/// Thread safety: safe.
+class redis_notice_bus final : public routing::notice_bus,
+                               public std::enable_shared_from_this<redis_notice_bus> {
+public:
+    /// `commands` publishes typing notices; the bus makes its own subscriber connection.
+    static std::shared_ptr<redis_notice_bus> create(executor ex, redis::config cfg,
+                                                    std::shared_ptr<redis::connection> commands);
+
+    void start();
+    void stop();
+
+    awaitable<outcome<void>> subscribe(std::string user_id,
+                                       std::shared_ptr<routing::notice_listener> listener) override;
+    void unsubscribe(const std::string& user_id, const routing::notice_listener* listener) override;
+    void publish_typing(std::string to_user, std::string conversation_id, std::string from_user,
+                        bool typing) override;
+
+    /// Users with at least one listener on this node (for tests and metrics).
+    std::size_t subscribed_users() const;
+
+private:
+    explicit redis_notice_bus(std::shared_ptr<redis::connection> commands);
+    void on_message(std::string_view channel, std::string_view payload);
+    void on_reset();
+    std::vector<std::shared_ptr<routing::notice_listener>> listeners_of(std::string_view user);
+
+    std::shared_ptr<redis::connection> commands_;
+    std::shared_ptr<redis::subscriber> subscriber_;
+    mutable std::mutex mutex_;
+    std::unordered_map<std::string, std::vector<std::weak_ptr<routing::notice_listener>>>
+        listeners_;
+};
+
+}  // namespace confide::store

@@ -1,0 +1,36 @@
+#pragma once
+
+#include "routing/ports.hpp"
+#include "store/redis/connection.hpp"
+
+#include <chrono>
+#include <memory>
+
+namespace confide::store {
+
+/// routing::presence_store on Redis: per-user live connections with expiry (so a crashed node's
+/// users go offline), status and last-seen; changes published to the user's contacts.
+///
+/// Thread safety: safe.
+class redis_presence_store final : public routing::presence_store {
+public:
+    /// `ttl`: how long a connection counts as live without a refresh.
+    redis_presence_store(std::shared_ptr<redis::connection> conn, std::chrono::milliseconds ttl);
+
+    awaitable<outcome<std::uint32_t>> connect(std::string user_id, std::string connection_id,
+                                              std::int64_t now_ms) override;
+    awaitable<outcome<void>> disconnect(std::string user_id, std::string connection_id,
+                                        bool signed_out, std::int64_t now_ms) override;
+    awaitable<outcome<void>> confirm_lost(std::string user_id, std::int64_t now_ms) override;
+    awaitable<outcome<void>> set_status(std::string user_id, v1::PresenceState state,
+                                        std::int64_t now_ms) override;
+    awaitable<outcome<void>> refresh(std::vector<std::pair<std::string, std::string>> connections,
+                                     std::int64_t now_ms) override;
+    awaitable<outcome<void>> sweep(std::int64_t now_ms) override;
+
+private:
+    std::shared_ptr<redis::connection> conn_;
+    std::chrono::milliseconds ttl_;
+};
+
+}  // namespace confide::store

@@ -1,0 +1,20 @@
+#pragma once
+// The Lua scripts of server/store/scripts/, embedded at build time (each with prelude.lua
+// prepended). See docs/design.md, "Scripts".
+
+#include "store/redis/script.hpp"
+
+namespace confide::store::scripts {
+
+const redis::script& bind_role();
+const redis::script& send();
+const redis::script& inquiry();
+const redis::script& update();
+const redis::script& mark_read();
+const redis::script& mark_delivered();
+const redis::script& presence_connect();
+const redis::script& presence_disconnect();
+const redis::script& presence_confirm_lost();
+const redis::script& presence_status();
+
+}  // namespace confide::store::scripts
