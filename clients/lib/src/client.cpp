@@ -1,0 +1,342 @@
+#include "confide/client.hpp"
+
+#include "core.hpp"
+#include "transport.hpp"
+
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include <atomic>
+#include <cstdio>
+#include <cstdlib>
+#include <random>
+#include <stdexcept>
+#include <thread>
+#include <type_traits>
+#include <utility>
+
+namespace confide::client {
+
+namespace asio = boost::asio;
+
+namespace {
+
+// A graceful close on stop() or destruction waits at most this long for the server.
+constexpr auto close_timeout = std::chrono::milliseconds(2000);
+
+bool valid_id(const std::string& id) {
+    if (id.empty() || id.size() > 128) {
+        return false;
+    }
+    for (char c : id) {
+        const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                        (c >= '0' && c <= '9') || c == '.' || c == '_' || c == ':' || c == '-';
+        if (!ok) {
+            return false;
+        }
+    }
+    return true;
+}
+
+std::string random_hex(unsigned bytes) {
+    static constexpr char digits[] = "0123456789abcdef";
+    std::random_device rd;
+    std::string out;
+    out.reserve(bytes * 2);
+    for (unsigned i = 0; i < bytes; ++i) {
+        const auto b = rd() & 0xffU;
+        out.push_back(digits[b >> 4]);
+        out.push_back(digits[b & 0xfU]);
+    }
+    return out;
+}
+
+std::uint64_t random_seed() {
+    std::random_device rd;
+    return (std::uint64_t{rd()} << 32) ^ rd();
+}
+
+options checked(options o) {
+    if (!valid_id(o.device_id)) {
+        throw std::invalid_argument("device_id must be 1..128 chars of [A-Za-z0-9._:-]");
+    }
+    if (!o.token_provider) {
+        throw std::invalid_argument("token_provider is required");
+    }
+    (void)detail::parse_url(o.url);
+    return o;
+}
+
+}  // namespace
+
+const char* to_string(error_code c) noexcept {
+    switch (c) {
+        case error_code::unauthenticated:
+            return "unauthenticated";
+        case error_code::forbidden:
+            return "forbidden";
+        case error_code::invalid_argument:
+            return "invalid_argument";
+        case error_code::too_large:
+            return "too_large";
+        case error_code::rate_limited:
+            return "rate_limited";
+        case error_code::unavailable:
+            return "unavailable";
+        case error_code::conflict:
+            return "conflict";
+        case error_code::failed_precondition:
+            return "failed_precondition";
+        case error_code::internal:
+            return "internal";
+        case error_code::not_connected:
+            return "not_connected";
+        case error_code::timeout:
+            return "timeout";
+        case error_code::protocol_error:
+            return "protocol_error";
+    }
+    return "unknown";
+}
+
+struct client::impl final : detail::transport_events {
+    impl(options o, handlers hs)
+        : opts(checked(std::move(o))),
+          h(std::move(hs)),
+          work(asio::make_work_guard(ioc)),
+          wake(ioc),
+          core(opts, random_seed()),
+          transport(ioc, detail::parse_url(opts.url), *this, close_timeout),
+          id_prefix(opts.device_id.substr(0, 64) + "." + random_hex(8) + ".") {}
+
+    // Runs `f(now)` on the library's thread, then whatever the core decided.
+    template <class F>
+    void post(F f) {
+        asio::post(ioc, [this, f = std::move(f)]() mutable {
+            if (shutting_down) {
+                return;
+            }
+            f(clock::now());
+            drain();
+        });
+    }
+
+    void drain() {
+        // Handlers never run the core re-entrantly (public calls post), but the transport may
+        // report from inside an action; the outer loop then picks up the new actions.
+        if (draining) {
+            return;
+        }
+        draining = true;
+        for (auto actions = core.take_actions(); !actions.empty(); actions = core.take_actions()) {
+            for (auto& a : actions) {
+                std::visit([this](auto& x) { execute(x); }, a);
+            }
+        }
+        draining = false;
+        rearm();
+    }
+
+    void execute(detail::open_connection& a) { transport.open(a.id); }
+    void execute(detail::send_frame& a) { transport.send(a.id, std::move(a.bytes)); }
+    void execute(detail::close_connection& a) { transport.close(a.id, a.code, a.graceful); }
+    void execute(detail::run_callback& a) {
+        if (!shutting_down) {
+            invoke(a.fn);
+        }
+    }
+    void execute(detail::notify& a) {
+        if (shutting_down) {
+            return;
+        }
+        std::visit([this](auto& n) { deliver(n); }, a.what);
+    }
+
+    void deliver(const state_change& s) { invoke(h.on_state, s); }
+    void deliver(const message& m) { invoke(h.on_message, m); }
+    void deliver(const conversation& c) { invoke(h.on_conversation, c); }
+    void deliver(const receipt& r) { invoke(h.on_receipt, r); }
+    void deliver(const presence& p) { invoke(h.on_presence, p); }
+    void deliver(const typing& t) { invoke(h.on_typing, t); }
+    void deliver(const send_update& u) { invoke(h.on_send_update, u); }
+    void deliver(const detail::reset_notice&) { invoke(h.on_reset); }
+    void deliver(const detail::cursor_saved& c) { invoke(opts.save_cursor, c.cursor); }
+
+    // Callbacks must not throw: an exception escaping here would end the library's thread.
+    template <class Fn, class... Args>
+    static void invoke(const Fn& fn, const Args&... args) noexcept {
+        if (fn) {
+            fn(args...);
+        }
+    }
+
+    void rearm() {
+        const auto at = shutting_down ? std::nullopt : core.next_wakeup();
+        if (at == armed) {
+            return;
+        }
+        armed = at;
+        if (!at) {
+            wake.cancel();
+            return;
+        }
+        wake.expires_at(*at);
+        wake.async_wait([this](boost::system::error_code ec) {
+            if (ec || shutting_down) {
+                return;
+            }
+            armed.reset();
+            core.on_tick(clock::now());
+            drain();
+        });
+    }
+
+    void shutdown() {
+        if (!shutting_down) {
+            core.stop(clock::now());
+            shutting_down = true;
+            drain();
+        }
+        wake.cancel();
+        transport.close_all();
+        work.reset();
+    }
+
+    // transport_events: already on the library's thread.
+    void on_open(detail::conn_id id) override {
+        core.on_open(id, clock::now());
+        drain();
+    }
+    void on_frame(detail::conn_id id, std::string_view bytes) override {
+        core.on_frame(id, bytes, clock::now());
+        drain();
+    }
+    void on_close(detail::conn_id id, const detail::close_info& info) override {
+        core.on_close(id, info, clock::now());
+        drain();
+    }
+
+    std::string next_msg_id() { return id_prefix + std::to_string(++msg_counter); }
+
+    options opts;
+    handlers h;
+    asio::io_context ioc{1};
+    asio::executor_work_guard<asio::io_context::executor_type> work;
+    asio::steady_timer wake;
+    std::optional<clock::time_point> armed;
+    detail::core core;
+    detail::ws_transport transport;
+    std::string id_prefix;
+    std::atomic<std::uint64_t> msg_counter{0};
+    bool draining = false;
+    bool shutting_down = false;
+    std::thread thread;
+};
+
+client::client(options opts, handlers h)
+    : impl_(std::make_unique<impl>(std::move(opts), std::move(h))) {
+    impl_->thread = std::thread([i = impl_.get()] { i->ioc.run(); });
+}
+
+client::~client() {
+    if (std::this_thread::get_id() == impl_->thread.get_id()) {
+        std::fputs("confide::client destroyed from its own callback\n", stderr);
+        std::abort();
+    }
+    asio::post(impl_->ioc, [i = impl_.get()] { i->shutdown(); });
+    impl_->thread.join();
+}
+
+void client::start() {
+    impl_->post([i = impl_.get()](clock::time_point now) { i->core.start(now); });
+}
+
+void client::stop() {
+    impl_->post([i = impl_.get()](clock::time_point now) { i->core.stop(now); });
+}
+
+std::string client::send_message(const std::string& conversation_id, const std::string& body) {
+    auto id = impl_->next_msg_id();
+    impl_->post([i = impl_.get(), id, conversation_id, body](clock::time_point now) mutable {
+        i->core.send_message(std::move(id), std::move(conversation_id), std::move(body), now);
+    });
+    return id;
+}
+
+std::string client::start_inquiry(const std::string& specialist_id, const std::string& body,
+                                  bool free_consultation) {
+    auto id = impl_->next_msg_id();
+    impl_->post([i = impl_.get(), id, specialist_id, body,
+                 free_consultation](clock::time_point now) mutable {
+        i->core.start_inquiry(std::move(id), std::move(specialist_id), std::move(body),
+                              free_consultation, now);
+    });
+    return id;
+}
+
+void client::list_conversations(std::uint32_t limit,
+                                reply_handler<std::vector<conversation>> done) {
+    impl_->post([i = impl_.get(), limit, done = std::move(done)](clock::time_point now) mutable {
+        i->core.list_conversations(limit, std::move(done), now);
+    });
+}
+
+void client::history(const std::string& conversation_id, std::uint64_t before_seq,
+                     std::uint32_t limit, reply_handler<history_page> done) {
+    impl_->post([i = impl_.get(), conversation_id, before_seq, limit,
+                 done = std::move(done)](clock::time_point now) mutable {
+        i->core.history(std::move(conversation_id), before_seq, limit, std::move(done), now);
+    });
+}
+
+void client::mark_read(const std::string& conversation_id, std::uint64_t up_to_seq,
+                       done_handler done) {
+    impl_->post([i = impl_.get(), conversation_id, up_to_seq,
+                 done = std::move(done)](clock::time_point now) mutable {
+        i->core.mark_read(std::move(conversation_id), up_to_seq, std::move(done), now);
+    });
+}
+
+void client::set_typing(const std::string& conversation_id, bool active, done_handler done) {
+    impl_->post([i = impl_.get(), conversation_id, active,
+                 done = std::move(done)](clock::time_point now) mutable {
+        i->core.set_typing(std::move(conversation_id), active, std::move(done), now);
+    });
+}
+
+void client::set_presence(presence_state state, done_handler done) {
+    impl_->post([i = impl_.get(), state, done = std::move(done)](clock::time_point now) mutable {
+        i->core.set_presence(state, std::move(done), now);
+    });
+}
+
+void client::accept(const std::string& conversation_id, reply_handler<conversation> done) {
+    impl_->post(
+        [i = impl_.get(), conversation_id, done = std::move(done)](clock::time_point now) mutable {
+            i->core.update_conversation(std::move(conversation_id), 1, std::move(done), now);
+        });
+}
+
+void client::decline(const std::string& conversation_id, reply_handler<conversation> done) {
+    impl_->post(
+        [i = impl_.get(), conversation_id, done = std::move(done)](clock::time_point now) mutable {
+            i->core.update_conversation(std::move(conversation_id), 2, std::move(done), now);
+        });
+}
+
+void client::close(const std::string& conversation_id, reply_handler<conversation> done) {
+    impl_->post(
+        [i = impl_.get(), conversation_id, done = std::move(done)](clock::time_point now) mutable {
+            i->core.update_conversation(std::move(conversation_id), 3, std::move(done), now);
+        });
+}
+
+void client::sign_out(done_handler done) {
+    impl_->post([i = impl_.get(), done = std::move(done)](clock::time_point now) mutable {
+        i->core.sign_out(std::move(done), now);
+    });
+}
+
+}  // namespace confide::client

@@ -1,0 +1,280 @@
+#pragma once
+// The client's sans-io core: every decision of the client library (when to connect, what to
+// send, what to tell the application) and no I/O. It consumes events (transport opened, frame
+// received, transport closed, time passed, user call) and produces actions (open/close a
+// connection, send a frame, notify the application, run a completion handler). The caller owns
+// the clock and the sockets; tests drive it with fake time and hand-made frames.
+
+#include "confide/client.hpp"
+
+#include <chrono>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <map>
+#include <optional>
+#include <random>
+#include <set>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <variant>
+#include <vector>
+
+namespace confide::v1 {
+class Frame;
+class EventPush;
+class Conversation;
+class ErrorReply;
+}  // namespace confide::v1
+
+namespace confide::client::detail {
+
+/// Names one transport connection. Events carrying an id the core no longer uses are stale and
+/// ignored, so the transport never has to guess whether the core still cares.
+using conn_id = std::uint64_t;
+
+/// How a transport connection ended: the WebSocket close code (0 when there was no close frame,
+/// e.g. a reset, EOF, or a failed connect) and a human-readable reason.
+struct close_info {
+    std::uint16_t code = 0;
+    std::string reason;
+};
+
+// ---- actions -------------------------------------------------------------------------------
+
+/// Open connection `id` to the configured URL; report on_open or on_close.
+struct open_connection {
+    conn_id id = 0;
+};
+/// Send one binary WebSocket message on connection `id`.
+struct send_frame {
+    conn_id id = 0;
+    std::string bytes;
+};
+/// Close connection `id`: graceful = flush queued frames and send a close frame with `code`;
+/// otherwise drop the socket at once (the peer is presumed dead). No on_close is needed after.
+struct close_connection {
+    conn_id id = 0;
+    std::uint16_t code = 1000;
+    bool graceful = true;
+};
+/// The server no longer had our cursor (handlers::on_reset).
+struct reset_notice {};
+/// The server now holds `cursor` for this device (options::save_cursor).
+struct cursor_saved {
+    std::string cursor;
+};
+using notification = std::variant<state_change, message, conversation, receipt, presence, typing,
+                                  send_update, reset_notice, cursor_saved>;
+/// Tell the application (the matching handlers:: callback).
+struct notify {
+    notification what;
+};
+/// Run a request's completion handler (already bound to its result).
+struct run_callback {
+    std::function<void()> fn;
+};
+using action = std::variant<open_connection, send_frame, close_connection, notify, run_callback>;
+
+/// Delay before reconnect attempt `attempt` (0-based): uniformly random in
+/// [min, min(max, min * 2^attempt)] ("full jitter" above a floor). Thread safety: uses `rng`.
+clock::duration backoff_delay(unsigned attempt, std::chrono::milliseconds min,
+                              std::chrono::milliseconds max, std::mt19937_64& rng);
+
+/// The client state machine. Every input takes the current time; after each input the caller
+/// executes take_actions() in order and arranges a call to on_tick() at next_wakeup().
+///
+/// Thread safety: none; the owner serializes all calls (the library's io thread).
+class core {
+public:
+    /// `seed` feeds the jitter of reconnect delays.
+    core(options opts, std::uint64_t seed);
+    ~core();
+    core(const core&) = delete;
+    core& operator=(const core&) = delete;
+
+    // ---- inputs: lifecycle and transport
+    void start(clock::time_point now);
+    void stop(clock::time_point now);
+    void on_open(conn_id id, clock::time_point now);
+    void on_frame(conn_id id, std::string_view bytes, clock::time_point now);
+    void on_close(conn_id id, const close_info& info, clock::time_point now);
+    /// Time passed: fires whatever deadline is due. Harmless when nothing is.
+    void on_tick(clock::time_point now);
+
+    // ---- inputs: the application (see client.hpp for meaning)
+    void send_message(std::string client_msg_id, std::string conversation_id, std::string body,
+                      clock::time_point now);
+    void start_inquiry(std::string client_msg_id, std::string specialist_id, std::string body,
+                       bool free_consultation, clock::time_point now);
+    void list_conversations(std::uint32_t limit, reply_handler<std::vector<conversation>> done,
+                            clock::time_point now);
+    void history(std::string conversation_id, std::uint64_t before_seq, std::uint32_t limit,
+                 reply_handler<history_page> done, clock::time_point now);
+    void mark_read(std::string conversation_id, std::uint64_t up_to_seq, done_handler done,
+                   clock::time_point now);
+    void set_typing(std::string conversation_id, bool active, done_handler done,
+                    clock::time_point now);
+    void set_presence(presence_state state, done_handler done, clock::time_point now);
+    /// verb: 1 accept, 2 decline, 3 close (confide.v1.ConversationAction).
+    void update_conversation(std::string conversation_id, int verb,
+                             reply_handler<conversation> done, clock::time_point now);
+    void sign_out(done_handler done, clock::time_point now);
+
+    // ---- outputs
+    /// The actions produced since the last call, in order.
+    std::vector<action> take_actions();
+    /// When on_tick() must be called next; nullopt: only on another input.
+    std::optional<clock::time_point> next_wakeup() const;
+
+    // ---- inspection (tests, diagnostics)
+    connection_state state() const noexcept { return reported_; }
+    const std::string& cursor() const noexcept { return cursor_; }
+    std::size_t outbox_size() const noexcept { return outbox_ids_.size(); }
+    unsigned reconnect_attempt() const noexcept { return attempt_; }
+
+private:
+    enum class phase { idle, waiting, opening, authenticating, connected };
+
+    struct outbox_item {
+        std::string client_msg_id;
+        bool inquiry = false;
+        std::string target;  // conversation id, or specialist id for an inquiry
+        std::string body;
+        bool free_consultation = false;
+        std::uint64_t request_id = 0;  // in flight when non-zero
+        clock::time_point deadline{};  // of the request in flight
+        clock::time_point not_before{};
+        unsigned failures = 0;  // retryable errors so far
+    };
+
+    struct pending_request {
+        std::function<void(const v1::Frame&)> on_reply;
+        std::function<void(error)> on_error;
+        clock::time_point deadline{};
+    };
+
+    struct own_message {
+        std::string client_msg_id;
+        send_state state = send_state::sent;
+        std::int64_t server_time_ms = 0;
+    };
+
+    // The other party's marks in one conversation, and this object's sent messages there that
+    // have not been seen read yet.
+    struct conversation_marks {
+        std::uint64_t delivered = 0;
+        std::uint64_t read = 0;
+        std::map<std::uint64_t, own_message> own;
+    };
+
+    // Seqs of one conversation already handed to the application. Bounded: everything at or
+    // below `floor` counts as seen.
+    struct seen_seqs {
+        std::uint64_t floor = 0;
+        std::set<std::uint64_t> seqs;
+    };
+
+    // lifecycle
+    void begin_attempt(clock::time_point now);
+    void drop_connection(bool graceful, std::uint16_t code);
+    void connection_ended(std::uint16_t code, const std::string& reason, clock::time_point now);
+    void schedule_reconnect(clock::duration delay, std::string detail, clock::time_point now);
+    void reconnect_with_backoff(std::string detail, clock::time_point now);
+    clock::duration quick_delay();  // uniform in [0, reconnect_min]
+    void token_rejected(std::string detail, clock::time_point now);
+    void enter_closed(close_reason reason, std::string detail);
+    void report(state_change s);
+
+    // frames
+    std::uint64_t next_request_id() noexcept { return ++last_request_id_; }
+    void send(v1::Frame& frame);
+    void handle_push(const v1::Frame& frame, clock::time_point now);
+    void handle_auth_reply(const v1::Frame& frame, clock::time_point now);
+    void handle_sync_reply(const v1::Frame& frame, clock::time_point now);
+    void handle_event(const v1::EventPush& event, clock::time_point now);
+    void send_ping(clock::time_point now);
+
+    // requests
+    void request(v1::Frame& frame, std::function<void(const v1::Frame&)> on_reply,
+                 std::function<void(error)> on_error, clock::time_point now);
+    void request_done(done_handler done, v1::Frame& frame, clock::time_point now);
+    void fail_requests(const error& e);
+    void complete(std::function<void()> fn);
+
+    // outbox
+    void enqueue(outbox_item item, clock::time_point now);
+    void pump_outbox(clock::time_point now);
+    void send_item(outbox_item& item, clock::time_point now);
+    void handle_send_reply(const std::string& client_msg_id, const v1::Frame& frame,
+                           clock::time_point now);
+    outbox_item* find_item(const std::string& client_msg_id, std::string* key = nullptr);
+    void erase_item(const std::string& client_msg_id);
+    void mark_sent(const std::string& client_msg_id, const std::string& conversation_id,
+                   std::uint64_t seq, std::int64_t server_time_ms);
+    void report_send(const std::string& client_msg_id, const std::string& conversation_id,
+                     send_state state, std::uint64_t seq, std::int64_t server_time_ms,
+                     std::optional<error> err = std::nullopt);
+
+    // receipts, dedupe, acks
+    void apply_marks(const std::string& conversation_id, std::uint64_t delivered,
+                     std::uint64_t read);
+    void apply_conversation_marks(const v1::Conversation& c);
+    bool first_sight(const std::string& conversation_id, std::uint64_t seq);
+    void event_processed(const std::string& cursor, clock::time_point now);
+    void flush_ack();
+
+    options opts_;
+    std::mt19937_64 rng_;
+    std::vector<action> actions_;
+
+    // connection
+    bool started_ = false;
+    bool cursor_loaded_ = false;
+    phase phase_ = phase::idle;
+    connection_state reported_ = connection_state::closed;
+    conn_id conn_ = 0;
+    conn_id last_conn_ = 0;
+    unsigned attempt_ = 0;          // reconnects since the last stable connection
+    unsigned auth_rejections_ = 0;  // consecutive
+    std::string token_;
+    clock::time_point reconnect_at_{};
+    clock::time_point attempt_deadline_{};
+    clock::time_point connected_at_{};
+    clock::time_point last_received_{};
+    clock::time_point next_ping_{};
+    clock::duration ping_interval_{};
+    std::uint64_t auth_request_ = 0;
+    std::uint64_t sync_request_ = 0;
+    std::uint64_t last_request_id_ = 0;
+    bool signing_out_ = false;
+    done_handler sign_out_done_;
+
+    // session
+    std::string user_id_;
+    std::size_t max_body_bytes_ = 8 * 1024;
+
+    // requests
+    std::map<std::uint64_t, pending_request> requests_;
+    std::map<std::uint64_t, std::string> send_requests_;  // request id -> client_msg_id
+
+    // outbox: one FIFO per conversation (or per specialist, for inquiries); only the head of
+    // each is ever in flight.
+    std::map<std::string, std::deque<outbox_item>> outbox_;
+    std::unordered_map<std::string, std::string> outbox_ids_;  // client_msg_id -> queue key
+    clock::time_point outbox_hold_until_{};                    // after RATE_LIMITED
+
+    // receipts and dedupe
+    std::unordered_map<std::string, conversation_marks> marks_;
+    std::unordered_map<std::string, seen_seqs> seen_;
+
+    // cursor and acks
+    std::string cursor_;        // last event processed
+    std::string acked_cursor_;  // last sent in an ack on the current connection
+    std::string saved_cursor_;  // last passed to save_cursor
+    unsigned unacked_events_ = 0;
+    std::optional<clock::time_point> ack_at_;
+};
+
+}  // namespace confide::client::detail

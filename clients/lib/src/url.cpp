@@ -1,0 +1,69 @@
+#include "transport.hpp"
+
+#include <stdexcept>
+
+namespace confide::client::detail {
+
+endpoint parse_url(std::string_view url) {
+    const auto bad = [&](const char* why) {
+        return std::invalid_argument("bad url '" + std::string(url) + "': " + why);
+    };
+    endpoint ep;
+    const auto scheme_end = url.find("://");
+    if (scheme_end == std::string_view::npos) {
+        throw bad("expected ws://host:port/");
+    }
+    ep.scheme = std::string(url.substr(0, scheme_end));
+    if (ep.scheme == "wss") {
+        throw bad("wss:// is not supported yet");
+    }
+    if (ep.scheme != "ws") {
+        throw bad("the scheme must be ws");
+    }
+    auto rest = url.substr(scheme_end + 3);
+    const auto path_start = rest.find_first_of("/?");
+    auto authority = rest.substr(0, path_start);
+    ep.target = path_start == std::string_view::npos ? "/" : std::string(rest.substr(path_start));
+    if (ep.target.front() == '?') {
+        ep.target.insert(ep.target.begin(), '/');
+    }
+    if (authority.find('@') != std::string_view::npos) {
+        throw bad("user info is not supported");
+    }
+    std::string_view port;
+    if (!authority.empty() && authority.front() == '[') {
+        const auto close = authority.find(']');
+        if (close == std::string_view::npos) {
+            throw bad("unterminated IPv6 address");
+        }
+        ep.host = std::string(authority.substr(1, close - 1));
+        auto after = authority.substr(close + 1);
+        if (!after.empty()) {
+            if (after.front() != ':') {
+                throw bad("junk after the IPv6 address");
+            }
+            port = after.substr(1);
+        }
+    } else {
+        const auto colon = authority.rfind(':');
+        ep.host = std::string(authority.substr(0, colon));
+        if (colon != std::string_view::npos) {
+            port = authority.substr(colon + 1);
+        }
+    }
+    if (ep.host.empty()) {
+        throw bad("no host");
+    }
+    if (port.empty()) {
+        ep.port = "80";
+    } else {
+        if (port.size() > 5 || port.find_first_not_of("0123456789") != std::string_view::npos ||
+            std::stoul(std::string(port)) > 65535 || std::stoul(std::string(port)) == 0) {
+            throw bad("bad port");
+        }
+        ep.port = std::string(port);
+    }
+    return ep;
+}
+
+}  // namespace confide::client::detail

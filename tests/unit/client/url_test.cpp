@@ -1,0 +1,34 @@
+#include "transport.hpp"
+
+#include <gtest/gtest.h>
+
+#include <stdexcept>
+
+namespace {
+
+using confide::client::detail::parse_url;
+
+TEST(parse_url, host_port_and_path) {
+    auto ep = parse_url("ws://127.0.0.1:8080/");
+    EXPECT_EQ(ep.host, "127.0.0.1");
+    EXPECT_EQ(ep.port, "8080");
+    EXPECT_EQ(ep.target, "/");
+    ep = parse_url("ws://chat.example.org/v1/ws?x=1");
+    EXPECT_EQ(ep.host, "chat.example.org");
+    EXPECT_EQ(ep.port, "80");
+    EXPECT_EQ(ep.target, "/v1/ws?x=1");
+    ep = parse_url("ws://[::1]:9000");
+    EXPECT_EQ(ep.host, "::1");
+    EXPECT_EQ(ep.port, "9000");
+    EXPECT_EQ(ep.target, "/");
+}
+
+TEST(parse_url, refuses_what_it_cannot_do) {
+    for (const char* bad :
+         {"127.0.0.1:8080", "http://h/", "wss://h/", "ws://", "ws://:80/", "ws://h:0/",
+          "ws://h:99999/", "ws://h:8x/", "ws://[::1/", "ws://u@h/"}) {
+        EXPECT_THROW(parse_url(bad), std::invalid_argument) << bad;
+    }
+}
+
+}  // namespace
