@@ -14,6 +14,23 @@ outcome<v1::Frame> decode(std::string_view bytes) {
     return frame;
 }
 
+std::uint64_t peek_request_id(std::string_view bytes) noexcept {
+    // Field 1, wire type 0 (varint): tag byte 0x08. Serializers write fields in number order, so
+    // request_id comes first when it is set.
+    if (bytes.empty() || static_cast<unsigned char>(bytes[0]) != 0x08) {
+        return 0;
+    }
+    std::uint64_t value = 0;
+    for (std::size_t i = 1, shift = 0; i < bytes.size() && shift < 64; ++i, shift += 7) {
+        const auto b = static_cast<unsigned char>(bytes[i]);
+        value |= static_cast<std::uint64_t>(b & 0x7f) << shift;
+        if ((b & 0x80) == 0) {
+            return value;
+        }
+    }
+    return 0;
+}
+
 std::shared_ptr<const std::string> encode(const v1::Frame& frame) {
     auto out = std::make_shared<std::string>();
     frame.SerializeToString(out.get());

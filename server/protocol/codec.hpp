@@ -18,6 +18,10 @@ namespace v1 = ::confide::v1;
 /// Frame. Thread safety: safe.
 outcome<v1::Frame> decode(std::string_view bytes);
 
+/// The request_id of a frame that failed to parse (e.g. invalid UTF-8 in a string field), read
+/// from its leading field, so that the error reply can name the request. 0 if there is none.
+std::uint64_t peek_request_id(std::string_view bytes) noexcept;
+
 /// Serializes a frame into a buffer that can be shared by every connection it goes to.
 std::shared_ptr<const std::string> encode(const v1::Frame& frame);
 

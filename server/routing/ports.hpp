@@ -114,6 +114,12 @@ struct event_batch {
     bool reset = false;
 };
 
+/// What storage knows of a device's place in its user's stream.
+struct device_position {
+    std::string cursor;             ///< the device's saved cursor; empty for a new device
+    bool user_has_devices = false;  ///< whether any device of the user has a saved cursor
+};
+
 /// Conversations, messages, the per-user event streams and per-device cursors.
 class chat_store {
 public:
@@ -176,9 +182,10 @@ public:
     virtual awaitable<outcome<std::pair<std::string, std::uint64_t>>> stream_end(
         std::string user_id) = 0;
 
-    /// The cursor stored for the device by save_device_cursor, empty if none.
-    virtual awaitable<outcome<std::string>> device_cursor(std::string user_id,
-                                                          std::string device_id) = 0;
+    /// Where the device stopped (its last saved cursor, empty if none), and whether the user has
+    /// any device saved at all.
+    virtual awaitable<outcome<device_position>> device_cursor(std::string user_id,
+                                                              std::string device_id) = 0;
     virtual awaitable<outcome<void>> save_device_cursor(std::string user_id, std::string device_id,
                                                         std::string cursor) = 0;
 };

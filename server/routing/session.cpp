@@ -56,7 +56,7 @@ awaitable<void> session::on_frame(std::string_view bytes) {
     last_received_ = clock::now();
     auto frame = protocol::decode(bytes);
     if (!frame) {
-        reply_error(0, frame.error());
+        reply_error(protocol::peek_request_id(bytes), frame.error());
         co_return;
     }
     const std::uint64_t rid = frame->request_id();
@@ -310,17 +310,29 @@ awaitable<void> session::sync(std::uint64_t rid, const v1::SyncRequest& req) {
             reply_error(rid, stored.error());
             co_return;
         }
-        cursor = std::move(*stored);
-    }
-    if (cursor.empty()) {
-        // A device never seen: its stream starts at the present.
-        auto end = co_await svc_.chat.stream_end(user);
-        if (!end) {
-            reply_error(rid, end.error());
-            co_return;
+        cursor = std::move(stored->cursor);
+        if (cursor.empty()) {
+            // A new device. The user's first one gets everything kept for them (what was
+            // written to them before they ever connected); a further one starts at the present
+            // and loads the past through list_conversations / get_history.
+            if (stored->user_has_devices) {
+                auto end = co_await svc_.chat.stream_end(user);
+                if (!end) {
+                    reply_error(rid, end.error());
+                    co_return;
+                }
+                cursor = end->first;
+                n = end->second;
+            } else {
+                cursor = "0-0";
+            }
+            // Recorded at once, so that what arrives while this device is offline waits for it.
+            auto saved = co_await svc_.chat.save_device_cursor(user, device_id_, cursor);
+            if (!saved) {
+                reply_error(rid, saved.error());
+                co_return;
+            }
         }
-        cursor = end->first;
-        n = end->second;
     }
     auto first = co_await svc_.chat.read_events(user, cursor, svc_.config.event_batch, true);
     if (closed_) {
@@ -345,16 +357,26 @@ awaitable<void> session::sync(std::uint64_t rid, const v1::SyncRequest& req) {
     f.mutable_synced()->set_from_cursor(cursor);
     f.mutable_synced()->set_reset(first->reset);
     reply(f, rid);
-    for (const auto& e : first->events) {
-        push_event(*e);
-    }
+    const bool all_sent = push_batch(first->events);
     // Notices that arrived while reading were held back (syncing_): the pump catches up on them,
-    // as on a full batch (more may be waiting).
+    // as on a full batch (more may be waiting) or one that did not fit the outbound queue.
     syncing_ = false;
-    if (wake_pending_ || first->events.size() == svc_.config.event_batch) {
+    if (wake_pending_ || !all_sent || first->events.size() == svc_.config.event_batch) {
         wake_pending_ = false;
         wake_pump();
     }
+}
+
+bool session::push_batch(const std::vector<std::shared_ptr<const notice>>& events) {
+    const std::size_t high = svc_.config.max_outbound_bytes / 4;
+    for (const auto& e : events) {
+        // The rest stays in storage, read again once the client has taken what is queued.
+        if (closed_ || out_.queued_bytes() > high) {
+            return false;
+        }
+        push_event(*e);
+    }
+    return true;
 }
 
 void session::push_event(const notice& n) {
@@ -410,10 +432,8 @@ awaitable<void> session::pump(std::shared_ptr<session> self) {
                 co_await t.async_wait(use_nothrow);
                 continue;
             }
-            for (const auto& e : batch->events) {
-                self->push_event(*e);
-            }
-            more = batch->events.size() == self->svc_.config.event_batch;
+            more = !self->push_batch(batch->events) ||
+                   batch->events.size() == self->svc_.config.event_batch;
         }
     } while (current() && self->wake_pending_);
     if (self->pump_generation_ == generation) {

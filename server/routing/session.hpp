@@ -121,6 +121,8 @@ private:
     // The event stream.
     void handle_notice(const std::shared_ptr<const notice>& n);
     void push_event(const notice& n);
+    /// Pushes events in order while the outbound queue has room; false if some did not fit.
+    bool push_batch(const std::vector<std::shared_ptr<const notice>>& events);
     void wake_pump();
     static awaitable<void> pump(std::shared_ptr<session> self);
     awaitable<bool> wait_for_room();

@@ -91,7 +91,8 @@ redis_chat_store::redis_chat_store(std::shared_ptr<redis::connection> conn, chat
 
 awaitable<outcome<void>> redis_chat_store::bind_role(std::string user_id, auth::role r) {
     const std::string wanted(auth::to_string(r));
-    auto res = co_await call_script(*conn_, scripts::bind_role(), {keys::user(user_id)}, {wanted});
+    auto res =
+        co_await call_script(*conn_, scripts::bind_role(), cmd(keys::user(user_id)), cmd(wanted));
     if (!res) {
         co_return res.error();
     }
@@ -113,7 +114,7 @@ awaitable<outcome<redis_chat_store::parties>> redis_chat_store::parties_for(
     }
     if (p.client.empty()) {
         auto res = co_await call(
-            *conn_, {"HMGET", keys::conversation(conversation_id), "client", "specialist"});
+            *conn_, cmd("HMGET", keys::conversation(conversation_id), "client", "specialist"));
         if (!res) {
             co_return res.error();
         }
@@ -183,8 +184,8 @@ awaitable<outcome<routing::send_result>> redis_chat_store::start_inquiry(
     // The script refuses with 'retry' when the open conversation it was given changed meanwhile
     // (another device of the client wrote at the same moment); a few rounds settle it.
     for (int attempt = 0; attempt < 5; ++attempt) {
-        auto open =
-            co_await call(*conn_, {"HGET", keys::open_with(cmd.client_id), cmd.specialist_id});
+        auto open = co_await call(
+            *conn_, store::cmd("HGET", keys::open_with(cmd.client_id), cmd.specialist_id));
         if (!open) {
             co_return open.error();
         }
@@ -270,8 +271,8 @@ awaitable<outcome<void>> redis_chat_store::mark_read(std::string user_id,
     }
     auto res = co_await call_script(
         *conn_, scripts::mark_read(),
-        {keys::conversation(conversation_id), keys::conversation_log(conversation_id)},
-        {conversation_id, user_id, std::to_string(up_to_seq)});
+        cmd(keys::conversation(conversation_id), keys::conversation_log(conversation_id)),
+        cmd(conversation_id, user_id, std::to_string(up_to_seq)));
     if (!res) {
         co_return res.error();
     }
@@ -282,8 +283,8 @@ awaitable<outcome<void>> redis_chat_store::mark_delivered(
     std::string user_id, std::vector<std::pair<std::string, std::uint64_t>> marks) {
     for (auto& [cid, seq] : marks) {
         auto res =
-            co_await call_script(*conn_, scripts::mark_delivered(), {keys::conversation(cid)},
-                                 {cid, user_id, std::to_string(seq)});
+            co_await call_script(*conn_, scripts::mark_delivered(), cmd(keys::conversation(cid)),
+                                 cmd(cid, user_id, std::to_string(seq)));
         if (!res) {
             co_return res.error();
         }
@@ -294,8 +295,9 @@ awaitable<outcome<void>> redis_chat_store::mark_delivered(
 awaitable<outcome<std::vector<v1::Conversation>>> redis_chat_store::list_conversations(
     std::string user_id, std::uint32_t limit) {
     const std::string last = std::to_string(limit == 0 ? 0 : limit - 1);
-    auto ids = co_await call_all(*conn_, {{"ZREVRANGE", keys::inquiries(user_id), "0", last},
-                                          {"ZREVRANGE", keys::conversations(user_id), "0", last}});
+    auto ids =
+        co_await call_all(*conn_, cmds(cmd("ZREVRANGE", keys::inquiries(user_id), "0", last),
+                                       cmd("ZREVRANGE", keys::conversations(user_id), "0", last)));
     for (auto& r : ids) {
         if (!r) {
             co_return r.error();
@@ -366,8 +368,8 @@ awaitable<outcome<v1::HistoryReply>> redis_chat_store::history(std::string user_
         co_return p.error();
     }
     const std::string end = before_seq == 0 ? "+" : "(0-" + std::to_string(before_seq);
-    auto res = co_await call(*conn_, {"XREVRANGE", keys::conversation_log(conversation_id), end,
-                                      "-", "COUNT", std::to_string(limit + 1)});
+    auto res = co_await call(*conn_, cmd("XREVRANGE", keys::conversation_log(conversation_id), end,
+                                         "-", "COUNT", std::to_string(limit + 1)));
     if (!res) {
         co_return res.error();
     }
@@ -448,7 +450,8 @@ awaitable<outcome<routing::event_batch>> redis_chat_store::read_events(std::stri
 
 awaitable<outcome<std::pair<std::string, std::uint64_t>>> redis_chat_store::stream_end(
     std::string user_id) {
-    auto res = co_await call(*conn_, {"XREVRANGE", keys::inbox(user_id), "+", "-", "COUNT", "1"});
+    auto res =
+        co_await call(*conn_, cmd("XREVRANGE", keys::inbox(user_id), "+", "-", "COUNT", "1"));
     if (!res) {
         co_return res.error();
     }
@@ -468,19 +471,25 @@ awaitable<outcome<std::pair<std::string, std::uint64_t>>> redis_chat_store::stre
     co_return std::pair<std::string, std::uint64_t>{e.elements[0].str, n};
 }
 
-awaitable<outcome<std::string>> redis_chat_store::device_cursor(std::string user_id,
-                                                                std::string device_id) {
-    auto res = co_await call(*conn_, {"HGET", keys::devices(user_id), device_id});
-    if (!res) {
-        co_return res.error();
+awaitable<outcome<routing::device_position>> redis_chat_store::device_cursor(
+    std::string user_id, std::string device_id) {
+    auto rows = co_await call_all(*conn_, cmds(cmd("HGET", keys::devices(user_id), device_id),
+                                               cmd("HLEN", keys::devices(user_id))));
+    for (const auto& r : rows) {
+        if (!r) {
+            co_return r.error();
+        }
     }
-    co_return res->is_string() ? res->str : std::string();
+    routing::device_position pos;
+    pos.cursor = rows[0]->is_string() ? rows[0]->str : std::string();
+    pos.user_has_devices = rows[1]->integer > 0;
+    co_return pos;
 }
 
 awaitable<outcome<void>> redis_chat_store::save_device_cursor(std::string user_id,
                                                               std::string device_id,
                                                               std::string cursor) {
-    auto res = co_await call(*conn_, {"HSET", keys::devices(user_id), device_id, cursor});
+    auto res = co_await call(*conn_, cmd("HSET", keys::devices(user_id), device_id, cursor));
     if (!res) {
         co_return res.error();
     }

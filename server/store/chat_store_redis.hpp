@@ -52,8 +52,8 @@ public:
                                                          bool check_gap) override;
     awaitable<outcome<std::pair<std::string, std::uint64_t>>> stream_end(
         std::string user_id) override;
-    awaitable<outcome<std::string>> device_cursor(std::string user_id,
-                                                  std::string device_id) override;
+    awaitable<outcome<routing::device_position>> device_cursor(std::string user_id,
+                                                               std::string device_id) override;
     awaitable<outcome<void>> save_device_cursor(std::string user_id, std::string device_id,
                                                 std::string cursor) override;
 

@@ -72,7 +72,13 @@ failure storage_failure(const boost::system::error_code& ec, const reply& r) {
     if (r.is_error() && r.str.starts_with("OOM")) {
         why = "Redis is out of memory";
     }
-    log::warn("redis: {}", why);
+    // While Redis is away every request fails the same way, and the connection logs its own
+    // state changes: one line per request would flood the log.
+    if (ec == redis::errc::not_connected) {
+        log::debug("redis: {}", why);
+    } else {
+        log::warn("redis: {}", why);
+    }
     return fail(errc::unavailable, "storage is unavailable, retry later");
 }
 

@@ -18,6 +18,25 @@ namespace confide::store {
 
 using redis::reply;
 
+/// A command's arguments. (g++ 12 rejects a braced list inside a co_await expression: building
+/// the vector in a call avoids it.)
+template <class... Args>
+std::vector<std::string> cmd(Args&&... args) {
+    std::vector<std::string> v;
+    v.reserve(sizeof...(Args));
+    (v.emplace_back(std::forward<Args>(args)), ...);
+    return v;
+}
+
+/// Several commands, for call_all.
+template <class... Commands>
+std::vector<std::vector<std::string>> cmds(Commands&&... commands) {
+    std::vector<std::vector<std::string>> v;
+    v.reserve(sizeof...(Commands));
+    (v.push_back(std::forward<Commands>(commands)), ...);
+    return v;
+}
+
 /// Runs one command. Errors (not connected, timeout, dropped, error reply) -> unavailable.
 awaitable<outcome<reply>> call(redis::connection& conn, std::vector<std::string> args);
 

@@ -25,9 +25,9 @@ awaitable<outcome<std::uint32_t>> redis_presence_store::connect(std::string user
                                                                 std::string connection_id,
                                                                 std::int64_t now_ms) {
     auto k = presence_keys(user_id);
-    auto res = co_await call_script(
-        *conn_, scripts::presence_connect(), std::move(k),
-        {user_id, std::move(connection_id), std::to_string(now_ms), std::to_string(ttl_.count())});
+    auto res = co_await call_script(*conn_, scripts::presence_connect(), std::move(k),
+                                    cmd(user_id, std::move(connection_id), std::to_string(now_ms),
+                                        std::to_string(ttl_.count())));
     if (!res) {
         co_return res.error();
     }
@@ -40,7 +40,7 @@ awaitable<outcome<void>> redis_presence_store::disconnect(std::string user_id,
     auto k = presence_keys(user_id);
     auto res = co_await call_script(
         *conn_, scripts::presence_disconnect(), std::move(k),
-        {user_id, std::move(connection_id), std::to_string(now_ms), signed_out ? "1" : "0"});
+        cmd(user_id, std::move(connection_id), std::to_string(now_ms), signed_out ? "1" : "0"));
     if (!res) {
         co_return res.error();
     }
@@ -51,7 +51,7 @@ awaitable<outcome<void>> redis_presence_store::confirm_lost(std::string user_id,
                                                             std::int64_t now_ms) {
     auto k = presence_keys(user_id);
     auto res = co_await call_script(*conn_, scripts::presence_confirm_lost(), std::move(k),
-                                    {user_id, std::to_string(now_ms)});
+                                    cmd(user_id, std::to_string(now_ms)));
     if (!res) {
         co_return res.error();
     }
@@ -62,8 +62,8 @@ awaitable<outcome<void>> redis_presence_store::set_status(std::string user_id,
                                                           v1::PresenceState state,
                                                           std::int64_t now_ms) {
     auto res = co_await call_script(
-        *conn_, scripts::presence_status(), {keys::user(user_id), keys::contacts(user_id)},
-        {user_id, state == v1::AWAY ? "away" : "online", std::to_string(now_ms)});
+        *conn_, scripts::presence_status(), cmd(keys::user(user_id), keys::contacts(user_id)),
+        cmd(user_id, state == v1::AWAY ? "away" : "online", std::to_string(now_ms)));
     if (!res) {
         co_return res.error();
     }
@@ -98,8 +98,8 @@ awaitable<outcome<void>> redis_presence_store::refresh(
 }
 
 awaitable<outcome<void>> redis_presence_store::sweep(std::int64_t now_ms) {
-    auto due = co_await call(*conn_, {"ZRANGEBYSCORE", keys::presence_expiry(), "-inf",
-                                      std::to_string(now_ms), "LIMIT", "0", sweep_batch});
+    auto due = co_await call(*conn_, cmd("ZRANGEBYSCORE", keys::presence_expiry(), "-inf",
+                                         std::to_string(now_ms), "LIMIT", "0", sweep_batch));
     if (!due) {
         co_return due.error();
     }

@@ -29,10 +29,9 @@ std::string info_field(const std::string& info, std::string_view name) {
 }  // namespace
 
 awaitable<outcome<persistence_report>> check_persistence(redis::connection& conn) {
-    auto rows = co_await call_all(conn, {{"CONFIG", "GET", "appendonly"},
-                                         {"CONFIG", "GET", "appendfsync"},
-                                         {"CONFIG", "GET", "maxmemory-policy"},
-                                         {"INFO", "server"}});
+    auto rows = co_await call_all(
+        conn, cmds(cmd("CONFIG", "GET", "appendonly"), cmd("CONFIG", "GET", "appendfsync"),
+                   cmd("CONFIG", "GET", "maxmemory-policy"), cmd("INFO", "server")));
     for (const auto& r : rows) {
         if (!r) {
             co_return fail(errc::unavailable,

@@ -3,13 +3,15 @@
 #include "store/redis/connection.hpp"
 
 #include <string>
-#include <string_view>
+#include <tuple>
 #include <vector>
 
 namespace confide::store::redis {
 
 /// A Lua script run with EVALSHA, falling back to EVAL when Redis answers NOSCRIPT (after a
 /// restart or SCRIPT FLUSH). The SHA1 is computed once from the body.
+///
+/// Thread safety: immutable after construction; run() may be called from any thread.
 class script {
 public:
     explicit script(std::string body);
@@ -17,7 +19,9 @@ public:
     const std::string& body() const noexcept { return body_; }
     const std::string& sha1() const noexcept { return sha1_; }
 
-    /// Runs the script. Completion as connection::async_exec.
+    /// Runs the script: EVALSHA, then EVAL with the body when Redis answers NOSCRIPT (which
+    /// also loads it into Redis's script cache for the next runs). Results as
+    /// connection::async_exec. `conn` and this script must outlive the returned awaitable.
     awaitable<std::tuple<boost::system::error_code, reply>> run(
         connection& conn, std::vector<std::string> keys, std::vector<std::string> args) const;
 

@@ -19,33 +19,56 @@ namespace confide::store::redis {
 /// connection drops; so after a reconnection `on_reset` tells the owner that messages may have
 /// been missed (the owner re-reads its state from Redis).
 ///
-/// Thread safety: every public member may be called from any thread. Callbacks run on the
-/// subscriber's strand, one at a time.
+/// Lifetime: stop() ends it; destroying the last reference also stops it. Pending operations do
+/// not keep it alive.
+///
+/// Thread safety: every public member may be called from any thread; none of them runs a
+/// callback inline. Callbacks run on the subscriber's strand, one at a time.
 class subscriber : public std::enable_shared_from_this<subscriber> {
 public:
+    /// Called for every message on a channel in the set. The views are valid during the call
+    /// only. It must not block (the next messages wait for it).
     using message_callback =
         std::function<void(std::string_view channel, std::string_view payload)>;
+    /// Called after every reconnection except the first connection, once every channel of the
+    /// set is subscribed again.
     using reset_callback = std::function<void()>;
 
+    /// `ex` is any executor; the subscriber makes its own strand on it.
     static std::shared_ptr<subscriber> create(executor ex, config cfg, message_callback on_message,
                                               reset_callback on_reset);
     ~subscriber();
 
+    subscriber(const subscriber&) = delete;
+    subscriber& operator=(const subscriber&) = delete;
+
+    /// Starts connecting (and reconnecting whenever the connection drops) until stop().
     void start();
+
+    /// Fails pending and future subscriptions with errc::stopped and closes the connection.
     void stop();
 
+    /// Whether the connection is up now (a hint: it may drop at any moment).
+    bool is_connected() const noexcept;
+
     /// Adds `channel` and completes once Redis has confirmed the subscription (so every message
-    /// published afterwards will be received). Completion: void(error_code). Fails with
-    /// errc::not_connected / timeout / disconnected when that cannot be confirmed; the channel
-    /// stays in the set and is subscribed after the next reconnection anyway.
+    /// published afterwards will be received). Completion: void(error_code), on the strand.
+    /// While a connection attempt is in progress (e.g. right after start()), waits for it.
+    /// Fails with errc::not_connected (no connection, or the attempt failed), errc::timeout (no
+    /// confirmation within config::command_timeout: the connection is then reset),
+    /// errc::disconnected, errc::stopped; the channel stays in the set and is subscribed after
+    /// the next reconnection anyway. Subscribing to a channel already confirmed completes at once.
     void async_subscribe(std::string channel, std::function<void(boost::system::error_code)> done);
 
-    /// Removes `channel` (no confirmation needed).
+    /// Removes `channel` (no confirmation needed): no message of it is delivered after this
+    /// call has reached the strand.
     void unsubscribe(std::string channel);
 
 private:
     struct impl;
     subscriber(executor ex, config cfg, message_callback on_message, reset_callback on_reset);
+
+    executor executor_;  ///< the subscriber's strand
     std::shared_ptr<impl> impl_;
 };
 

@@ -151,5 +151,17 @@ TEST(Codec, GarbageIsInvalidArgumentAndRoundTripWorks) {
     EXPECT_TRUE(err->error().retryable());
 }
 
+TEST(Codec, TheRequestIdOfAnUnparsableFrameIsRecovered) {
+    auto bytes = *encode(send_frame("c1", "m-1", "ok"));
+    EXPECT_EQ(peek_request_id(bytes), 7u);
+    v1::Frame big;
+    big.set_request_id(300);  // a two-byte varint
+    big.mutable_ping();
+    EXPECT_EQ(peek_request_id(*encode(big)), 300u);
+    EXPECT_EQ(peek_request_id(""), 0u);
+    EXPECT_EQ(peek_request_id("\x08"), 0u);      // truncated varint
+    EXPECT_EQ(peek_request_id("\x12\x00"), 0u);  // another field first
+}
+
 }  // namespace
 }  // namespace confide::protocol

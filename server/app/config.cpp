@@ -1,0 +1,582 @@
+#include "app/config.hpp"
+
+#include "common/log.hpp"
+
+#include <boost/program_options.hpp>
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <cctype>
+#include <charconv>
+#include <cstdio>
+#include <cstdlib>
+#include <limits>
+#include <map>
+#include <sstream>
+#include <string_view>
+#include <thread>
+
+namespace confide::app {
+namespace {
+
+namespace po = boost::program_options;
+using std::chrono::milliseconds;
+
+enum class kind { single, list, flag };
+
+struct option_spec {
+    const char* group;
+    const char* name;  // the flag, without "--"
+    const char* env;   // the environment variable
+    kind type;
+    const char* value;     // what the value looks like, for --help
+    const char* help;      // one sentence; the default follows
+    const char* fallback;  // the default, as text; nullptr: none
+};
+
+// The one table of options: --help, the environment and the parser all come from it.
+constexpr option_spec specs[] = {
+    {"Network", "listen", "CONFIDE_LISTEN", kind::single, "IP:PORT",
+     "Address to accept WebSocket connections on ([::1]:8080 for IPv6). Port 0 picks a free "
+     "port; the server prints the one it got",
+     "127.0.0.1:8080"},
+    {"Network", "allowed-origin", "CONFIDE_ALLOWED_ORIGINS", kind::list, "ORIGIN",
+     "Browser origin allowed to connect, e.g. https://app.example.com (repeatable; the "
+     "variable takes a comma-separated list). None given: any origin",
+     nullptr},
+    {"Network", "max-connections", "CONFIDE_MAX_CONNECTIONS", kind::single, "N",
+     "Connections held at once; beyond it new ones are closed at once", "20000"},
+    {"Network", "max-outbound-bytes", "CONFIDE_MAX_OUTBOUND_BYTES", kind::single, "BYTES",
+     "Bytes queued for one connection before it is closed as too slow (4003)", "4194304"},
+    {"Network", "handshake-timeout-ms", "CONFIDE_HANDSHAKE_TIMEOUT_MS", kind::single, "MS",
+     "From accept to a completed WebSocket handshake", "10000"},
+    {"Network", "drain-timeout-ms", "CONFIDE_DRAIN_TIMEOUT_MS", kind::single, "MS",
+     "On SIGINT/SIGTERM, how long connections get to close (1001) before they are cut", "10000"},
+
+    {"Redis", "redis", "CONFIDE_REDIS", kind::single, "HOST:PORT|unix:PATH", "Where Redis is",
+     "127.0.0.1:6379"},
+    {"Redis", "redis-password", "CONFIDE_REDIS_PASSWORD", kind::single, "PASSWORD",
+     "Redis AUTH password. Prefer the variable: flags are visible in the process list", nullptr},
+    {"Redis", "redis-timeout-ms", "CONFIDE_REDIS_TIMEOUT_MS", kind::single, "MS",
+     "Deadline of a Redis connect and of every command", "2000"},
+    {"Redis", "allow-unsafe-redis", "CONFIDE_ALLOW_UNSAFE_REDIS", kind::flag, "BOOL",
+     "Accept a Redis without persistence or with an evicting maxmemory-policy (benchmarks "
+     "only: messages can be lost)",
+     "false"},
+
+    {"Authentication", "token-key", "CONFIDE_TOKEN_KEYS", kind::list, "KID:ALG:MATERIAL",
+     "A key that verifies access tokens, e.g. dev:HS256:text:<secret> (repeatable; the "
+     "variable takes a comma-separated list). At least one is required",
+     nullptr},
+    {"Authentication", "token-issuer", "CONFIDE_TOKEN_ISSUER", kind::single, "ISS",
+     "Required `iss` of access tokens. Empty: not checked", nullptr},
+    {"Authentication", "token-audience", "CONFIDE_TOKEN_AUDIENCE", kind::single, "AUD",
+     "Required `aud` of access tokens. Empty: not checked", nullptr},
+    {"Authentication", "auth-timeout-ms", "CONFIDE_AUTH_TIMEOUT_MS", kind::single, "MS",
+     "Time a new connection has to authenticate (then closed with 4002)", "10000"},
+    {"Authentication", "token-leeway-s", "CONFIDE_TOKEN_LEEWAY_S", kind::single, "S",
+     "Clock skew tolerated on exp, nbf and iat (0..3600); a connection is closed (4001) this "
+     "long after its token's exp",
+     "30"},
+
+    {"Protocol limits", "max-frame-bytes", "CONFIDE_MAX_FRAME_BYTES", kind::single, "BYTES",
+     "Largest WebSocket message accepted (bigger: closed with 1009)", "65536"},
+    {"Protocol limits", "max-body-bytes", "CONFIDE_MAX_BODY_BYTES", kind::single, "BYTES",
+     "Largest message body (UTF-8 bytes); at most --max-frame-bytes", "8192"},
+    {"Protocol limits", "send-rate", "CONFIDE_SEND_RATE", kind::single, "PER_S",
+     "Messages per second one user may send, sustained", "10"},
+    {"Protocol limits", "send-burst", "CONFIDE_SEND_BURST", kind::single, "N",
+     "Messages one user may send in a burst", "30"},
+    {"Protocol limits", "request-rate", "CONFIDE_REQUEST_RATE", kind::single, "PER_S",
+     "Requests of any kind per second per connection, sustained (beyond: RATE_LIMITED)", "50"},
+    {"Protocol limits", "request-burst", "CONFIDE_REQUEST_BURST", kind::single, "N",
+     "Requests one connection may send in a burst", "200"},
+    {"Protocol limits", "typing-rate", "CONFIDE_TYPING_RATE", kind::single, "PER_S",
+     "Typing signals per second per connection", "2"},
+    {"Protocol limits", "max-connections-per-user", "CONFIDE_MAX_CONNECTIONS_PER_USER",
+     kind::single, "N", "Connections one user may hold (beyond: closed with 4004)", "10"},
+    {"Protocol limits", "heartbeat-interval-ms", "CONFIDE_HEARTBEAT_INTERVAL_MS", kind::single,
+     "MS", "Interval clients ping at; 3 missed intervals close the connection (4005)", "15000"},
+    {"Protocol limits", "presence-grace-ms", "CONFIDE_PRESENCE_GRACE_MS", kind::single, "MS",
+     "How long a user stays online after their last connection closed", "15000"},
+    {"Protocol limits", "presence-ttl-ms", "CONFIDE_PRESENCE_TTL_MS", kind::single, "MS",
+     "Expiry of a node's presence records if it stops refreshing them (crash)", "60000"},
+    {"Protocol limits", "stalled-reader-timeout-ms", "CONFIDE_STALLED_READER_TIMEOUT_MS",
+     kind::single, "MS",
+     "How long a client may read nothing while events wait for it (then closed with 4003; it "
+     "resumes from its cursor)",
+     "30000"},
+
+    {"Storage", "inbox-max-events", "CONFIDE_INBOX_MAX_EVENTS", kind::single, "N",
+     "Events kept per user for devices to catch up on (older cursors get a reset)", "100000"},
+    {"Storage", "sent-record-ttl-s", "CONFIDE_SENT_RECORD_TTL_S", kind::single, "S",
+     "How long a client_msg_id is remembered, so a retry is recognised", "604800"},
+
+    {"Process", "io-threads", "CONFIDE_IO_THREADS", kind::single, "N",
+     "Threads running the event loop. Default: the number of cores", nullptr},
+    {"Process", "node-id", "CONFIDE_NODE_ID", kind::single, "ID",
+     "This server's name among the nodes ([A-Za-z0-9._-]). Default: <hostname>-<pid>", nullptr},
+    {"Process", "log-level", "CONFIDE_LOG_LEVEL", kind::single, "LEVEL",
+     "trace, debug, info, warn, error or off", "info"},
+};
+
+po::options_description describe_options() {
+    po::options_description all("Options", 100, 50);
+    all.add_options()("help", "Print this help and exit");
+    std::map<std::string, po::options_description> groups;
+    std::vector<std::string> order;
+    for (const auto& s : specs) {
+        if (!groups.count(s.group)) {
+            groups.emplace(s.group, po::options_description(s.group, 100, 50));
+            order.emplace_back(s.group);
+        }
+        std::string help = std::string(s.help) + " [" + s.env;
+        if (s.fallback != nullptr) {
+            help += "; default " + std::string(s.fallback);
+        }
+        help += "]";
+        po::value_semantic* semantic = nullptr;
+        switch (s.type) {
+            case kind::single:
+                semantic = po::value<std::string>()->value_name(s.value);
+                break;
+            case kind::list:
+                semantic = po::value<std::vector<std::string>>()->value_name(s.value);
+                break;
+            case kind::flag:
+                semantic = po::value<std::string>()->value_name(s.value)->implicit_value("true");
+                break;
+        }
+        groups.at(s.group).add_options()(s.name, semantic, help.c_str());
+    }
+    for (const auto& g : order) {
+        all.add(groups.at(g));
+    }
+    return all;
+}
+
+// Where a value came from, for error messages.
+struct raw_value {
+    std::vector<std::string> values;
+    std::string origin;  // "--listen" or "CONFIDE_LISTEN"
+};
+
+[[noreturn]] void fail(const raw_value& v, const std::string& what) {
+    throw config_error(v.origin + ": " + what);
+}
+
+std::string quoted(std::string_view s) {
+    return "'" + std::string(s) + "'";
+}
+
+std::string_view trim(std::string_view s) {
+    while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) {
+        s.remove_prefix(1);
+    }
+    while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) {
+        s.remove_suffix(1);
+    }
+    return s;
+}
+
+std::vector<std::string> split_list(std::string_view s) {
+    std::vector<std::string> out;
+    while (true) {
+        auto comma = s.find(',');
+        auto item = trim(s.substr(0, comma));
+        if (!item.empty()) {
+            out.emplace_back(item);
+        }
+        if (comma == std::string_view::npos) {
+            break;
+        }
+        s.remove_prefix(comma + 1);
+    }
+    return out;
+}
+
+std::int64_t to_integer(const raw_value& v, std::int64_t min, std::int64_t max) {
+    const std::string& text = v.values.front();
+    std::int64_t n = 0;
+    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
+    if (text.empty() || ec != std::errc{} || end != text.data() + text.size()) {
+        fail(v, quoted(text) + " is not a whole number");
+    }
+    if (n < min || n > max) {
+        fail(v, quoted(text) + " is out of range (" + std::to_string(min) + ".." +
+                    std::to_string(max) + ")");
+    }
+    return n;
+}
+
+double to_rate(const raw_value& v) {
+    const std::string& text = v.values.front();
+    double d = 0;
+    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), d);
+    if (text.empty() || ec != std::errc{} || end != text.data() + text.size()) {
+        fail(v, quoted(text) + " is not a number");
+    }
+    if (!(d > 0) || d > 1e6) {
+        fail(v, quoted(text) + " must be greater than 0 (and at most 1000000)");
+    }
+    return d;
+}
+
+milliseconds to_timeout(const raw_value& v) {
+    const std::string& text = v.values.front();
+    if (!text.empty() && text.front() == '-') {
+        fail(v, quoted(text) + " must be a positive number of milliseconds");
+    }
+    constexpr std::int64_t one_day = 24LL * 3600 * 1000;
+    auto n = to_integer(v, 0, one_day);
+    if (n == 0) {
+        fail(v, "a timeout of 0 ms is not allowed");
+    }
+    return milliseconds(n);
+}
+
+bool to_bool(const raw_value& v) {
+    std::string text = v.values.front();
+    std::transform(text.begin(), text.end(), text.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    if (text == "1" || text == "true" || text == "yes" || text == "on") {
+        return true;
+    }
+    if (text == "0" || text == "false" || text == "no" || text == "off") {
+        return false;
+    }
+    fail(v, quoted(v.values.front()) + " is not a boolean (true/false, 1/0, yes/no, on/off)");
+}
+
+std::uint16_t to_port(const raw_value& v, std::string_view text, bool allow_zero) {
+    std::int64_t n = -1;
+    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
+    if (text.empty() || ec != std::errc{} || end != text.data() + text.size() || n < 0 ||
+        n > 65535 || (n == 0 && !allow_zero)) {
+        fail(v, quoted(text) + " is not a valid port (" + (allow_zero ? "0" : "1") + "..65535)");
+    }
+    return static_cast<std::uint16_t>(n);
+}
+
+// "host:port" or "[v6]:port" into its parts; the host may not be empty.
+std::pair<std::string, std::string_view> split_host_port(const raw_value& v, std::string_view text,
+                                                         const char* example) {
+    std::string host;
+    std::string_view port;
+    if (!text.empty() && text.front() == '[') {
+        auto close = text.find(']');
+        if (close == std::string_view::npos || close + 1 >= text.size() || text[close + 1] != ':') {
+            fail(v, quoted(text) + " is not HOST:PORT (e.g. " + example + ")");
+        }
+        host = std::string(text.substr(1, close - 1));
+        port = text.substr(close + 2);
+    } else {
+        auto colon = text.rfind(':');
+        if (colon == std::string_view::npos || text.find(':') != colon) {
+            fail(v, quoted(text) + " is not HOST:PORT (e.g. " + example +
+                        "; IPv6 addresses in brackets)");
+        }
+        host = std::string(text.substr(0, colon));
+        port = text.substr(colon + 1);
+    }
+    if (host.empty()) {
+        fail(v, quoted(text) + " has no host (e.g. " + example + ")");
+    }
+    return {std::move(host), port};
+}
+
+bool is_ipv4(std::string_view s) {
+    int parts = 0;
+    while (true) {
+        auto dot = s.find('.');
+        auto part = s.substr(0, dot);
+        unsigned n = 0;
+        auto [end, ec] = std::from_chars(part.data(), part.data() + part.size(), n);
+        if (part.empty() || part.size() > 3 || ec != std::errc{} ||
+            end != part.data() + part.size() || n > 255) {
+            return false;
+        }
+        ++parts;
+        if (dot == std::string_view::npos) {
+            break;
+        }
+        s.remove_prefix(dot + 1);
+    }
+    return parts == 4;
+}
+
+bool is_ipv6(std::string_view s) {
+    // Shape only (hex groups, colons, an embedded IPv4 tail); the listener's bind is the
+    // final judge and names the address if it refuses it.
+    if (s.find(':') == std::string_view::npos || s.size() > 45) {
+        return false;
+    }
+    return std::all_of(s.begin(), s.end(), [](char c) {
+        return std::isxdigit(static_cast<unsigned char>(c)) || c == ':' || c == '.';
+    });
+}
+
+bool is_node_id(std::string_view s) {
+    return !s.empty() && s.size() <= 64 && std::all_of(s.begin(), s.end(), [](char c) {
+        return std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == '-';
+    });
+}
+
+bool is_origin(std::string_view s) {
+    auto scheme_end = s.find("://");
+    if (scheme_end == std::string_view::npos || scheme_end == 0) {
+        return false;
+    }
+    auto host = s.substr(scheme_end + 3);
+    return !host.empty() && host.find('/') == std::string_view::npos;
+}
+
+std::string default_node_id() {
+    char host[256] = {};
+    if (::gethostname(host, sizeof host - 1) != 0 || host[0] == '\0') {
+        std::snprintf(host, sizeof host, "node");
+    }
+    std::string id = host;
+    std::replace_if(
+        id.begin(), id.end(), [](char c) { return !is_node_id(std::string_view(&c, 1)); }, '_');
+    if (id.size() > 50) {
+        id.resize(50);
+    }
+    return id + "-" + std::to_string(::getpid());
+}
+
+void apply(config& c, const std::string& name, const raw_value& v) {
+    const std::string& text = v.values.front();
+    if (name == "listen") {
+        auto [host, port] = split_host_port(v, text, "127.0.0.1:8080");
+        if (host == "localhost") {
+            host = "127.0.0.1";
+        }
+        if (!is_ipv4(host) && !is_ipv6(host)) {
+            fail(v, quoted(host) + " is not an IP address (e.g. 0.0.0.0:8080 or [::]:8080)");
+        }
+        c.listen_address = host;
+        c.listen_port = to_port(v, port, true);
+    } else if (name == "allowed-origin") {
+        for (const auto& o : v.values) {
+            if (!is_origin(o)) {
+                fail(v, quoted(o) + " is not an origin (scheme://host[:port], no path)");
+            }
+        }
+        c.allowed_origins = v.values;
+    } else if (name == "max-connections") {
+        c.max_connections = static_cast<std::size_t>(to_integer(v, 1, 10'000'000));
+    } else if (name == "max-outbound-bytes") {
+        c.max_outbound_bytes = static_cast<std::size_t>(to_integer(v, 1, 1LL << 32));
+    } else if (name == "handshake-timeout-ms") {
+        c.handshake_timeout = to_timeout(v);
+    } else if (name == "drain-timeout-ms") {
+        c.drain_timeout = to_timeout(v);
+    } else if (name == "redis") {
+        constexpr std::string_view unix_prefix = "unix:";
+        if (text.starts_with(unix_prefix)) {
+            c.redis_unix_socket = text.substr(unix_prefix.size());
+            if (c.redis_unix_socket.empty() || c.redis_unix_socket.front() != '/') {
+                fail(v, quoted(text) + " is not unix:/absolute/path");
+            }
+        } else {
+            auto [host, port] = split_host_port(v, text, "127.0.0.1:6379 or unix:/path");
+            c.redis_host = host;
+            c.redis_port = to_port(v, port, false);
+        }
+    } else if (name == "redis-password") {
+        c.redis_password = text;
+    } else if (name == "redis-timeout-ms") {
+        c.redis_timeout = to_timeout(v);
+    } else if (name == "allow-unsafe-redis") {
+        c.allow_unsafe_redis = to_bool(v);
+    } else if (name == "token-key") {
+        for (const auto& k : v.values) {
+            auto first = k.find(':');
+            auto second = first == std::string::npos ? first : k.find(':', first + 1);
+            if (first == 0 || second == std::string::npos || second == first + 1 ||
+                second + 1 >= k.size()) {
+                // Never echo the value: it holds key material.
+                fail(v, "a key is not <kid>:<alg>:<material> (e.g. dev:HS256:text:<secret>)");
+            }
+        }
+        c.token_keys = v.values;
+    } else if (name == "token-issuer") {
+        c.token_issuer = text;
+    } else if (name == "token-audience") {
+        c.token_audience = text;
+    } else if (name == "auth-timeout-ms") {
+        c.auth_timeout = to_timeout(v);
+    } else if (name == "max-frame-bytes") {
+        // Room for an authenticate frame carrying an 8 KiB token.
+        c.max_frame_bytes = static_cast<std::size_t>(to_integer(v, 16 * 1024, 16 * 1024 * 1024));
+    } else if (name == "max-body-bytes") {
+        c.max_body_bytes = static_cast<std::size_t>(to_integer(v, 1, 16 * 1024 * 1024));
+    } else if (name == "send-rate") {
+        c.send_rate = to_rate(v);
+    } else if (name == "send-burst") {
+        c.send_burst = static_cast<std::uint32_t>(to_integer(v, 1, 1'000'000));
+    } else if (name == "request-rate") {
+        c.request_rate = to_rate(v);
+    } else if (name == "request-burst") {
+        c.request_burst = static_cast<std::uint32_t>(to_integer(v, 1, 1'000'000));
+    } else if (name == "typing-rate") {
+        c.typing_rate = to_rate(v);
+    } else if (name == "max-connections-per-user") {
+        c.max_connections_per_user = static_cast<std::uint32_t>(to_integer(v, 1, 100'000));
+    } else if (name == "heartbeat-interval-ms") {
+        c.heartbeat_interval = to_timeout(v);
+    } else if (name == "presence-grace-ms") {
+        c.presence_grace = to_timeout(v);
+    } else if (name == "presence-ttl-ms") {
+        c.presence_ttl = to_timeout(v);
+    } else if (name == "stalled-reader-timeout-ms") {
+        c.stalled_reader_timeout = to_timeout(v);
+    } else if (name == "token-leeway-s") {
+        c.token_leeway = std::chrono::seconds(to_integer(v, 0, 3600));
+    } else if (name == "inbox-max-events") {
+        c.inbox_max_events = static_cast<std::size_t>(to_integer(v, 100, 100'000'000));
+    } else if (name == "sent-record-ttl-s") {
+        c.sent_record_ttl = std::chrono::seconds(to_integer(v, 60, 365LL * 24 * 3600));
+    } else if (name == "io-threads") {
+        c.io_threads = static_cast<unsigned>(to_integer(v, 1, 1024));
+    } else if (name == "node-id") {
+        if (!is_node_id(text)) {
+            fail(v, quoted(text) + " is not a node id (1..64 of [A-Za-z0-9._-])");
+        }
+        c.node_id = text;
+    } else if (name == "log-level") {
+        if (!log::is_valid_level(text)) {
+            fail(v, quoted(text) + " is not a log level (trace, debug, info, warn, error, off)");
+        }
+        c.log_level = text;
+    }
+}
+
+}  // namespace
+
+env_lookup process_environment() {
+    return [](const std::string& name) -> std::optional<std::string> {
+        const char* value = std::getenv(name.c_str());
+        if (value == nullptr) {
+            return std::nullopt;
+        }
+        return std::string(value);
+    };
+}
+
+std::string usage_text() {
+    std::ostringstream out;
+    out << "Usage: confide-server [options]\n\n"
+           "The Confide WebSocket messaging server. Every option can also be set with the\n"
+           "environment variable shown in brackets; a flag wins over its variable. On start-up\n"
+           "the server prints one line \"listening on <ip>:<port>\" to stdout.\n\n"
+        << describe_options();
+    return out.str();
+}
+
+config parse_config(int argc, const char* const* argv, const env_lookup& env) {
+    const auto options = describe_options();
+    po::variables_map vm;
+    try {
+        po::store(po::command_line_parser(argc, argv).options(options).run(), vm);
+    } catch (const po::error& e) {
+        throw config_error(e.what());
+    }
+
+    config c;
+    if (vm.count("help") != 0) {
+        c.help_requested = true;
+        return c;
+    }
+
+    // Flags first; a variable only for what no flag set.
+    std::vector<std::pair<std::string, raw_value>> given;
+    for (const auto& s : specs) {
+        if (vm.count(s.name) != 0) {
+            raw_value v{{}, std::string("--") + s.name};
+            if (s.type == kind::list) {
+                v.values = vm[s.name].as<std::vector<std::string>>();
+            } else {
+                v.values.push_back(vm[s.name].as<std::string>());
+            }
+            given.emplace_back(s.name, std::move(v));
+            continue;
+        }
+        auto value = env ? env(s.env) : std::nullopt;
+        if (!value || value->empty()) {
+            continue;  // unset and empty mean the same: the default
+        }
+        raw_value v{{}, s.env};
+        if (s.type == kind::list) {
+            v.values = split_list(*value);
+            if (v.values.empty()) {
+                continue;
+            }
+        } else {
+            v.values.push_back(*value);
+        }
+        given.emplace_back(s.name, std::move(v));
+    }
+
+    std::map<std::string, std::string> origin_of;
+    for (const auto& [name, v] : given) {
+        apply(c, name, v);
+        origin_of[name] = v.origin;
+    }
+    auto origin = [&](const char* name) {
+        auto it = origin_of.find(name);
+        return it != origin_of.end() ? it->second : std::string("--") + name + " (default)";
+    };
+
+    if (c.token_keys.empty()) {
+        throw config_error(
+            "--token-key: at least one token key is required (or CONFIDE_TOKEN_KEYS), e.g. "
+            "--token-key dev:HS256:text:<secret>");
+    }
+    if (c.max_body_bytes > c.max_frame_bytes) {
+        throw config_error(origin("max-body-bytes") + ": " + std::to_string(c.max_body_bytes) +
+                           " is more than " + origin("max-frame-bytes") + " (" +
+                           std::to_string(c.max_frame_bytes) + ")");
+    }
+    if (c.max_outbound_bytes < c.max_frame_bytes) {
+        throw config_error(origin("max-outbound-bytes") + ": " +
+                           std::to_string(c.max_outbound_bytes) + " is less than " +
+                           origin("max-frame-bytes") + " (" + std::to_string(c.max_frame_bytes) +
+                           "): one frame would not fit");
+    }
+    if (origin_of.count("io-threads") == 0) {
+        c.io_threads = std::max(1u, std::thread::hardware_concurrency());
+    }
+    if (c.node_id.empty()) {
+        c.node_id = default_node_id();
+    }
+    return c;
+}
+
+std::string describe(const config& c) {
+    std::ostringstream out;
+    out << "listen=" << c.listen_address << ':' << c.listen_port << " redis=";
+    if (!c.redis_unix_socket.empty()) {
+        out << "unix:" << c.redis_unix_socket;
+    } else {
+        out << c.redis_host << ':' << c.redis_port;
+    }
+    out << (c.redis_password.empty() ? "" : " (with password)")
+        << " redis_timeout_ms=" << c.redis_timeout.count()
+        << (c.allow_unsafe_redis ? " allow_unsafe_redis" : "") << " token_keys=[";
+    for (std::size_t i = 0; i < c.token_keys.size(); ++i) {
+        out << (i ? "," : "") << c.token_keys[i].substr(0, c.token_keys[i].find(':'));
+    }
+    out << "] io_threads=" << c.io_threads << " node_id=" << c.node_id
+        << " max_connections=" << c.max_connections << " max_frame_bytes=" << c.max_frame_bytes
+        << " max_body_bytes=" << c.max_body_bytes << " max_outbound_bytes=" << c.max_outbound_bytes
+        << " send_rate=" << c.send_rate << " send_burst=" << c.send_burst
+        << " typing_rate=" << c.typing_rate
+        << " max_connections_per_user=" << c.max_connections_per_user
+        << " allowed_origins=" << c.allowed_origins.size();
+    return out.str();
+}
+
+}  // namespace confide::app

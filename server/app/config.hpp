@@ -1,0 +1,95 @@
+#pragma once
+// The server's configuration: command-line flags, each also settable by an environment variable
+// CONFIDE_<OPTION_IN_UPPER_SNAKE_CASE>. A flag wins over its variable.
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace confide::app {
+
+/// An invalid configuration: what() names the option (and the variable, if the value came from
+/// the environment) and says what is wrong.
+class config_error : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
+};
+
+/// Everything the server is configured with. Defaults are those of `--help`.
+struct config {
+    /// `--help` was given: print usage_text() and exit 0. No other field was validated.
+    bool help_requested = false;
+
+    // Network.
+    std::string listen_address = "127.0.0.1";  ///< an IP address (IPv6 without brackets)
+    std::uint16_t listen_port = 8080;          ///< 0: any free port
+    std::vector<std::string> allowed_origins;  ///< empty: any origin
+    std::size_t max_connections = 20000;
+    std::size_t max_outbound_bytes = 4 * 1024 * 1024;
+    std::chrono::milliseconds handshake_timeout{10000};
+    std::chrono::milliseconds drain_timeout{10000};
+
+    // Redis.
+    std::string redis_host = "127.0.0.1";
+    std::uint16_t redis_port = 6379;
+    std::string redis_unix_socket;  ///< when set, used instead of host and port
+    std::string redis_password;     ///< never logged
+    std::chrono::milliseconds redis_timeout{2000};
+    bool allow_unsafe_redis = false;
+
+    // Authentication.
+    std::vector<std::string> token_keys;  ///< `<kid>:<alg>:<material>`, parsed by auth/
+    std::string token_issuer;             ///< empty: not checked
+    std::string token_audience;           ///< empty: not checked
+    std::chrono::milliseconds auth_timeout{10000};
+    std::chrono::seconds token_leeway{30};
+
+    // Protocol limits and rates.
+    std::size_t max_frame_bytes = 64 * 1024;
+    std::size_t max_body_bytes = 8 * 1024;
+    double send_rate = 10;  ///< messages per second per user
+    std::uint32_t send_burst = 30;
+    double request_rate = 50;  ///< requests per second per connection
+    std::uint32_t request_burst = 200;
+    double typing_rate = 2;  ///< typing signals per second per connection
+    std::uint32_t max_connections_per_user = 10;
+    std::chrono::milliseconds heartbeat_interval{15000};
+    std::chrono::milliseconds presence_grace{15000};
+    std::chrono::milliseconds presence_ttl{60000};
+    std::chrono::milliseconds stalled_reader_timeout{30000};
+
+    // Storage.
+    std::size_t inbox_max_events = 100000;
+    std::chrono::seconds sent_record_ttl{7 * 24 * 3600};
+
+    // Process.
+    unsigned io_threads = 1;  ///< default: the number of cores
+    std::string node_id;      ///< default: <hostname>-<pid>
+    std::string log_level = "info";
+};
+
+/// Looks up an environment variable by name: its value, or nullopt when unset.
+using env_lookup = std::function<std::optional<std::string>(const std::string& name)>;
+
+/// The process environment (getenv).
+env_lookup process_environment();
+
+/// Parses and validates the flags in argv[1..argc) and the CONFIDE_* variables `env` finds.
+/// Throws config_error for an unknown flag or an invalid value (bad port or address, zero
+/// threads, body larger than frame, unknown log level, a zero or negative timeout, no token
+/// key, ...). Thread safety: safe.
+config parse_config(int argc, const char* const* argv, const env_lookup& env);
+
+/// The `--help` text: every option, its variable and its default.
+std::string usage_text();
+
+/// The configuration in one line for the start-up log, without secrets (the Redis password and
+/// the key material are left out; key ids are shown).
+std::string describe(const config& c);
+
+}  // namespace confide::app

@@ -1,0 +1,43 @@
+// confide-server: parse the configuration, build app::server, run it.
+
+#include "app/config.hpp"
+#include "app/server.hpp"
+#include "common/log.hpp"
+#include "protocol/codec.hpp"
+
+#include <csignal>
+#include <cstdio>
+#include <exception>
+#include <iostream>
+
+int main(int argc, char** argv) {
+    using namespace confide;
+    // Writes to a socket the peer closed must fail with EPIPE, not kill the process (hiredis
+    // writes with write(2)).
+    std::signal(SIGPIPE, SIG_IGN);
+
+    app::config cfg;
+    try {
+        cfg = app::parse_config(argc, argv, app::process_environment());
+    } catch (const app::config_error& e) {
+        std::cerr << "confide-server: " << e.what() << "\n(see confide-server --help)\n";
+        return 2;
+    }
+    if (cfg.help_requested) {
+        std::cout << app::usage_text();
+        return 0;
+    }
+
+    try {
+        log::init(cfg.log_level);
+        protocol::quiet_protobuf_logging();
+        log::info("confide-server starting: {}", app::describe(cfg));
+        app::server server(std::move(cfg));
+        server.run();
+    } catch (const std::exception& e) {
+        log::error("fatal: {}", e.what());
+        std::cerr << "confide-server: " << e.what() << "\n";
+        return 1;
+    }
+    return 0;
+}

@@ -1,0 +1,160 @@
+#include "app/server.hpp"
+
+#include "app/chat_node.hpp"
+#include "common/log.hpp"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/use_future.hpp>
+
+#include <csignal>
+#include <cstdio>
+#include <exception>
+#include <thread>
+#include <vector>
+
+namespace confide::app {
+namespace {
+
+// After the connections were cut (drain deadline passed), how long their handlers get to finish.
+constexpr auto abort_grace = std::chrono::milliseconds(2000);
+
+net::session_options session_options_of(const config& cfg) {
+    net::session_options s;
+    s.max_frame_bytes = cfg.max_frame_bytes;
+    s.max_outbound_bytes = cfg.max_outbound_bytes;
+    s.handshake_timeout = cfg.handshake_timeout;
+    s.allowed_origins = cfg.allowed_origins;
+    return s;
+}
+
+void run_io(asio::io_context& ioc) {
+    // A handler that throws is a bug, but one bug must not take the node down with every
+    // connection on it: log, and go on running.
+    for (;;) {
+        try {
+            ioc.run();
+            return;
+        } catch (const std::exception& e) {
+            log::error("uncaught exception in the event loop: {}", e.what());
+        }
+    }
+}
+
+}  // namespace
+
+server::server(config cfg)
+    : cfg_(std::move(cfg)),
+      ioc_(static_cast<int>(cfg_.io_threads)),
+      control_(asio::make_strand(ioc_)),
+      signals_(control_, SIGINT, SIGTERM) {
+    // ---- composition: the one place that knows every component ----
+    node_ = std::make_unique<chat_node>(ioc_.get_executor(), cfg_);
+    net::listener_options lo;
+    lo.listen = net::endpoint{cfg_.listen_address, cfg_.listen_port};
+    lo.max_connections = cfg_.max_connections;
+    listener_ = std::make_unique<net::listener>(ioc_.get_executor(), std::move(lo),
+                                                session_options_of(cfg_), node_->factory());
+}
+
+server::~server() = default;
+
+net::endpoint server::local_endpoint() const {
+    return listener_->local_endpoint();
+}
+
+void server::run() {
+    // The loop runs from the start (Redis is reached through it); the guard keeps it running
+    // until the listener has work of its own.
+    auto guard = asio::make_work_guard(ioc_);
+    std::vector<std::thread> threads;
+    threads.reserve(cfg_.io_threads);
+    for (unsigned i = 0; i < cfg_.io_threads; ++i) {
+        threads.emplace_back([this] { run_io(ioc_); });
+    }
+    auto stop_threads = [&] {
+        ioc_.stop();
+        for (auto& t : threads) {
+            t.join();
+        }
+    };
+
+    // No connection is accepted before Redis is known to keep what we ack.
+    node_->start();
+    try {
+        asio::co_spawn(ioc_, node_->check_storage(), asio::use_future).get();
+    } catch (...) {
+        node_->stop();
+        stop_threads();
+        throw;
+    }
+
+    listener_->start();
+    signals_.async_wait(
+        [this](const boost::system::error_code& ec, int signal) { on_signal(ec, signal); });
+    guard.reset();
+
+    // Tests and scripts wait for this exact line; stdout carries nothing else.
+    std::printf("listening on %s\n", local_endpoint().to_string().c_str());
+    std::fflush(stdout);
+    log::info("listening on {} with {} io thread(s), node {}", local_endpoint().to_string(),
+              cfg_.io_threads, cfg_.node_id);
+
+    for (auto& t : threads) {
+        t.join();
+    }
+    log::info("stopped");
+}
+
+void server::request_stop() {
+    asio::post(control_, [this] { begin_shutdown(); });
+}
+
+void server::on_signal(const boost::system::error_code& ec, int signal) {
+    if (ec) {
+        return;  // cancelled: shutdown is complete
+    }
+    if (stopping_) {
+        log::warn("signal {} during shutdown: closing every connection now", signal);
+        listener_->abort_connections();
+    } else {
+        log::info("signal {}: shutting down", signal);
+        begin_shutdown();
+    }
+    signals_.async_wait([this](const boost::system::error_code& e, int s) { on_signal(e, s); });
+}
+
+void server::begin_shutdown() {
+    if (stopping_) {
+        return;
+    }
+    stopping_ = true;
+    asio::co_spawn(
+        control_, [this] { return shut_down(); }, log_exception{"shutdown"});
+}
+
+awaitable<void> server::shut_down() {
+    log::info("draining {} connection(s), up to {} ms", listener_->connection_count(),
+              cfg_.drain_timeout.count());
+    if (!co_await listener_->shutdown(cfg_.drain_timeout)) {
+        log::warn("{} connection(s) still open after {} ms: closing them",
+                  listener_->connection_count(), cfg_.drain_timeout.count());
+        listener_->abort_connections();
+        if (!co_await listener_->shutdown(abort_grace)) {
+            log::error("{} connection(s) did not end; exiting anyway",
+                       listener_->connection_count());
+            ioc_.stop();
+            co_return;
+        }
+    }
+
+    // The chat domain and storage, after the connections (they use them).
+    node_->stop();
+
+    boost::system::error_code ignored;
+    signals_.cancel(ignored);
+    log::info("all connections closed");
+}
+
+}  // namespace confide::app

@@ -1,0 +1,57 @@
+#pragma once
+
+#include "app/chat_node.hpp"
+#include "app/config.hpp"
+#include "common/asio_types.hpp"
+#include "net/listener.hpp"
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/strand.hpp>
+
+#include <memory>
+
+namespace confide::app {
+
+/// The composition root: owns the io_context and wires the components together: the chat node
+/// (routing + store) and the listener that hands it connections.
+///
+/// Shutdown (SIGINT/SIGTERM or request_stop()): close the acceptor, tell every connection to go
+/// away (1001), wait for them up to cfg.drain_timeout, cut the rest, stop the remaining
+/// components, and let run() return. A second signal cuts the connections at once.
+class server {
+public:
+    /// Builds every component and binds the listening socket. Throws on failure (e.g.
+    /// boost::system::system_error naming the address when it cannot be bound).
+    explicit server(config cfg);
+    ~server();
+
+    server(const server&) = delete;
+    server& operator=(const server&) = delete;
+
+    /// The address accepted on (the actual port when 0 was configured).
+    net::endpoint local_endpoint() const;
+
+    /// Accepts connections, prints "listening on <ip>:<port>" to stdout, and runs the
+    /// io_context on cfg.io_threads threads (this one included) until shutdown is complete.
+    /// Call once.
+    void run();
+
+    /// Starts the graceful shutdown, as SIGTERM does. Thread safety: any thread.
+    void request_stop();
+
+private:
+    void on_signal(const boost::system::error_code& ec, int signal);
+    void begin_shutdown();
+    awaitable<void> shut_down();
+
+    config cfg_;
+    asio::io_context ioc_;
+    asio::strand<asio::io_context::executor_type> control_;  // signals and shutdown
+    asio::signal_set signals_;
+    std::unique_ptr<chat_node> node_;
+    std::unique_ptr<net::listener> listener_;
+    bool stopping_ = false;  // on control_
+};
+
+}  // namespace confide::app

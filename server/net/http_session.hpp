@@ -1,0 +1,26 @@
+#pragma once
+
+#include "net/connection_registry.hpp"
+#include "net/websocket_session.hpp"
+
+#include <boost/asio/ip/tcp.hpp>
+
+#include <memory>
+#include <string>
+
+namespace confide::net {
+
+/// Runs the HTTP phase of a newly accepted connection on `socket`'s executor (a strand): reads
+/// one request within handshake_timeout and max_header_bytes, then
+///  - `GET /healthz` (no upgrade): 200 "ok", for load balancers;
+///  - `token=` or `access_token=` in the query: 400 (tokens are never accepted in URLs);
+///  - a WebSocket upgrade (any path) from an allowed Origin: handed to start_websocket_session()
+///    with the `Authorization: Bearer` token, if any, in connection_info;
+///  - an upgrade from another Origin: 403; anything else: 400 (`/`) or 404.
+/// Every answer other than the upgrade closes the connection.
+///
+/// `connection_id` names the connection in every log line; `slot` is its registry place.
+void start_http_session(asio::ip::tcp::socket socket, std::string connection_id,
+                        connection_registry::slot slot, std::shared_ptr<const session_context> ctx);
+
+}  // namespace confide::net

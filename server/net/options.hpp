@@ -1,0 +1,53 @@
+#pragma once
+// Plain settings of the network layer (no Asio, no Beast): app/ fills them from its config.
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace confide::net {
+
+/// An IP address and a port, e.g. the address the listener is bound to.
+struct endpoint {
+    std::string address;     ///< "127.0.0.1", "::1"
+    std::uint16_t port = 0;  ///< 0 in listener_options: any free port
+
+    /// "127.0.0.1:8080", or "[::1]:8080" for IPv6.
+    std::string to_string() const;
+};
+
+/// Where to listen and how many connections to hold at most.
+struct listener_options {
+    endpoint listen{"127.0.0.1", 8080};
+    /// Connections (in their HTTP or WebSocket phase) held at once; beyond it a new connection is
+    /// closed right after accept.
+    std::size_t max_connections = 20000;
+};
+
+/// Limits and deadlines of one client connection.
+struct session_options {
+    /// Largest WebSocket message accepted; a bigger one closes the connection with 1009.
+    std::size_t max_frame_bytes = 64 * 1024;
+    /// Bytes queued for sending before the connection is closed with 4003 (too slow).
+    std::size_t max_outbound_bytes = 4 * 1024 * 1024;
+    /// Largest HTTP request head (request line + headers) of the upgrade. Must leave room for an
+    /// `Authorization: Bearer` token of up to protocol::limits::max_token_bytes (8 KiB).
+    std::size_t max_header_bytes = 16 * 1024;
+    /// From accept to a completed WebSocket handshake.
+    std::chrono::milliseconds handshake_timeout{10000};
+    /// With nothing received for half of it the server pings; with nothing received for all of
+    /// it the connection is dropped (detects half-open connections).
+    std::chrono::milliseconds idle_timeout{30000};
+    /// From close() to the end of the closing handshake (queued frames included); past it the
+    /// socket is closed.
+    std::chrono::milliseconds close_timeout{5000};
+    /// Origins allowed to open a WebSocket (exact match, case-insensitive). Empty: any origin.
+    /// A request without an Origin header (not a browser) is always allowed.
+    std::vector<std::string> allowed_origins;
+    /// The Server header of HTTP responses and of the WebSocket handshake.
+    std::string server_name = "confide";
+};
+
+}  // namespace confide::net

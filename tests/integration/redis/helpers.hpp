@@ -1,0 +1,129 @@
+#pragma once
+// Shared by the Redis client's integration tests: an io_context on threads, a real
+// redis-server per test, and waits bounded by timeouts (futures, condition variables).
+
+#include "store/redis/config.hpp"
+#include "store/redis/connection.hpp"
+#include "support/redis_server.hpp"
+
+#include <gtest/gtest.h>
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/use_future.hpp>
+
+#include <chrono>
+#include <condition_variable>
+#include <future>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <tuple>
+#include <vector>
+
+namespace confide::store::redis::test_helpers {
+
+using namespace std::chrono_literals;
+using result = std::tuple<boost::system::error_code, reply>;
+
+/// An io_context run by `n` threads for the duration of a test.
+class io_threads {
+public:
+    explicit io_threads(int n = 2) : work_(asio::make_work_guard(ioc_)) {
+        for (int i = 0; i < n; ++i) {
+            threads_.emplace_back([this] { ioc_.run(); });
+        }
+    }
+    ~io_threads() {
+        work_.reset();
+        ioc_.stop();
+        for (auto& t : threads_) {
+            t.join();
+        }
+    }
+    io_threads(const io_threads&) = delete;
+    io_threads& operator=(const io_threads&) = delete;
+
+    executor get() { return ioc_.get_executor(); }
+
+private:
+    asio::io_context ioc_;
+    asio::executor_work_guard<asio::io_context::executor_type> work_;
+    std::vector<std::thread> threads_;
+};
+
+/// Counts events from any thread; waits for a count with a timeout.
+class counter {
+public:
+    void bump() {
+        {
+            std::lock_guard lock(mutex_);
+            ++n_;
+        }
+        cv_.notify_all();
+    }
+    bool wait_for(int at_least, std::chrono::milliseconds timeout) {
+        std::unique_lock lock(mutex_);
+        return cv_.wait_for(lock, timeout, [&] { return n_ >= at_least; });
+    }
+    int value() const {
+        std::lock_guard lock(mutex_);
+        return n_;
+    }
+
+private:
+    mutable std::mutex mutex_;
+    std::condition_variable cv_;
+    int n_ = 0;
+};
+
+/// Short delays so that the tests spend their time testing.
+inline config test_config(const test::redis_server& server) {
+    config cfg;
+    cfg.host = server.host();
+    cfg.port = server.port();
+    cfg.connect_timeout = 1000ms;
+    cfg.command_timeout = 3000ms;
+    cfg.reconnect_min = 20ms;
+    cfg.reconnect_max = 200ms;
+    return cfg;
+}
+
+/// Starts a connection that bumps `connected` after every (re)connection.
+inline std::shared_ptr<connection> start_connection(executor ex, config cfg,
+                                                    std::shared_ptr<counter> connected) {
+    auto conn = connection::create(std::move(ex), std::move(cfg));
+    if (connected) {
+        conn->on_connected([connected] { connected->bump(); });
+    }
+    conn->start();
+    return conn;
+}
+
+/// Starts one command; its result is the future's.
+inline std::future<result> exec_async(connection& conn, std::vector<std::string> args) {
+    auto p = std::make_shared<std::promise<result>>();
+    auto f = p->get_future();
+    conn.async_exec(std::move(args), [p](boost::system::error_code ec, reply r) {
+        p->set_value(result(ec, std::move(r)));
+    });
+    return f;
+}
+
+/// Waits for a command started with exec_async (a failed test after `timeout`).
+inline result get(std::future<result>& f, std::chrono::milliseconds timeout = 10s) {
+    if (f.wait_for(timeout) != std::future_status::ready) {
+        ADD_FAILURE() << "the command did not complete within " << timeout.count() << " ms";
+        return {make_error_code(errc::timeout), reply{}};
+    }
+    return f.get();
+}
+
+/// Runs one command and waits for its result.
+inline result exec(connection& conn, std::vector<std::string> args,
+                   std::chrono::milliseconds timeout = 10s) {
+    auto f = exec_async(conn, std::move(args));
+    return get(f, timeout);
+}
+
+}  // namespace confide::store::redis::test_helpers

@@ -1,0 +1,197 @@
+// Redis trouble, restarts and several nodes: never a false ack, nothing acked lost, service
+// resumes by itself; two server processes on one Redis behave as one.
+
+#include "harness.hpp"
+
+#include <thread>
+
+namespace confide::test {
+namespace {
+
+// Each test here owns its Redis: they stop, pause and restart it.
+class resilience : public ::testing::Test {
+protected:
+    std::string unique(const std::string& base) {
+        static std::atomic<int> n{0};
+        return base + ".r" + std::to_string(++n);
+    }
+    std::unique_ptr<ws_client> login(server_process& srv, const std::string& user, role r,
+                                     const std::string& device = "dev-1") {
+        auto c = srv.connect();
+        c->login(mint(user, r), device);
+        return c;
+    }
+};
+
+// Retries a send with the same id until it is acked or `deadline` passes, like a client outbox.
+std::optional<v1::SendReply> send_until_acked(ws_client& c, const v1::Frame& req,
+                                              std::chrono::seconds deadline) {
+    const auto until = std::chrono::steady_clock::now() + deadline;
+    while (std::chrono::steady_clock::now() < until) {
+        auto r = c.request(req);
+        if (r && r->has_sent()) {
+            return r->sent();
+        }
+        if (r && r->has_error() && !r->error().retryable()) {
+            ADD_FAILURE() << "non-retryable error: " << r->error().message();
+            return std::nullopt;
+        }
+        // A client's retry backoff (not a wait for an event: there is none to wait for).
+        std::this_thread::sleep_for(100ms);
+    }
+    return std::nullopt;
+}
+
+TEST_F(resilience, RedisDownMeansUnavailableNeverAFalseAckAndServiceResumes) {
+    redis_server redis;
+    server_process srv(redis, {"--redis-timeout-ms", "500"});
+    const auto alice = unique("alice"), bob = unique("bob");
+    auto b = login(srv, bob, role::specialist);
+    auto a = login(srv, alice, role::client);
+    const auto cid = must_send(*a, start_inquiry(bob, "i0", "hi")).conversation_id();
+    ASSERT_TRUE(b->wait_for(is_message_event("hi")));
+
+    redis.stop();
+    auto e = must_fail(*a, send_message(cid, "during-outage", "are you there?"), v1::UNAVAILABLE);
+    EXPECT_TRUE(e.retryable());
+    // Other requests fail the same way, and nothing crashes.
+    must_fail(*a, history(cid), v1::UNAVAILABLE);
+
+    redis.start();
+    auto acked = send_until_acked(*a, send_message(cid, "during-outage", "are you there?"), 30s);
+    ASSERT_TRUE(acked) << "service did not resume after Redis came back";
+    EXPECT_EQ(acked->seq(), 2u);
+    // Bob's connection survived the outage and gets the message exactly once.
+    auto got = b->wait_for(is_message_event("are you there?"), 10s);
+    ASSERT_TRUE(got);
+    EXPECT_FALSE(b->wait_for(is_message_event("are you there?"), 500ms));
+    auto h = a->request(history(cid));
+    ASSERT_TRUE(h && h->has_history());
+    EXPECT_EQ(h->history().messages_size(), 2);
+}
+
+TEST_F(resilience, ASlowRedisTimesOutAsUnavailableAndTheRetryIsIdempotent) {
+    redis_server redis;
+    server_process srv(redis, {"--redis-timeout-ms", "300"});
+    const auto alice = unique("alice"), bob = unique("bob");
+    auto a = login(srv, alice, role::client);
+    const auto cid = must_send(*a, start_inquiry(bob, "i0", "hi")).conversation_id();
+    redis.pause();
+    auto r = a->request(send_message(cid, "m1", "stuck"), 10s);
+    ASSERT_TRUE(r && r->has_error());
+    EXPECT_EQ(r->error().code(), v1::UNAVAILABLE);
+    redis.resume();
+    // The paused command may have been applied once Redis woke up: the retry must not store it
+    // twice, whichever happened.
+    auto acked = send_until_acked(*a, send_message(cid, "m1", "stuck"), 30s);
+    ASSERT_TRUE(acked);
+    auto h = a->request(history(cid));
+    ASSERT_TRUE(h && h->has_history());
+    EXPECT_EQ(h->history().messages_size(), 2);
+}
+
+TEST_F(resilience, AckedMessagesSurviveARedisKill) {
+    redis_server_options opts;
+    opts.appendfsync = "always";
+    redis_server redis(opts);
+    const auto alice = unique("alice"), bob = unique("bob");
+    std::string cid;
+    {
+        server_process srv(redis, {"--send-rate", "1000", "--send-burst", "1000"});
+        auto a = login(srv, alice, role::client);
+        cid = must_send(*a, start_inquiry(bob, "i0", "m0")).conversation_id();
+        for (int i = 1; i <= 50; ++i) {
+            must_send(*a, send_message(cid, "m" + std::to_string(i), "m" + std::to_string(i)));
+        }
+    }
+    redis.kill();  // SIGKILL: only what reached the append-only file survives
+    redis.start();
+    server_process srv(redis);
+    auto b = login(srv, bob, role::specialist);
+    auto h = b->request(history(cid, 0, 100));
+    ASSERT_TRUE(h && h->has_history());
+    EXPECT_EQ(h->history().messages_size(), 51);
+    // And bob's first device gets all of it as events.
+    std::size_t messages = 0;
+    while (b->wait_for(is_message_event(), 2s)) {
+        if (++messages == 51) {
+            break;
+        }
+    }
+    EXPECT_EQ(messages, 51u);
+}
+
+TEST_F(resilience, TwoNodesBehaveAsOne) {
+    redis_server redis;
+    server_process node_a(redis, {"--presence-grace-ms", "200"}, "node-a");
+    server_process node_b(redis, {"--presence-grace-ms", "200"}, "node-b");
+    const auto alice = unique("alice"), bob = unique("bob");
+    auto b = login(node_b, bob, role::specialist);
+    auto a = login(node_a, alice, role::client);
+    const auto cid = must_send(*a, start_inquiry(bob, "i0", "across nodes")).conversation_id();
+    auto got = b->wait_for(is_message_event("across nodes"));
+    ASSERT_TRUE(got);
+    // Reply, receipts, typing and presence cross the nodes too.
+    must_send(*b, send_message(cid, "r1", "heard you"));
+    ASSERT_TRUE(a->wait_for(is_message_event("heard you")));
+    b->send(ack(got->event().cursor()));
+    ASSERT_TRUE(a->wait_for(is_receipt(v1::DELIVERED, 1)));
+    ASSERT_TRUE(b->request(mark_read(cid, 1))->has_ok());
+    ASSERT_TRUE(a->wait_for(is_receipt(v1::READ, 1)));
+    v1::Frame t;
+    t.mutable_typing()->set_conversation_id(cid);
+    t.mutable_typing()->set_typing(true);
+    ASSERT_TRUE(a->request(t)->has_ok());
+    ASSERT_TRUE(b->wait_for([](const v1::Frame& f) { return f.has_typing_push(); }));
+    // Alice moves from node A to node B: online there, and no "lost" in between.
+    auto a2 = login(node_b, alice, role::client, "dev-2");
+    a.reset();
+    EXPECT_FALSE(b->wait_for(is_presence(v1::OFFLINE), 1s));
+    a2.reset();
+    ASSERT_TRUE(b->wait_for(is_presence(v1::OFFLINE, true), 10s));
+}
+
+TEST_F(resilience, UsersOfACrashedNodeGoOffline) {
+    redis_server redis;
+    auto node_a = std::make_unique<server_process>(
+        redis, std::vector<std::string>{"--presence-ttl-ms", "1500"}, "node-a");
+    server_process node_b(redis, {"--presence-ttl-ms", "1500"}, "node-b");
+    const auto alice = unique("alice"), bob = unique("bob");
+    auto b = login(node_b, bob, role::specialist);
+    auto a = login(*node_a, alice, role::client);
+    must_send(*a, start_inquiry(bob, "i0", "hi"));
+    node_a->process().signal(SIGKILL);
+    // Node A can no longer say anything; node B's sweeper finds alice's expired entry.
+    auto lost = b->wait_for(is_presence(v1::OFFLINE, true), 20s);
+    ASSERT_TRUE(lost);
+    EXPECT_EQ(lost->presence().presence().user_id(), alice);
+}
+
+TEST_F(resilience, RefusesToStartOnARedisThatWouldLoseAckedMessages) {
+    redis_server_options no_aof;
+    no_aof.appendonly = false;
+    redis_server_options evicting;
+    evicting.maxmemory_policy = "allkeys-lru";
+    for (const auto& [opts, words] : std::vector<std::pair<redis_server_options, std::string>>{
+             {no_aof, "appendonly"}, {evicting, "maxmemory-policy"}}) {
+        redis_server redis(opts);
+        auto args = server_args(redis);
+        args.insert(args.begin(), {server_binary(), "--listen", "127.0.0.1:0"});
+        child_process p(server_binary(), args);
+        auto code = p.wait_exit(20s);
+        ASSERT_TRUE(code);
+        EXPECT_NE(*code, 0);
+        bool explained = false;
+        for (const auto& line : p.lines()) {
+            explained = explained || line.find(words) != std::string::npos;
+        }
+        EXPECT_TRUE(explained) << "the refusal should name " << words;
+
+        // Told explicitly (benchmarks), it starts.
+        server_process ok(redis, {"--allow-unsafe-redis"});
+        EXPECT_GT(ok.port(), 0);
+    }
+}
+
+}  // namespace
+}  // namespace confide::test

@@ -1,0 +1,79 @@
+#include "support/server_process.hpp"
+
+#include "auth/token_minter.hpp"
+
+#include <chrono>
+#include <regex>
+#include <stdexcept>
+
+namespace confide::test {
+
+const std::string& test_secret() {
+    static const std::string s = "integration-test-secret-of-at-least-32-bytes";
+    return s;
+}
+
+std::string mint(const std::string& user, auth::role r, std::chrono::seconds ttl) {
+    const auto now = std::chrono::duration_cast<std::chrono::seconds>(
+                         std::chrono::system_clock::now().time_since_epoch())
+                         .count();
+    auth::token_claims c;
+    c.sub = user;
+    c.user_role = r;
+    c.iat = now;
+    c.exp = now + ttl.count();
+    return auth::mint_token("test", test_secret(), "HS256", c);
+}
+
+const char* server_binary() {
+#ifdef CONFIDE_SERVER_PATH
+    return CONFIDE_SERVER_PATH;
+#else
+    throw std::runtime_error("this test needs confide-server, which is not part of this build");
+#endif
+}
+
+std::vector<std::string> server_args(const redis_server& redis) {
+    return {"--redis",     redis.host() + ":" + std::to_string(redis.port()),
+            "--token-key", "test:HS256:text:" + test_secret(),
+            "--log-level", "debug"};
+}
+
+server_process::server_process(const redis_server& redis, std::vector<std::string> extra_args,
+                               std::string name) {
+    std::vector<std::string> args{server_binary(), "--listen", "127.0.0.1:0"};
+    for (auto& a : server_args(redis)) {
+        args.push_back(std::move(a));
+    }
+    for (auto& a : extra_args) {
+        args.push_back(std::move(a));
+    }
+    child_process::options opts;
+    opts.name = std::move(name);
+    process_ = std::make_unique<child_process>(server_binary(), std::move(args), std::move(opts));
+    static const std::regex listening(R"(^listening on [0-9.]+:([0-9]+)$)");
+    auto line = process_->wait_for_line(listening, std::chrono::seconds(30));
+    if (!line) {
+        throw std::runtime_error("confide-server did not start (no 'listening on' line)");
+    }
+    std::smatch m;
+    std::regex_search(*line, m, listening);
+    port_ = static_cast<std::uint16_t>(std::stoi(m[1].str()));
+}
+
+server_process::~server_process() {
+    if (process_ && !process_->exited()) {
+        process_->terminate(std::chrono::seconds(10));
+    }
+}
+
+std::unique_ptr<ws_client> server_process::connect(ws_client::options opts) const {
+    opts.port = port_;
+    return std::make_unique<ws_client>(std::move(opts));
+}
+
+std::optional<int> server_process::stop(std::chrono::milliseconds timeout) {
+    return process_->terminate(timeout);
+}
+
+}  // namespace confide::test

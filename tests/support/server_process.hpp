@@ -1,0 +1,53 @@
+#pragma once
+// A real confide-server process for integration tests, on a free port, against a real Redis.
+
+#include "auth/identity.hpp"
+#include "support/process.hpp"
+#include "support/redis_server.hpp"
+#include "support/ws_client.hpp"
+
+#include <chrono>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace confide::test {
+
+/// The HMAC secret and key id every test server accepts (kid "test").
+const std::string& test_secret();
+
+/// A token for `user` signed with the test key, valid for `ttl` (may be negative: expired).
+std::string mint(const std::string& user, auth::role r,
+                 std::chrono::seconds ttl = std::chrono::hours(1));
+
+/// Starts `confide-server --listen 127.0.0.1:0` against `redis`, with the test key and
+/// `extra_args` appended, and waits for its "listening on" line. Throws when it does not start.
+/// The destructor stops it (SIGTERM, then SIGKILL).
+class server_process {
+public:
+    server_process(const redis_server& redis, std::vector<std::string> extra_args = {},
+                   std::string name = "server");
+    ~server_process();
+
+    std::uint16_t port() const noexcept { return port_; }
+    child_process& process() { return *process_; }
+
+    /// A connected (not yet authenticated) WebSocket client.
+    std::unique_ptr<ws_client> connect(ws_client::options opts = {}) const;
+
+    /// SIGTERM and wait for a clean exit; returns the exit status.
+    std::optional<int> stop(std::chrono::milliseconds timeout = std::chrono::seconds(15));
+
+private:
+    std::unique_ptr<child_process> process_;
+    std::uint16_t port_ = 0;
+};
+
+/// The arguments for a server against `redis` (without --listen), for tests that start the
+/// binary themselves (e.g. to watch it refuse to start).
+std::vector<std::string> server_args(const redis_server& redis);
+
+/// The path of the confide-server binary under test.
+const char* server_binary();
+
+}  // namespace confide::test

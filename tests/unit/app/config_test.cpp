@@ -1,0 +1,307 @@
+#include "app/config.hpp"
+
+#include <gtest/gtest.h>
+
+#include <initializer_list>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace confide::app {
+namespace {
+
+using namespace std::chrono_literals;
+
+const std::string key = "dev:HS256:text:secret";
+
+struct fake_env {
+    std::map<std::string, std::string> vars;
+    env_lookup lookup() const {
+        return [this](const std::string& name) -> std::optional<std::string> {
+            auto it = vars.find(name);
+            if (it == vars.end()) {
+                return std::nullopt;
+            }
+            return it->second;
+        };
+    }
+};
+
+config parse(std::vector<std::string> args, const fake_env& env = {}) {
+    std::vector<const char*> argv{"confide-server"};
+    for (const auto& a : args) {
+        argv.push_back(a.c_str());
+    }
+    return parse_config(static_cast<int>(argv.size()), argv.data(), env.lookup());
+}
+
+// The config_error message, or "" when parsing succeeded.
+std::string error_of(std::vector<std::string> args, const fake_env& env = {}) {
+    try {
+        parse(std::move(args), env);
+    } catch (const config_error& e) {
+        return e.what();
+    }
+    return "";
+}
+
+bool contains(const std::string& haystack, const std::string& needle) {
+    return haystack.find(needle) != std::string::npos;
+}
+
+TEST(Config, DefaultsWithOneKey) {
+    auto c = parse({"--token-key", key});
+    EXPECT_FALSE(c.help_requested);
+    EXPECT_EQ(c.listen_address, "127.0.0.1");
+    EXPECT_EQ(c.listen_port, 8080);
+    EXPECT_EQ(c.redis_host, "127.0.0.1");
+    EXPECT_EQ(c.redis_port, 6379);
+    EXPECT_TRUE(c.redis_unix_socket.empty());
+    EXPECT_EQ(c.redis_timeout, 2000ms);
+    EXPECT_EQ(c.token_keys, std::vector<std::string>{key});
+    EXPECT_GE(c.io_threads, 1u);
+    EXPECT_FALSE(c.node_id.empty());
+    EXPECT_EQ(c.max_frame_bytes, 65536u);
+    EXPECT_EQ(c.max_body_bytes, 8192u);
+    EXPECT_EQ(c.send_rate, 10);
+    EXPECT_EQ(c.send_burst, 30u);
+    EXPECT_EQ(c.typing_rate, 2);
+    EXPECT_EQ(c.max_connections_per_user, 10u);
+    EXPECT_EQ(c.max_connections, 20000u);
+    EXPECT_EQ(c.max_outbound_bytes, 4u * 1024 * 1024);
+    EXPECT_EQ(c.handshake_timeout, 10000ms);
+    EXPECT_EQ(c.auth_timeout, 10000ms);
+    EXPECT_EQ(c.heartbeat_interval, 15000ms);
+    EXPECT_EQ(c.presence_grace, 15000ms);
+    EXPECT_EQ(c.presence_ttl, 60000ms);
+    EXPECT_EQ(c.drain_timeout, 10000ms);
+    EXPECT_TRUE(c.allowed_origins.empty());
+    EXPECT_FALSE(c.allow_unsafe_redis);
+    EXPECT_EQ(c.log_level, "info");
+}
+
+TEST(Config, HelpSkipsValidation) {
+    auto c = parse({"--help"});
+    EXPECT_TRUE(c.help_requested);
+    auto usage = usage_text();
+    for (const char* option : {"--listen",
+                               "--redis",
+                               "--redis-password",
+                               "--redis-timeout-ms",
+                               "--token-key",
+                               "--token-issuer",
+                               "--token-audience",
+                               "--io-threads",
+                               "--node-id",
+                               "--max-frame-bytes",
+                               "--max-body-bytes",
+                               "--send-rate",
+                               "--send-burst",
+                               "--typing-rate",
+                               "--max-connections-per-user",
+                               "--max-connections",
+                               "--max-outbound-bytes",
+                               "--handshake-timeout-ms",
+                               "--auth-timeout-ms",
+                               "--heartbeat-interval-ms",
+                               "--presence-grace-ms",
+                               "--presence-ttl-ms",
+                               "--allowed-origin",
+                               "--allow-unsafe-redis",
+                               "--log-level",
+                               "CONFIDE_TOKEN_KEYS",
+                               "CONFIDE_REDIS_PASSWORD",
+                               "CONFIDE_LISTEN"}) {
+        EXPECT_TRUE(contains(usage, option)) << option;
+    }
+}
+
+TEST(Config, EveryOptionFromFlags) {
+    auto c = parse({"--listen=0.0.0.0:0",
+                    "--redis=redis.internal:6380",
+                    "--redis-password=pw",
+                    "--redis-timeout-ms=500",
+                    "--token-key=a:HS256:text:x",
+                    "--token-key=b:RS256:file:/etc/key.pem",
+                    "--token-issuer=https://id.example",
+                    "--token-audience=confide",
+                    "--io-threads=3",
+                    "--node-id=node-a.1",
+                    "--max-frame-bytes=32768",
+                    "--max-body-bytes=4096",
+                    "--send-rate=2.5",
+                    "--send-burst=5",
+                    "--typing-rate=0.5",
+                    "--max-connections-per-user=3",
+                    "--max-connections=100",
+                    "--max-outbound-bytes=1048576",
+                    "--handshake-timeout-ms=1000",
+                    "--auth-timeout-ms=2000",
+                    "--heartbeat-interval-ms=3000",
+                    "--presence-grace-ms=4000",
+                    "--presence-ttl-ms=5000",
+                    "--drain-timeout-ms=6000",
+                    "--allowed-origin=https://a.example",
+                    "--allowed-origin=http://localhost:3000",
+                    "--allow-unsafe-redis",
+                    "--log-level=debug"});
+    EXPECT_EQ(c.listen_address, "0.0.0.0");
+    EXPECT_EQ(c.listen_port, 0);
+    EXPECT_EQ(c.redis_host, "redis.internal");
+    EXPECT_EQ(c.redis_port, 6380);
+    EXPECT_EQ(c.redis_password, "pw");
+    EXPECT_EQ(c.redis_timeout, 500ms);
+    EXPECT_EQ(c.token_keys,
+              (std::vector<std::string>{"a:HS256:text:x", "b:RS256:file:/etc/key.pem"}));
+    EXPECT_EQ(c.token_issuer, "https://id.example");
+    EXPECT_EQ(c.token_audience, "confide");
+    EXPECT_EQ(c.io_threads, 3u);
+    EXPECT_EQ(c.node_id, "node-a.1");
+    EXPECT_EQ(c.max_frame_bytes, 32768u);
+    EXPECT_EQ(c.max_body_bytes, 4096u);
+    EXPECT_DOUBLE_EQ(c.send_rate, 2.5);
+    EXPECT_EQ(c.send_burst, 5u);
+    EXPECT_DOUBLE_EQ(c.typing_rate, 0.5);
+    EXPECT_EQ(c.max_connections_per_user, 3u);
+    EXPECT_EQ(c.max_connections, 100u);
+    EXPECT_EQ(c.max_outbound_bytes, 1048576u);
+    EXPECT_EQ(c.handshake_timeout, 1000ms);
+    EXPECT_EQ(c.auth_timeout, 2000ms);
+    EXPECT_EQ(c.heartbeat_interval, 3000ms);
+    EXPECT_EQ(c.presence_grace, 4000ms);
+    EXPECT_EQ(c.presence_ttl, 5000ms);
+    EXPECT_EQ(c.drain_timeout, 6000ms);
+    EXPECT_EQ(c.allowed_origins,
+              (std::vector<std::string>{"https://a.example", "http://localhost:3000"}));
+    EXPECT_TRUE(c.allow_unsafe_redis);
+    EXPECT_EQ(c.log_level, "debug");
+}
+
+TEST(Config, SpaceSeparatedValuesAndIpv6) {
+    auto c =
+        parse({"--listen", "[::1]:9000", "--token-key", key, "--redis", "unix:/run/redis.sock"});
+    EXPECT_EQ(c.listen_address, "::1");
+    EXPECT_EQ(c.listen_port, 9000);
+    EXPECT_EQ(c.redis_unix_socket, "/run/redis.sock");
+}
+
+TEST(Config, EnvironmentVariables) {
+    fake_env env{{{"CONFIDE_LISTEN", "0.0.0.0:9090"},
+                  {"CONFIDE_TOKEN_KEYS", "a:HS256:text:x, b:HS256:text:y"},
+                  {"CONFIDE_REDIS_PASSWORD", "from-env"},
+                  {"CONFIDE_ALLOWED_ORIGINS", "https://a.example,https://b.example"},
+                  {"CONFIDE_ALLOW_UNSAFE_REDIS", "yes"},
+                  {"CONFIDE_MAX_CONNECTIONS", "7"},
+                  {"CONFIDE_IO_THREADS", "2"},
+                  {"CONFIDE_SEND_RATE", "1.5"}}};
+    auto c = parse({}, env);
+    EXPECT_EQ(c.listen_port, 9090);
+    EXPECT_EQ(c.token_keys, (std::vector<std::string>{"a:HS256:text:x", "b:HS256:text:y"}));
+    EXPECT_EQ(c.redis_password, "from-env");
+    EXPECT_EQ(c.allowed_origins.size(), 2u);
+    EXPECT_TRUE(c.allow_unsafe_redis);
+    EXPECT_EQ(c.max_connections, 7u);
+    EXPECT_EQ(c.io_threads, 2u);
+    EXPECT_DOUBLE_EQ(c.send_rate, 1.5);
+}
+
+TEST(Config, FlagsWinOverEnvironment) {
+    fake_env env{{{"CONFIDE_LISTEN", "0.0.0.0:9090"},
+                  {"CONFIDE_TOKEN_KEYS", "env:HS256:text:x"},
+                  {"CONFIDE_LOG_LEVEL", "nonsense"}}};
+    auto c = parse({"--listen=127.0.0.1:1234", "--token-key=flag:HS256:text:y", "--log-level=warn"},
+                   env);
+    EXPECT_EQ(c.listen_port, 1234);
+    EXPECT_EQ(c.token_keys, std::vector<std::string>{"flag:HS256:text:y"});
+    EXPECT_EQ(c.log_level, "warn");
+}
+
+TEST(Config, EmptyVariableMeansUnset) {
+    fake_env env{{{"CONFIDE_TOKEN_KEYS", key}, {"CONFIDE_LISTEN", ""}}};
+    EXPECT_EQ(parse({}, env).listen_port, 8080);
+}
+
+TEST(Config, UnsafeRedisFlagTakesAnExplicitValue) {
+    EXPECT_FALSE(parse({"--token-key", key, "--allow-unsafe-redis=false"}).allow_unsafe_redis);
+    EXPECT_TRUE(contains(error_of({"--token-key", key, "--allow-unsafe-redis=maybe"}),
+                         "--allow-unsafe-redis"));
+}
+
+struct bad_case {
+    std::vector<std::string> args;
+    std::string must_name;
+};
+
+TEST(Config, InvalidValuesNameTheOption) {
+    const std::vector<bad_case> cases = {
+        {{"--listen=127.0.0.1:70000"}, "--listen"},
+        {{"--listen=127.0.0.1"}, "--listen"},
+        {{"--listen=:8080"}, "--listen"},
+        {{"--listen=example.com:80"}, "--listen"},
+        {{"--listen=1.2.3.4.5:80"}, "--listen"},
+        {{"--listen=::1:80"}, "--listen"},
+        {{"--listen=127.0.0.1:http"}, "--listen"},
+        {{"--redis=redis:0"}, "--redis"},
+        {{"--redis=unix:relative"}, "--redis"},
+        {{"--io-threads=0"}, "--io-threads"},
+        {{"--io-threads=-2"}, "--io-threads"},
+        {{"--io-threads=two"}, "--io-threads"},
+        {{"--max-body-bytes=70000"}, "--max-body-bytes"},
+        {{"--max-frame-bytes=20000", "--max-body-bytes=30000"}, "--max-frame-bytes"},
+        {{"--max-frame-bytes=100"}, "--max-frame-bytes"},
+        {{"--max-outbound-bytes=1000"}, "--max-outbound-bytes"},
+        {{"--log-level=verbose"}, "--log-level"},
+        {{"--handshake-timeout-ms=0"}, "--handshake-timeout-ms"},
+        {{"--auth-timeout-ms=-5"}, "--auth-timeout-ms"},
+        {{"--redis-timeout-ms=1.5"}, "--redis-timeout-ms"},
+        {{"--heartbeat-interval-ms=0"}, "--heartbeat-interval-ms"},
+        {{"--presence-grace-ms=-1"}, "--presence-grace-ms"},
+        {{"--presence-ttl-ms=0"}, "--presence-ttl-ms"},
+        {{"--drain-timeout-ms=0"}, "--drain-timeout-ms"},
+        {{"--send-rate=0"}, "--send-rate"},
+        {{"--send-rate=-1"}, "--send-rate"},
+        {{"--send-burst=0"}, "--send-burst"},
+        {{"--typing-rate=abc"}, "--typing-rate"},
+        {{"--max-connections=0"}, "--max-connections"},
+        {{"--max-connections-per-user=0"}, "--max-connections-per-user"},
+        {{"--node-id=has space"}, "--node-id"},
+        {{"--allowed-origin=example.com"}, "--allowed-origin"},
+        {{"--allowed-origin=https://a.example/path"}, "--allowed-origin"},
+        {{"--no-such-option"}, "no-such-option"},
+        {{"--listen=1.2.3.4:1", "--listen=1.2.3.4:2"}, "listen"},
+    };
+    for (const auto& bad : cases) {
+        auto args = bad.args;
+        args.push_back("--token-key=" + key);
+        auto message = error_of(args);
+        EXPECT_TRUE(contains(message, bad.must_name))
+            << "args: " << bad.args[0] << " message: '" << message << "'";
+    }
+}
+
+TEST(Config, MissingTokenKeyIsAnError) {
+    EXPECT_TRUE(contains(error_of({}), "--token-key"));
+    EXPECT_TRUE(contains(error_of({}, fake_env{{{"CONFIDE_TOKEN_KEYS", " , "}}}), "--token-key"));
+}
+
+TEST(Config, MalformedTokenKeyIsAnErrorThatDoesNotEchoTheSecret) {
+    auto message = error_of({"--token-key=justasecretvalue"});
+    EXPECT_TRUE(contains(message, "--token-key"));
+    EXPECT_FALSE(contains(message, "justasecretvalue"));
+}
+
+TEST(Config, BadEnvironmentValueNamesTheVariable) {
+    fake_env env{{{"CONFIDE_TOKEN_KEYS", key}, {"CONFIDE_MAX_FRAME_BYTES", "lots"}}};
+    EXPECT_TRUE(contains(error_of({}, env), "CONFIDE_MAX_FRAME_BYTES"));
+}
+
+TEST(Config, DescribeLeavesSecretsOut) {
+    auto c = parse({"--token-key=kid1:HS256:text:topsecret", "--redis-password=hunter2"});
+    auto text = describe(c);
+    EXPECT_TRUE(contains(text, "kid1"));
+    EXPECT_FALSE(contains(text, "topsecret"));
+    EXPECT_FALSE(contains(text, "hunter2"));
+}
+
+}  // namespace
+}  // namespace confide::app
