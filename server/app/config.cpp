@@ -480,7 +480,9 @@ config parse_config(int argc, const char* const* argv, const env_lookup& env) {
     const auto options = describe_options();
     po::variables_map vm;
     try {
-        po::store(po::command_line_parser(argc, argv).options(options).run(), vm);
+        // No positional arguments: a stray word (a flag missing its dashes) is an error.
+        const po::positional_options_description none;
+        po::store(po::command_line_parser(argc, argv).options(options).positional(none).run(), vm);
     } catch (const po::error& e) {
         throw config_error(e.what());
     }

@@ -20,6 +20,32 @@ extern char** environ;
 namespace confide::test {
 namespace {
 
+// The path `name` runs as (PATH lookup when it has no slash); throws ENOENT when there is none,
+// so that a missing program fails here rather than in the child.
+std::string resolve_executable(const std::string& name) {
+    auto usable = [](const std::string& p) { return ::access(p.c_str(), X_OK) == 0; };
+    if (name.find('/') != std::string::npos) {
+        if (!usable(name)) {
+            throw std::system_error(ENOENT, std::generic_category(), "cannot start '" + name + "'");
+        }
+        return name;
+    }
+    const char* path = std::getenv("PATH");
+    std::string_view dirs = path != nullptr ? path : "/usr/local/bin:/usr/bin:/bin";
+    while (true) {
+        const auto colon = dirs.find(':');
+        std::string dir(dirs.substr(0, colon));
+        if (!dir.empty() && usable(dir + "/" + name)) {
+            return dir + "/" + name;
+        }
+        if (colon == std::string_view::npos) {
+            break;
+        }
+        dirs.remove_prefix(colon + 1);
+    }
+    throw std::system_error(ENOENT, std::generic_category(), "cannot start '" + name + "'");
+}
+
 [[noreturn]] void throw_errno(int err, const std::string& what) {
     throw std::system_error(err, std::generic_category(), what);
 }
@@ -89,8 +115,22 @@ child_process::child_process(std::string executable, std::vector<std::string> ar
         &setup.attr,
         static_cast<short>(POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK));
 
+    // The child dies with the test (setpriv --pdeathsig, from util-linux, then execs it): a test
+    // killed by a timeout must not leave servers running. (The signal comes when the *thread*
+    // that started the child ends: start children from threads that outlive them.)
+    std::string resolved = resolve_executable(executable);
+    std::string setpriv = "/usr/bin/setpriv";
+    std::string pdeathsig = "--pdeathsig";
+    std::string sigkill = "KILL";
+    std::string end_of_options = "--";
     std::vector<char*> argv;
-    argv.push_back(executable.data());
+    const bool wrap = ::access(setpriv.c_str(), X_OK) == 0;
+    if (wrap) {
+        for (auto* a : {&setpriv, &pdeathsig, &sigkill, &end_of_options}) {
+            argv.push_back(a->data());
+        }
+    }
+    argv.push_back(resolved.data());
     for (auto& a : args) {
         argv.push_back(a.data());
     }
@@ -118,8 +158,8 @@ child_process::child_process(std::string executable, std::vector<std::string> ar
     }
     envp.push_back(nullptr);
 
-    const int rc = ::posix_spawnp(&pid_, executable.c_str(), &setup.actions, &setup.attr,
-                                  argv.data(), envp.data());
+    const int rc =
+        ::posix_spawn(&pid_, argv[0], &setup.actions, &setup.attr, argv.data(), envp.data());
     close_fd(out[1]);
     close_fd(err[1]);
     if (rc != 0) {

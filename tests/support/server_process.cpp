@@ -41,7 +41,7 @@ std::vector<std::string> server_args(const redis_server& redis) {
 
 server_process::server_process(const redis_server& redis, std::vector<std::string> extra_args,
                                std::string name) {
-    std::vector<std::string> args{server_binary(), "--listen", "127.0.0.1:0"};
+    std::vector<std::string> args{"--listen", "127.0.0.1:0"};
     for (auto& a : server_args(redis)) {
         args.push_back(std::move(a));
     }

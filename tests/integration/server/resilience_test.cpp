@@ -176,7 +176,7 @@ TEST_F(resilience, RefusesToStartOnARedisThatWouldLoseAckedMessages) {
              {no_aof, "appendonly"}, {evicting, "maxmemory-policy"}}) {
         redis_server redis(opts);
         auto args = server_args(redis);
-        args.insert(args.begin(), {server_binary(), "--listen", "127.0.0.1:0"});
+        args.insert(args.begin(), {"--listen", "127.0.0.1:0"});
         child_process p(server_binary(), args);
         auto code = p.wait_exit(20s);
         ASSERT_TRUE(code);

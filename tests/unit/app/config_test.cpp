@@ -305,3 +305,28 @@ TEST(Config, DescribeLeavesSecretsOut) {
 
 }  // namespace
 }  // namespace confide::app
+
+namespace confide::app {
+namespace {
+
+TEST(Config, StrayWordsAreRefused) {
+    EXPECT_FALSE(error_of({"--token-key", key, "listen"}).empty());
+    EXPECT_FALSE(error_of({"stray", "--token-key", key}).empty());
+}
+
+TEST(Config, DomainOptionsParse) {
+    auto c = parse({"--token-key", key, "--token-leeway-s", "0", "--stalled-reader-timeout-ms",
+                    "1500", "--request-rate", "5", "--request-burst", "7", "--inbox-max-events",
+                    "5000", "--sent-record-ttl-s", "3600"});
+    EXPECT_EQ(c.token_leeway, 0s);
+    EXPECT_EQ(c.stalled_reader_timeout, 1500ms);
+    EXPECT_EQ(c.request_rate, 5.0);
+    EXPECT_EQ(c.request_burst, 7u);
+    EXPECT_EQ(c.inbox_max_events, 5000u);
+    EXPECT_EQ(c.sent_record_ttl, 3600s);
+    EXPECT_FALSE(error_of({"--token-key", key, "--token-leeway-s", "3601"}).empty());
+    EXPECT_FALSE(error_of({"--token-key", key, "--inbox-max-events", "5"}).empty());
+}
+
+}  // namespace
+}  // namespace confide::app
