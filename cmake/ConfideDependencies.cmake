@@ -16,4 +16,4 @@ endif()
 add_library(confide_asio INTERFACE)
 target_link_libraries(confide_asio INTERFACE Boost::headers Threads::Threads)
 target_compile_definitions(confide_asio INTERFACE
-  BOOST_ASIO_NO_DEPRECATED BOOST_ASIO_DISABLE_BOOST_COROUTINE BOOST_BEAST_USE_STD_STRING_VIEW)
+  BOOST_ASIO_NO_DEPRECATED BOOST_ASIO_DISABLE_BOOST_COROUTINE)

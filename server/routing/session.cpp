@@ -541,6 +541,11 @@ awaitable<void> session::ack(std::uint64_t rid, const v1::AckRequest& req) {
 // ---------------------------------------------------------------------------------------------
 // Conversations and messages
 
+std::uint32_t session::page_size(std::uint32_t requested) const noexcept {
+    // Validation already refused more than the maximum; 0 means "the default".
+    return requested == 0 ? svc_.config.limits.default_page : requested;
+}
+
 bool session::admit_send(std::uint64_t rid) {
     auto wait = svc_.send_limits.take(identity_.user_id, clock::now());
     if (wait.count() == 0) {
@@ -630,9 +635,7 @@ awaitable<void> session::set_presence(std::uint64_t rid, const v1::SetPresenceRe
 
 awaitable<void> session::list_conversations(std::uint64_t rid,
                                             const v1::ListConversationsRequest& req) {
-    const auto& lim = svc_.config.limits;
-    const std::uint32_t limit = req.limit() == 0 ? lim.default_page : req.limit();
-    auto r = co_await svc_.chat.list_conversations(identity_.user_id, limit);
+    auto r = co_await svc_.chat.list_conversations(identity_.user_id, page_size(req.limit()));
     if (!r) {
         reply_error(rid, r.error());
         co_return;

@@ -117,6 +117,7 @@ private:
     void go_away(std::uint16_t code, const std::string& reason);
     /// Whether the user may send one more message now; replies RATE_LIMITED if not.
     bool admit_send(std::uint64_t rid);
+    std::uint32_t page_size(std::uint32_t requested) const noexcept;
 
     // The event stream.
     void handle_notice(const std::shared_ptr<const notice>& n);

@@ -5,11 +5,11 @@
 #include "protocol/cursor.hpp"
 #include "store/commands.hpp"
 #include "store/conversation_view.hpp"
+#include "store/fields.hpp"
 #include "store/keys.hpp"
 #include "store/notice_codec.hpp"
 #include "store/scripts.hpp"
 
-#include <charconv>
 #include <unordered_set>
 
 namespace confide::store {
@@ -17,12 +17,6 @@ namespace {
 
 // Bounds the party cache; when full it starts over (entries are cheap to read again).
 constexpr std::size_t max_cached_parties = 200'000;
-
-std::uint64_t to_u64(std::string_view s) noexcept {
-    std::uint64_t v = 0;
-    std::from_chars(s.data(), s.data() + s.size(), v);
-    return v;
-}
 
 std::vector<std::string_view> flat_strings(const reply& r, std::size_t from = 0) {
     std::vector<std::string_view> out;
@@ -66,22 +60,12 @@ bool parse_log_entry(const reply& e, std::string_view cid, v1::Message& m) {
         } else if (k == "i") {
             m.set_client_msg_id(f[i + 1].str);
         } else if (k == "t") {
-            m.set_server_time_ms(static_cast<std::int64_t>(to_u64(f[i + 1].str)));
+            m.set_server_time_ms((int_or_zero<std::int64_t>(f[i + 1].str)));
         } else if (k == "b") {
             m.set_body(f[i + 1].str);
         }
     }
     return true;
-}
-
-v1::PresenceState presence_of(std::string_view s) {
-    if (s == "online") {
-        return v1::ONLINE;
-    }
-    if (s == "away") {
-        return v1::AWAY;
-    }
-    return v1::OFFLINE;
 }
 
 }  // namespace
@@ -143,8 +127,8 @@ outcome<routing::send_result> redis_chat_store::parse_send_reply(const reply& r)
     }
     routing::send_result out;
     out.conversation_id = r.elements[1].str;
-    out.seq = to_u64(r.elements[2].str);
-    out.server_time_ms = static_cast<std::int64_t>(to_u64(r.elements[3].str));
+    out.seq = int_or_zero<std::uint64_t>(r.elements[2].str);
+    out.server_time_ms = (int_or_zero<std::int64_t>(r.elements[3].str));
     out.duplicate = status == "dup";
     return out;
 }
@@ -351,8 +335,8 @@ awaitable<outcome<std::vector<v1::Conversation>>> redis_chat_store::list_convers
         p->set_state(v1::OFFLINE);
         if (presence[i] && presence[i]->is_array() && presence[i]->elements.size() == 3) {
             const auto& e = presence[i]->elements;
-            p->set_state(presence_of(e[0].str));
-            p->set_last_seen_ms(static_cast<std::int64_t>(to_u64(e[1].str)));
+            p->set_state(parse_presence(e[0].str));
+            p->set_last_seen_ms((int_or_zero<std::int64_t>(e[1].str)));
             p->set_connection_lost(e[2].str == "1");
         }
     }
@@ -464,7 +448,7 @@ awaitable<outcome<std::pair<std::string, std::uint64_t>>> redis_chat_store::stre
         const auto& f = e.elements[1].elements;
         for (std::size_t i = 0; i + 1 < f.size(); i += 2) {
             if (f[i].str == "n") {
-                n = to_u64(f[i + 1].str);
+                n = int_or_zero<std::uint64_t>(f[i + 1].str);
             }
         }
     }

@@ -2,27 +2,19 @@
 
 #include "common/log.hpp"
 
+#include "confide/v1/confide.pb.h"
+
 #include <boost/asio/async_result.hpp>
 #include <boost/asio/this_coro.hpp>
 
 namespace confide::store {
 namespace {
 
-errc parse_code(std::string_view code) {
-    if (code == "FORBIDDEN") {
-        return errc::forbidden;
-    }
-    if (code == "CONFLICT") {
-        return errc::conflict;
-    }
-    if (code == "FAILED_PRECONDITION") {
-        return errc::failed_precondition;
-    }
-    if (code == "INVALID_ARGUMENT") {
-        return errc::invalid_argument;
-    }
-    if (code == "UNAUTHENTICATED") {
-        return errc::unauthenticated;
+// Scripts name their errors as the wire protocol does (confide.v1.ErrorCode), which errc mirrors.
+errc parse_code(const std::string& code) {
+    v1::ErrorCode wire{};
+    if (v1::ErrorCode_Parse(code, &wire) && wire != v1::ERROR_CODE_UNSPECIFIED) {
+        return static_cast<errc>(static_cast<int>(wire));
     }
     return errc::internal;
 }

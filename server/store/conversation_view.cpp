@@ -1,35 +1,8 @@
 #include "store/conversation_view.hpp"
 
-#include <charconv>
+#include "store/fields.hpp"
 
 namespace confide::store {
-namespace {
-
-template <class Int>
-Int to_int(std::string_view s) noexcept {
-    Int v = 0;
-    std::from_chars(s.data(), s.data() + s.size(), v);
-    return v;
-}
-
-}  // namespace
-
-v1::ConversationState parse_state(std::string_view s) noexcept {
-    if (s == "inquiry") {
-        return v1::INQUIRY;
-    }
-    if (s == "active") {
-        return v1::ACTIVE;
-    }
-    if (s == "declined") {
-        return v1::DECLINED;
-    }
-    if (s == "closed") {
-        return v1::CLOSED;
-    }
-    return v1::CONVERSATION_STATE_UNSPECIFIED;
-}
-
 conversation_meta parse_conversation_meta(std::span<const std::string_view> flat) {
     conversation_meta m;
     for (std::size_t i = 0; i + 1 < flat.size(); i += 2) {
@@ -44,23 +17,23 @@ conversation_meta parse_conversation_meta(std::span<const std::string_view> flat
         } else if (k == "free") {
             m.free_consultation = v == "1";
         } else if (k == "created") {
-            m.created_ms = to_int<std::int64_t>(v);
+            m.created_ms = int_or_zero<std::int64_t>(v);
         } else if (k == "updated") {
-            m.updated_ms = to_int<std::int64_t>(v);
+            m.updated_ms = int_or_zero<std::int64_t>(v);
         } else if (k == "seq") {
-            m.seq = to_int<std::uint64_t>(v);
+            m.seq = int_or_zero<std::uint64_t>(v);
         } else if (k == "read_c") {
-            m.read_c = to_int<std::uint64_t>(v);
+            m.read_c = int_or_zero<std::uint64_t>(v);
         } else if (k == "read_s") {
-            m.read_s = to_int<std::uint64_t>(v);
+            m.read_s = int_or_zero<std::uint64_t>(v);
         } else if (k == "dlv_c") {
-            m.dlv_c = to_int<std::uint64_t>(v);
+            m.dlv_c = int_or_zero<std::uint64_t>(v);
         } else if (k == "dlv_s") {
-            m.dlv_s = to_int<std::uint64_t>(v);
+            m.dlv_s = int_or_zero<std::uint64_t>(v);
         } else if (k == "unread_c") {
-            m.unread_c = to_int<std::uint64_t>(v);
+            m.unread_c = int_or_zero<std::uint64_t>(v);
         } else if (k == "unread_s") {
-            m.unread_s = to_int<std::uint64_t>(v);
+            m.unread_s = int_or_zero<std::uint64_t>(v);
         }
     }
     return m;

@@ -36,7 +36,4 @@ conversation_meta parse_conversation_meta(std::span<const std::string_view> flat
 void fill_conversation(v1::Conversation& out, std::string_view id, const conversation_meta& m,
                        std::string_view viewer);
 
-/// "inquiry" -> INQUIRY, ...; UNSPECIFIED for anything else.
-v1::ConversationState parse_state(std::string_view s) noexcept;
-
 }  // namespace confide::store

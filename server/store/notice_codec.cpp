@@ -2,19 +2,12 @@
 
 #include "protocol/codec.hpp"
 #include "store/conversation_view.hpp"
-
-#include <charconv>
+#include "store/fields.hpp"
 
 namespace confide::store {
 namespace {
 
 namespace v1 = ::confide::v1;
-
-template <class Int>
-bool to_int(std::string_view s, Int& v) noexcept {
-    auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-    return ec == std::errc{} && p == s.data() + s.size();
-}
 
 std::string_view field(std::span<const std::string_view> flat, std::string_view name) {
     for (std::size_t i = 0; i + 1 < flat.size(); i += 2) {
@@ -23,16 +16,6 @@ std::string_view field(std::span<const std::string_view> flat, std::string_view 
         }
     }
     return {};
-}
-
-v1::PresenceState parse_presence(std::string_view s) {
-    if (s == "online") {
-        return v1::ONLINE;
-    }
-    if (s == "away") {
-        return v1::AWAY;
-    }
-    return v1::OFFLINE;
 }
 
 std::shared_ptr<const routing::notice> finish(routing::notice n, const v1::Frame& frame) {
@@ -47,7 +30,7 @@ bool split_fields(std::string_view in, std::vector<std::string_view>& out) {
     while (!in.empty()) {
         const auto colon = in.find(':');
         std::size_t len = 0;
-        if (colon == std::string_view::npos || !to_int(in.substr(0, colon), len) ||
+        if (colon == std::string_view::npos || !parse_int(in.substr(0, colon), len) ||
             in.size() - colon - 1 < len) {
             return false;
         }
@@ -67,7 +50,7 @@ std::shared_ptr<const routing::notice> event_notice(std::string_view user_id, st
     routing::notice n;
     n.type = routing::notice::kind::event;
     n.cursor = id;
-    if (!to_int(field(fields, "n"), n.n)) {
+    if (!parse_int(field(fields, "n"), n.n)) {
         return nullptr;
     }
     v1::Frame frame;
@@ -79,7 +62,7 @@ std::shared_ptr<const routing::notice> event_notice(std::string_view user_id, st
         n.conversation_id = field(fields, "c");
         n.sender_id = field(fields, "s");
         std::int64_t ts = 0;
-        if (!to_int(field(fields, "q"), n.seq) || !to_int(field(fields, "t"), ts) ||
+        if (!parse_int(field(fields, "q"), n.seq) || !parse_int(field(fields, "t"), ts) ||
             n.conversation_id.empty()) {
             return nullptr;
         }
@@ -123,7 +106,7 @@ std::shared_ptr<const routing::notice> decode_notice(std::string_view user_id,
             return event_notice(user_id, f[0], std::span<const std::string_view>(f).subspan(1));
         case 'R': {
             std::uint64_t seq = 0;
-            if (f.size() != 4 || !to_int(f[3], seq)) {
+            if (f.size() != 4 || !parse_int(f[3], seq)) {
                 return nullptr;
             }
             n.type = routing::notice::kind::receipt;
@@ -136,7 +119,7 @@ std::shared_ptr<const routing::notice> decode_notice(std::string_view user_id,
         }
         case 'P': {
             std::int64_t last_seen = 0;
-            if (f.size() != 4 || !to_int(f[2], last_seen)) {
+            if (f.size() != 4 || !parse_int(f[2], last_seen)) {
                 return nullptr;
             }
             n.type = routing::notice::kind::presence;
