@@ -391,18 +391,19 @@ awaitable<outcome<routing::event_batch>> redis_chat_store::read_events(std::stri
     if (check_gap) {
         cmds.push_back({"XINFO", "STREAM", inbox});
     }
-    auto rows = co_await call_all(*conn_, std::move(cmds));
-    if (!rows[0]) {
-        co_return rows[0].error();
+    auto rows = co_await exec_all(*conn_, std::move(cmds));
+    if (auto& [ec, r] = rows[0]; ec) {
+        co_return storage_failure(ec, r);
     }
+    const reply& entries = std::get<1>(rows[0]);
     routing::event_batch batch;
     if (check_gap) {
         const auto cursor = protocol::parse_cursor(after_cursor);
         protocol::cursor_position max_deleted{};
         protocol::cursor_position last_generated{};
         // XINFO on a missing key is an error reply: no stream, nothing was ever trimmed.
-        if (rows[1] && rows[1]->is_array()) {
-            const auto& f = rows[1]->elements;
+        if (const auto& [ec, info] = rows[1]; !ec && info.is_array()) {
+            const auto& f = info.elements;
             for (std::size_t i = 0; i + 1 < f.size(); i += 2) {
                 if (f[i].str == "max-deleted-entry-id") {
                     max_deleted =
@@ -416,7 +417,7 @@ awaitable<outcome<routing::event_batch>> redis_chat_store::read_events(std::stri
         batch.reset = !cursor || *cursor < max_deleted || last_generated < *cursor;
     }
     std::vector<std::string_view> fields;
-    for (const auto& e : rows[0]->elements) {
+    for (const auto& e : entries.elements) {
         if (!e.is_array() || e.elements.size() != 2) {
             continue;
         }
@@ -473,7 +474,8 @@ awaitable<outcome<routing::device_position>> redis_chat_store::device_cursor(
 awaitable<outcome<void>> redis_chat_store::save_device_cursor(std::string user_id,
                                                               std::string device_id,
                                                               std::string cursor) {
-    auto res = co_await call(*conn_, cmd("HSET", keys::devices(user_id), device_id, cursor));
+    auto res = co_await call_script(*conn_, scripts::save_cursor(), cmd(keys::devices(user_id)),
+                                    cmd(device_id, cursor));
     if (!res) {
         co_return res.error();
     }

@@ -105,9 +105,14 @@ awaitable<outcome<reply>> call_script(redis::connection& conn, const redis::scri
     co_return std::move(r);
 }
 
+awaitable<std::vector<std::tuple<boost::system::error_code, reply>>> exec_all(
+    redis::connection& conn, std::vector<std::vector<std::string>> commands) {
+    co_return co_await async_call_all(conn, std::move(commands), asio::use_awaitable);
+}
+
 awaitable<std::vector<outcome<reply>>> call_all(redis::connection& conn,
                                                 std::vector<std::vector<std::string>> commands) {
-    auto results = co_await async_call_all(conn, std::move(commands), asio::use_awaitable);
+    auto results = co_await exec_all(conn, std::move(commands));
     std::vector<outcome<reply>> out;
     out.reserve(results.size());
     for (auto& [ec, r] : results) {

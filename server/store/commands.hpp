@@ -53,6 +53,11 @@ std::string_view script_status(const reply& r) noexcept;
 awaitable<std::vector<outcome<reply>>> call_all(redis::connection& conn,
                                                 std::vector<std::vector<std::string>> commands);
 
+/// As call_all, but hands back Redis's own outcome of each command, unlogged: for commands whose
+/// error reply is an expected answer (XINFO on a stream that does not exist yet).
+awaitable<std::vector<std::tuple<boost::system::error_code, reply>>> exec_all(
+    redis::connection& conn, std::vector<std::vector<std::string>> commands);
+
 /// The failure for a Redis error: unavailable, and the reason for the logs.
 failure storage_failure(const boost::system::error_code& ec, const reply& r);
 

@@ -16,5 +16,6 @@ const redis::script& presence_connect();
 const redis::script& presence_disconnect();
 const redis::script& presence_confirm_lost();
 const redis::script& presence_status();
+const redis::script& save_cursor();
 
 }  // namespace confide::store::scripts

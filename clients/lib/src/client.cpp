@@ -148,7 +148,10 @@ struct client::impl final : detail::transport_events {
         }
     }
     void execute(detail::notify& a) {
-        if (shutting_down) {
+        // The destructor reports nothing, but the cursor of its last ack is still saved: it is
+        // where the next run of the application resumes, and an older one would show the
+        // events since then a second time.
+        if (shutting_down && !std::holds_alternative<detail::cursor_saved>(a.what)) {
             return;
         }
         std::visit([this](auto& n) { deliver(n); }, a.what);

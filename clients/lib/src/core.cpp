@@ -18,6 +18,10 @@ using std::chrono::milliseconds;
 // client into a tight reconnect loop.
 constexpr auto stable_connection = std::chrono::seconds(10);
 
+// After a final refusal of authenticate, how long the server gets to send the GoAway that
+// says why.
+constexpr auto auth_failure_grace = std::chrono::seconds(2);
+
 // Events per ack at most, so a long catch-up moves the server's cursor as it goes.
 constexpr unsigned ack_every_events = 100;
 
@@ -245,6 +249,7 @@ void core::drop_connection(bool graceful, std::uint16_t code) {
     }
     phase_ = phase::idle;
     auth_request_ = 0;
+    auth_failure_.reset();
     sync_request_ = 0;
     ack_at_.reset();
     acked_cursor_.clear();
@@ -260,6 +265,7 @@ void core::drop_connection(bool graceful, std::uint16_t code) {
 
 void core::connection_ended(std::uint16_t code, const std::string& reason, clock::time_point now) {
     const bool stable = phase_ == phase::connected && now - connected_at_ >= stable_connection;
+    auto auth_failure = std::exchange(auth_failure_, std::nullopt);
     if (code == 1000 && signing_out_) {
         // The server may close before its reply to sign_out reaches us: the close is the answer.
         if (auto done = std::exchange(sign_out_done_, nullptr)) {
@@ -276,6 +282,11 @@ void core::connection_ended(std::uint16_t code, const std::string& reason, clock
     if (code != 0) {
         detail = "closed by server (" + std::to_string(code) + (reason.empty() ? "" : " ") +
                  reason + ")";
+    }
+    if (auth_failure && code != 4001 && code != 4002 && code != 4004) {
+        // Refused for a reason the close code does not name: retrying would not help.
+        enter_closed(close_reason::protocol_error, std::move(*auth_failure));
+        return;
     }
     switch (code) {
         case 1000:
@@ -419,7 +430,11 @@ void core::handle_auth_reply(const v1::Frame& frame, clock::time_point now) {
             drop_connection(true, 1000);
             reconnect_with_backoff("authenticate failed: " + e.message, now);
         } else {
-            enter_closed(close_reason::protocol_error, "authenticate failed: " + e.message);
+            // The server follows a final refusal with a GoAway and a close whose code says
+            // what it was (4004: too many connections). Wait for it, briefly, rather than
+            // guess from the reply.
+            auth_failure_ = "authenticate failed: " + e.message;
+            attempt_deadline_ = std::min(attempt_deadline_, now + auth_failure_grace);
         }
         return;
     }
@@ -576,6 +591,10 @@ void core::on_tick(clock::time_point now) {
         case phase::opening:
         case phase::authenticating:
             if (now >= attempt_deadline_) {
+                if (auto failure = std::exchange(auth_failure_, std::nullopt)) {
+                    enter_closed(close_reason::protocol_error, std::move(*failure));
+                    break;
+                }
                 drop_connection(false, 1000);
                 reconnect_with_backoff("connect timeout", now);
             }

@@ -246,6 +246,8 @@ private:
     clock::time_point next_ping_{};
     clock::duration ping_interval_{};
     std::uint64_t auth_request_ = 0;
+    // Set when authenticate was refused for good: the close that follows decides how.
+    std::optional<std::string> auth_failure_;
     std::uint64_t sync_request_ = 0;
     std::uint64_t last_request_id_ = 0;
     bool signing_out_ = false;

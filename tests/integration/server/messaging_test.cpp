@@ -238,6 +238,28 @@ TEST_F(messaging, ResumeFromCursorGetsOnlyWhatWasMissed) {
     EXPECT_FALSE(again->next(std::chrono::milliseconds(300)));
 }
 
+TEST_F(messaging, ALateAckFromAnOlderConnectionNeverMovesTheCursorBack) {
+    const auto alice = unique("alice"), bob = unique("bob");
+    auto client = login(alice, role::client);
+    auto old_conn = login(bob, role::specialist, "phone");
+    const auto cid = open_inquiry(*client, bob, "m1");
+    must_send(*client, send_message(cid, "m2", "m2"));
+    auto m1 = old_conn->wait_for(is_message_event("m1"));
+    auto m2 = old_conn->wait_for(is_message_event("m2"));
+    ASSERT_TRUE(m1 && m2);
+    // The same device on a new connection acks everything; then the old one's late ack arrives.
+    auto new_conn = login(bob, role::specialist, "phone");
+    v1::Frame ping;
+    ping.mutable_ping();
+    new_conn->send(ack(m2->event().cursor()));
+    ASSERT_TRUE(new_conn->request(ping));
+    old_conn->send(ack(m1->event().cursor()));
+    ASSERT_TRUE(old_conn->request(ping));
+    // The device's next connection starts after m2: nothing is shown twice.
+    auto next = login(bob, role::specialist, "phone");
+    EXPECT_FALSE(next->wait_for(is_message_event(), std::chrono::milliseconds(500)));
+}
+
 TEST_F(messaging, ResendingTheSameIdDedupesAndAnotherBodyConflicts) {
     const auto alice = unique("alice"), bob = unique("bob");
     auto specialist = login(bob, role::specialist);

@@ -493,6 +493,49 @@ TEST_F(core_test, close_codes_map_to_closed_or_reconnect) {
     }
 }
 
+// The server answers a final refusal (e.g. too many connections) with an error reply first and
+// the GoAway naming the reason right after: the close code decides, not the reply.
+TEST_F(core_test, final_authenticate_refusal_is_named_by_the_close_that_follows) {
+    make();
+    core->start(now);
+    pump();
+    core->on_open(opened.back(), now);
+    pump();
+    auto auth = take(v1::Frame::kAuthenticate);
+    server_sends(opened.back(), error_reply(auth.request_id(), v1::FAILED_PRECONDITION, false));
+    EXPECT_EQ(last_state().state, cc::connection_state::connecting);
+    server_sends(opened.back(), go_away(4004));
+    ASSERT_EQ(last_state().state, cc::connection_state::closed);
+    EXPECT_EQ(last_state().reason, cc::close_reason::too_many_connections);
+    const auto attempts = opened.size();
+    advance(10min);
+    EXPECT_EQ(opened.size(), attempts);
+}
+
+TEST_F(core_test, final_authenticate_refusal_without_a_reason_closes_as_protocol_error) {
+    for (bool closed_by_server : {true, false}) {
+        make();
+        opened.clear();
+        core->start(now);
+        pump();
+        core->on_open(opened.back(), now);
+        pump();
+        auto auth = take(v1::Frame::kAuthenticate);
+        server_sends(opened.back(), error_reply(auth.request_id(), v1::FAILED_PRECONDITION, false));
+        if (closed_by_server) {
+            lose(opened.back(), 0);
+        } else {
+            advance(5s);  // nothing more from the server
+        }
+        ASSERT_EQ(last_state().state, cc::connection_state::closed) << closed_by_server;
+        EXPECT_EQ(last_state().reason, cc::close_reason::protocol_error);
+        EXPECT_NE(last_state().detail.find("nope"), std::string::npos);
+        const auto attempts = opened.size();
+        advance(10min);
+        EXPECT_EQ(opened.size(), attempts);
+    }
+}
+
 TEST_F(core_test, go_away_closes_politely_and_reconnects) {
     make();
     core->start(now);

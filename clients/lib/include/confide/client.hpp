@@ -215,7 +215,8 @@ struct options {
     std::chrono::milliseconds ack_delay{100};
 
     /// Optional cursor persistence: load is called once by start() when the object has no
-    /// cursor yet; save after each ack with the cursor the server now holds for this device.
+    /// cursor yet; save after each ack with the cursor the server now holds for this device
+    /// (also for the final ack of stop() and of the destructor, on the library's thread).
     std::function<std::string()> load_cursor;
     std::function<void(const std::string&)> save_cursor;
 };
@@ -261,8 +262,9 @@ public:
     /// bad url or device_id, or a missing token_provider.
     client(options opts, handlers h);
     /// Stops (as stop()), waits up to ~2 s for a polite close, and joins the thread. Reports
-    /// nothing itself (no closed(stopped)); callbacks already under way finish first. Pending
-    /// requests are dropped without completion; the in-memory outbox is lost.
+    /// nothing itself (no closed(stopped)) but calls options::save_cursor for its final ack;
+    /// callbacks already under way finish first. Pending requests are dropped without
+    /// completion; the in-memory outbox is lost.
     ~client();
     client(const client&) = delete;
     client& operator=(const client&) = delete;
