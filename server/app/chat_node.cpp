@@ -10,6 +10,7 @@
 #include "store/presence_store_redis.hpp"
 #include "store/redis/connection.hpp"
 #include "store/redis_check.hpp"
+#include "store/scripts.hpp"
 
 #include <boost/asio/steady_timer.hpp>
 
@@ -97,6 +98,23 @@ chat_node::chat_node(executor ex, const config& cfg)
 chat_node::~chat_node() = default;
 
 void chat_node::start() {
+    // Loaded on every (re)connection, so that a restarted Redis does not first answer NOSCRIPT to
+    // every in-flight EVALSHA (the fallback to EVAL is correct, but costs a round trip each).
+    std::weak_ptr<store::redis::connection> weak = parts_->redis;
+    parts_->redis->on_connected([weak] {
+        auto conn = weak.lock();
+        if (!conn) {
+            return;
+        }
+        for (const auto* s : store::scripts::all()) {
+            conn->async_exec({"SCRIPT", "LOAD", s->body()}, [](boost::system::error_code ec,
+                                                               const store::redis::reply& r) {
+                if (ec) {
+                    log::warn("cannot load a script into Redis: {} {}", ec.message(), r.str);
+                }
+            });
+        }
+    });
     parts_->redis->start();
     parts_->bus->start();
 }

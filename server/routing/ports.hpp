@@ -151,10 +151,13 @@ public:
     virtual awaitable<outcome<void>> mark_read(std::string user_id, std::string conversation_id,
                                                std::uint64_t up_to_seq) = 0;
 
-    /// Moves `user_id`'s delivered marks forward (conversation id, seq) and sends DELIVERED
-    /// receipts to the other parties. Marks for conversations the user is not in are ignored.
-    virtual awaitable<outcome<void>> mark_delivered(
-        std::string user_id, std::vector<std::pair<std::string, std::uint64_t>> marks) = 0;
+    /// A device acks the events it processed up to `cursor`, in one atomic step: the device's
+    /// stored cursor moves forward (never back) and `user_id`'s delivered marks move forward
+    /// (conversation id, seq), sending DELIVERED receipts to the other parties. Marks for
+    /// conversations the user is not in are ignored.
+    virtual awaitable<outcome<void>> ack(
+        std::string user_id, std::string device_id, std::string cursor,
+        std::vector<std::pair<std::string, std::uint64_t>> marks) = 0;
 
     /// The user's conversations as they see them (unread count, marks, last message, other
     /// party's presence). Specialists: INQUIRY first (newest first), then by last activity.
@@ -186,6 +189,7 @@ public:
     /// any device saved at all.
     virtual awaitable<outcome<device_position>> device_cursor(std::string user_id,
                                                               std::string device_id) = 0;
+    /// Moves the device's stored cursor forward (never back).
     virtual awaitable<outcome<void>> save_device_cursor(std::string user_id, std::string device_id,
                                                         std::string cursor) = 0;
 };

@@ -518,23 +518,17 @@ awaitable<void> session::ack(std::uint64_t rid, const v1::AckRequest& req) {
         mark = std::max(mark, u.seq);
         unacked_.pop_front();
     }
-    if (!pending_marks_.empty()) {
-        std::vector<std::pair<std::string, std::uint64_t>> marks(pending_marks_.begin(),
-                                                                 pending_marks_.end());
-        pending_marks_.clear();
-        auto r = co_await svc_.chat.mark_delivered(identity_.user_id, marks);
-        if (!r) {
-            for (auto& [cid, seq] : marks) {
-                auto& m = pending_marks_[cid];
-                m = std::max(m, seq);
-            }
-            reply_error(rid, r.error());
-            co_return;
+    std::vector<std::pair<std::string, std::uint64_t>> marks(pending_marks_.begin(),
+                                                             pending_marks_.end());
+    pending_marks_.clear();
+    auto r = co_await svc_.chat.ack(identity_.user_id, device_id_, req.cursor(), marks);
+    if (!r) {
+        // Kept for the next ack: the marks only move forward, so sending them again is safe.
+        for (auto& [cid, seq] : marks) {
+            auto& m = pending_marks_[cid];
+            m = std::max(m, seq);
         }
-    }
-    auto saved = co_await svc_.chat.save_device_cursor(identity_.user_id, device_id_, req.cursor());
-    if (!saved) {
-        reply_error(rid, saved.error());
+        reply_error(rid, r.error());
     }
 }
 

@@ -263,15 +263,19 @@ awaitable<outcome<void>> redis_chat_store::mark_read(std::string user_id,
     co_return outcome<void>{};
 }
 
-awaitable<outcome<void>> redis_chat_store::mark_delivered(
-    std::string user_id, std::vector<std::pair<std::string, std::uint64_t>> marks) {
+awaitable<outcome<void>> redis_chat_store::ack(
+    std::string user_id, std::string device_id, std::string cursor,
+    std::vector<std::pair<std::string, std::uint64_t>> marks) {
+    std::vector<std::string> k{keys::devices(user_id)};
+    std::vector<std::string> a{user_id, std::move(device_id), std::move(cursor)};
     for (auto& [cid, seq] : marks) {
-        auto res =
-            co_await call_script(*conn_, scripts::mark_delivered(), cmd(keys::conversation(cid)),
-                                 cmd(cid, user_id, std::to_string(seq)));
-        if (!res) {
-            co_return res.error();
-        }
+        k.push_back(keys::conversation(cid));
+        a.push_back(std::move(cid));
+        a.push_back(std::to_string(seq));
+    }
+    auto res = co_await call_script(*conn_, scripts::ack(), std::move(k), std::move(a));
+    if (!res) {
+        co_return res.error();
     }
     co_return outcome<void>{};
 }

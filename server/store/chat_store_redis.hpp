@@ -37,8 +37,8 @@ public:
                                                              std::int64_t now_ms) override;
     awaitable<outcome<void>> mark_read(std::string user_id, std::string conversation_id,
                                        std::uint64_t up_to_seq) override;
-    awaitable<outcome<void>> mark_delivered(
-        std::string user_id, std::vector<std::pair<std::string, std::uint64_t>> marks) override;
+    awaitable<outcome<void>> ack(std::string user_id, std::string device_id, std::string cursor,
+                                 std::vector<std::pair<std::string, std::uint64_t>> marks) override;
     awaitable<outcome<std::vector<v1::Conversation>>> list_conversations(
         std::string user_id, std::uint32_t limit) override;
     awaitable<outcome<v1::HistoryReply>> history(std::string user_id, std::string conversation_id,

@@ -4,6 +4,8 @@
 
 #include "store/redis/script.hpp"
 
+#include <vector>
+
 namespace confide::store::scripts {
 
 const redis::script& bind_role();
@@ -11,11 +13,14 @@ const redis::script& send();
 const redis::script& inquiry();
 const redis::script& update();
 const redis::script& mark_read();
-const redis::script& mark_delivered();
+const redis::script& ack();
 const redis::script& presence_connect();
 const redis::script& presence_disconnect();
 const redis::script& presence_confirm_lost();
 const redis::script& presence_status();
 const redis::script& save_cursor();
+
+/// Every script above, to load into Redis after each (re)connection.
+const std::vector<const redis::script*>& all();
 
 }  // namespace confide::store::scripts

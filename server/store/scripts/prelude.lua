@@ -81,3 +81,41 @@ local function commit_message(fingerprint, sender_is_client)
                ARGV[6])
     return {'ok', cid, seq, now}
 end
+
+-- Moves a device's stored cursor ("<ms>-<seq>") forward only: a late ack from an older connection
+-- of the same device must not move it back, or the device would be sent events again.
+local function save_cursor_forward(devices_key, device, cursor)
+    local function parse(id)
+        local ms, seq = string.match(id or '', '^(%d+)-(%d+)$')
+        return tonumber(ms), tonumber(seq)
+    end
+    local old = redis.call('HGET', devices_key, device)
+    local new_ms, new_seq = parse(cursor)
+    if not new_ms then
+        return old or ''
+    end
+    local old_ms, old_seq = parse(old)
+    if old_ms and (old_ms > new_ms or (old_ms == new_ms and old_seq >= new_seq)) then
+        return old
+    end
+    redis.call('HSET', devices_key, device, cursor)
+    return cursor
+end
+
+-- Moves `who`'s delivered mark in a conversation forward and tells the other party. A
+-- conversation `who` is not a party of is ignored.
+local function mark_delivered(meta_key, cid, who, up_to)
+    local m = redis.call('HMGET', meta_key, 'client', 'specialist', 'seq', 'dlv_c', 'dlv_s')
+    if not m[1] or (who ~= m[1] and who ~= m[2]) then
+        return
+    end
+    local mine = who == m[1] and 'c' or 's'
+    local other = who == m[1] and m[2] or m[1]
+    local old = tonumber(who == m[1] and m[4] or m[5])
+    local up = math.min(tonumber(up_to) or 0, tonumber(m[3]))
+    if up <= old then
+        return
+    end
+    redis.call('HSET', meta_key, 'dlv_' .. mine, tostring(up))
+    redis.call('PUBLISH', channel_of(other), 'R' .. table.concat(enc({cid, who, 'd', tostring(up)})))
+end

@@ -31,7 +31,7 @@ using namespace std::chrono_literals;
 class server_under_load {
 public:
     explicit server_under_load(const redis_server& redis) {
-        std::vector<std::string> args{server_binary(), "--listen", "127.0.0.1:0"};
+        std::vector<std::string> args{"--listen", "127.0.0.1:0"};
         const auto base = server_args(redis);
         for (std::size_t i = 0; i < base.size(); ++i) {
             if (base[i] == "--log-level") {
