@@ -346,6 +346,7 @@ awaitable<void> session::sync(std::uint64_t rid, const v1::SyncRequest& req) {
     ++pump_generation_;
     pumping_ = false;
     unacked_.clear();
+    unacked_head_ = 0;
     cursor_ = cursor;
     last_n_ = n;  // known only for the present; otherwise the first event read sets it
     live_ = true;
@@ -391,8 +392,13 @@ void session::push_event(const notice& n) {
     last_n_ = n.n;
     if (!n.conversation_id.empty() && n.sender_id != identity_.user_id) {
         if (auto pos = protocol::parse_cursor(n.cursor)) {
-            if (unacked_.size() >= max_unacked) {
-                unacked_.pop_front();
+            if (unacked_.size() - unacked_head_ >= max_unacked) {
+                ++unacked_head_;  // a client that never acks: forget the oldest
+                if (unacked_head_ >= max_unacked) {
+                    unacked_.erase(unacked_.begin(),
+                                   unacked_.begin() + static_cast<std::ptrdiff_t>(unacked_head_));
+                    unacked_head_ = 0;
+                }
             }
             unacked_.push_back({*pos, n.conversation_id, n.seq});
         }
@@ -512,11 +518,18 @@ awaitable<void> session::ack(std::uint64_t rid, const v1::AckRequest& req) {
         reply_error(rid, fail(errc::invalid_argument, "cursor is malformed"));
         co_return;
     }
-    while (!unacked_.empty() && unacked_.front().position <= *pos) {
-        auto& u = unacked_.front();
+    while (unacked_head_ < unacked_.size() && unacked_[unacked_head_].position <= *pos) {
+        const auto& u = unacked_[unacked_head_++];
         auto& mark = pending_marks_[u.conversation_id];
         mark = std::max(mark, u.seq);
-        unacked_.pop_front();
+    }
+    if (unacked_head_ == unacked_.size()) {
+        unacked_.clear();
+        unacked_head_ = 0;
+    } else if (unacked_head_ > unacked_.size() / 2) {
+        unacked_.erase(unacked_.begin(),
+                       unacked_.begin() + static_cast<std::ptrdiff_t>(unacked_head_));
+        unacked_head_ = 0;
     }
     std::vector<std::pair<std::string, std::uint64_t>> marks(pending_marks_.begin(),
                                                              pending_marks_.end());
