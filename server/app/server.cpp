@@ -8,6 +8,7 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/use_future.hpp>
 
+#include <algorithm>
 #include <csignal>
 #include <cstdio>
 #include <exception>
@@ -29,6 +30,15 @@ net::session_options session_options_of(const config& cfg) {
     return s;
 }
 
+std::vector<std::unique_ptr<asio::io_context>> make_contexts(unsigned n) {
+    std::vector<std::unique_ptr<asio::io_context>> v;
+    for (unsigned i = 0; i < std::max(n, 1U); ++i) {
+        // Concurrency hint 1: each context is run by exactly one thread, so Asio can skip locks.
+        v.push_back(std::make_unique<asio::io_context>(1));
+    }
+    return v;
+}
+
 void run_io(asio::io_context& ioc) {
     // A handler that throws is a bug, but one bug must not take the node down with every
     // connection on it: log, and go on running.
@@ -46,15 +56,23 @@ void run_io(asio::io_context& ioc) {
 
 server::server(config cfg)
     : cfg_(std::move(cfg)),
-      ioc_(static_cast<int>(cfg_.io_threads)),
-      control_(asio::make_strand(ioc_)),
+      contexts_(make_contexts(cfg_.io_threads)),
+      control_(asio::make_strand(main_context())),
       signals_(control_, SIGINT, SIGTERM) {
     // ---- composition: the one place that knows every component ----
-    node_ = std::make_unique<chat_node>(ioc_.get_executor(), cfg_);
+    for (auto& c : contexts_) {
+        // Until shutdown is complete: a context with no connection must not stop running.
+        work_.push_back(asio::make_work_guard(*c));
+    }
+    node_ = std::make_unique<chat_node>(main_context().get_executor(), cfg_);
     net::listener_options lo;
     lo.listen = net::endpoint{cfg_.listen_address, cfg_.listen_port};
     lo.max_connections = cfg_.max_connections;
-    listener_ = std::make_unique<net::listener>(ioc_.get_executor(), std::move(lo),
+    lo.connection_executor = [this]() -> executor {
+        const auto i = next_context_.fetch_add(1, std::memory_order_relaxed) % contexts_.size();
+        return contexts_[i]->get_executor();
+    };
+    listener_ = std::make_unique<net::listener>(main_context().get_executor(), std::move(lo),
                                                 session_options_of(cfg_), node_->factory());
 }
 
@@ -65,16 +83,15 @@ net::endpoint server::local_endpoint() const {
 }
 
 void server::run() {
-    // The loop runs from the start (Redis is reached through it); the guard keeps it running
-    // until the listener has work of its own.
-    auto guard = asio::make_work_guard(ioc_);
     std::vector<std::thread> threads;
-    threads.reserve(cfg_.io_threads);
-    for (unsigned i = 0; i < cfg_.io_threads; ++i) {
-        threads.emplace_back([this] { run_io(ioc_); });
+    threads.reserve(contexts_.size());
+    for (auto& c : contexts_) {
+        threads.emplace_back([&ctx = *c] { run_io(ctx); });
     }
     auto stop_threads = [&] {
-        ioc_.stop();
+        for (auto& c : contexts_) {
+            c->stop();
+        }
         for (auto& t : threads) {
             t.join();
         }
@@ -83,7 +100,7 @@ void server::run() {
     // No connection is accepted before Redis is known to keep what we ack.
     node_->start();
     try {
-        asio::co_spawn(ioc_, node_->check_storage(), asio::use_future).get();
+        asio::co_spawn(main_context(), node_->check_storage(), asio::use_future).get();
     } catch (...) {
         node_->stop();
         stop_threads();
@@ -93,7 +110,6 @@ void server::run() {
     listener_->start();
     signals_.async_wait(
         [this](const boost::system::error_code& ec, int signal) { on_signal(ec, signal); });
-    guard.reset();
 
     // Tests and scripts wait for this exact line; stdout carries nothing else.
     std::printf("listening on %s\n", local_endpoint().to_string().c_str());
@@ -144,7 +160,9 @@ awaitable<void> server::shut_down() {
         if (!co_await listener_->shutdown(abort_grace)) {
             log::error("{} connection(s) did not end; exiting anyway",
                        listener_->connection_count());
-            ioc_.stop();
+            for (auto& c : contexts_) {
+                c->stop();
+            }
             co_return;
         }
     }
@@ -154,6 +172,10 @@ awaitable<void> server::shut_down() {
 
     boost::system::error_code ignored;
     signals_.cancel(ignored);
+    // Nothing is left to wait for: each context's run() returns once its last work is done.
+    for (auto& w : work_) {
+        w.reset();
+    }
     log::info("all connections closed");
 }
 

@@ -5,11 +5,14 @@
 #include "common/asio_types.hpp"
 #include "net/listener.hpp"
 
+#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/strand.hpp>
 
+#include <atomic>
 #include <memory>
+#include <vector>
 
 namespace confide::app {
 
@@ -46,7 +49,12 @@ private:
     awaitable<void> shut_down();
 
     config cfg_;
-    asio::io_context ioc_;
+    // One io_context per thread: a connection's socket, timers and session stay on one thread.
+    // The first also runs the listener, Redis, the presence tracker and the control strand.
+    std::vector<std::unique_ptr<asio::io_context>> contexts_;
+    std::vector<asio::executor_work_guard<asio::io_context::executor_type>> work_;
+    std::atomic<std::size_t> next_context_{0};
+    asio::io_context& main_context() { return *contexts_.front(); }
     asio::strand<asio::io_context::executor_type> control_;  // signals and shutdown
     asio::signal_set signals_;
     std::unique_ptr<chat_node> node_;

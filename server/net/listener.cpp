@@ -87,8 +87,9 @@ awaitable<void> listener::impl::accept_loop() {
     asio::steady_timer retry(strand);
     for (;;) {
         // Each connection gets a strand of its own: its coroutines never run concurrently.
+        const executor home = opts.connection_executor ? opts.connection_executor() : io;
         auto [ec, socket] =
-            co_await acceptor.async_accept(executor(asio::make_strand(io)), use_nothrow);
+            co_await acceptor.async_accept(executor(asio::make_strand(home)), use_nothrow);
         if (!acceptor.is_open() || ec == asio::error::operation_aborted) {
             co_return;
         }

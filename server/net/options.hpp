@@ -1,9 +1,12 @@
 #pragma once
 // Plain settings of the network layer (no Asio, no Beast): app/ fills them from its config.
 
+#include "common/asio_types.hpp"
+
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -24,6 +27,9 @@ struct listener_options {
     /// Connections (in their HTTP or WebSocket phase) held at once; beyond it a new connection is
     /// closed right after accept.
     std::size_t max_connections = 20000;
+    /// The executor each new connection runs on (its strand is made on it), e.g. the next
+    /// io_context of a pool, one per thread. Empty: the listener's own executor.
+    std::function<executor()> connection_executor;
 };
 
 /// Limits and deadlines of one client connection.
