@@ -304,7 +304,11 @@ private:
         const double start = now_s();
         result_.drained = wait_until(
             [&] {
-                return sum([](const shard_gauges& g) { return load(g.unsettled); }) == 0 &&
+                const bool stopped = std::all_of(shards_.begin(), shards_.end(), [](const auto& s) {
+                    return s->gauges().sending_stopped.load(std::memory_order_acquire);
+                });
+                return stopped &&
+                       sum([](const shard_gauges& g) { return load(g.unsettled); }) == 0 &&
                        sum([](const shard_gauges& g) { return load(g.pending_sends); }) == 0;
             },
             start + opt_.drain_s);

@@ -129,6 +129,11 @@ void shard::post_stop_sending() {
         for (auto& a : agents_) {
             a->stop_sending();
         }
+        // Publish gauges that include the stop at once: the drain must not end on a reading
+        // taken before it, when a message generated since then was not counted yet.
+        housekeeping_timer_.cancel();
+        housekeeping();
+        gauges_.sending_stopped.store(true, std::memory_order_release);
     });
 }
 

@@ -56,6 +56,7 @@ struct shard_gauges {
     std::atomic<std::uint64_t> pending_sends{0};  ///< in outboxes or in flight
     std::atomic<std::uint64_t> sending_complete{0};  ///< agents with nothing more to send
     std::atomic<std::int64_t> last_delivery_us{0};   ///< run time of the last first delivery
+    std::atomic<bool> sending_stopped{false};  ///< post_stop_sending applied, gauges include it
 };
 
 /// Thread safety: the post_* functions, gauges(), stats() and take_interval() may be called from
