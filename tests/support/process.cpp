@@ -5,6 +5,7 @@
 #include <signal.h>
 #include <spawn.h>
 #include <sys/eventfd.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -95,8 +96,21 @@ child_process::child_process(std::string executable, std::vector<std::string> ar
         throw_errno(e, "pipe2");
     }
 
+    // The child's stdin, when the test feeds it: a socket pair rather than a pipe, so that
+    // writing after the child exited is an error (MSG_NOSIGNAL) and not a SIGPIPE.
+    int in[2] = {-1, -1};
+    if (opts.stdin_input && ::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, in) != 0) {
+        const int e = errno;
+        close_all();
+        throw_errno(e, "socketpair");
+    }
+
     spawn_setup setup;
-    posix_spawn_file_actions_addopen(&setup.actions, 0, "/dev/null", O_RDONLY, 0);
+    if (opts.stdin_input) {
+        posix_spawn_file_actions_adddup2(&setup.actions, in[1], 0);
+    } else {
+        posix_spawn_file_actions_addopen(&setup.actions, 0, "/dev/null", O_RDONLY, 0);
+    }
     posix_spawn_file_actions_adddup2(&setup.actions, out[1], 1);
     posix_spawn_file_actions_adddup2(&setup.actions, err[1], 2);
     // Its own process group (the destructor kills the whole group, forked helpers included),
@@ -162,10 +176,13 @@ child_process::child_process(std::string executable, std::vector<std::string> ar
         ::posix_spawn(&pid_, argv[0], &setup.actions, &setup.attr, argv.data(), envp.data());
     close_fd(out[1]);
     close_fd(err[1]);
+    close_fd(in[1]);
     if (rc != 0) {
         close_all();
+        close_fd(in[0]);
         throw_errno(rc, "cannot start '" + executable + "'");
     }
+    input_fd_ = in[0];
     pipes_[0] = out[0];
     pipes_[1] = err[0];
     stop_fd_ = ::eventfd(0, EFD_CLOEXEC);
@@ -175,6 +192,7 @@ child_process::child_process(std::string executable, std::vector<std::string> ar
         ::waitpid(pid_, nullptr, 0);
         close_fd(pipes_[0]);
         close_fd(pipes_[1]);
+        close_fd(input_fd_);
         throw_errno(e, "eventfd");
     }
     readers_[0] = std::thread([this] { read_pipe(pipes_[0]); });
@@ -206,6 +224,30 @@ child_process::~child_process() {
     close_fd(pipes_[0]);
     close_fd(pipes_[1]);
     close_fd(stop_fd_);
+    close_input();
+}
+
+bool child_process::write_input(std::string_view text) {
+    std::lock_guard lock(input_mutex_);
+    while (!text.empty()) {
+        if (input_fd_ < 0) {
+            return false;
+        }
+        const ssize_t n = ::send(input_fd_, text.data(), text.size(), MSG_NOSIGNAL);
+        if (n < 0 && errno == EINTR) {
+            continue;
+        }
+        if (n <= 0) {
+            return false;
+        }
+        text.remove_prefix(static_cast<std::size_t>(n));
+    }
+    return true;
+}
+
+void child_process::close_input() {
+    std::lock_guard lock(input_mutex_);
+    close_fd(input_fd_);
 }
 
 void child_process::read_pipe(int fd) {

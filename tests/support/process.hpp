@@ -20,9 +20,10 @@
 namespace confide::test {
 
 /// Runs an executable (found through PATH) in its own process group, with stdin from /dev/null
-/// and stdout and stderr captured as lines (one reader thread per pipe). Every line is also
-/// written to the test's stderr as "[name] line" for debugging. The destructor kills the process
-/// group (SIGKILL) if the child still runs, reaps it and joins the threads.
+/// (or, with options::stdin_input, from the test through write_input()) and stdout and stderr
+/// captured as lines (one reader thread per pipe). Every line is also written to the test's stderr
+/// as "[name] line" for debugging. The destructor kills the process group (SIGKILL) if the child
+/// still runs, reaps it and joins the threads.
 ///
 /// Thread safety: every member may be called from any thread.
 class child_process {
@@ -31,6 +32,7 @@ public:
         std::string name;  ///< prefix of forwarded lines; the executable's name when empty
         std::vector<std::pair<std::string, std::string>> env;  ///< added to the environment
         bool forward_output = true;
+        bool stdin_input = false;  ///< stdin is fed by write_input() instead of /dev/null
     };
 
     /// Starts `executable` with `args` (argv[0] is the executable). Throws std::system_error
@@ -62,6 +64,12 @@ public:
     /// A copy of every line received so far.
     std::vector<std::string> lines() const;
 
+    /// Writes `text` to the child's stdin (options::stdin_input). False if it cannot (no such
+    /// input, or the child closed its end).
+    bool write_input(std::string_view text);
+    /// Closes the child's stdin (it reads end of file).
+    void close_input();
+
     /// Sends `sig` to the process (not to its group), unless it has exited already.
     void signal(int sig);
 
@@ -86,6 +94,8 @@ private:
     pid_t pid_ = -1;
     int stop_fd_ = -1;  ///< eventfd: tells the readers to give up (grandchildren keep pipes open)
     int pipes_[2] = {-1, -1};
+    int input_fd_ = -1;  ///< our end of the child's stdin (a socket: send() without SIGPIPE)
+    std::mutex input_mutex_;
 
     mutable std::mutex mutex_;
     std::condition_variable cv_;
