@@ -12,9 +12,12 @@
 #include "store/redis_check.hpp"
 #include "store/scripts.hpp"
 
+#include <boost/asio/execution/context.hpp>
+#include <boost/asio/query.hpp>
 #include <boost/asio/steady_timer.hpp>
 
 #include <stdexcept>
+#include <vector>
 
 namespace confide::app {
 namespace {
@@ -66,57 +69,110 @@ routing::session_config session_config_of(const config& cfg) {
 
 }  // namespace
 
-struct chat_node::parts {
-    parts(executor ex, const config& c)
-        : cfg(c),
-          redis(store::redis::connection::create(ex, redis_config(c))),
+// What one I/O thread's connections use: a Redis command connection, a notice bus (with its own
+// subscriber connection) and the chat store over them, all on that thread's io_context, so that
+// a session's Redis traffic and the notices for it never wake another thread.
+struct shard {
+    shard(executor ex, const config& c, store::redis_presence_store& presence,
+          routing::presence_tracker& tracker, routing::user_rate_limits& send_limits,
+          const auth::token_verifier& verifier, std::shared_ptr<store::redis::connection> conn)
+        : context(&asio::query(ex, asio::execution::context)),
+          redis(std::move(conn)),
           bus(store::redis_notice_bus::create(ex, redis_config(c), redis)),
           chat(redis, store::chat_store_config{c.inbox_max_events, c.sent_record_ttl}),
-          presence(redis, c.presence_ttl),
-          tracker(routing::presence_tracker::create(
-              ex, presence, routing::presence_tracker::options{c.presence_grace, c.presence_ttl})),
-          send_limits(c.send_rate, c.send_burst),
-          verifier(verifier_config_of(c)),
-          services{chat, presence, *bus, verifier, *tracker, send_limits, session_config_of(c)},
+          services{chat, presence, *bus, verifier, tracker, send_limits, session_config_of(c)},
           factory(std::make_shared<routing::session_factory>(services)) {}
 
-    config cfg;
+    const asio::execution_context* context;
     std::shared_ptr<store::redis::connection> redis;
     std::shared_ptr<store::redis_notice_bus> bus;
     store::redis_chat_store chat;
+    routing::services services;  // refers to the members above and to the node's shared parts
+    std::shared_ptr<routing::session_factory> factory;
+};
+
+// Gives a new connection the session factory of the shard its strand runs on.
+class shard_factory final : public routing::connection_handler_factory {
+public:
+    explicit shard_factory(const std::vector<std::unique_ptr<shard>>& shards) : shards_(shards) {}
+
+    std::shared_ptr<routing::connection_handler> create(executor strand, routing::outbound& out,
+                                                        routing::connection_info info) override {
+        const auto* ctx = &asio::query(strand, asio::execution::context);
+        for (const auto& s : shards_) {
+            if (s->context == ctx) {
+                return s->factory->create(std::move(strand), out, std::move(info));
+            }
+        }
+        // An executor of no shard's context (not how app::server wires it): still correct, as
+        // every shard is safe to use from any thread; it only costs hand-offs.
+        return shards_.front()->factory->create(std::move(strand), out, std::move(info));
+    }
+
+private:
+    const std::vector<std::unique_ptr<shard>>& shards_;
+};
+
+struct chat_node::parts {
+    parts(const std::vector<executor>& executors, const config& c)
+        : cfg(c),
+          main_redis(store::redis::connection::create(executors.front(), redis_config(c))),
+          presence(main_redis, c.presence_ttl),
+          tracker(routing::presence_tracker::create(
+              executors.front(), presence,
+              routing::presence_tracker::options{c.presence_grace, c.presence_ttl})),
+          send_limits(c.send_rate, c.send_burst),
+          verifier(verifier_config_of(c)) {
+        for (std::size_t i = 0; i < executors.size(); ++i) {
+            // The first shard shares the main connection (presence, start-up checks).
+            auto conn = i == 0 ? main_redis
+                               : store::redis::connection::create(executors[i], redis_config(c));
+            shards.push_back(std::make_unique<shard>(executors[i], c, presence, *tracker,
+                                                     send_limits, verifier, std::move(conn)));
+        }
+        factory = std::make_shared<shard_factory>(shards);
+    }
+
+    config cfg;
+    std::shared_ptr<store::redis::connection> main_redis;
     store::redis_presence_store presence;
     std::shared_ptr<routing::presence_tracker> tracker;
     routing::user_rate_limits send_limits;
     auth::token_verifier verifier;
-    routing::services services;
-    std::shared_ptr<routing::session_factory> factory;
+    std::vector<std::unique_ptr<shard>> shards;
+    std::shared_ptr<shard_factory> factory;
 };
 
-chat_node::chat_node(executor ex, const config& cfg)
-    : parts_(std::make_unique<parts>(std::move(ex), cfg)) {}
+chat_node::chat_node(const std::vector<executor>& executors, const config& cfg)
+    : parts_(executors.empty() ? throw std::invalid_argument("chat_node needs an executor")
+                               : std::make_unique<parts>(executors, cfg)) {}
 
 chat_node::~chat_node() = default;
 
 void chat_node::start() {
-    // Loaded on every (re)connection, so that a restarted Redis does not first answer NOSCRIPT to
-    // every in-flight EVALSHA (the fallback to EVAL is correct, but costs a round trip each).
-    std::weak_ptr<store::redis::connection> weak = parts_->redis;
-    parts_->redis->on_connected([weak] {
-        auto conn = weak.lock();
-        if (!conn) {
-            return;
-        }
-        for (const auto* s : store::scripts::all()) {
-            conn->async_exec({"SCRIPT", "LOAD", s->body()}, [](boost::system::error_code ec,
-                                                               const store::redis::reply& r) {
-                if (ec) {
-                    log::warn("cannot load a script into Redis: {} {}", ec.message(), r.str);
-                }
-            });
-        }
-    });
-    parts_->redis->start();
-    parts_->bus->start();
+    for (auto& s : parts_->shards) {
+        // Loaded on every (re)connection, so that a restarted Redis does not first answer
+        // NOSCRIPT to every in-flight EVALSHA (the fallback to EVAL is correct, but costs a round
+        // trip each).
+        std::weak_ptr<store::redis::connection> weak = s->redis;
+        s->redis->on_connected([weak] {
+            auto conn = weak.lock();
+            if (!conn) {
+                return;
+            }
+            for (const auto* script : store::scripts::all()) {
+                conn->async_exec({"SCRIPT", "LOAD", script->body()},
+                                 [](boost::system::error_code ec, const store::redis::reply& r) {
+                                     if (ec) {
+                                         log::warn("cannot load a script into Redis: {} {}",
+                                                   ec.message(), r.str);
+                                     }
+                                 });
+            }
+        });
+        s->redis->start();
+        s->bus->start();
+    }
 }
 
 awaitable<void> chat_node::check_storage() {
@@ -125,7 +181,7 @@ awaitable<void> chat_node::check_storage() {
     const auto give_up = std::chrono::steady_clock::now() + startup_timeout;
     outcome<store::persistence_report> report = fail(errc::unavailable, "not checked");
     while (true) {
-        report = co_await store::check_persistence(*parts_->redis);
+        report = co_await store::check_persistence(*parts_->main_redis);
         if (report || std::chrono::steady_clock::now() >= give_up) {
             break;
         }
@@ -155,8 +211,10 @@ awaitable<void> chat_node::check_storage() {
 
 void chat_node::stop() {
     parts_->tracker->stop();
-    parts_->bus->stop();
-    parts_->redis->stop();
+    for (auto& s : parts_->shards) {
+        s->bus->stop();
+        s->redis->stop();
+    }
 }
 
 std::shared_ptr<routing::connection_handler_factory> chat_node::factory() const {

@@ -4,6 +4,7 @@
 #include "common/asio_types.hpp"
 
 #include <memory>
+#include <vector>
 
 namespace confide::routing {
 class connection_handler_factory;
@@ -12,15 +13,20 @@ class connection_handler_factory;
 namespace confide::app {
 
 /// The chat domain of this node and the storage under it: the Redis connections, the stores, the
-/// notice bus, the presence tracker, the token verifier, and the factory that gives every new
+/// notice buses, the presence tracker, the token verifier, and the factory that gives every new
 /// connection its routing::session.
+///
+/// One shard per I/O thread: its own Redis command connection, notice bus and chat store on that
+/// thread's executor; a connection uses the shard of the thread it runs on. The presence tracker,
+/// the presence store, the send limits and the verifier are shared (the first shard's
+/// connection serves the presence store and the start-up checks).
 ///
 /// Thread safety: start(), check_storage() and stop() are called by app::server, in that order.
 class chat_node {
 public:
-    /// Builds every component (nothing connects yet). Throws std::invalid_argument for bad token
-    /// keys.
-    chat_node(executor ex, const config& cfg);
+    /// Builds every component, one shard per executor (each of its own io_context; the first is
+    /// the main one). Nothing connects yet. Throws std::invalid_argument for bad token keys.
+    chat_node(const std::vector<executor>& executors, const config& cfg);
     ~chat_node();
 
     chat_node(const chat_node&) = delete;
@@ -35,7 +41,7 @@ public:
     /// Then starts the presence tracker.
     awaitable<void> check_storage();
 
-    /// Stops the tracker, the bus and the Redis connection. Call after every connection ended.
+    /// Stops the tracker, the buses and the Redis connections. Call after every connection ended.
     void stop();
 
     std::shared_ptr<routing::connection_handler_factory> factory() const;

@@ -114,7 +114,9 @@ constexpr option_spec specs[] = {
      "How long a client_msg_id is remembered, so a retry is recognised", "604800"},
 
     {"Process", "io-threads", "CONFIDE_IO_THREADS", kind::single, "N",
-     "Threads running the event loop. Default: the number of cores", nullptr},
+     "Event-loop threads, each with two Redis connections of its own. Default: the number of "
+     "cores",
+     nullptr},
     {"Process", "node-id", "CONFIDE_NODE_ID", kind::single, "ID",
      "This server's name among the nodes ([A-Za-z0-9._-]). Default: <hostname>-<pid>", nullptr},
     {"Process", "log-level", "CONFIDE_LOG_LEVEL", kind::single, "LEVEL",

@@ -64,7 +64,11 @@ server::server(config cfg)
         // Until shutdown is complete: a context with no connection must not stop running.
         work_.push_back(asio::make_work_guard(*c));
     }
-    node_ = std::make_unique<chat_node>(main_context().get_executor(), cfg_);
+    std::vector<executor> shard_executors;
+    for (auto& c : contexts_) {
+        shard_executors.emplace_back(c->get_executor());
+    }
+    node_ = std::make_unique<chat_node>(shard_executors, cfg_);
     net::listener_options lo;
     lo.listen = net::endpoint{cfg_.listen_address, cfg_.listen_port};
     lo.max_connections = cfg_.max_connections;
