@@ -7,7 +7,6 @@
 #include "routing/outbound.hpp"
 
 #include <boost/asio/co_spawn.hpp>
-#include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core.hpp>
@@ -27,7 +26,6 @@ namespace beast = boost::beast;
 namespace http = beast::http;
 namespace websocket = beast::websocket;
 using asio::ip::tcp;
-using namespace asio::experimental::awaitable_operators;
 
 // A read buffer that grew past this for one big message is given back afterwards: thousands of
 // idle connections should not each keep a 64 KiB buffer.
@@ -66,7 +64,7 @@ public:
                       connection_registry::slot slot, std::shared_ptr<const session_context> ctx)
         : strand_(socket.get_executor()),
           ws_(std::move(socket)),
-          wake_(strand_),
+          writer_done_(strand_),
           close_deadline_(strand_),
           id_(info.connection_id),
           info_(std::move(info)),
@@ -95,7 +93,9 @@ private:
 
     void configure();
     awaitable<void> read_loop();
-    awaitable<void> write_loop();
+    void start_writer();
+    awaitable<void> write_pending();
+    void writer_ended(std::exception_ptr e);
     void reading_ended(const beast::error_code& ec);
     void shut_socket() { beast::get_lowest_layer(ws_).close(); }
 
@@ -103,7 +103,7 @@ private:
     // `false`: permessage-deflate is compiled out, not merely switched off (the protocol has no
     // compression; it would cost memory per connection and invites compression oracles).
     websocket::stream<beast::tcp_stream, false> ws_;
-    asio::steady_timer wake_;            // the writer's wake-up: cancelled when there is work
+    asio::steady_timer writer_done_;     // run() waits on it for a writer still running
     asio::steady_timer close_deadline_;  // armed by close()
     const std::string id_;
     routing::connection_info info_;  // moved into the handler once it exists
@@ -115,7 +115,9 @@ private:
     std::deque<std::shared_ptr<const std::string>> queue_;
     std::size_t queued_bytes_ = 0;
     bool reading_done_ = false;
+    bool writing_ = false;  // a write_pending() coroutine runs
     bool close_requested_ = false;
+    bool close_sent_ = false;
     std::uint16_t close_code_ = routing::close_code::normal;
     std::string close_reason_;
 };
@@ -164,14 +166,22 @@ awaitable<void> websocket_session::run(upgrade_request request) {
     handler_ = ctx_->factory->create(strand_, *this, std::move(info_));
     CONFIDE_CHECK(handler_ != nullptr);
 
+    if (close_requested_) {
+        start_writer();  // close() came during the handshake
+    }
     try {
-        // `&&`, not `||`: the writer must be able to finish the closing handshake after the
-        // reader has seen the peer's close, and the reader must drain until the peer's close
-        // after the writer sent ours.
-        co_await (read_loop() && write_loop());
+        // The reader runs for the connection's whole life (after our close it drains until the
+        // peer's close); a writer runs only while there is something to write.
+        co_await read_loop();
     } catch (const std::exception& e) {
         log::error("conn {}: session ended with an exception: {}", id_, e.what());
         shut_socket();
+    }
+    // A writer still running ends soon: the socket is shut, or it finishes the closing
+    // handshake that the reader's end completed.
+    while (writing_) {
+        writer_done_.expires_at(std::chrono::steady_clock::time_point::max());
+        co_await writer_done_.async_wait(use_nothrow);
     }
     close_deadline_.cancel();
     phase_ = phase::done;
@@ -236,10 +246,24 @@ void websocket_session::reading_ended(const beast::error_code& ec) {
     // Whatever ended the reading also ended the connection (Beast has torn it down or it
     // failed): make sure a write still waiting on a stuck peer ends too.
     shut_socket();
-    wake_.cancel();
 }
 
-awaitable<void> websocket_session::write_loop() {
+// Idle connections hold no writer: one is started when there is something to write and ends
+// when the queue is empty, so a parked coroutine and its timer do not cost every connection.
+void websocket_session::start_writer() {
+    if (writing_ || reading_done_ || phase_ != phase::open) {
+        return;
+    }
+    writing_ = true;
+    asio::co_spawn(
+        strand_, [self = shared_from_this()] { return self->write_pending(); },
+        [self = shared_from_this()](std::exception_ptr e) { self->writer_ended(e); });
+}
+
+awaitable<void> websocket_session::write_pending() {
+    // Let the handler that queued the first frame finish first (co_spawn would start us inside
+    // it): what it queues goes out together, and the outbound bound sees all of it at once.
+    co_await asio::post(strand_, use_nothrow);
     while (!reading_done_) {
         if (!queue_.empty()) {
             auto frame = std::move(queue_.front());
@@ -251,25 +275,38 @@ awaitable<void> websocket_session::write_loop() {
                     log::info("conn {}: write failed: {}", id_, ec.message());
                 }
                 shut_socket();
-                co_return;
+                break;
             }
             if (!reading_done_) {
                 handler_->on_written();
             }
             continue;
         }
-        if (close_requested_) {
+        if (close_requested_ && !close_sent_) {
+            close_sent_ = true;
             websocket::close_reason reason(static_cast<websocket::close_code>(close_code_),
                                            fit_close_reason(close_reason_));
             auto [ec] = co_await ws_.async_close(reason, use_nothrow);
             if (ec && !is_expected_end(ec)) {
                 log::debug("conn {}: close failed: {}", id_, ec.message());
             }
-            co_return;
         }
-        wake_.expires_at(std::chrono::steady_clock::time_point::max());
-        co_await wake_.async_wait(use_nothrow);
+        break;
     }
+    // Still on the strand, with nothing queued: the next send() starts a new writer.
+    writing_ = false;
+    writer_done_.cancel();
+}
+
+void websocket_session::writer_ended(std::exception_ptr e) {
+    if (!e) {
+        return;
+    }
+    log::error("conn {}: the writer failed: closing the connection", id_);
+    log_exception{"websocket writer"}(e);
+    writing_ = false;
+    shut_socket();
+    writer_done_.cancel();
 }
 
 void websocket_session::send(std::shared_ptr<const std::string> frame) {
@@ -291,7 +328,7 @@ void websocket_session::send(std::shared_ptr<const std::string> frame) {
     }
     queued_bytes_ += frame->size();
     queue_.push_back(std::move(frame));
-    wake_.cancel();
+    start_writer();
 }
 
 void websocket_session::close(std::uint16_t code, std::string reason) {
@@ -317,7 +354,7 @@ void websocket_session::close(std::uint16_t code, std::string reason) {
             self->shut_socket();
         }
     });
-    wake_.cancel();
+    start_writer();
 }
 
 }  // namespace
