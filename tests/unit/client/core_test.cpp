@@ -205,6 +205,15 @@ protected:
             sent.begin(), sent.end(), [&](const auto& s) { return s.second.kind_case() == kind; }));
     }
 
+    // Starts the core and opens its first connection: the authenticate frame it sends first.
+    v1::Frame start_until_authenticate() {
+        core->start(now);
+        pump();
+        core->on_open(opened.back(), now);
+        pump();
+        return take(v1::Frame::kAuthenticate);
+    }
+
     // Completes the attempt in progress (an open_connection must have been issued): opens,
     // answers authenticate and sync. Returns the connection id.
     d::conn_id establish(const std::string& from_cursor = "c0", std::uint32_t heartbeat_ms = 30000,
@@ -392,11 +401,7 @@ TEST_F(core_test, a_stable_connection_resets_the_backoff) {
 
 TEST_F(core_test, token_rejected_twice_closes_instead_of_retrying_forever) {
     make();
-    core->start(now);
-    pump();
-    core->on_open(opened.back(), now);
-    pump();
-    auto auth = take(v1::Frame::kAuthenticate);
+    auto auth = start_until_authenticate();
     server_sends(opened.back(), error_reply(auth.request_id(), v1::UNAUTHENTICATED, false));
     // One more try, soon, with a fresh token.
     ASSERT_EQ(last_state().state, cc::connection_state::connection_lost);
@@ -497,11 +502,7 @@ TEST_F(core_test, close_codes_map_to_closed_or_reconnect) {
 // the GoAway naming the reason right after: the close code decides, not the reply.
 TEST_F(core_test, final_authenticate_refusal_is_named_by_the_close_that_follows) {
     make();
-    core->start(now);
-    pump();
-    core->on_open(opened.back(), now);
-    pump();
-    auto auth = take(v1::Frame::kAuthenticate);
+    auto auth = start_until_authenticate();
     server_sends(opened.back(), error_reply(auth.request_id(), v1::FAILED_PRECONDITION, false));
     EXPECT_EQ(last_state().state, cc::connection_state::connecting);
     server_sends(opened.back(), go_away(4004));
@@ -516,11 +517,7 @@ TEST_F(core_test, final_authenticate_refusal_without_a_reason_closes_as_protocol
     for (bool closed_by_server : {true, false}) {
         make();
         opened.clear();
-        core->start(now);
-        pump();
-        core->on_open(opened.back(), now);
-        pump();
-        auto auth = take(v1::Frame::kAuthenticate);
+        auto auth = start_until_authenticate();
         server_sends(opened.back(), error_reply(auth.request_id(), v1::FAILED_PRECONDITION, false));
         if (closed_by_server) {
             lose(opened.back(), 0);
@@ -853,11 +850,7 @@ TEST_F(core_test, reset_is_reported_and_a_loaded_cursor_is_used) {
     auto o = default_options();
     o.load_cursor = [] { return std::string("saved-7"); };
     make(o);
-    core->start(now);
-    pump();
-    core->on_open(opened.back(), now);
-    pump();
-    auto auth = take(v1::Frame::kAuthenticate);
+    auto auth = start_until_authenticate();
     server_sends(opened.back(), authenticated(auth.request_id(), "alice", 30000));
     auto sync = take(v1::Frame::kSync);
     EXPECT_EQ(sync.sync().after_cursor(), "saved-7");
