@@ -199,8 +199,7 @@ awaitable<void> websocket_session::read_loop() {
         beast::error_code ec;
         std::size_t limit = first_read_bytes;
         do {
-            std::size_t n = 0;
-            std::tie(ec, n) = co_await ws_.async_read_some(buffer, limit, use_nothrow);
+            std::tie(ec, std::ignore) = co_await ws_.async_read_some(buffer, limit, use_nothrow);
             limit = 0;  // no limit: as much as the frame header says remains
         } while (!ec && !ws_.is_message_done());
         if (ec) {
