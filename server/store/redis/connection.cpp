@@ -2,7 +2,7 @@
 
 #include "common/check.hpp"
 #include "common/log.hpp"
-#include "store/redis/client.hpp"
+#include "store/redis/reconnecting_context.hpp"
 
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/strand.hpp>
@@ -40,14 +40,14 @@ bool is_pubsub_or_monitor(std::string_view cmd) noexcept {
 
 }  // namespace
 
-struct connection::impl final : detail::client {
+struct connection::impl final : detail::reconnecting_context {
     struct pending {
         detail::exec_op* op;
         steady::time_point deadline;
     };
 
     impl(const executor& strand, config cfg)
-        : client(strand, std::move(cfg), "connection"), deadline_timer_(strand) {}
+        : reconnecting_context(strand, std::move(cfg), "connection"), deadline_timer_(strand) {}
 
     ~impl() override {
         // Only reachable with entries left if hiredis broke its contract; do not leak them.

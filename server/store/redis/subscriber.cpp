@@ -2,8 +2,8 @@
 
 #include "common/log.hpp"
 #include "common/random_id.hpp"
-#include "store/redis/client.hpp"
 #include "store/redis/errc.hpp"
+#include "store/redis/reconnecting_context.hpp"
 
 #include <boost/asio/post.hpp>
 #include <boost/asio/strand.hpp>
@@ -46,7 +46,7 @@ std::string_view view(const redisReply& r) noexcept {
 //   subscribed for the whole connection, so the count never drops to zero.
 // - One SUBSCRIBE per channel: Redis confirms them in order, so a FIFO of deadlines pairs each
 //   confirmation with the command it answers.
-struct subscriber::impl final : detail::client {
+struct subscriber::impl final : detail::reconnecting_context {
     struct channel_state {
         bool subscribe_last = false;                ///< the last command sent for it was SUBSCRIBE
         std::deque<std::vector<done_fn>> awaiting;  ///< per unconfirmed SUBSCRIBE, in order
@@ -57,7 +57,7 @@ struct subscriber::impl final : detail::client {
     };
 
     impl(const executor& strand, config cfg, message_callback on_message, reset_callback on_reset)
-        : client(strand, std::move(cfg), "subscriber"),
+        : reconnecting_context(strand, std::move(cfg), "subscriber"),
           on_message_(std::move(on_message)),
           on_reset_(std::move(on_reset)),
           sentinel_("confide:subscriber:" + random_hex_id(8)),

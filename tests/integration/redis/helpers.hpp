@@ -1,5 +1,5 @@
 #pragma once
-// Shared by the Redis client's integration tests: an io_context on threads, a real
+// Shared by the integration tests of store/redis: an io_context on threads, a real
 // redis-server per test, and waits bounded by timeouts (futures, condition variables).
 
 #include "store/redis/config.hpp"

@@ -1,4 +1,4 @@
-#include "store/redis/client.hpp"
+#include "store/redis/reconnecting_context.hpp"
 
 #include "common/check.hpp"
 #include "common/log.hpp"
@@ -74,7 +74,7 @@ std::chrono::milliseconds backoff_delay(std::chrono::milliseconds min,
                                                 static_cast<double>(delay.count() - half) * unit));
 }
 
-client::client(executor strand, config cfg, std::string_view role)
+reconnecting_context::reconnecting_context(executor strand, config cfg, std::string_view role)
     : strand_(std::move(strand)),
       cfg_(std::move(cfg)),
       role_(role),
@@ -82,17 +82,17 @@ client::client(executor strand, config cfg, std::string_view role)
       resolver_(strand_),
       rng_(std::random_device{}()) {}
 
-client::~client() {
+reconnecting_context::~reconnecting_context() {
     CONFIDE_CHECK(ac_ == nullptr);
 }
 
-void client::start() {
+void reconnecting_context::start() {
     if (state_ == state::idle) {
         connect();
     }
 }
 
-void client::stop() {
+void reconnecting_context::stop() {
     if (state_ == state::stopped) {
         return;
     }
@@ -108,7 +108,7 @@ void client::stop() {
     on_down(errc::stopped);
 }
 
-void client::fail(errc why, std::string_view what) {
+void reconnecting_context::fail(errc why, std::string_view what) {
     if (state_ != state::connecting && state_ != state::ready) {
         return;
     }
@@ -124,7 +124,7 @@ void client::fail(errc why, std::string_view what) {
     go_down(why == errc::timeout || state_ == state::ready ? why : errc::not_connected);
 }
 
-void client::connect() {
+void reconnecting_context::connect() {
     state_ = state::connecting;
     const auto epoch = ++epoch_;
     timer_.expires_after(cfg_.connect_timeout);
@@ -167,7 +167,7 @@ void client::connect() {
         }));
 }
 
-void client::open(redisAsyncContext* ac) {
+void reconnecting_context::open(redisAsyncContext* ac) {
     if (ac == nullptr) {
         fail(errc::not_connected, "cannot allocate a hiredis context");
         return;
@@ -179,7 +179,7 @@ void client::open(redisAsyncContext* ac) {
         return;
     }
     ac->data = this;
-    if (!attach_asio(ac, strand_, owner_, &client::on_cleanup_hook)) {
+    if (!attach_asio(ac, strand_, owner_, &reconnecting_context::on_cleanup_hook)) {
         redisAsyncFree(ac);
         fail(errc::not_connected, "cannot attach the connection to the event loop");
         return;
@@ -190,29 +190,29 @@ void client::open(redisAsyncContext* ac) {
         redisEnableKeepAlive(&ac->c);  // a dead peer is noticed even while idle
     }
     // Only now, with the hooks attached: it asks for the first write event.
-    redisAsyncSetConnectCallback(ac, &client::on_connect_hook);
+    redisAsyncSetConnectCallback(ac, &reconnecting_context::on_connect_hook);
     // Queued at once (hiredis writes them when the socket connects). PING last: it fails with
     // LOADING while Redis loads its data set, and such a connection is not ready.
     handshake_pending_ = 0;
     bool sent = true;
     if (!cfg_.password.empty()) {
         const std::array<std::string_view, 2> auth{"AUTH", cfg_.password};
-        sent = send(&client::on_handshake_hook, this, auth);
+        sent = send(&reconnecting_context::on_handshake_hook, this, auth);
         ++handshake_pending_;
     }
     const std::array<std::string_view, 1> ping{"PING"};
-    sent = sent && send(&client::on_handshake_hook, this, ping);
+    sent = sent && send(&reconnecting_context::on_handshake_hook, this, ping);
     ++handshake_pending_;
     if (!sent) {
         fail(errc::not_connected, "cannot queue the handshake");
     }
 }
 
-void client::on_connect_hook(const redisAsyncContext* ac, int status) noexcept {
+void reconnecting_context::on_connect_hook(const redisAsyncContext* ac, int status) noexcept {
     // The result shows in the handshake replies, or in cleanup when connecting failed.
     if (status != REDIS_OK) {
         noexcept_call("connect callback", [&] {
-            auto* self = static_cast<client*>(ac->data);
+            auto* self = static_cast<reconnecting_context*>(ac->data);
             if (self != nullptr && ac == self->ac_) {
                 log::debug("redis {} ({}): connect failed: {}", self->role_, self->endpoint(),
                            ac->errstr != nullptr ? ac->errstr : "?");
@@ -221,13 +221,15 @@ void client::on_connect_hook(const redisAsyncContext* ac, int status) noexcept {
     }
 }
 
-void client::on_handshake_hook(redisAsyncContext* ac, void* reply, void* privdata) noexcept {
+void reconnecting_context::on_handshake_hook(redisAsyncContext* ac, void* reply,
+                                             void* privdata) noexcept {
     noexcept_call("handshake callback", [&] {
-        static_cast<client*>(privdata)->on_handshake(ac, static_cast<const redisReply*>(reply));
+        static_cast<reconnecting_context*>(privdata)->on_handshake(
+            ac, static_cast<const redisReply*>(reply));
     });
 }
 
-void client::on_handshake(redisAsyncContext* ac, const redisReply* r) {
+void reconnecting_context::on_handshake(redisAsyncContext* ac, const redisReply* r) {
     if (ac != ac_ || r == nullptr || state_ != state::connecting) {
         return;  // a NULL reply: the context is being freed, cleanup follows
     }
@@ -243,7 +245,7 @@ void client::on_handshake(redisAsyncContext* ac, const redisReply* r) {
     }
 }
 
-void client::become_ready(std::uint64_t epoch) {
+void reconnecting_context::become_ready(std::uint64_t epoch) {
     if (epoch != epoch_ || state_ != state::connecting || ac_ == nullptr) {
         return;
     }
@@ -260,15 +262,15 @@ void client::become_ready(std::uint64_t epoch) {
     on_ready();
 }
 
-void client::on_cleanup_hook(redisAsyncContext* ac) noexcept {
+void reconnecting_context::on_cleanup_hook(redisAsyncContext* ac) noexcept {
     noexcept_call("cleanup", [&] {
-        if (auto* self = static_cast<client*>(ac->data)) {
+        if (auto* self = static_cast<reconnecting_context*>(ac->data)) {
             self->on_cleanup(ac);
         }
     });
 }
 
-void client::on_cleanup(redisAsyncContext* ac) {
+void reconnecting_context::on_cleanup(redisAsyncContext* ac) {
     if (ac != ac_) {
         return;  // freed by us (fail() or stop()), which already went down
     }
@@ -284,7 +286,7 @@ void client::on_cleanup(redisAsyncContext* ac) {
     go_down(was_ready ? errc::disconnected : errc::not_connected);
 }
 
-void client::go_down(errc why) {
+void reconnecting_context::go_down(errc why) {
     ready_.store(false, std::memory_order_release);
     ++epoch_;
     on_down(why);
@@ -293,7 +295,7 @@ void client::go_down(errc why) {
     }
 }
 
-void client::schedule_reconnect() {
+void reconnecting_context::schedule_reconnect() {
     state_ = state::backoff;
     const auto epoch = ++epoch_;
     const double unit = std::uniform_real_distribution<double>(0.0, 1.0)(rng_);
@@ -309,7 +311,7 @@ void client::schedule_reconnect() {
     }));
 }
 
-std::string client::endpoint() const {
+std::string reconnecting_context::endpoint() const {
     if (!cfg_.unix_socket.empty()) {
         return cfg_.unix_socket;
     }

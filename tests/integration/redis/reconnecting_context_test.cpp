@@ -1,6 +1,6 @@
-// The client's pure parts, without sockets: reply copying (fed by hiredis's own parser), the
+// The pure parts of store/redis, without sockets: reply copying (fed by hiredis's own parser), the
 // backoff, the error category.
-#include "store/redis/client.hpp"
+#include "store/redis/reconnecting_context.hpp"
 #include "store/redis/errc.hpp"
 
 #include <gtest/gtest.h>

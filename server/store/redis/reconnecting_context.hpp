@@ -42,15 +42,15 @@ std::chrono::milliseconds backoff_delay(std::chrono::milliseconds min,
 ///
 /// Thread safety: none; every member runs on `strand`, except that the owner's destructor calls
 /// stop() once no handler can run any more (handlers lock the owner, see guarded()).
-class client {
+class reconnecting_context {
 public:
-    client(executor strand, config cfg, std::string_view role);
-    virtual ~client();
+    reconnecting_context(executor strand, config cfg, std::string_view role);
+    virtual ~reconnecting_context();
 
-    client(const client&) = delete;
-    client& operator=(const client&) = delete;
+    reconnecting_context(const reconnecting_context&) = delete;
+    reconnecting_context& operator=(const reconnecting_context&) = delete;
 
-    /// The object that owns this client: handlers do nothing once it has expired. Set once,
+    /// The object that owns this context: handlers do nothing once it has expired. Set once,
     /// before start().
     void set_owner(std::weak_ptr<void> owner) { owner_ = std::move(owner); }
 
@@ -137,7 +137,7 @@ private:
 };
 
 template <class Args>
-bool client::send(redisCallbackFn* fn, void* privdata, const Args& args) {
+bool reconnecting_context::send(redisCallbackFn* fn, void* privdata, const Args& args) {
     if (ac_ == nullptr) {
         return false;
     }
