@@ -54,17 +54,7 @@ awaitable<outcome<void>> redis_notice_bus::subscribe(
     }
     // Subscribing again to a channel that is already subscribed is harmless, and waiting for
     // this confirmation is what guarantees that no notice published from now on is missed.
-    auto [ec] =
-        co_await asio::async_initiate<decltype(use_nothrow), void(boost::system::error_code)>(
-            [this, &user_id](auto handler) {
-                auto h = std::make_shared<decltype(handler)>(std::move(handler));
-                subscriber_->async_subscribe(keys::channel(user_id),
-                                             [h](boost::system::error_code e) {
-                                                 auto ex = asio::get_associated_executor(*h);
-                                                 asio::post(ex, [h, e]() mutable { (*h)(e); });
-                                             });
-            },
-            use_nothrow);
+    auto [ec] = co_await subscriber_->async_subscribe(keys::channel(user_id), use_nothrow);
     if (ec) {
         log::warn("user={} could not subscribe to notices: {}", user_id, ec.message());
         co_return fail(errc::unavailable, "storage is unavailable, retry later");

@@ -42,7 +42,7 @@ bool is_pubsub_or_monitor(std::string_view cmd) noexcept {
 
 struct connection::impl final : detail::reconnecting_context {
     struct pending {
-        detail::exec_op* op;
+        detail::exec_completion* op;
         steady::time_point deadline;
     };
 
@@ -56,7 +56,7 @@ struct connection::impl final : detail::reconnecting_context {
         }
     }
 
-    void exec(std::vector<std::string>& args, detail::exec_op_ptr op) {
+    void exec(std::vector<std::string>& args, detail::exec_completion_ptr op) {
         const auto s = current_state();
         if (s == state::stopped) {
             op.release()->complete(errc::stopped, {});
@@ -85,7 +85,7 @@ struct connection::impl final : detail::reconnecting_context {
 
     void on_reply(const redisReply* r) {
         CONFIDE_CHECK(!pending_.empty());
-        detail::exec_op* op = pending_.front().op;
+        detail::exec_completion* op = pending_.front().op;
         pending_.pop_front();
         if (r == nullptr) {
             op->complete(null_reply_error(), {});
@@ -204,7 +204,7 @@ void connection::on_connected(std::function<void()> callback) {
     });
 }
 
-void connection::submit(std::vector<std::string> args, detail::exec_op_ptr op) {
+void connection::submit(std::vector<std::string> args, detail::exec_completion_ptr op) {
     CONFIDE_CHECK(!args.empty());
     CONFIDE_CHECK(!is_pubsub_or_monitor(args.front()));
     // Inline when already on the strand (never inside hiredis: no user code runs there).

@@ -18,7 +18,7 @@ namespace confide::store::redis {
 namespace {
 
 using steady = std::chrono::steady_clock;
-using done_fn = std::function<void(boost::system::error_code)>;
+using done_ptr = detail::completion_ptr<boost::system::error_code>;
 
 struct string_hash {
     using is_transparent = void;
@@ -48,8 +48,8 @@ std::string_view view(const redisReply& r) noexcept {
 //   confirmation with the command it answers.
 struct subscriber::impl final : detail::reconnecting_context {
     struct channel_state {
-        bool subscribe_last = false;                ///< the last command sent for it was SUBSCRIBE
-        std::deque<std::vector<done_fn>> awaiting;  ///< per unconfirmed SUBSCRIBE, in order
+        bool subscribe_last = false;                 ///< the last command sent for it was SUBSCRIBE
+        std::deque<std::vector<done_ptr>> awaiting;  ///< per unconfirmed SUBSCRIBE, in order
     };
     struct confirmation {
         std::string channel;
@@ -63,7 +63,7 @@ struct subscriber::impl final : detail::reconnecting_context {
           sentinel_("confide:subscriber:" + random_hex_id(8)),
           deadline_timer_(strand) {}
 
-    void subscribe(std::string channel, done_fn done) {
+    void subscribe(std::string channel, done_ptr done) {
         const auto s = current_state();
         if (s == state::stopped) {
             complete(std::move(done), errc::stopped);
@@ -95,7 +95,7 @@ struct subscriber::impl final : detail::reconnecting_context {
     }
 
     // On the ready connection.
-    void request(const std::string& channel, done_fn done) {
+    void request(const std::string& channel, done_ptr done) {
         auto& st = channels_[channel];
         if (st.subscribe_last) {
             if (st.awaiting.empty()) {
@@ -257,17 +257,10 @@ struct subscriber::impl final : detail::reconnecting_context {
         }
     }
 
-    void complete(done_fn done, boost::system::error_code ec) {
-        if (!done) {
-            return;
+    static void complete(done_ptr done, boost::system::error_code ec) {
+        if (done) {
+            done.release()->complete(ec);
         }
-        asio::post(strand(), [done = std::move(done), ec] {
-            try {
-                done(ec);
-            } catch (const std::exception& e) {
-                log::error("redis subscriber: completion failed: {}", e.what());
-            }
-        });
     }
 
     void arm_deadline() {
@@ -304,7 +297,7 @@ struct subscriber::impl final : detail::reconnecting_context {
     // The rest describes the current connection only.
     std::unordered_map<std::string, channel_state, string_hash, std::equal_to<>> channels_;
     std::deque<confirmation> confirmations_;
-    std::vector<std::pair<std::string, done_fn>> parked_;  ///< asked while connecting
+    std::vector<std::pair<std::string, done_ptr>> parked_;  ///< asked while connecting
     std::size_t resubscribing_ = 0;  ///< confirmations left before the set is complete again
     bool had_connection_ = false;
     bool reset_pending_ = false;
@@ -343,8 +336,8 @@ bool subscriber::is_connected() const noexcept {
     return impl_->is_ready();
 }
 
-void subscriber::async_subscribe(std::string channel,
-                                 std::function<void(boost::system::error_code)> done) {
+void subscriber::submit(std::string channel,
+                        detail::completion_ptr<boost::system::error_code> done) {
     asio::post(executor_, [self = shared_from_this(), channel = std::move(channel),
                            done = std::move(done)]() mutable {
         self->impl_->subscribe(std::move(channel), std::move(done));

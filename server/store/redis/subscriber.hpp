@@ -1,8 +1,10 @@
 #pragma once
 
 #include "common/asio_types.hpp"
+#include "store/redis/completion.hpp"
 #include "store/redis/config.hpp"
 
+#include <boost/asio/async_result.hpp>
 #include <boost/system/error_code.hpp>
 
 #include <functional>
@@ -23,7 +25,7 @@ namespace confide::store::redis {
 /// not keep it alive.
 ///
 /// Thread safety: every public member may be called from any thread; none of them runs a
-/// callback inline. Callbacks run on the subscriber's strand, one at a time.
+/// callback inline. on_message and on_reset run on the subscriber's strand, one at a time.
 class subscriber : public std::enable_shared_from_this<subscriber> {
 public:
     /// Called for every message on a channel in the set. The views are valid during the call
@@ -52,13 +54,26 @@ public:
     bool is_connected() const noexcept;
 
     /// Adds `channel` and completes once Redis has confirmed the subscription (so every message
-    /// published afterwards will be received). Completion: void(error_code), on the strand.
-    /// While a connection attempt is in progress (e.g. right after start()), waits for it.
-    /// Fails with errc::not_connected (no connection, or the attempt failed), errc::timeout (no
-    /// confirmation within config::command_timeout: the connection is then reset),
-    /// errc::disconnected, errc::stopped; the channel stays in the set and is subscribed after
-    /// the next reconnection anyway. Subscribing to a channel already confirmed completes at once.
-    void async_subscribe(std::string channel, std::function<void(boost::system::error_code)> done);
+    /// published afterwards will be received). While a connection attempt is in progress (e.g.
+    /// right after start()), waits for it. Subscribing to a channel already confirmed completes
+    /// at once (though never inline in this call).
+    ///
+    /// Completion signature: void(error_code). Fails with errc::not_connected (no connection, or
+    /// the attempt failed), errc::timeout (no confirmation within config::command_timeout: the
+    /// connection is then reset), errc::disconnected, errc::stopped; the channel stays in the set
+    /// and is subscribed after the next reconnection anyway. The completion runs on the handler's
+    /// associated executor (by default the subscriber's strand), never inside hiredis. Not
+    /// cancellable: it completes by its deadline at the latest.
+    template <class CompletionToken>
+    auto async_subscribe(std::string channel, CompletionToken&& token) {
+        return asio::async_initiate<CompletionToken, void(boost::system::error_code)>(
+            [self = shared_from_this()](auto handler, std::string name) {
+                auto done = detail::make_completion<boost::system::error_code>(std::move(handler),
+                                                                               self->executor_);
+                self->submit(std::move(name), std::move(done));
+            },
+            token, std::move(channel));
+    }
 
     /// Removes `channel` (no confirmation needed): no message of it is delivered after this
     /// call has reached the strand.
@@ -67,6 +82,7 @@ public:
 private:
     struct impl;
     subscriber(executor ex, config cfg, message_callback on_message, reset_callback on_reset);
+    void submit(std::string channel, detail::completion_ptr<boost::system::error_code> done);
 
     executor executor_;  ///< the subscriber's strand
     std::shared_ptr<impl> impl_;

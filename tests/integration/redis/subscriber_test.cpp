@@ -3,6 +3,9 @@
 #include "store/redis/subscriber.hpp"
 
 #include <gtest/gtest.h>
+#include <boost/asio/bind_executor.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/strand.hpp>
 
 #include <chrono>
 #include <future>
@@ -99,6 +102,30 @@ TEST_F(subscriber_test, receives_messages_once_subscribed) {
     EXPECT_EQ(got[0], message("ch1", "hello"));
     EXPECT_EQ(got[1], message("ch1", binary));
     EXPECT_EQ(resets_->value(), 0);
+}
+
+TEST_F(subscriber_test, takes_a_completion_token) {
+    auto sub = make();
+    auto body = [](std::shared_ptr<subscriber> s) -> awaitable<error_code> {
+        auto [ec] = co_await s->async_subscribe("co", use_nothrow);
+        co_return ec;
+    };
+    auto subscribed = asio::co_spawn(io_.get(), body(sub), asio::use_future);
+    ASSERT_EQ(subscribed.wait_for(10s), std::future_status::ready);
+    EXPECT_FALSE(subscribed.get());
+    EXPECT_EQ(publish("co", "routine"), "1");
+    ASSERT_TRUE(inbox_->wait_for(1, 10s));
+    EXPECT_EQ(inbox_->messages().front(), message("co", "routine"));
+
+    // The completion runs on the handler's executor.
+    auto strand = asio::make_strand(io_.get());
+    auto on_strand = std::make_shared<std::promise<bool>>();
+    auto f = on_strand->get_future();
+    sub->async_subscribe("bound", asio::bind_executor(strand, [strand, on_strand](error_code) {
+                             on_strand->set_value(strand.running_in_this_thread());
+                         }));
+    ASSERT_EQ(f.wait_for(10s), std::future_status::ready);
+    EXPECT_TRUE(f.get());
 }
 
 TEST_F(subscriber_test, subscribing_twice_is_harmless) {
