@@ -2,6 +2,7 @@
 
 #include "auth/base64.hpp"
 #include "auth/signature.hpp"
+#include "common/text.hpp"
 
 #include <boost/json/monotonic_resource.hpp>
 #include <boost/json/parse.hpp>
@@ -18,7 +19,6 @@ namespace {
 
 namespace json = boost::json;
 
-constexpr std::size_t max_sub_bytes = 128;
 constexpr std::size_t max_quoted_kid_bytes = 64;
 constexpr std::chrono::seconds max_leeway{3600};
 // Times are clamped to +-73 million years so that no sum or difference of two can overflow.
@@ -32,32 +32,12 @@ std::string_view view(const json::string& s) noexcept {
     return {s.data(), s.size()};
 }
 
-bool is_id_char(char c) noexcept {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
-           c == '_' || c == ':' || c == '-';
-}
-
-bool is_valid_sub(std::string_view sub) noexcept {
-    return !sub.empty() && sub.size() <= max_sub_bytes &&
-           std::all_of(sub.begin(), sub.end(), is_id_char);
-}
-
 // A kid is quoted back only when it cannot carry anything surprising into a log line.
 std::string describe_unknown_kid(std::string_view kid) {
-    if (!kid.empty() && kid.size() <= max_quoted_kid_bytes &&
-        std::all_of(kid.begin(), kid.end(), is_id_char)) {
+    if (is_valid_id(kid, max_quoted_kid_bytes)) {
         return "unknown key id '" + std::string(kid) + "'";
     }
     return "unknown key id";
-}
-
-bool iequals(std::string_view a, std::string_view b) noexcept {
-    return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-               auto lower = [](char c) {
-                   return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
-               };
-               return lower(x) == lower(y);
-           });
 }
 
 enum class rounding { down, up };
@@ -276,8 +256,10 @@ outcome<identity> token_verifier::verify(std::string_view token, std::int64_t no
     if (sub == nullptr) {
         return refuse("token has no subject (sub)");
     }
-    if (!sub->is_string() || !is_valid_sub(view(sub->get_string()))) {
-        return refuse("token subject must be 1..128 characters of A-Z a-z 0-9 . _ : -");
+    // The subject becomes the user id: the protocol's id rule.
+    if (!sub->is_string() || !is_valid_id(view(sub->get_string()))) {
+        return refuse("token subject must be 1.." + std::to_string(max_id_bytes) +
+                      " characters of A-Z a-z 0-9 . _ : -");
     }
     const auto* role_value = claims->if_contains("role");
     if (role_value == nullptr) {

@@ -1,5 +1,7 @@
 #pragma once
 
+#include "common/text.hpp"
+
 #include <cstddef>
 #include <cstdint>
 
@@ -10,7 +12,7 @@ namespace confide::protocol {
 struct limits {
     std::size_t max_frame_bytes = 64 * 1024;
     std::size_t max_body_bytes = 8 * 1024;
-    std::size_t max_id_bytes = 128;
+    std::size_t max_id_bytes = confide::max_id_bytes;
     std::size_t max_token_bytes = 8 * 1024;
     std::size_t max_cursor_bytes = 64;
     std::uint32_t default_page = 50;

@@ -1,5 +1,6 @@
 #include "protocol/validate.hpp"
 
+#include "common/text.hpp"
 #include "protocol/cursor.hpp"
 #include "protocol/utf8.hpp"
 
@@ -16,7 +17,7 @@ outcome<void> check_id(std::string_view value, std::string_view field, const lim
     if (value.empty()) {
         return invalid(std::string(field) + " is required");
     }
-    if (!is_valid_id(value, l)) {
+    if (!is_valid_id(value, l.max_id_bytes)) {
         return invalid(std::string(field) + " must be 1.." + std::to_string(l.max_id_bytes) +
                        " characters of A-Z a-z 0-9 . _ : -");
     }
@@ -45,20 +46,6 @@ outcome<void> check_page(std::uint32_t limit, const limits& l) {
 }
 
 }  // namespace
-
-bool is_valid_id(std::string_view id, const limits& l) noexcept {
-    if (id.empty() || id.size() > l.max_id_bytes) {
-        return false;
-    }
-    for (char c : id) {
-        const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-                        (c >= '0' && c <= '9') || c == '.' || c == '_' || c == ':' || c == '-';
-        if (!ok) {
-            return false;
-        }
-    }
-    return true;
-}
 
 bool is_valid_cursor(std::string_view cursor, const limits& l) noexcept {
     return cursor.size() <= l.max_cursor_bytes && parse_cursor(cursor).has_value();

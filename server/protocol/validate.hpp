@@ -13,9 +13,6 @@ namespace confide::protocol {
 
 namespace v1 = ::confide::v1;
 
-/// An id (user, device, conversation, client message): 1..max_id_bytes of [A-Za-z0-9._:-].
-bool is_valid_id(std::string_view id, const limits& l) noexcept;
-
 /// A stream cursor as the server hands it out: "<digits>-<digits>".
 bool is_valid_cursor(std::string_view cursor, const limits& l) noexcept;
 

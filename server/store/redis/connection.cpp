@@ -2,12 +2,12 @@
 
 #include "common/check.hpp"
 #include "common/log.hpp"
+#include "common/text.hpp"
 #include "store/redis/reconnecting_context.hpp"
 
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/strand.hpp>
 
-#include <cctype>
 #include <deque>
 #include <exception>
 #include <string_view>
@@ -16,19 +16,6 @@ namespace confide::store::redis {
 namespace {
 
 using steady = std::chrono::steady_clock;
-
-bool iequals(std::string_view a, std::string_view b) noexcept {
-    if (a.size() != b.size()) {
-        return false;
-    }
-    for (std::size_t i = 0; i < a.size(); ++i) {
-        if (std::tolower(static_cast<unsigned char>(a[i])) !=
-            std::tolower(static_cast<unsigned char>(b[i]))) {
-            return false;
-        }
-    }
-    return true;
-}
 
 // hiredis routes the replies of these commands differently: one of them on this connection
 // would break the reply-to-command order everything below relies on.
