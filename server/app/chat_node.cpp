@@ -33,6 +33,7 @@ store::redis::config redis_config(const config& cfg) {
     r.password = cfg.redis_password;
     r.connect_timeout = cfg.redis_timeout;
     r.command_timeout = cfg.redis_timeout;
+    r.health_interval = cfg.redis_health_interval;
     return r;
 }
 

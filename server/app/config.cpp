@@ -60,6 +60,10 @@ constexpr option_spec specs[] = {
      "Redis AUTH password. Prefer the variable: flags are visible in the process list", nullptr},
     {"Redis", "redis-timeout-ms", "CONFIDE_REDIS_TIMEOUT_MS", kind::single, "MS",
      "Deadline of a Redis connect and of every command", "2000"},
+    {"Redis", "redis-health-interval-ms", "CONFIDE_REDIS_HEALTH_INTERVAL_MS", kind::single, "MS",
+     "A Redis connection idle this long checks that Redis answers (within --redis-timeout-ms, "
+     "else it reconnects): a hung Redis is noticed before a request needs it",
+     "2000"},
     {"Redis", "allow-unsafe-redis", "CONFIDE_ALLOW_UNSAFE_REDIS", kind::flag, "BOOL",
      "Accept a Redis without persistence or with an evicting maxmemory-policy (benchmarks "
      "only: messages can be lost)",
@@ -391,6 +395,8 @@ void apply(config& c, const std::string& name, const raw_value& v) {
         c.redis_password = text;
     } else if (name == "redis-timeout-ms") {
         c.redis_timeout = to_timeout(v);
+    } else if (name == "redis-health-interval-ms") {
+        c.redis_health_interval = to_timeout(v);
     } else if (name == "allow-unsafe-redis") {
         c.allow_unsafe_redis = to_bool(v);
     } else if (name == "token-key") {
@@ -569,6 +575,7 @@ std::string describe(const config& c) {
     }
     out << (c.redis_password.empty() ? "" : " (with password)")
         << " redis_timeout_ms=" << c.redis_timeout.count()
+        << " redis_health_interval_ms=" << c.redis_health_interval.count()
         << (c.allow_unsafe_redis ? " allow_unsafe_redis" : "") << " token_keys=[";
     for (std::size_t i = 0; i < c.token_keys.size(); ++i) {
         out << (i ? "," : "") << c.token_keys[i].substr(0, c.token_keys[i].find(':'));

@@ -40,6 +40,7 @@ struct config {
     std::string redis_unix_socket;  ///< when set, used instead of host and port
     std::string redis_password;     ///< never logged
     std::chrono::milliseconds redis_timeout{2000};
+    std::chrono::milliseconds redis_health_interval{2000};  ///< idle time before a health check
     bool allow_unsafe_redis = false;
 
     // Authentication.

@@ -29,7 +29,7 @@ bool is_pubsub_or_monitor(std::string_view cmd) noexcept {
 
 struct connection::impl final : detail::reconnecting_context {
     struct pending {
-        detail::exec_completion* op;
+        detail::exec_completion* op;  ///< null for the health check
         steady::time_point deadline;
     };
 
@@ -39,7 +39,9 @@ struct connection::impl final : detail::reconnecting_context {
     ~impl() override {
         // Only reachable with entries left if hiredis broke its contract; do not leak them.
         for (auto& p : pending_) {
-            p.op->destroy();
+            if (p.op != nullptr) {
+                p.op->destroy();
+            }
         }
     }
 
@@ -55,8 +57,21 @@ struct connection::impl final : detail::reconnecting_context {
         }
         // Every send() that succeeded gets exactly one callback, in order: the FIFO mirrors
         // hiredis's own callback list, so the privdata can be `this` for every command.
-        pending_.push_back({op.get(), steady::now() + cfg().command_timeout});
+        pending_.push_back({op.get(), deadline_from_now()});
         op.release();
+        arm_deadline();
+    }
+
+    void on_idle() override {
+        if (!pending_.empty()) {
+            return;
+        }
+        const std::array<std::string_view, 1> ping{"PING"};
+        if (!send(&impl::on_reply_hook, this, ping)) {
+            fail(errc::disconnected, "cannot send the health check");
+            return;
+        }
+        pending_.push_back({nullptr, deadline_from_now()});
         arm_deadline();
     }
 
@@ -75,8 +90,14 @@ struct connection::impl final : detail::reconnecting_context {
         detail::exec_completion* op = pending_.front().op;
         pending_.pop_front();
         if (r == nullptr) {
-            op->complete(null_reply_error(), {});
+            const errc why = null_reply_error();  // consumed by the health check too
+            if (op != nullptr) {
+                op->complete(why, {});
+            }
             return;
+        }
+        if (op == nullptr) {
+            return;  // the health check: that it came back is all it had to say
         }
         reply out = detail::copy_reply(*r);
         boost::system::error_code ec;
@@ -124,8 +145,11 @@ struct connection::impl final : detail::reconnecting_context {
         if (pending_.front().deadline <= steady::now()) {
             // A reply cannot be cancelled: the connection is failed (outcome unknown) and
             // reconnected.
-            fail(errc::timeout, "no reply within " + std::to_string(cfg().command_timeout.count()) +
-                                    " ms, reconnecting");
+            const bool health_check = pending_.front().op == nullptr;
+            fail(errc::timeout,
+                 std::string(health_check ? "no reply to the health check" : "no reply") +
+                     " within " + std::to_string(cfg().command_timeout.count()) +
+                     " ms, reconnecting");
             return;
         }
         arm_deadline();

@@ -259,7 +259,33 @@ void reconnecting_context::become_ready(std::uint64_t epoch) {
     attempt_ = 0;
     next_address_ = address_index_;  // the address that works is tried first next time
     ready_.store(true, std::memory_order_release);
+    last_deadline_start_ = std::chrono::steady_clock::now();  // the handshake just succeeded
     on_ready();
+    if (state_ == state::ready && cfg_.health_interval.count() > 0) {
+        watch_idle(last_deadline_start_ + cfg_.health_interval);
+    }
+}
+
+// One timer wake-up per interval at most, however many commands are sent: the timer is not
+// re-armed per command, it looks at the time of the last one when it fires.
+void reconnecting_context::watch_idle(std::chrono::steady_clock::time_point at) {
+    const auto epoch = epoch_;
+    timer_.expires_at(at);
+    timer_.async_wait(guarded([this, epoch](const boost::system::error_code& ec) {
+        if (ec || epoch != epoch_ || state_ != state::ready) {
+            return;
+        }
+        const auto now = std::chrono::steady_clock::now();
+        auto next = last_deadline_start_ + cfg_.health_interval;
+        if (next <= now) {
+            on_idle();
+            if (epoch != epoch_ || state_ != state::ready) {
+                return;  // on_idle() could not send its check and failed the connection
+            }
+            next = now + cfg_.health_interval;
+        }
+        watch_idle(next);
+    }));
 }
 
 void reconnecting_context::on_cleanup_hook(redisAsyncContext* ac) noexcept {

@@ -38,7 +38,9 @@ std::chrono::milliseconds backoff_delay(std::chrono::milliseconds min,
 /// One hiredis async context at a time, and its life cycle: resolve, connect, attach to Asio,
 /// handshake (AUTH when a password is set, then PING), ready, then on any failure free the
 /// context and reconnect after a backoff; stop() ends it all. Derived classes issue commands on
-/// the ready context and learn about each connection through on_ready() and on_down().
+/// the ready context and learn about each connection through on_ready() and on_down(). While
+/// ready, on_idle() asks them for a health check whenever no command with a deadline was sent
+/// for config::health_interval.
 ///
 /// Thread safety: none; every member runs on `strand`, except that the owner's destructor calls
 /// stop() once no handler can run any more (handlers lock the owner, see guarded()).
@@ -73,6 +75,19 @@ protected:
     /// errc::timeout, errc::disconnected or errc::not_connected). May run inside hiredis. The
     /// context is gone or going: context() is already null.
     virtual void on_down(errc why) = 0;
+
+    /// On the strand, not inside hiredis, while ready: no command was sent with a deadline (see
+    /// deadline_from_now()) for config::health_interval. Unless a command is still waiting for
+    /// its reply (its deadline watches the connection already), the derived class sends one that
+    /// Redis answers at once, with a deadline: a hung Redis then fails the connection.
+    virtual void on_idle() = 0;
+
+    /// The deadline of a command sent now (now + config::command_timeout); the connection counts
+    /// as busy until config::health_interval after this call.
+    std::chrono::steady_clock::time_point deadline_from_now() noexcept {
+        last_deadline_start_ = std::chrono::steady_clock::now();
+        return last_deadline_start_ + cfg_.command_timeout;
+    }
 
     /// Gives up the current connection (it timed out, or misbehaved): frees the context, whose
     /// pending callbacks then get a NULL reply (see closing_reason_), and reconnects after a
@@ -114,6 +129,7 @@ private:
     void open(redisAsyncContext* ac);
     void on_handshake(redisAsyncContext* ac, const redisReply* r);
     void become_ready(std::uint64_t epoch);
+    void watch_idle(std::chrono::steady_clock::time_point at);
     void on_cleanup(redisAsyncContext* ac);
     void go_down(errc why);
     void schedule_reconnect();
@@ -123,7 +139,7 @@ private:
     config cfg_;
     std::string role_;
     std::weak_ptr<void> owner_;
-    asio::steady_timer timer_;  ///< connect deadline, then backoff
+    asio::steady_timer timer_;  ///< connect deadline, then the idle check, then backoff
     asio::ip::tcp::resolver resolver_;
     std::minstd_rand rng_;
     redisAsyncContext* ac_ = nullptr;
@@ -133,6 +149,7 @@ private:
     std::size_t next_address_ = 0;   ///< of the resolved addresses, the one to try next
     std::size_t address_index_ = 0;  ///< of the resolved addresses, the one being tried
     int handshake_pending_ = 0;
+    std::chrono::steady_clock::time_point last_deadline_start_;
     std::atomic<bool> ready_{false};
 };
 

@@ -119,7 +119,7 @@ struct subscriber::impl final : detail::reconnecting_context {
         }
         st.subscribe_last = true;
         st.awaiting.emplace_back();
-        confirmations_.push_back({channel, steady::now() + cfg().command_timeout});
+        confirmations_.push_back({channel, deadline_from_now()});
         arm_deadline();
         return true;
     }
@@ -147,6 +147,18 @@ struct subscriber::impl final : detail::reconnecting_context {
             }
         }
         parked_.clear();
+    }
+
+    // PING would do on a subscribed connection, but hiredis 0.14 loses its reply (it takes
+    // ["pong", ""] for a message on a pattern it does not know): a SUBSCRIBE of the sentinel,
+    // which Redis confirms again, is the health check instead.
+    void on_idle() override {
+        if (!confirmations_.empty()) {
+            return;
+        }
+        if (!send_subscribe(sentinel_, channels_[sentinel_])) {
+            fail(errc::disconnected, "cannot send the health check");
+        }
     }
 
     void on_down(errc why) override {

@@ -261,6 +261,36 @@ TEST_F(connection_test, paused_redis_times_out_then_recovers) {
     EXPECT_FALSE(ec) << ec.message();
 }
 
+TEST_F(connection_test, an_idle_connection_checks_that_redis_answers_and_stays_up) {
+    auto cfg = test_config(redis_);
+    cfg.health_interval = 50ms;
+    auto conn = connect(cfg);
+    command_monitor monitor(redis_);
+    EXPECT_TRUE(monitor.wait_for("PING", 3, 10s)) << "no health check";
+    EXPECT_TRUE(conn->is_connected());
+    EXPECT_EQ(connected_->value(), 1);
+    EXPECT_EQ(std::get<1>(exec(*conn, {"PING"})).str, "PONG");
+}
+
+TEST_F(connection_test, an_idle_connection_notices_a_frozen_redis_and_reconnects_after_it) {
+    test::tcp_proxy proxy(redis_.port());
+    auto conn = connect(health_test_config(redis_, proxy));
+    EXPECT_EQ(proxy.accepted(), 1u);
+
+    redis_.pause();
+    // No command is sent: only the health check can notice.
+    ASSERT_TRUE(proxy.wait_accepted(2, 10s)) << "the idle connection did not notice";
+    EXPECT_FALSE(conn->is_connected());
+    // At once, instead of after a command deadline.
+    EXPECT_EQ(std::get<0>(exec(*conn, {"PING"})), errc::not_connected);
+
+    redis_.resume();
+    ASSERT_TRUE(connected_->wait_for(2, 10s)) << "did not reconnect";
+    auto [ec, r] = exec(*conn, {"PING"});
+    EXPECT_FALSE(ec) << ec.message();
+    EXPECT_EQ(r.str, "PONG");
+}
+
 TEST_F(connection_test, stop_fails_pending_and_later_commands) {
     auto cfg = test_config(redis_);
     cfg.command_timeout = 20s;

@@ -5,8 +5,10 @@
 #include "store/redis/config.hpp"
 #include "store/redis/connection.hpp"
 #include "support/redis_server.hpp"
+#include "support/tcp_proxy.hpp"
 
 #include <gtest/gtest.h>
+#include <hiredis/hiredis.h>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/use_future.hpp>
@@ -77,6 +79,56 @@ private:
     int n_ = 0;
 };
 
+/// A MONITOR connection: sees every command Redis runs from its construction on.
+class command_monitor {
+public:
+    explicit command_monitor(const test::redis_server& server) {
+        const timeval timeout{5, 0};
+        ctx_ = redisConnectWithTimeout(server.host().c_str(), server.port(), timeout);
+        if (ctx_ == nullptr || ctx_->err != 0) {
+            ADD_FAILURE() << "cannot connect the monitor";
+            return;
+        }
+        auto* r = static_cast<redisReply*>(redisCommand(ctx_, "MONITOR"));
+        EXPECT_TRUE(r != nullptr && r->type == REDIS_REPLY_STATUS) << "MONITOR refused";
+        freeReplyObject(r);
+    }
+    ~command_monitor() { redisFree(ctx_); }
+    command_monitor(const command_monitor&) = delete;
+    command_monitor& operator=(const command_monitor&) = delete;
+
+    /// Waits until Redis has run `n` commands named `name` (spelt as the client sent it, e.g.
+    /// "PING"); false when `timeout` passes first.
+    bool wait_for(const std::string& name, int n, std::chrono::milliseconds timeout) {
+        const auto until = std::chrono::steady_clock::now() + timeout;
+        const std::string needle = "] \"" + name + "\"";
+        int seen = 0;
+        while (ctx_ != nullptr && ctx_->err == 0 && seen < n) {
+            const auto left = std::chrono::duration_cast<std::chrono::microseconds>(
+                until - std::chrono::steady_clock::now());
+            if (left.count() <= 0) {
+                return false;
+            }
+            redisSetTimeout(ctx_, timeval{static_cast<time_t>(left.count() / 1000000),
+                                          static_cast<suseconds_t>(left.count() % 1000000)});
+            void* raw = nullptr;
+            if (redisGetReply(ctx_, &raw) != REDIS_OK || raw == nullptr) {
+                return false;
+            }
+            auto* r = static_cast<redisReply*>(raw);
+            const std::string line(r->str != nullptr ? r->str : "", r->len);
+            freeReplyObject(r);
+            if (line.find(needle) != std::string::npos) {
+                ++seen;
+            }
+        }
+        return seen >= n;
+    }
+
+private:
+    redisContext* ctx_ = nullptr;
+};
+
 /// Short delays so that the tests spend their time testing.
 inline config test_config(const test::redis_server& server) {
     config cfg;
@@ -86,6 +138,17 @@ inline config test_config(const test::redis_server& server) {
     cfg.command_timeout = 3000ms;
     cfg.reconnect_min = 20ms;
     cfg.reconnect_max = 200ms;
+    return cfg;
+}
+
+/// For the tests of the health check: through `proxy` (whose accepted connections show the
+/// reconnection attempts while Redis is frozen), with a short health interval and deadlines.
+inline config health_test_config(const test::redis_server& server, const test::tcp_proxy& proxy) {
+    config cfg = test_config(server);
+    cfg.port = proxy.port();
+    cfg.health_interval = 200ms;
+    cfg.command_timeout = 500ms;
+    cfg.connect_timeout = 500ms;
     return cfg;
 }
 

@@ -231,6 +231,36 @@ TEST_F(subscriber_test, unconfirmed_subscription_times_out_when_redis_is_paused)
     ASSERT_TRUE(inbox_->wait_for(1, 10s));
 }
 
+TEST_F(subscriber_test, an_idle_subscriber_checks_that_redis_answers_and_stays_up) {
+    auto cfg = test_config(redis_);
+    cfg.health_interval = 50ms;
+    auto sub = make(cfg);
+    ASSERT_FALSE(subscribe(*sub, "ch1"));
+    command_monitor monitor(redis_);
+    EXPECT_TRUE(monitor.wait_for("SUBSCRIBE", 3, 10s)) << "no health check";
+    EXPECT_TRUE(sub->is_connected());
+    EXPECT_EQ(publish("ch1", "still here"), "1");
+    ASSERT_TRUE(inbox_->wait_for(1, 10s));
+    EXPECT_EQ(resets_->value(), 0);
+}
+
+TEST_F(subscriber_test, an_idle_subscriber_notices_a_frozen_redis_and_resubscribes_after_it) {
+    test::tcp_proxy proxy(redis_.port());
+    auto sub = make(health_test_config(redis_, proxy));
+    ASSERT_FALSE(subscribe(*sub, "ch1"));
+    EXPECT_EQ(proxy.accepted(), 1u);
+
+    redis_.pause();
+    ASSERT_TRUE(proxy.wait_accepted(2, 10s)) << "the idle subscriber did not notice";
+    EXPECT_FALSE(sub->is_connected());
+
+    redis_.resume();
+    ASSERT_TRUE(resets_->wait_for(1, 10s)) << "did not resubscribe";
+    EXPECT_EQ(publish("ch1", "after"), "1");
+    ASSERT_TRUE(inbox_->wait_for(1, 10s));
+    EXPECT_EQ(inbox_->messages().front(), message("ch1", "after"));
+}
+
 TEST_F(subscriber_test, stop_fails_later_subscriptions) {
     auto sub = make();
     ASSERT_FALSE(subscribe(*sub, "ch1"));

@@ -58,6 +58,7 @@ TEST(Config, DefaultsWithOneKey) {
     EXPECT_EQ(c.redis_port, 6379);
     EXPECT_TRUE(c.redis_unix_socket.empty());
     EXPECT_EQ(c.redis_timeout, 2000ms);
+    EXPECT_EQ(c.redis_health_interval, 2000ms);
     EXPECT_EQ(c.token_keys, std::vector<std::string>{key});
     EXPECT_GE(c.io_threads, 1u);
     EXPECT_FALSE(c.node_id.empty());
@@ -88,6 +89,7 @@ TEST(Config, HelpSkipsValidation) {
                                "--redis",
                                "--redis-password",
                                "--redis-timeout-ms",
+                               "--redis-health-interval-ms",
                                "--token-key",
                                "--token-issuer",
                                "--token-audience",
@@ -121,6 +123,7 @@ TEST(Config, EveryOptionFromFlags) {
                     "--redis=redis.internal:6380",
                     "--redis-password=pw",
                     "--redis-timeout-ms=500",
+                    "--redis-health-interval-ms=700",
                     "--token-key=a:HS256:text:x",
                     "--token-key=b:RS256:file:/etc/key.pem",
                     "--token-issuer=https://id.example",
@@ -151,6 +154,7 @@ TEST(Config, EveryOptionFromFlags) {
     EXPECT_EQ(c.redis_port, 6380);
     EXPECT_EQ(c.redis_password, "pw");
     EXPECT_EQ(c.redis_timeout, 500ms);
+    EXPECT_EQ(c.redis_health_interval, 700ms);
     EXPECT_EQ(c.token_keys,
               (std::vector<std::string>{"a:HS256:text:x", "b:RS256:file:/etc/key.pem"}));
     EXPECT_EQ(c.token_issuer, "https://id.example");
@@ -254,6 +258,7 @@ TEST(Config, InvalidValuesNameTheOption) {
         {{"--handshake-timeout-ms=0"}, "--handshake-timeout-ms"},
         {{"--auth-timeout-ms=-5"}, "--auth-timeout-ms"},
         {{"--redis-timeout-ms=1.5"}, "--redis-timeout-ms"},
+        {{"--redis-health-interval-ms=0"}, "--redis-health-interval-ms"},
         {{"--heartbeat-interval-ms=0"}, "--heartbeat-interval-ms"},
         {{"--presence-grace-ms=-1"}, "--presence-grace-ms"},
         {{"--presence-ttl-ms=0"}, "--presence-ttl-ms"},
