@@ -2,6 +2,7 @@
 
 #include "common/log.hpp"
 
+#include <boost/asio/ip/address.hpp>
 #include <boost/program_options.hpp>
 
 #include <unistd.h>
@@ -11,11 +12,13 @@
 #include <charconv>
 #include <cstdio>
 #include <cstdlib>
-#include <limits>
 #include <map>
+#include <set>
 #include <sstream>
+#include <stdexcept>
 #include <string_view>
 #include <thread>
+#include <utility>
 
 namespace confide::app {
 namespace {
@@ -27,8 +30,7 @@ enum class kind { single, list, flag };
 
 struct option_spec {
     const char* group;
-    const char* name;  // the flag, without "--"
-    const char* env;   // the environment variable
+    const char* name;  // the flag, without "--"; its variable is CONFIDE_<NAME_IN_UPPER_SNAKE_CASE>
     kind type;
     const char* value;     // what the value looks like, for --help
     const char* help;      // one sentence; the default follows
@@ -37,95 +39,136 @@ struct option_spec {
 
 // The one table of options: --help, the environment and the parser all come from it.
 constexpr option_spec specs[] = {
-    {"Network", "listen", "CONFIDE_LISTEN", kind::single, "IP:PORT",
+    {"Network", "listen", kind::single, "IP:PORT",
      "Address to accept WebSocket connections on ([::1]:8080 for IPv6). Port 0 picks a free "
      "port; the server prints the one it got",
      "127.0.0.1:8080"},
-    {"Network", "allowed-origin", "CONFIDE_ALLOWED_ORIGINS", kind::list, "ORIGIN",
+    {"Network", "allowed-origin", kind::list, "ORIGIN",
      "Browser origin allowed to connect, e.g. https://app.example.com (repeatable; the "
      "variable takes a comma-separated list). None given: any origin",
      nullptr},
-    {"Network", "max-connections", "CONFIDE_MAX_CONNECTIONS", kind::single, "N",
+    {"Network", "max-connections", kind::single, "N",
      "Connections held at once; beyond it new ones are closed at once", "20000"},
-    {"Network", "max-outbound-bytes", "CONFIDE_MAX_OUTBOUND_BYTES", kind::single, "BYTES",
+    {"Network", "max-outbound-bytes", kind::single, "BYTES",
      "Bytes queued for one connection before it is closed as too slow (4003)", "4194304"},
-    {"Network", "handshake-timeout-ms", "CONFIDE_HANDSHAKE_TIMEOUT_MS", kind::single, "MS",
+    {"Network", "handshake-timeout-ms", kind::single, "MS",
      "From accept to a completed WebSocket handshake", "10000"},
-    {"Network", "drain-timeout-ms", "CONFIDE_DRAIN_TIMEOUT_MS", kind::single, "MS",
+    {"Network", "drain-timeout-ms", kind::single, "MS",
      "On SIGINT/SIGTERM, how long connections get to close (1001) before they are cut", "10000"},
 
-    {"Redis", "redis", "CONFIDE_REDIS", kind::single, "HOST:PORT|unix:PATH", "Where Redis is",
-     "127.0.0.1:6379"},
-    {"Redis", "redis-password", "CONFIDE_REDIS_PASSWORD", kind::single, "PASSWORD",
+    {"Redis", "redis", kind::single, "HOST:PORT|unix:PATH", "Where Redis is", "127.0.0.1:6379"},
+    {"Redis", "redis-password", kind::single, "PASSWORD",
      "Redis AUTH password. Prefer the variable: flags are visible in the process list", nullptr},
-    {"Redis", "redis-timeout-ms", "CONFIDE_REDIS_TIMEOUT_MS", kind::single, "MS",
+    {"Redis", "redis-timeout-ms", kind::single, "MS",
      "Deadline of a Redis connect and of every command", "2000"},
-    {"Redis", "redis-health-interval-ms", "CONFIDE_REDIS_HEALTH_INTERVAL_MS", kind::single, "MS",
+    {"Redis", "redis-health-interval-ms", kind::single, "MS",
      "A Redis connection idle this long checks that Redis answers (within --redis-timeout-ms, "
      "else it reconnects): a hung Redis is noticed before a request needs it",
      "2000"},
-    {"Redis", "allow-unsafe-redis", "CONFIDE_ALLOW_UNSAFE_REDIS", kind::flag, "BOOL",
+    {"Redis", "allow-unsafe-redis", kind::flag, "BOOL",
      "Accept a Redis without persistence or with an evicting maxmemory-policy (benchmarks "
      "only: messages can be lost)",
      "false"},
 
-    {"Authentication", "token-key", "CONFIDE_TOKEN_KEYS", kind::list, "KID:ALG:MATERIAL",
+    {"Authentication", "token-key", kind::list, "KID:ALG:MATERIAL",
      "A key that verifies access tokens, e.g. dev:HS256:text:<secret> (repeatable; the "
      "variable takes a comma-separated list). At least one is required",
      nullptr},
-    {"Authentication", "token-issuer", "CONFIDE_TOKEN_ISSUER", kind::single, "ISS",
+    {"Authentication", "token-issuer", kind::single, "ISS",
      "Required `iss` of access tokens. Empty: not checked", nullptr},
-    {"Authentication", "token-audience", "CONFIDE_TOKEN_AUDIENCE", kind::single, "AUD",
+    {"Authentication", "token-audience", kind::single, "AUD",
      "Required `aud` of access tokens. Empty: not checked", nullptr},
-    {"Authentication", "auth-timeout-ms", "CONFIDE_AUTH_TIMEOUT_MS", kind::single, "MS",
+    {"Authentication", "auth-timeout-ms", kind::single, "MS",
      "Time a new connection has to authenticate (then closed with 4002)", "10000"},
-    {"Authentication", "token-leeway-s", "CONFIDE_TOKEN_LEEWAY_S", kind::single, "S",
+    {"Authentication", "token-leeway-s", kind::single, "S",
      "Clock skew tolerated on exp, nbf and iat (0..3600); a connection is closed (4001) this "
      "long after its token's exp",
      "30"},
 
-    {"Protocol limits", "max-frame-bytes", "CONFIDE_MAX_FRAME_BYTES", kind::single, "BYTES",
+    {"Protocol limits", "max-frame-bytes", kind::single, "BYTES",
      "Largest WebSocket message accepted (bigger: closed with 1009)", "65536"},
-    {"Protocol limits", "max-body-bytes", "CONFIDE_MAX_BODY_BYTES", kind::single, "BYTES",
+    {"Protocol limits", "max-body-bytes", kind::single, "BYTES",
      "Largest message body (UTF-8 bytes); at most --max-frame-bytes", "8192"},
-    {"Protocol limits", "send-rate", "CONFIDE_SEND_RATE", kind::single, "PER_S",
+    {"Protocol limits", "send-rate", kind::single, "PER_S",
      "Messages per second one user may send, sustained", "10"},
-    {"Protocol limits", "send-burst", "CONFIDE_SEND_BURST", kind::single, "N",
-     "Messages one user may send in a burst", "30"},
-    {"Protocol limits", "request-rate", "CONFIDE_REQUEST_RATE", kind::single, "PER_S",
+    {"Protocol limits", "send-burst", kind::single, "N", "Messages one user may send in a burst",
+     "30"},
+    {"Protocol limits", "request-rate", kind::single, "PER_S",
      "Requests of any kind per second per connection, sustained (beyond: RATE_LIMITED)", "50"},
-    {"Protocol limits", "request-burst", "CONFIDE_REQUEST_BURST", kind::single, "N",
+    {"Protocol limits", "request-burst", kind::single, "N",
      "Requests one connection may send in a burst", "200"},
-    {"Protocol limits", "typing-rate", "CONFIDE_TYPING_RATE", kind::single, "PER_S",
+    {"Protocol limits", "typing-rate", kind::single, "PER_S",
      "Typing signals per second per connection", "2"},
-    {"Protocol limits", "max-connections-per-user", "CONFIDE_MAX_CONNECTIONS_PER_USER",
-     kind::single, "N", "Connections one user may hold (beyond: closed with 4004)", "10"},
-    {"Protocol limits", "heartbeat-interval-ms", "CONFIDE_HEARTBEAT_INTERVAL_MS", kind::single,
-     "MS", "Interval clients ping at; 3 missed intervals close the connection (4005)", "15000"},
-    {"Protocol limits", "presence-grace-ms", "CONFIDE_PRESENCE_GRACE_MS", kind::single, "MS",
+    {"Protocol limits", "max-connections-per-user", kind::single, "N",
+     "Connections one user may hold (beyond: closed with 4004)", "10"},
+    {"Protocol limits", "heartbeat-interval-ms", kind::single, "MS",
+     "Interval clients ping at; 3 missed intervals close the connection (4005)", "15000"},
+    {"Protocol limits", "presence-grace-ms", kind::single, "MS",
      "How long a user stays online after their last connection closed", "15000"},
-    {"Protocol limits", "presence-ttl-ms", "CONFIDE_PRESENCE_TTL_MS", kind::single, "MS",
+    {"Protocol limits", "presence-ttl-ms", kind::single, "MS",
      "Expiry of a node's presence records if it stops refreshing them (crash)", "60000"},
-    {"Protocol limits", "stalled-reader-timeout-ms", "CONFIDE_STALLED_READER_TIMEOUT_MS",
-     kind::single, "MS",
+    {"Protocol limits", "stalled-reader-timeout-ms", kind::single, "MS",
      "How long a client may read nothing while events wait for it (then closed with 4003; it "
      "resumes from its cursor)",
      "30000"},
 
-    {"Storage", "inbox-max-events", "CONFIDE_INBOX_MAX_EVENTS", kind::single, "N",
+    {"Storage", "inbox-max-events", kind::single, "N",
      "Events kept per user for devices to catch up on (older cursors get a reset)", "100000"},
-    {"Storage", "sent-record-ttl-s", "CONFIDE_SENT_RECORD_TTL_S", kind::single, "S",
+    {"Storage", "sent-record-ttl-s", kind::single, "S",
      "How long a client_msg_id is remembered, so a retry is recognised", "604800"},
 
-    {"Process", "io-threads", "CONFIDE_IO_THREADS", kind::single, "N",
+    {"Process", "io-threads", kind::single, "N",
      "Event-loop threads, each with two Redis connections of its own. Default: the number of "
      "cores",
      nullptr},
-    {"Process", "node-id", "CONFIDE_NODE_ID", kind::single, "ID",
+    {"Process", "node-id", kind::single, "ID",
      "This server's name among the nodes ([A-Za-z0-9._-]). Default: <hostname>-<pid>", nullptr},
-    {"Process", "log-level", "CONFIDE_LOG_LEVEL", kind::single, "LEVEL",
-     "trace, debug, info, warn, error or off", "info"},
+    {"Process", "log-level", kind::single, "LEVEL", "trace, debug, info, warn, error or off",
+     "info"},
 };
+
+// Variables named before "--x-y is CONFIDE_X_Y" held for every option: still read (setting both
+// names is an error).
+constexpr std::pair<const char*, const char*> old_variables[] = {
+    {"token-key", "CONFIDE_TOKEN_KEYS"},
+    {"allowed-origin", "CONFIDE_ALLOWED_ORIGINS"},
+};
+
+std::string variable_of(std::string_view option) {
+    std::string name = "CONFIDE_";
+    for (char ch : option) {
+        name += ch == '-' ? '_' : static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+    }
+    return name;
+}
+
+const char* old_variable_of(std::string_view option) {
+    for (const auto& [name, variable] : old_variables) {
+        if (option == name) {
+            return variable;
+        }
+    }
+    return nullptr;
+}
+
+const option_spec& spec_of_option(std::string_view option) {
+    for (const auto& s : specs) {
+        if (option == s.name) {
+            return s;
+        }
+    }
+    throw std::logic_error("no option " + std::string(option));
+}
+
+const option_spec* spec_of_variable(std::string_view variable) {
+    for (const auto& s : specs) {
+        const char* old = old_variable_of(s.name);
+        if (variable == variable_of(s.name) || (old != nullptr && variable == old)) {
+            return &s;
+        }
+    }
+    return nullptr;
+}
 
 po::options_description describe_options() {
     po::options_description all("Options", 100, 50);
@@ -137,7 +180,10 @@ po::options_description describe_options() {
             groups.emplace(s.group, po::options_description(s.group, 100, 50));
             order.emplace_back(s.group);
         }
-        std::string help = std::string(s.help) + " [" + s.env;
+        std::string help = std::string(s.help) + " [" + variable_of(s.name);
+        if (const char* old = old_variable_of(s.name)) {
+            help += ", or " + std::string(old);
+        }
         if (s.fallback != nullptr) {
             help += "; default " + std::string(s.fallback);
         }
@@ -292,37 +338,6 @@ std::pair<std::string, std::string_view> split_host_port(const raw_value& v, std
     return {std::move(host), port};
 }
 
-bool is_ipv4(std::string_view s) {
-    int parts = 0;
-    while (true) {
-        auto dot = s.find('.');
-        auto part = s.substr(0, dot);
-        unsigned n = 0;
-        auto [end, ec] = std::from_chars(part.data(), part.data() + part.size(), n);
-        if (part.empty() || part.size() > 3 || ec != std::errc{} ||
-            end != part.data() + part.size() || n > 255) {
-            return false;
-        }
-        ++parts;
-        if (dot == std::string_view::npos) {
-            break;
-        }
-        s.remove_prefix(dot + 1);
-    }
-    return parts == 4;
-}
-
-bool is_ipv6(std::string_view s) {
-    // Shape only (hex groups, colons, an embedded IPv4 tail); the listener's bind is the
-    // final judge and names the address if it refuses it.
-    if (s.find(':') == std::string_view::npos || s.size() > 45) {
-        return false;
-    }
-    return std::all_of(s.begin(), s.end(), [](char c) {
-        return std::isxdigit(static_cast<unsigned char>(c)) || c == ':' || c == '.';
-    });
-}
-
 bool is_node_id(std::string_view s) {
     return !s.empty() && s.size() <= 64 && std::all_of(s.begin(), s.end(), [](char c) {
         return std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == '-';
@@ -359,10 +374,12 @@ void apply(config& c, const std::string& name, const raw_value& v) {
         if (host == "localhost") {
             host = "127.0.0.1";
         }
-        if (!is_ipv4(host) && !is_ipv6(host)) {
+        boost::system::error_code ec;
+        const auto address = boost::asio::ip::make_address(host, ec);
+        if (ec) {
             fail(v, quoted(host) + " is not an IP address (e.g. 0.0.0.0:8080 or [::]:8080)");
         }
-        c.listen_address = host;
+        c.listen_address = address.to_string();
         c.listen_port = to_port(v, port, true);
     } else if (name == "allowed-origin") {
         for (const auto& o : v.values) {
@@ -464,16 +481,6 @@ void apply(config& c, const std::string& name, const raw_value& v) {
 
 }  // namespace
 
-env_lookup process_environment() {
-    return [](const std::string& name) -> std::optional<std::string> {
-        const char* value = std::getenv(name.c_str());
-        if (value == nullptr) {
-            return std::nullopt;
-        }
-        return std::string(value);
-    };
-}
-
 std::string usage_text() {
     std::ostringstream out;
     out << "Usage: confide-server [options]\n\n"
@@ -484,13 +491,19 @@ std::string usage_text() {
     return out.str();
 }
 
-config parse_config(int argc, const char* const* argv, const env_lookup& env) {
+config parse_config(int argc, const char* const* argv) {
     const auto options = describe_options();
     po::variables_map vm;
+    std::set<std::string> flags;
     try {
         // No positional arguments: a stray word (a flag missing its dashes) is an error.
         const po::positional_options_description none;
-        po::store(po::command_line_parser(argc, argv).options(options).positional(none).run(), vm);
+        const auto parsed =
+            po::command_line_parser(argc, argv).options(options).positional(none).run();
+        for (const auto& o : parsed.options) {
+            flags.insert(o.string_key);
+        }
+        po::store(parsed, vm);
     } catch (const po::error& e) {
         throw config_error(e.what());
     }
@@ -501,31 +514,48 @@ config parse_config(int argc, const char* const* argv, const env_lookup& env) {
         return c;
     }
 
-    // Flags first; a variable only for what no flag set.
+    // A variable only for what no flag set. Other CONFIDE_* variables (the CLI's CONFIDE_TOKEN,
+    // ...) are not ours: ignored.
+    std::map<std::string, std::string> variable_that_set;
+    auto from_env = po::parse_environment(options, [&](const std::string& variable) {
+        const option_spec* s = spec_of_variable(variable);
+        if (s == nullptr || flags.count(s->name) != 0) {
+            return std::string();
+        }
+        const std::string value = std::getenv(variable.c_str());
+        if (s->type == kind::list ? split_list(value).empty() : value.empty()) {
+            return std::string();  // unset and empty mean the same: the default
+        }
+        auto [it, first] = variable_that_set.emplace(s->name, variable);
+        if (!first) {
+            throw config_error(it->second + " and " + variable + " are both set: keep only " +
+                               variable_of(s->name));
+        }
+        return std::string(s->name);
+    });
+    for (auto& o : from_env.options) {
+        if (spec_of_option(o.string_key).type == kind::list) {
+            o.value = split_list(o.value.front());
+        }
+    }
+    try {
+        po::store(from_env, vm);
+    } catch (const po::error& e) {
+        throw config_error(e.what());
+    }
+
     std::vector<std::pair<std::string, raw_value>> given;
     for (const auto& s : specs) {
-        if (vm.count(s.name) != 0) {
-            raw_value v{{}, std::string("--") + s.name};
-            if (s.type == kind::list) {
-                v.values = vm[s.name].as<std::vector<std::string>>();
-            } else {
-                v.values.push_back(vm[s.name].as<std::string>());
-            }
-            given.emplace_back(s.name, std::move(v));
+        if (vm.count(s.name) == 0) {
             continue;
         }
-        auto value = env ? env(s.env) : std::nullopt;
-        if (!value || value->empty()) {
-            continue;  // unset and empty mean the same: the default
-        }
-        raw_value v{{}, s.env};
+        raw_value v{
+            {},
+            flags.count(s.name) != 0 ? std::string("--") + s.name : variable_that_set.at(s.name)};
         if (s.type == kind::list) {
-            v.values = split_list(*value);
-            if (v.values.empty()) {
-                continue;
-            }
+            v.values = vm[s.name].as<std::vector<std::string>>();
         } else {
-            v.values.push_back(*value);
+            v.values.push_back(vm[s.name].as<std::string>());
         }
         given.emplace_back(s.name, std::move(v));
     }
@@ -542,7 +572,7 @@ config parse_config(int argc, const char* const* argv, const env_lookup& env) {
 
     if (c.token_keys.empty()) {
         throw config_error(
-            "--token-key: at least one token key is required (or CONFIDE_TOKEN_KEYS), e.g. "
+            "--token-key: at least one token key is required (or CONFIDE_TOKEN_KEY), e.g. "
             "--token-key dev:HS256:text:<secret>");
     }
     if (c.max_body_bytes > c.max_frame_bytes) {

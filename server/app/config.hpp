@@ -1,12 +1,12 @@
 #pragma once
 // The server's configuration: command-line flags, each also settable by an environment variable
-// CONFIDE_<OPTION_IN_UPPER_SNAKE_CASE>. A flag wins over its variable.
+// CONFIDE_<OPTION_IN_UPPER_SNAKE_CASE> (--send-rate: CONFIDE_SEND_RATE). A flag wins over its
+// variable. The repeatable options take a comma-separated list in their variable; their older
+// variable names CONFIDE_TOKEN_KEYS and CONFIDE_ALLOWED_ORIGINS are still read.
 
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
-#include <functional>
-#include <optional>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -74,17 +74,13 @@ struct config {
     std::string log_level = "info";
 };
 
-/// Looks up an environment variable by name: its value, or nullopt when unset.
-using env_lookup = std::function<std::optional<std::string>(const std::string& name)>;
-
-/// The process environment (getenv).
-env_lookup process_environment();
-
-/// Parses and validates the flags in argv[1..argc) and the CONFIDE_* variables `env` finds.
-/// Throws config_error for an unknown flag or an invalid value (bad port or address, zero
-/// threads, body larger than frame, unknown log level, a zero or negative timeout, no token
-/// key, ...). Thread safety: safe.
-config parse_config(int argc, const char* const* argv, const env_lookup& env);
+/// Parses and validates the flags in argv[1..argc) and the CONFIDE_* variables of the process
+/// environment (an empty variable counts as unset; CONFIDE_* variables that name no option are
+/// ignored). Throws config_error for an unknown flag or an invalid value (bad port or address,
+/// zero threads, body larger than frame, unknown log level, a zero or negative timeout, no token
+/// key, a variable set under both its names, ...).
+/// Thread safety: safe, provided no thread changes the environment meanwhile.
+config parse_config(int argc, const char* const* argv);
 
 /// The `--help` text: every option, its variable and its default.
 std::string usage_text();

@@ -18,7 +18,7 @@ int main(int argc, char** argv) {
 
     app::config cfg;
     try {
-        cfg = app::parse_config(argc, argv, app::process_environment());
+        cfg = app::parse_config(argc, argv);
     } catch (const app::config_error& e) {
         std::cerr << "confide-server: " << e.what() << "\n(see confide-server --help)\n";
         return 2;

@@ -2,9 +2,16 @@
 
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
+#include <cctype>
+#include <cstdlib>
 #include <initializer_list>
 #include <map>
+#include <regex>
+#include <set>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace confide::app {
@@ -14,17 +21,44 @@ using namespace std::chrono_literals;
 
 const std::string key = "dev:HS256:text:secret";
 
+// The CONFIDE_* variables a parse sees.
 struct fake_env {
     std::map<std::string, std::string> vars;
-    env_lookup lookup() const {
-        return [this](const std::string& name) -> std::optional<std::string> {
-            auto it = vars.find(name);
-            if (it == vars.end()) {
-                return std::nullopt;
+};
+
+// The parser reads the process environment: for its lifetime, the CONFIDE_* variables are
+// exactly `vars` (whatever the shell running the tests exported); the old ones come back after.
+class scoped_environment {
+public:
+    explicit scoped_environment(const std::map<std::string, std::string>& vars) : set_(vars) {
+        for (char** e = environ; *e != nullptr; ++e) {
+            const std::string_view entry(*e);
+            const auto eq = entry.find('=');
+            if (entry.starts_with("CONFIDE_") && eq != std::string_view::npos) {
+                saved_.emplace(entry.substr(0, eq), entry.substr(eq + 1));
             }
-            return it->second;
-        };
+        }
+        for (const auto& [name, value] : saved_) {
+            ::unsetenv(name.c_str());
+        }
+        for (const auto& [name, value] : set_) {
+            ::setenv(name.c_str(), value.c_str(), 1);
+        }
     }
+    ~scoped_environment() {
+        for (const auto& [name, value] : set_) {
+            ::unsetenv(name.c_str());
+        }
+        for (const auto& [name, value] : saved_) {
+            ::setenv(name.c_str(), value.c_str(), 1);
+        }
+    }
+    scoped_environment(const scoped_environment&) = delete;
+    scoped_environment& operator=(const scoped_environment&) = delete;
+
+private:
+    std::map<std::string, std::string> set_;
+    std::map<std::string, std::string> saved_;
 };
 
 config parse(std::vector<std::string> args, const fake_env& env = {}) {
@@ -32,7 +66,8 @@ config parse(std::vector<std::string> args, const fake_env& env = {}) {
     for (const auto& a : args) {
         argv.push_back(a.c_str());
     }
-    return parse_config(static_cast<int>(argv.size()), argv.data(), env.lookup());
+    const scoped_environment scope(env.vars);
+    return parse_config(static_cast<int>(argv.size()), argv.data());
 }
 
 // The config_error message, or "" when parsing succeeded.
@@ -317,6 +352,74 @@ namespace {
 TEST(Config, StrayWordsAreRefused) {
     EXPECT_FALSE(error_of({"--token-key", key, "listen"}).empty());
     EXPECT_FALSE(error_of({"stray", "--token-key", key}).empty());
+}
+
+TEST(Config, EveryVariableIsTheFlagInUpperSnakeCaseAndHelpNamesIt) {
+    const auto usage = usage_text();
+    const std::regex flag(R"(--([a-z0-9-]+))");
+    std::set<std::string> options;
+    for (std::sregex_iterator it(usage.begin(), usage.end(), flag), end; it != end; ++it) {
+        options.insert((*it)[1]);
+    }
+    options.erase("help");
+    ASSERT_GE(options.size(), 30u);
+    for (const auto& option : options) {
+        std::string variable = "CONFIDE_";
+        for (char ch : option) {
+            variable += ch == '-' ? '_' : static_cast<char>(std::toupper(ch));
+        }
+        EXPECT_TRUE(contains(usage, variable)) << option;
+    }
+    // The repeatable ones too, with their older names.
+    EXPECT_TRUE(contains(usage, "CONFIDE_TOKEN_KEY,"));
+    EXPECT_TRUE(contains(usage, "CONFIDE_TOKEN_KEYS"));
+    EXPECT_TRUE(contains(usage, "CONFIDE_ALLOWED_ORIGIN,"));
+    EXPECT_TRUE(contains(usage, "CONFIDE_ALLOWED_ORIGINS"));
+}
+
+TEST(Config, RepeatableOptionsFollowTheRuleAndKeepTheirOldVariables) {
+    auto c = parse({}, fake_env{{{"CONFIDE_TOKEN_KEY", "a:HS256:text:x,b:HS256:text:y"},
+                                 {"CONFIDE_ALLOWED_ORIGIN", "https://a.example"},
+                                 {"CONFIDE_REDIS_HEALTH_INTERVAL_MS", "900"}}});
+    EXPECT_EQ(c.token_keys, (std::vector<std::string>{"a:HS256:text:x", "b:HS256:text:y"}));
+    EXPECT_EQ(c.allowed_origins, std::vector<std::string>{"https://a.example"});
+    EXPECT_EQ(c.redis_health_interval, 900ms);
+
+    // Both names of one option: which one was meant?
+    const auto both = error_of(
+        {}, fake_env{{{"CONFIDE_TOKEN_KEY", key}, {"CONFIDE_TOKEN_KEYS", "old:HS256:text:z"}}});
+    EXPECT_TRUE(contains(both, "CONFIDE_TOKEN_KEY ") || contains(both, "CONFIDE_TOKEN_KEY,"))
+        << both;
+    EXPECT_TRUE(contains(both, "CONFIDE_TOKEN_KEYS")) << both;
+    EXPECT_FALSE(contains(both, "secret")) << both;
+    // Unless one of them is empty, which means unset, or a flag decides.
+    EXPECT_EQ(
+        parse({}, fake_env{{{"CONFIDE_TOKEN_KEY", key}, {"CONFIDE_TOKEN_KEYS", " , "}}}).token_keys,
+        std::vector<std::string>{key});
+    EXPECT_EQ(parse({"--token-key", key}, fake_env{{{"CONFIDE_TOKEN_KEY", "a:HS256:text:x"},
+                                                    {"CONFIDE_TOKEN_KEYS", "b:HS256:text:y"}}})
+                  .token_keys,
+              std::vector<std::string>{key});
+}
+
+TEST(Config, OtherConfideVariablesAreIgnored) {
+    // The CLI's variables may be set in the same shell.
+    auto c = parse({}, fake_env{{{"CONFIDE_TOKEN_KEY", key},
+                                 {"CONFIDE_TOKEN", "a.b.c"},
+                                 {"CONFIDE_DEV_SECRET", "s"},
+                                 {"CONFIDE_HELP", "1"}}});
+    EXPECT_FALSE(c.help_requested);
+    EXPECT_EQ(c.token_keys, std::vector<std::string>{key});
+}
+
+TEST(Config, ListenAddressesAreCheckedAsAddresses) {
+    EXPECT_EQ(parse({"--token-key", key, "--listen", "[::ffff:10.0.0.1]:80"}).listen_address,
+              "::ffff:10.0.0.1");
+    EXPECT_EQ(parse({"--token-key", key, "--listen", "localhost:80"}).listen_address, "127.0.0.1");
+    for (const char* bad :
+         {"[::1::2]:80", "256.0.0.1:80", "[12345::]:80", "[1.2.3.4]:80x", "1.2.3:80", "[::g]:80"}) {
+        EXPECT_TRUE(contains(error_of({"--token-key", key, "--listen", bad}), "--listen")) << bad;
+    }
 }
 
 TEST(Config, DomainOptionsParse) {
