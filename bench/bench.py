@@ -264,6 +264,13 @@ def display(argv):
     return " ".join(shlex.quote(a) for a in argv).replace(SECRET, "$SECRET")
 
 
+def portable(cmd):
+    """A recorded command without this machine's paths: the build directory relative to the
+    repository, the run's temporary directory as $WORKDIR."""
+    cmd = re.sub(r"[^\s'`]*/(build/[^/\s]+/)", r"\1", cmd)
+    return re.sub(r"[^\s'`]*/confide-bench-[^/\s]+/", "$WORKDIR/", cmd)
+
+
 class Run:
     """One redis-server + confide-server pair, measured around the load."""
 
@@ -628,12 +635,13 @@ def render(rows, mach):
             "; ".join(other) or "—", verdict(r)))
     out += ["", "Against the targets:", ""]
     out += targets(rows)
-    out += ["", "Commands (secret elided; `bench/run.sh` runs them):", ""]
+    out += ["", "Commands (from the repository root; secret elided, `$WORKDIR` the run's temporary "
+            "directory; `bench/run.sh` runs them):", ""]
     for r in rows:
         out.append("- %s, appendfsync %s (%s):" % (r["scenario"], r["appendfsync"], r["when"]))
-        out.append("  - `%s`" % r["server_cmd"])
+        out.append("  - `%s`" % portable(r["server_cmd"]))
         for c in r["loadgen_cmds"]:
-            out.append("  - `%s`" % c)
+            out.append("  - `%s`" % portable(c))
         for t in r.get("tried") or []:
             out.append("  - tried: %s → %s msg/s (%s)" % (
                 t["connections"], num(t["delivered_per_s"]), "ok" if t["ok"] else "failed"))
