@@ -1,7 +1,13 @@
 #!/usr/bin/env bash
 # Installs everything Confide needs to build, test and run, from Debian 12's packages.
 # Idempotent: does nothing when everything is already there. Run as root (or with sudo).
+#
+#   scripts/install-deps.sh                  to build, test and run (Node.js and npm build the web app)
+#   scripts/install-deps.sh --browser-tests  also Chromium, for the web client's browser tests
 set -euo pipefail
+
+browser_tests=0
+[[ ${1:-} == --browser-tests ]] && browser_tests=1
 
 packages=(
   build-essential cmake ninja-build pkg-config ccache git
@@ -10,6 +16,14 @@ packages=(
   libspdlog-dev libfmt-dev libgtest-dev libgmock-dev
   redis-server redis-tools clang-format python3 python3-jwt python3-cryptography
 )
+
+# Node.js and npm build the web client (clients/web). Debian 12 has Node.js 18 with npm 9; a
+# newer Node.js installed another way (e.g. from a configured apt repository, with npm bundled)
+# is kept: only a missing command is installed.
+command -v node >/dev/null || packages+=(nodejs)
+command -v npm >/dev/null || packages+=(npm)
+# Debian's Chromium, driven by Playwright (playwright-core cannot download a browser here).
+((browser_tests)) && packages+=(chromium fonts-dejavu-core)
 
 missing=()
 for p in "${packages[@]}"; do

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# The run command: installs what is missing, builds a release, starts a Redis of its own (own port,
-# own data directory under build/release/run, append-only file on) and one confide-server, mints
-# two development tokens (a client and a specialist) and prints how to connect.
+# The run command: installs what is missing, builds a release and the web client, starts a Redis
+# of its own (own port, own data directory under build/release/run, append-only file on) and one
+# confide-server serving the web client, mints two development tokens (a client and a
+# specialist) and prints two URLs to chat from a browser (and how to use the terminal client).
 # Ctrl-C stops everything it started.
 #
 # Environment (optional): CONFIDE_RUN_PORT (default 8080), CONFIDE_RUN_REDIS_PORT (default 6390).
@@ -17,6 +18,7 @@ run_dir=$top/$build/run
 scripts/install-deps.sh
 cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DCONFIDE_BUILD_TESTS=OFF >/dev/null
 cmake --build "$build" -j "$(nproc)" --target confide-server confide-cli
+scripts/build-web.sh
 
 port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 for p in "$port" "$redis_port"; do
@@ -57,7 +59,7 @@ done
 redis-cli -p "$redis_port" ping >/dev/null || { echo "run.sh: redis did not start ($run_dir/redis.log)" >&2; exit 1; }
 
 CONFIDE_TOKEN_KEYS="dev:HS256:text:$secret" "$build/server/app/confide-server" \
-  --listen "127.0.0.1:$port" --redis "127.0.0.1:$redis_port" \
+  --listen "127.0.0.1:$port" --redis "127.0.0.1:$redis_port" --web-root "$top/clients/web/dist" \
   >"$run_dir/server.out" 2>"$run_dir/server.log" &
 pids+=($!)
 for _ in $(seq 1 150); do
@@ -77,10 +79,18 @@ specialist_token=$(CONFIDE_DEV_SECRET=$secret "$cli" token --user dr.bob --role 
 
 cat <<EOF
 
-Confide is running: ws://127.0.0.1:$port/   (Redis on 127.0.0.1:$redis_port, data in $run_dir/redis)
+Confide is running: http://127.0.0.1:$port/   (Redis on 127.0.0.1:$redis_port, data in $run_dir/redis)
 Server log: $run_dir/server.log
 
-Chat from two terminals:
+Chat from a browser: open each address in its own tab or window.
+
+  The client, Alice (write to the specialist "dr.bob"):
+    http://127.0.0.1:$port/#token=$client_token
+
+  The specialist, Dr Bob:
+    http://127.0.0.1:$port/#token=$specialist_token
+
+Or from two terminals:
 
   # the specialist, Dr Bob
   CONFIDE_TOKEN=$specialist_token \\

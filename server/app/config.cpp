@@ -47,6 +47,11 @@ constexpr option_spec specs[] = {
      "Browser origin allowed to connect, e.g. https://app.example.com (repeatable; the "
      "variable takes a comma-separated list). None given: any origin",
      nullptr},
+    {"Network", "web-root", kind::single, "DIR",
+     "Directory of the web client (clients/web/dist), read at start-up and served at /. Pages "
+     "from the origin it is served at may open a WebSocket, other origins only if "
+     "--allowed-origin lists them. Empty: no web client",
+     nullptr},
     {"Network", "max-connections", kind::single, "N",
      "Connections held at once; beyond it new ones are closed at once", "20000"},
     {"Network", "max-outbound-bytes", kind::single, "BYTES",
@@ -388,6 +393,8 @@ void apply(config& c, const std::string& name, const raw_value& v) {
             }
         }
         c.allowed_origins = v.values;
+    } else if (name == "web-root") {
+        c.web_root = text;
     } else if (name == "max-connections") {
         c.max_connections = static_cast<std::size_t>(to_integer(v, 1, 10'000'000));
     } else if (name == "max-outbound-bytes") {

@@ -28,7 +28,8 @@ struct config {
     // Network.
     std::string listen_address = "127.0.0.1";  ///< an IP address (IPv6 without brackets)
     std::uint16_t listen_port = 8080;          ///< 0: any free port
-    std::vector<std::string> allowed_origins;  ///< empty: any origin
+    std::vector<std::string> allowed_origins;  ///< empty: any origin (the web root's only, if set)
+    std::string web_root;                      ///< the web client's files; empty: none served
     std::size_t max_connections = 20000;
     std::size_t max_outbound_bytes = 4 * 1024 * 1024;
     std::chrono::milliseconds handshake_timeout{10000};

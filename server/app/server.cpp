@@ -27,6 +27,10 @@ net::session_options session_options_of(const config& cfg) {
     s.max_outbound_bytes = cfg.max_outbound_bytes;
     s.handshake_timeout = cfg.handshake_timeout;
     s.allowed_origins = cfg.allowed_origins;
+    if (!cfg.web_root.empty()) {
+        s.web_files = net::static_files::load(cfg.web_root);
+        log::info("serving the web client from {} ({} files)", cfg.web_root, s.web_files->size());
+    }
     return s;
 }
 

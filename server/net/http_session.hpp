@@ -11,13 +11,18 @@
 namespace confide::net {
 
 /// Runs the HTTP phase of a newly accepted connection on `socket`'s executor (a strand): reads
-/// one request within handshake_timeout and max_header_bytes, then
+/// a request within handshake_timeout and max_header_bytes, then
 ///  - `GET /healthz` (no upgrade): 200 "ok", for load balancers;
 ///  - `token=` or `access_token=` in the query: 400 (tokens are never accepted in URLs);
 ///  - a WebSocket upgrade (any path) from an allowed Origin: handed to start_websocket_session()
 ///    with the `Authorization: Bearer` token, if any, in connection_info;
-///  - an upgrade from another Origin: 403; anything else: 400 (`/`) or 404.
-/// Every answer other than the upgrade closes the connection.
+///  - an upgrade from another Origin: 403;
+///  - `GET`/`HEAD` of a file of session_options::web_files (`/` is index.html): the file with its
+///    content type, ETag (304 for a matching If-None-Match), Cache-Control and the security
+///    headers (Content-Security-Policy, nosniff, no framing); another method: 405;
+///  - anything else: 400 (`/` when no web client is served) or 404.
+/// A file answer keeps the connection for the next request (HTTP keep-alive, up to 100
+/// requests, each within handshake_timeout); every other answer closes it.
 ///
 /// `connection_id` names the connection in every log line; `slot` is its registry place.
 void start_http_session(asio::ip::tcp::socket socket, std::string connection_id,

@@ -2,11 +2,13 @@
 // Plain settings of the network layer (no Asio, no Beast): app/ fills them from its config.
 
 #include "common/asio_types.hpp"
+#include "net/static_files.hpp"
 
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -49,9 +51,14 @@ struct session_options {
     /// From close() to the end of the closing handshake (queued frames included); past it the
     /// socket is closed.
     std::chrono::milliseconds close_timeout{5000};
-    /// Origins allowed to open a WebSocket (exact match, case-insensitive). Empty: any origin.
-    /// A request without an Origin header (not a browser) is always allowed.
+    /// Origins allowed to open a WebSocket (exact match, case-insensitive). Empty: any origin,
+    /// unless web_files is set. A request without an Origin header (not a browser) is always
+    /// allowed.
     std::vector<std::string> allowed_origins;
+    /// The web client, served to plain GET/HEAD requests; null: none (GET / answers 400). When
+    /// set, the origin it is served from (the Origin whose host equals the request's Host) may
+    /// open a WebSocket, and other origins only if allowed_origins lists them.
+    std::shared_ptr<const static_files> web_files;
     /// The Server header of HTTP responses and of the WebSocket handshake.
     std::string server_name = "confide";
 };

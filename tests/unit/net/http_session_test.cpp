@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <string>
+#include <utility>
 
 namespace confide::net::test {
 namespace {
@@ -107,6 +108,112 @@ TEST_F(net_test, MalformedRequestIs400) {
     std::string got;
     EXPECT_TRUE(c.wait_for_eof(&got));
     EXPECT_TRUE(got.starts_with("HTTP/1.1 400")) << got;
+}
+
+// ---- the web client's files ----
+
+session_options with_web_files() {
+    auto o = test_session_options();
+    o.web_files = static_files::from_map(
+        {{"/index.html", "<!doctype html><p>app</p>"}, {"/assets/app-X1.js", "console.log(1)"}});
+    return o;
+}
+
+// One raw exchange: writes `request` and reads until the server closes.
+std::string exchange(const endpoint& server, std::string_view request) {
+    ws_client c;
+    if (!c.connect(server) || !c.write_raw(request)) {
+        return "no connection";
+    }
+    std::string got;
+    if (!c.wait_for_eof(&got)) {
+        return "no end: " + got;
+    }
+    return got;
+}
+
+TEST_F(net_test, ServesTheWebClientWithTypesCachingAndSecurityHeaders) {
+    start(with_web_files());
+    auto index = exchange(server(), "GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+    EXPECT_TRUE(index.starts_with("HTTP/1.1 200 OK\r\n")) << index;
+    for (const char* header :
+         {"Content-Type: text/html; charset=utf-8\r\n", "Cache-Control: no-cache\r\n",
+          "X-Content-Type-Options: nosniff\r\n", "X-Frame-Options: DENY\r\n",
+          "Content-Security-Policy: default-src 'none'; script-src 'self';",
+          "frame-ancestors 'none'\r\n", "ETag: \""}) {
+        EXPECT_NE(index.find(header), std::string::npos) << header << " in\n" << index;
+    }
+    EXPECT_TRUE(index.ends_with("\r\n\r\n<!doctype html><p>app</p>")) << index;
+
+    auto js = exchange(server(),
+                       "GET /assets/app-X1.js HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+    EXPECT_NE(js.find("Content-Type: text/javascript; charset=utf-8\r\n"), std::string::npos);
+    EXPECT_NE(js.find("Cache-Control: public, max-age=31536000, immutable\r\n"), std::string::npos);
+}
+
+TEST_F(net_test, KeepAliveServesAPageAndItsFilesOnOneConnection) {
+    start(with_web_files());
+    auto both = exchange(server(),
+                         "GET / HTTP/1.1\r\nHost: x\r\n\r\n"
+                         "GET /assets/app-X1.js HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+    const auto second = both.find("HTTP/1.1 200 OK", 1);
+    ASSERT_NE(second, std::string::npos) << both;
+    EXPECT_TRUE(both.starts_with("HTTP/1.1 200 OK")) << both;
+    EXPECT_TRUE(both.ends_with("console.log(1)")) << both;
+}
+
+TEST_F(net_test, HeadConditionalAndOtherMethods) {
+    start(with_web_files());
+    auto head = exchange(server(), "HEAD / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+    EXPECT_TRUE(head.starts_with("HTTP/1.1 200 OK")) << head;
+    EXPECT_NE(head.find("Content-Length: 25\r\n"), std::string::npos) << head;
+    EXPECT_TRUE(head.ends_with("\r\n\r\n")) << head;
+
+    const auto at = head.find("ETag: ");
+    ASSERT_NE(at, std::string::npos);
+    const auto etag = head.substr(at + 6, head.find("\r\n", at) - at - 6);
+    auto again = exchange(server(), "GET / HTTP/1.1\r\nHost: x\r\nIf-None-Match: " + etag +
+                                        "\r\nConnection: close\r\n\r\n");
+    EXPECT_TRUE(again.starts_with("HTTP/1.1 304 Not Modified")) << again;
+    EXPECT_TRUE(again.ends_with("\r\n\r\n")) << again;
+
+    auto post = exchange(server(), "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n");
+    EXPECT_TRUE(post.starts_with("HTTP/1.1 405")) << post;
+    EXPECT_NE(post.find("Allow: GET, HEAD\r\n"), std::string::npos) << post;
+
+    EXPECT_EQ(ws_client::http_get(server(), "/missing.js").status, 404);
+    EXPECT_EQ(ws_client::http_get(server(), "/../index.html").status, 404);
+    EXPECT_EQ(ws_client::http_get(server(), "/healthz").status, 200);
+}
+
+TEST_F(net_test, WithAWebClientItsOwnOriginIsAllowedAndOthersOnlyIfListed) {
+    auto o = with_web_files();
+    o.allowed_origins = {"https://app.example.com"};
+    start(o);
+    {
+        ws_client c;  // the served page: Origin names the Host it was loaded from
+        EXPECT_TRUE(c.open(server(), "/", {{"Origin", "http://localhost"}}));
+    }
+    {
+        ws_client c;
+        EXPECT_TRUE(c.open(server(), "/", {{"Origin", "https://app.example.com"}}));
+    }
+    for (const char* origin :
+         {"http://evil.example", "http://localhost.evil.example", "null", "http://localhost:1"}) {
+        ws_client c;
+        ASSERT_TRUE(c.connect(server()));
+        EXPECT_EQ(c.handshake("/", {{"Origin", origin}}), 403) << origin;
+    }
+    ASSERT_TRUE(rec_->wait([&] { return rec_->created == 2; }));
+}
+
+TEST_F(net_test, WithAWebClientAndNoListOtherOriginsAreRefused) {
+    start(with_web_files());
+    ws_client c;
+    ASSERT_TRUE(c.connect(server()));
+    EXPECT_EQ(c.handshake("/", {{"Origin", "https://anywhere.example"}}), 403);
+    ws_client same;
+    EXPECT_TRUE(same.open(server(), "/", {{"Origin", "http://LOCALHOST"}}));
 }
 
 }  // namespace
