@@ -31,6 +31,15 @@ std::string etag_of(std::string_view body) {
     return out;
 }
 
+// Concatenation by appending: GCC 12 at -O3 warns (-Wrestrict, a false positive: GCC bug 105651)
+// on `"literal" + std::string&&`, which inserts at the front.
+template <class... Parts>
+std::string cat(const Parts&... parts) {
+    std::string out;
+    (out += ... += parts);
+    return out;
+}
+
 bool hidden(const fs::path& relative) {
     for (const auto& part : relative) {
         if (part.native().starts_with('.')) {
@@ -83,7 +92,7 @@ void static_files::add(std::string path, std::string body) {
 
 std::shared_ptr<const static_files> static_files::load(const std::string& root) {
     auto fail = [&](const std::string& what) {
-        throw std::runtime_error("--web-root " + root + ": " + what);
+        throw std::runtime_error(cat("--web-root ", root, ": ", what));
     };
     std::error_code ec;
     if (!fs::is_directory(root, ec)) {
@@ -110,19 +119,19 @@ std::shared_ptr<const static_files> static_files::load(const std::string& root) 
             continue;
         }
         if (files->files_.size() >= max_files) {
-            fail("more than " + std::to_string(max_files) + " files: is this the web client?");
+            fail(cat("more than ", std::to_string(max_files), " files: is this the web client?"));
         }
         std::ifstream in(it->path(), std::ios::binary);
         std::string body((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
         if (!in.good() && !in.eof()) {
-            fail("cannot read " + relative.generic_string());
+            fail(cat("cannot read ", relative.generic_string()));
         }
         total += body.size();
         if (total > max_total_bytes) {
-            fail("more than " + std::to_string(max_total_bytes) +
-                 " bytes of files: is this the web client?");
+            fail(cat("more than ", std::to_string(max_total_bytes),
+                     " bytes of files: is this the web client?"));
         }
-        files->add("/" + relative.generic_string(), std::move(body));
+        files->add(cat("/", relative.generic_string()), std::move(body));
     }
     if (files->find("/") == nullptr) {
         fail("no index.html (build the web client: clients/web, npm run build)");

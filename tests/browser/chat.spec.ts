@@ -288,6 +288,28 @@ test("a message pending at a reload is sent after it, once, with the same client
   expect(stored).toContain(queued[0].clientMsgId);
 });
 
+test("history is paged: the newest 50, then older ones on request; typed fast, in order", async ({ browser }) => {
+  // Dr Bob's first device gets every event kept for him; a later one starts from the present
+  // and pages the past in from history.
+  await (await signIn(browser, "dr.bob", "specialist")).context.close();
+  const alice = await signIn(browser, "alice", "client");
+  await writeToSpecialist(alice.page, "dr.bob", "message 1");
+  for (let i = 2; i <= 55; i++) {
+    await say(alice.page, `message ${i}`);
+  }
+  await expect(rows(alice.page, "message 55")).toHaveAttribute("data-state", "sent", { timeout: 30_000 });
+  await expect(alice.page.locator("#messages li.msg[data-state=pending]")).toHaveCount(0);
+  const bob = await signIn(browser, "dr.bob", "specialist");
+  await openConversationWith(bob.page, "alice");
+  await expect(rows(bob.page)).toHaveCount(50);
+  const older = bob.page.getByRole("button", { name: "Load older messages" });
+  await older.click();
+  await expect(rows(bob.page)).toHaveCount(55);
+  await expect(older).toBeHidden();
+  const shown = (await bob.page.locator("#messages .body").allTextContents()).map((t) => t.replace("alice: ", ""));
+  expect(shown).toEqual(Array.from({ length: 55 }, (_, i) => `message ${i + 1}`));
+});
+
 test("no token, an expired, a refused or an expiring token: You need to be logged in to send messages", async ({
   browser,
 }) => {

@@ -662,10 +662,16 @@ export class App {
         freeConsultation: this.pane.free,
       });
     } else {
+      // Messages still queued as an inquiry to this specialist go first; behind them, this one
+      // joins their queue (start_inquiry continues the open conversation), keeping the order.
+      const conv = this.convs.get(this.pane.id);
+      const behindInquiry =
+        conv !== undefined &&
+        this.client.pendingItems().some((i) => i.kind === "inquiry" && i.state === "pending" && i.target === conv.specialistId);
       this.client.enqueue({
         clientMsgId,
-        kind: "message",
-        target: this.pane.id,
+        kind: behindInquiry ? "inquiry" : "message",
+        target: behindInquiry && conv ? conv.specialistId : this.pane.id,
         body,
         freeConsultation: false,
       });
