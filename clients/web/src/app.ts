@@ -17,7 +17,17 @@ import {
   type Presence as WirePresence,
   Role,
 } from "./gen/confide/v1/confide_pb.js";
-import type { OutboxItem } from "./outbox.js";
+import {
+  type Conv,
+  isOpen,
+  mergeConversation,
+  type Msg,
+  type Pane,
+  presenceText,
+  stateText,
+  type Thread,
+} from "./model.js";
+import { byId, el, fillMessageRow, utf8Bytes } from "./view.js";
 
 const HISTORY_PAGE = 50;
 const BANNER_DELAY_MS = 2000; // drops shorter than this show no banner
@@ -26,118 +36,15 @@ const TYPING_SHOWN_MS = 6000;
 const TYPING_RESEND_MS = 3000;
 const TYPING_IDLE_MS = 4000;
 
-interface Conv {
-  id: string;
-  clientId: string;
-  specialistId: string;
-  state: ConversationState;
-  free: boolean;
-  createdMs: number;
-  updatedMs: number;
-  lastSeq: number;
-  lastBody: string;
-  unread: number;
-  readSeq: number;
-  otherReadSeq: number;
-  otherDeliveredSeq: number;
-  presence?: { state: PresenceState; connectionLost: boolean };
-}
 
-interface Msg {
-  seq: number;
-  senderId: string;
-  clientMsgId: string;
-  body: string;
-  timeMs: number;
-}
 
-interface Thread {
-  messages: Map<number, Msg>;
-  more: boolean;
-  loaded: boolean;
-  loading: boolean;
-}
 
-type Pane = { kind: "conversation"; id: string } | { kind: "draft"; specialist: string; free: boolean };
 
-function el<K extends keyof HTMLElementTagNameMap>(
-  tag: K,
-  props: { className?: string; text?: string } = {},
-  ...children: Node[]
-): HTMLElementTagNameMap[K] {
-  const e = document.createElement(tag);
-  if (props.className) {
-    e.className = props.className;
-  }
-  if (props.text !== undefined) {
-    e.textContent = props.text;
-  }
-  for (const c of children) {
-    e.append(c);
-  }
-  return e;
-}
 
-function byId<T extends HTMLElement>(id: string): T {
-  const e = document.getElementById(id);
-  if (!e) {
-    throw new Error(`the page has no #${id}`);
-  }
-  return e as T;
-}
 
-function clockTime(ms: number): string {
-  if (!ms) {
-    return "";
-  }
-  return new Date(ms).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
-}
 
-function utf8Bytes(s: string): number {
-  return new TextEncoder().encode(s).length;
-}
 
-function presenceText(p: Conv["presence"]): string {
-  if (!p) {
-    return "";
-  }
-  switch (p.state) {
-    case PresenceState.ONLINE:
-      return "online";
-    case PresenceState.AWAY:
-      return "away";
-    case PresenceState.OFFLINE:
-      return p.connectionLost ? "connection lost" : "offline";
-    default:
-      return "";
-  }
-}
 
-function stateText(s: ConversationState): string {
-  switch (s) {
-    case ConversationState.INQUIRY:
-      return "inquiry";
-    case ConversationState.ACTIVE:
-      return "active";
-    case ConversationState.DECLINED:
-      return "declined";
-    case ConversationState.CLOSED:
-      return "closed";
-    default:
-      return "";
-  }
-}
-
-const TICKS: Record<string, { mark: string; word: string; wordClass: string }> = {
-  sent: { mark: "✓", word: "Sent", wordClass: "visually-hidden" },
-  delivered: { mark: "✓✓", word: "Delivered", wordClass: "visually-hidden" },
-  read: { mark: "✓✓", word: "Read", wordClass: "read-label" },
-  failed: { mark: "!", word: "Not sent", wordClass: "visually-hidden" },
-};
-
-function isOpen(c: Conv): boolean {
-  return c.state === ConversationState.INQUIRY || c.state === ConversationState.ACTIVE;
-}
 
 export class App {
   private client: ConfideClient | null = null;
@@ -193,6 +100,14 @@ export class App {
     input: byId<HTMLTextAreaElement>("composer-input"),
     send: byId<HTMLButtonElement>("send"),
     composerError: byId<HTMLParagraphElement>("composer-error"),
+  };
+
+  private readonly rowActions = {
+    retry: (id: string) => this.client?.retry(id),
+    discard: (id: string) => {
+      this.client?.discard(id);
+      this.render();
+    },
   };
 
   constructor(private onSignOut: () => void) {
@@ -406,35 +321,10 @@ export class App {
     return conv;
   }
 
-  /// `snapshot`: a conversation event from the stream, taken when it happened; its unread count
-  /// and read mark may be older than what this page already knows.
+  /// `snapshot`: a conversation event from the stream (see mergeConversation).
   private upsert(c: WireConversation, snapshot = false): Conv {
-    const old = this.convs.get(c.id);
-    const lastSeq = Number(c.lastSeq);
-    const conv: Conv = {
-      id: c.id,
-      clientId: c.clientId,
-      specialistId: c.specialistId,
-      state: c.state,
-      free: c.freeConsultation,
-      createdMs: Number(c.createdMs),
-      updatedMs: Number(c.updatedMs),
-      lastSeq: Math.max(lastSeq, old?.lastSeq ?? 0),
-      lastBody: c.lastMessage?.body ?? (old && old.lastSeq >= lastSeq ? old.lastBody : ""),
-      unread: snapshot && old ? old.unread : Number(c.unreadCount),
-      readSeq: snapshot && old ? Math.max(old.readSeq, Number(c.readSeq)) : Number(c.readSeq),
-      otherReadSeq: Math.max(Number(c.otherReadSeq), old?.otherReadSeq ?? 0),
-      otherDeliveredSeq: Math.max(Number(c.otherDeliveredSeq), old?.otherDeliveredSeq ?? 0),
-      presence: c.otherPresence
-        ? { state: c.otherPresence.state, connectionLost: c.otherPresence.connectionLost }
-        : old?.presence,
-    };
-    if (!c.lastMessage && old && lastSeq <= old.lastSeq) {
-      conv.lastBody = old.lastBody;
-    }
-    if (c.lastMessage) {
-      this.threadOf(c.id);
-    }
+    const conv = mergeConversation(this.convs.get(c.id), c, snapshot);
+    this.threadOf(c.id);
     this.convs.set(c.id, conv);
     return conv;
   }
@@ -868,7 +758,7 @@ export class App {
       } else if (own) {
         state = "sent";
       }
-      rows.push({ key, render: (li) => this.fillRow(li, own, m.body, m.timeMs, state, m.senderId) });
+      rows.push({ key, render: (li) => fillMessageRow(li, own, m.body, m.timeMs, state, m.senderId, undefined, this.rowActions) });
     }
     const pending = (this.client?.pendingItems() ?? []).filter((i) => {
       if (sentIds.has(i.clientMsgId)) {
@@ -885,7 +775,7 @@ export class App {
     for (const i of pending) {
       rows.push({
         key: `i/${i.clientMsgId}`,
-        render: (li) => this.fillRow(li, true, i.body, 0, i.state, this.me, i),
+        render: (li) => fillMessageRow(li, true, i.body, 0, i.state, this.me, i, this.rowActions),
       });
     }
 
@@ -916,69 +806,6 @@ export class App {
     if (atBottom) {
       scroller.scrollTop = scroller.scrollHeight;
     }
-  }
-
-  private fillRow(
-    li: HTMLLIElement,
-    own: boolean,
-    body: string,
-    timeMs: number,
-    state: string,
-    sender: string,
-    item?: OutboxItem,
-  ): void {
-    const signature = JSON.stringify([own, body, timeMs, state, item?.error ?? ""]);
-    if (li.dataset.signature === signature) {
-      return;
-    }
-    li.dataset.signature = signature;
-    li.className = `msg ${own ? "own" : "theirs"}`;
-    li.dataset.state = state;
-    const from = el("span", { className: "visually-hidden", text: own ? "You: " : `${sender}: ` });
-    const text = el("p", { className: "body" }, from, document.createTextNode(body));
-    const meta = el("p", { className: "meta" });
-    if (timeMs) {
-      const time = el("time", { text: clockTime(timeMs) });
-      time.dateTime = new Date(timeMs).toISOString();
-      meta.append(time);
-    }
-    if (own) {
-      meta.append(this.tick(state));
-    }
-    li.replaceChildren(text, meta);
-    if (item && state === "failed") {
-      const retry = el("button", { className: "retry", text: "Retry" });
-      retry.type = "button";
-      retry.addEventListener("click", () => this.client?.retry(item.clientMsgId));
-      const discard = el("button", { className: "discard", text: "Discard" });
-      discard.type = "button";
-      discard.addEventListener("click", () => {
-        this.client?.discard(item.clientMsgId);
-        this.render();
-      });
-      li.append(
-        el("p", { className: "error", text: `Not sent: ${item.error ?? "refused"}` }),
-        el("p", { className: "row-actions" }, retry, discard),
-      );
-    }
-  }
-
-  private tick(state: string): HTMLElement {
-    const span = el("span", { className: `tick tick-${state}` });
-    if (state === "pending") {
-      const clock = el("span", { className: "clock" });
-      clock.setAttribute("aria-hidden", "true");
-      span.append(clock, el("span", { className: "visually-hidden", text: "Sending…" }));
-      span.title = "Waiting to be sent";
-      return span;
-    }
-    const look = TICKS[state];
-    if (look) {
-      // "Read" is shown in words; the other states' words are for screen readers.
-      span.append(el("span", { text: look.mark }), el("span", { className: look.wordClass, text: ` ${look.word}` }));
-      span.title = look.word;
-    }
-    return span;
   }
 
   private markReadIfSeen(conv: Conv, thread: Thread | undefined): void {
