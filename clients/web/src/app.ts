@@ -821,9 +821,9 @@ export class App {
     if (last > conv.readSeq) {
       conv.readSeq = last;
       conv.unread = 0;
-      this.client?.markRead(conv.id, last).catch(() => {
-        conv.readSeq = 0; // marked again on the next render
-      });
+      // A mark that fails is not repeated: the next message marks everything up to it, and the
+      // list reloaded on the next connection shows the server's count.
+      this.client?.markRead(conv.id, last).catch(() => undefined);
       this.renderLists();
     }
   }
