@@ -32,4 +32,28 @@ if grep -rlE '#include "(store|app)/' server/net; then
   echo "check-style: net/ includes store/ or app/" >&2
   status=1
 fi
+# Storage hands routing domain values, never wire frames: neither store/ nor any header it
+# includes, directly or through others, may include the generated protobuf code.
+pending=$(find server/store -name '*.cpp' -o -name '*.hpp' -o -name '*.in')
+reached=" $(echo $pending) "
+while [[ -n ${pending// /} ]]; do
+  next=""
+  for f in $pending; do
+    if grep -qE '#include "confide/v1/confide\.pb\.h"' "$f"; then
+      echo "$f"
+      wire_in_store=1
+    fi
+    for inc in $(sed -nE 's/^#include "([^"]+)".*/\1/p' "$f"); do
+      if [[ -f server/$inc && $reached != *" server/$inc "* ]]; then
+        reached+="server/$inc "
+        next+=" server/$inc"
+      fi
+    done
+  done
+  pending=$next
+done
+if [[ -n ${wire_in_store:-} ]]; then
+  echo "check-style: confide.pb.h reached from server/store/ (through the files above)" >&2
+  status=1
+fi
 exit $status

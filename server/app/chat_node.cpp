@@ -4,13 +4,14 @@
 #include "common/log.hpp"
 #include "routing/presence_tracker.hpp"
 #include "routing/rate_limiter.hpp"
+#include "routing/services.hpp"
 #include "routing/session.hpp"
 #include "store/chat_store_redis.hpp"
 #include "store/notice_bus_redis.hpp"
 #include "store/presence_store_redis.hpp"
 #include "store/redis/connection.hpp"
 #include "store/redis_check.hpp"
-#include "store/scripts.hpp"
+#include "store/script_loader.hpp"
 
 #include <boost/asio/execution/context.hpp>
 #include <boost/asio/query.hpp>
@@ -152,25 +153,7 @@ chat_node::~chat_node() = default;
 
 void chat_node::start() {
     for (auto& s : parts_->shards) {
-        // Loaded on every (re)connection, so that a restarted Redis does not first answer
-        // NOSCRIPT to every in-flight EVALSHA (the fallback to EVAL is correct, but costs a round
-        // trip each).
-        std::weak_ptr<store::redis::connection> weak = s->redis;
-        s->redis->on_connected([weak] {
-            auto conn = weak.lock();
-            if (!conn) {
-                return;
-            }
-            for (const auto* script : store::scripts::all()) {
-                conn->async_exec({"SCRIPT", "LOAD", script->body()},
-                                 [](boost::system::error_code ec, const store::redis::reply& r) {
-                                     if (ec) {
-                                         log::warn("cannot load a script into Redis: {} {}",
-                                                   ec.message(), r.str);
-                                     }
-                                 });
-            }
-        });
+        store::load_scripts_on_connect(s->redis);
         s->redis->start();
         s->bus->start();
     }

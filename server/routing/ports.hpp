@@ -1,6 +1,7 @@
 #pragma once
 // What the chat domain needs from storage and from the node-to-node bus. The store layer
-// implements these against Redis; unit tests implement them with fakes.
+// implements these against Redis; unit tests implement them with fakes (tests/support/
+// fake_ports.hpp). Values cross as domain types (routing/domain.hpp), never as wire frames.
 //
 // Every coroutine takes its parameters by value (they outlive the caller's frame), may be called
 // from any thread, and reports storage trouble as errc::unavailable (retryable: the outcome may
@@ -9,8 +10,8 @@
 #include "auth/identity.hpp"
 #include "common/asio_types.hpp"
 #include "common/error.hpp"
-
-#include "confide/v1/confide.pb.h"
+#include "routing/domain.hpp"
+#include "routing/notice.hpp"
 
 #include <cstdint>
 #include <memory>
@@ -20,31 +21,8 @@
 
 namespace confide::routing {
 
-namespace v1 = ::confide::v1;
-
 // ---------------------------------------------------------------------------------------------
-// Notices: what reaches a connection without being asked for.
-
-/// Something for one user's connections: an event of their stream (stored, has a position), or a
-/// live-only signal (receipt, presence, typing: not stored, not replayed).
-struct notice {
-    enum class kind { event, receipt, presence, typing };
-
-    kind type = kind::event;
-
-    /// Events: position in the user's stream. `n` is gapless (1, 2, 3, ...) so a listener can tell
-    /// a missed notice; `cursor` is what the client acks and resumes from.
-    std::uint64_t n = 0;
-    std::string cursor;
-
-    /// Message events: which message, from whom (for delivered receipts). Empty otherwise.
-    std::string conversation_id;
-    std::uint64_t seq = 0;
-    std::string sender_id;
-
-    /// The serialized confide.v1.Frame (request_id 0) to send as-is, shared by every recipient.
-    std::shared_ptr<const std::string> frame;
-};
+// Notices
 
 /// Receives the notices of the users it subscribed to.
 class notice_listener {
@@ -114,6 +92,9 @@ struct event_batch {
     bool reset = false;
 };
 
+/// Delivered marks: (conversation id, seq) pairs, "every message up to seq".
+using delivered_marks = std::vector<std::pair<std::string, std::uint64_t>>;
+
 /// What storage knows of a device's place in its user's stream.
 struct device_position {
     std::string cursor;             ///< the device's saved cursor; empty for a new device
@@ -141,10 +122,10 @@ public:
 
     /// Accept / decline / close, by `user_id` (roles and states as in the protocol). Both
     /// parties get a conversation event. Returns the conversation as `user_id` sees it.
-    virtual awaitable<outcome<v1::Conversation>> update_conversation(std::string user_id,
-                                                                     std::string conversation_id,
-                                                                     v1::ConversationAction action,
-                                                                     std::int64_t now_ms) = 0;
+    virtual awaitable<outcome<conversation>> update_conversation(std::string user_id,
+                                                                 std::string conversation_id,
+                                                                 conversation_action action,
+                                                                 std::int64_t now_ms) = 0;
 
     /// Moves `user_id`'s read mark forward to `up_to_seq` (clamped to the last seq), recomputes
     /// the unread count, and sends a READ receipt to the other party and the reader's devices.
@@ -155,20 +136,19 @@ public:
     /// stored cursor moves forward (never back) and `user_id`'s delivered marks move forward
     /// (conversation id, seq), sending DELIVERED receipts to the other parties. Marks for
     /// conversations the user is not in are ignored.
-    virtual awaitable<outcome<void>> ack(
-        std::string user_id, std::string device_id, std::string cursor,
-        std::vector<std::pair<std::string, std::uint64_t>> marks) = 0;
+    virtual awaitable<outcome<void>> ack(std::string user_id, std::string device_id,
+                                         std::string cursor, delivered_marks marks) = 0;
 
     /// The user's conversations as they see them (unread count, marks, last message, other
     /// party's presence). Specialists: INQUIRY first (newest first), then by last activity.
-    virtual awaitable<outcome<std::vector<v1::Conversation>>> list_conversations(
+    virtual awaitable<outcome<std::vector<conversation>>> list_conversations(
         std::string user_id, std::uint32_t limit) = 0;
 
     /// Messages with seq < before_seq (0: from the newest), newest first.
-    virtual awaitable<outcome<v1::HistoryReply>> history(std::string user_id,
-                                                         std::string conversation_id,
-                                                         std::uint64_t before_seq,
-                                                         std::uint32_t limit) = 0;
+    virtual awaitable<outcome<history_page>> history(std::string user_id,
+                                                     std::string conversation_id,
+                                                     std::uint64_t before_seq,
+                                                     std::uint32_t limit) = 0;
 
     /// The other party of a conversation of `user_id`; forbidden otherwise.
     virtual awaitable<outcome<std::string>> other_party(std::string user_id,
@@ -221,7 +201,7 @@ public:
     virtual awaitable<outcome<void>> confirm_lost(std::string user_id, std::int64_t now_ms) = 0;
 
     /// ONLINE or AWAY, set by the user.
-    virtual awaitable<outcome<void>> set_status(std::string user_id, v1::PresenceState state,
+    virtual awaitable<outcome<void>> set_status(std::string user_id, presence_state state,
                                                 std::int64_t now_ms) = 0;
 
     /// Extends the expiry of these live connections (user id, connection id).

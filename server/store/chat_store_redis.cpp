@@ -10,6 +10,8 @@
 #include "store/notice_codec.hpp"
 #include "store/scripts.hpp"
 
+#include <algorithm>
+#include <optional>
 #include <unordered_set>
 
 namespace confide::store {
@@ -30,42 +32,32 @@ std::vector<std::string_view> flat_strings(const reply& r, std::size_t from = 0)
     return out;
 }
 
-const char* action_name(v1::ConversationAction a) {
-    switch (a) {
-        case v1::ACCEPT:
-            return "accept";
-        case v1::DECLINE:
-            return "decline";
-        default:
-            return "close";
-    }
-}
-
 // One stream entry [id, [field, value, ...]] of a conversation log as a message.
-bool parse_log_entry(const reply& e, std::string_view cid, v1::Message& m) {
+std::optional<routing::message> parse_log_entry(const reply& e, std::string_view cid) {
     if (!e.is_array() || e.elements.size() != 2 || !e.elements[1].is_array()) {
-        return false;
+        return std::nullopt;
     }
     const auto id = protocol::parse_cursor(e.elements[0].str);
     if (!id) {
-        return false;
+        return std::nullopt;
     }
-    m.set_conversation_id(std::string(cid));
-    m.set_seq(id->seq);
+    routing::message m;
+    m.conversation_id = cid;
+    m.seq = id->seq;
     const auto& f = e.elements[1].elements;
     for (std::size_t i = 0; i + 1 < f.size(); i += 2) {
         const std::string& k = f[i].str;
         if (k == "s") {
-            m.set_sender_id(f[i + 1].str);
+            m.sender_id = f[i + 1].str;
         } else if (k == "i") {
-            m.set_client_msg_id(f[i + 1].str);
+            m.client_msg_id = f[i + 1].str;
         } else if (k == "t") {
-            m.set_server_time_ms((int_or_zero<std::int64_t>(f[i + 1].str)));
+            m.server_time_ms = int_or_zero<std::int64_t>(f[i + 1].str);
         } else if (k == "b") {
-            m.set_body(f[i + 1].str);
+            m.body = f[i + 1].str;
         }
     }
-    return true;
+    return m;
 }
 
 }  // namespace
@@ -213,8 +205,8 @@ awaitable<outcome<routing::send_result>> redis_chat_store::start_inquiry(
     co_return fail(errc::unavailable, "the conversation changed while writing; retry");
 }
 
-awaitable<outcome<v1::Conversation>> redis_chat_store::update_conversation(
-    std::string user_id, std::string conversation_id, v1::ConversationAction action,
+awaitable<outcome<routing::conversation>> redis_chat_store::update_conversation(
+    std::string user_id, std::string conversation_id, routing::conversation_action action,
     std::int64_t now_ms) {
     auto p = co_await parties_for(user_id, conversation_id);
     if (!p) {
@@ -240,10 +232,7 @@ awaitable<outcome<v1::Conversation>> redis_chat_store::update_conversation(
     if (!res) {
         co_return res.error();
     }
-    const auto flat = flat_strings(*res, 1);
-    v1::Conversation c;
-    fill_conversation(c, conversation_id, parse_conversation_meta(flat), user_id);
-    co_return c;
+    co_return view_of(conversation_id, parse_conversation_meta(flat_strings(*res, 1)), user_id);
 }
 
 awaitable<outcome<void>> redis_chat_store::mark_read(std::string user_id,
@@ -263,9 +252,8 @@ awaitable<outcome<void>> redis_chat_store::mark_read(std::string user_id,
     co_return outcome<void>{};
 }
 
-awaitable<outcome<void>> redis_chat_store::ack(
-    std::string user_id, std::string device_id, std::string cursor,
-    std::vector<std::pair<std::string, std::uint64_t>> marks) {
+awaitable<outcome<void>> redis_chat_store::ack(std::string user_id, std::string device_id,
+                                               std::string cursor, routing::delivered_marks marks) {
     std::vector<std::string> k{keys::devices(user_id)};
     std::vector<std::string> a{user_id, std::move(device_id), std::move(cursor)};
     for (auto& [cid, seq] : marks) {
@@ -280,7 +268,7 @@ awaitable<outcome<void>> redis_chat_store::ack(
     co_return outcome<void>{};
 }
 
-awaitable<outcome<std::vector<v1::Conversation>>> redis_chat_store::list_conversations(
+awaitable<outcome<std::vector<routing::conversation>>> redis_chat_store::list_conversations(
     std::string user_id, std::uint32_t limit) {
     const std::string last = std::to_string(limit == 0 ? 0 : limit - 1);
     auto ids =
@@ -308,7 +296,7 @@ awaitable<outcome<std::vector<v1::Conversation>>> redis_chat_store::list_convers
         reads.push_back({"XREVRANGE", keys::conversation_log(cid), "+", "-", "COUNT", "1"});
     }
     auto rows = co_await call_all(*conn_, std::move(reads));
-    std::vector<v1::Conversation> out;
+    std::vector<routing::conversation> out;
     std::vector<std::vector<std::string>> presence_reads;
     out.reserve(order.size());
     for (std::size_t i = 0; i < order.size(); ++i) {
@@ -324,33 +312,31 @@ awaitable<outcome<std::vector<v1::Conversation>>> redis_chat_store::list_convers
         if (!meta.exists() || (meta.client != user_id && meta.specialist != user_id)) {
             continue;
         }
-        auto& c = out.emplace_back();
-        fill_conversation(c, order[i], meta, user_id);
+        auto& c = out.emplace_back(view_of(order[i], meta, user_id));
         if (last_r->is_array() && !last_r->elements.empty()) {
-            parse_log_entry(last_r->elements[0], order[i], *c.mutable_last_message());
+            c.last_message = parse_log_entry(last_r->elements[0], order[i]);
         }
         const std::string& other = meta.client == user_id ? meta.specialist : meta.client;
         presence_reads.push_back({"HMGET", keys::user(other), "presence", "last_seen", "lost"});
-        c.mutable_other_presence()->set_user_id(other);
+        c.other_presence.emplace().user_id = other;
     }
     auto presence = co_await call_all(*conn_, std::move(presence_reads));
     for (std::size_t i = 0; i < out.size(); ++i) {
-        auto* p = out[i].mutable_other_presence();
-        p->set_state(v1::OFFLINE);
+        auto& p = *out[i].other_presence;
         if (presence[i] && presence[i]->is_array() && presence[i]->elements.size() == 3) {
             const auto& e = presence[i]->elements;
-            p->set_state(parse_presence(e[0].str));
-            p->set_last_seen_ms((int_or_zero<std::int64_t>(e[1].str)));
-            p->set_connection_lost(e[2].str == "1");
+            p.state = parse_presence(e[0].str);
+            p.last_seen_ms = int_or_zero<std::int64_t>(e[1].str);
+            p.connection_lost = e[2].str == "1";
         }
     }
     co_return out;
 }
 
-awaitable<outcome<v1::HistoryReply>> redis_chat_store::history(std::string user_id,
-                                                               std::string conversation_id,
-                                                               std::uint64_t before_seq,
-                                                               std::uint32_t limit) {
+awaitable<outcome<routing::history_page>> redis_chat_store::history(std::string user_id,
+                                                                    std::string conversation_id,
+                                                                    std::uint64_t before_seq,
+                                                                    std::uint32_t limit) {
     auto p = co_await parties_for(user_id, conversation_id);
     if (!p) {
         co_return p.error();
@@ -361,15 +347,18 @@ awaitable<outcome<v1::HistoryReply>> redis_chat_store::history(std::string user_
     if (!res) {
         co_return res.error();
     }
-    v1::HistoryReply out;
+    routing::history_page out;
+    out.messages.reserve(std::min<std::size_t>(res->elements.size(), limit));
     for (const auto& e : res->elements) {
-        if (static_cast<std::uint32_t>(out.messages_size()) == limit) {
-            out.set_more(true);
+        if (out.messages.size() == limit) {
+            out.more = true;
             break;
         }
-        if (!parse_log_entry(e, conversation_id, *out.add_messages())) {
+        auto m = parse_log_entry(e, conversation_id);
+        if (!m) {
             co_return fail(errc::internal, "malformed message in storage");
         }
+        out.messages.push_back(std::move(*m));
     }
     co_return out;
 }

@@ -31,19 +31,19 @@ public:
     awaitable<outcome<void>> bind_role(std::string user_id, auth::role r) override;
     awaitable<outcome<routing::send_result>> start_inquiry(routing::inquiry_command cmd) override;
     awaitable<outcome<routing::send_result>> send_message(routing::send_command cmd) override;
-    awaitable<outcome<v1::Conversation>> update_conversation(std::string user_id,
-                                                             std::string conversation_id,
-                                                             v1::ConversationAction action,
-                                                             std::int64_t now_ms) override;
+    awaitable<outcome<routing::conversation>> update_conversation(
+        std::string user_id, std::string conversation_id, routing::conversation_action action,
+        std::int64_t now_ms) override;
     awaitable<outcome<void>> mark_read(std::string user_id, std::string conversation_id,
                                        std::uint64_t up_to_seq) override;
     awaitable<outcome<void>> ack(std::string user_id, std::string device_id, std::string cursor,
-                                 std::vector<std::pair<std::string, std::uint64_t>> marks) override;
-    awaitable<outcome<std::vector<v1::Conversation>>> list_conversations(
+                                 routing::delivered_marks marks) override;
+    awaitable<outcome<std::vector<routing::conversation>>> list_conversations(
         std::string user_id, std::uint32_t limit) override;
-    awaitable<outcome<v1::HistoryReply>> history(std::string user_id, std::string conversation_id,
-                                                 std::uint64_t before_seq,
-                                                 std::uint32_t limit) override;
+    awaitable<outcome<routing::history_page>> history(std::string user_id,
+                                                      std::string conversation_id,
+                                                      std::uint64_t before_seq,
+                                                      std::uint32_t limit) override;
     awaitable<outcome<std::string>> other_party(std::string user_id,
                                                 std::string conversation_id) override;
     awaitable<outcome<routing::event_batch>> read_events(std::string user_id,

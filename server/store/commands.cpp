@@ -2,19 +2,32 @@
 
 #include "common/log.hpp"
 
-#include "confide/v1/confide.pb.h"
-
 #include <boost/asio/async_result.hpp>
 #include <boost/asio/this_coro.hpp>
+
+#include <array>
+#include <utility>
 
 namespace confide::store {
 namespace {
 
 // Scripts name their errors as the wire protocol does (confide.v1.ErrorCode), which errc mirrors.
-errc parse_code(const std::string& code) {
-    v1::ErrorCode wire{};
-    if (v1::ErrorCode_Parse(code, &wire) && wire != v1::ERROR_CODE_UNSPECIFIED) {
-        return static_cast<errc>(static_cast<int>(wire));
+errc parse_code(std::string_view code) {
+    static constexpr std::array<std::pair<std::string_view, errc>, 9> names{{
+        {"UNAUTHENTICATED", errc::unauthenticated},
+        {"FORBIDDEN", errc::forbidden},
+        {"INVALID_ARGUMENT", errc::invalid_argument},
+        {"TOO_LARGE", errc::too_large},
+        {"RATE_LIMITED", errc::rate_limited},
+        {"UNAVAILABLE", errc::unavailable},
+        {"CONFLICT", errc::conflict},
+        {"FAILED_PRECONDITION", errc::failed_precondition},
+        {"INTERNAL", errc::internal},
+    }};
+    for (const auto& [name, e] : names) {
+        if (name == code) {
+            return e;
+        }
     }
     return errc::internal;
 }

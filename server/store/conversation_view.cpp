@@ -39,21 +39,23 @@ conversation_meta parse_conversation_meta(std::span<const std::string_view> flat
     return m;
 }
 
-void fill_conversation(v1::Conversation& out, std::string_view id, const conversation_meta& m,
-                       std::string_view viewer) {
+routing::conversation view_of(std::string_view id, const conversation_meta& m,
+                              std::string_view viewer) {
     const bool is_client = viewer == m.client;
-    out.set_id(std::string(id));
-    out.set_client_id(m.client);
-    out.set_specialist_id(m.specialist);
-    out.set_state(m.state);
-    out.set_free_consultation(m.free_consultation);
-    out.set_created_ms(m.created_ms);
-    out.set_updated_ms(m.updated_ms);
-    out.set_last_seq(m.seq);
-    out.set_unread_count(is_client ? m.unread_c : m.unread_s);
-    out.set_read_seq(is_client ? m.read_c : m.read_s);
-    out.set_other_read_seq(is_client ? m.read_s : m.read_c);
-    out.set_other_delivered_seq(is_client ? m.dlv_s : m.dlv_c);
+    routing::conversation c;
+    c.id = id;
+    c.client_id = m.client;
+    c.specialist_id = m.specialist;
+    c.state = m.state;
+    c.free_consultation = m.free_consultation;
+    c.created_ms = m.created_ms;
+    c.updated_ms = m.updated_ms;
+    c.last_seq = m.seq;
+    c.unread_count = is_client ? m.unread_c : m.unread_s;
+    c.read_seq = is_client ? m.read_c : m.read_s;
+    c.other_read_seq = is_client ? m.read_s : m.read_c;
+    c.other_delivered_seq = is_client ? m.dlv_s : m.dlv_c;
+    return c;
 }
 
 }  // namespace confide::store

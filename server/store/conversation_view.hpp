@@ -1,6 +1,6 @@
 #pragma once
 
-#include "confide/v1/confide.pb.h"
+#include "routing/domain.hpp"
 
 #include <cstdint>
 #include <span>
@@ -9,13 +9,11 @@
 
 namespace confide::store {
 
-namespace v1 = ::confide::v1;
-
 /// A conversation's stored hash (keys::conversation), parsed.
 struct conversation_meta {
     std::string client;
     std::string specialist;
-    v1::ConversationState state = v1::CONVERSATION_STATE_UNSPECIFIED;
+    routing::conversation_state state = routing::conversation_state::unknown;
     bool free_consultation = false;
     std::int64_t created_ms = 0;
     std::int64_t updated_ms = 0;
@@ -33,7 +31,7 @@ conversation_meta parse_conversation_meta(std::span<const std::string_view> flat
 
 /// The conversation as `viewer` (one of its parties) sees it: their unread count and read mark,
 /// the other party's marks.
-void fill_conversation(v1::Conversation& out, std::string_view id, const conversation_meta& m,
-                       std::string_view viewer);
+routing::conversation view_of(std::string_view id, const conversation_meta& m,
+                              std::string_view viewer);
 
 }  // namespace confide::store

@@ -2,30 +2,45 @@
 
 namespace confide::store {
 
-v1::PresenceState parse_presence(std::string_view s) noexcept {
+using routing::conversation_state;
+using routing::presence_state;
+
+presence_state parse_presence(std::string_view s) noexcept {
     if (s == "online") {
-        return v1::ONLINE;
+        return presence_state::online;
     }
     if (s == "away") {
-        return v1::AWAY;
+        return presence_state::away;
     }
-    return v1::OFFLINE;
+    return presence_state::offline;
 }
 
-v1::ConversationState parse_state(std::string_view s) noexcept {
+conversation_state parse_state(std::string_view s) noexcept {
     if (s == "inquiry") {
-        return v1::INQUIRY;
+        return conversation_state::inquiry;
     }
     if (s == "active") {
-        return v1::ACTIVE;
+        return conversation_state::active;
     }
     if (s == "declined") {
-        return v1::DECLINED;
+        return conversation_state::declined;
     }
     if (s == "closed") {
-        return v1::CLOSED;
+        return conversation_state::closed;
     }
-    return v1::CONVERSATION_STATE_UNSPECIFIED;
+    return conversation_state::unknown;
+}
+
+const char* action_name(routing::conversation_action a) noexcept {
+    switch (a) {
+        case routing::conversation_action::accept:
+            return "accept";
+        case routing::conversation_action::decline:
+            return "decline";
+        case routing::conversation_action::close:
+            break;
+    }
+    return "close";
 }
 
 }  // namespace confide::store

@@ -1,7 +1,7 @@
 #pragma once
 // Reading the values the Lua scripts store: numbers and state names, in one place.
 
-#include "confide/v1/confide.pb.h"
+#include "routing/domain.hpp"
 
 #include <charconv>
 #include <string_view>
@@ -28,10 +28,13 @@ Int int_or_zero(std::string_view s) noexcept {
     return v;
 }
 
-/// "online" / "away" -> ONLINE / AWAY; anything else (absent, "offline") -> OFFLINE.
-v1::PresenceState parse_presence(std::string_view s) noexcept;
+/// "online" / "away"; anything else (absent, "offline") is offline.
+routing::presence_state parse_presence(std::string_view s) noexcept;
 
-/// "inquiry" -> INQUIRY, ...; UNSPECIFIED for anything else.
-v1::ConversationState parse_state(std::string_view s) noexcept;
+/// "inquiry", "active", "declined", "closed"; unknown for anything else.
+routing::conversation_state parse_state(std::string_view s) noexcept;
+
+/// The name the scripts use for `a`: "accept", "decline", "close".
+const char* action_name(routing::conversation_action a) noexcept;
 
 }  // namespace confide::store

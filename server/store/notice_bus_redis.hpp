@@ -13,8 +13,8 @@
 namespace confide::store {
 
 /// routing::notice_bus on Redis pub/sub: one channel per user (keys::channel), subscribed while
-/// the user has a connection on this node. Each notice is decoded and its frame serialized once,
-/// then handed to every local listener of that user.
+/// the user has a connection on this node. Each notice is decoded once and the same value handed
+/// to every local listener of that user (routing encodes its frame once, for all of them).
 ///
 /// Thread safety: safe.
 class redis_notice_bus final : public routing::notice_bus,

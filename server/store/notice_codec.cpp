@@ -1,13 +1,10 @@
 #include "store/notice_codec.hpp"
 
-#include "protocol/codec.hpp"
 #include "store/conversation_view.hpp"
 #include "store/fields.hpp"
 
 namespace confide::store {
 namespace {
-
-namespace v1 = ::confide::v1;
 
 std::string_view field(std::span<const std::string_view> flat, std::string_view name) {
     for (std::size_t i = 0; i + 1 < flat.size(); i += 2) {
@@ -18,9 +15,10 @@ std::string_view field(std::span<const std::string_view> flat, std::string_view 
     return {};
 }
 
-std::shared_ptr<const routing::notice> finish(routing::notice n, const v1::Frame& frame) {
-    n.frame = protocol::encode(frame);
-    return std::make_shared<const routing::notice>(std::move(n));
+std::shared_ptr<routing::notice> live_notice(routing::notice::payload what) {
+    auto n = std::make_shared<routing::notice>();
+    n->what = std::move(what);
+    return n;
 }
 
 }  // namespace
@@ -47,31 +45,23 @@ void append_field(std::string& out, std::string_view value) {
 
 std::shared_ptr<const routing::notice> event_notice(std::string_view user_id, std::string_view id,
                                                     std::span<const std::string_view> fields) {
-    routing::notice n;
-    n.type = routing::notice::kind::event;
-    n.cursor = id;
-    if (!parse_int(field(fields, "n"), n.n)) {
+    auto n = std::make_shared<routing::notice>();
+    n->cursor = id;
+    if (!parse_int(field(fields, "n"), n->n)) {
         return nullptr;
     }
-    v1::Frame frame;
-    auto* ev = frame.mutable_event();
-    ev->set_cursor(n.cursor);
     const std::string_view kind = field(fields, "k");
     if (kind == "m") {
-        auto* m = ev->mutable_message();
-        n.conversation_id = field(fields, "c");
-        n.sender_id = field(fields, "s");
-        std::int64_t ts = 0;
-        if (!parse_int(field(fields, "q"), n.seq) || !parse_int(field(fields, "t"), ts) ||
-            n.conversation_id.empty()) {
+        routing::message m;
+        m.conversation_id = field(fields, "c");
+        m.sender_id = field(fields, "s");
+        if (!parse_int(field(fields, "q"), m.seq) ||
+            !parse_int(field(fields, "t"), m.server_time_ms) || m.conversation_id.empty()) {
             return nullptr;
         }
-        m->set_conversation_id(n.conversation_id);
-        m->set_seq(n.seq);
-        m->set_sender_id(n.sender_id);
-        m->set_client_msg_id(std::string(field(fields, "i")));
-        m->set_body(std::string(field(fields, "b")));
-        m->set_server_time_ms(ts);
+        m.client_msg_id = field(fields, "i");
+        m.body = field(fields, "b");
+        n->what = std::move(m);
     } else if (kind == "c") {
         const std::string_view cid = field(fields, "c");
         // The conversation's own fields follow k, n and c.
@@ -80,11 +70,11 @@ std::shared_ptr<const routing::notice> event_notice(std::string_view user_id, st
         if (cid.empty() || !meta.exists()) {
             return nullptr;
         }
-        fill_conversation(*ev->mutable_conversation(), cid, meta, user_id);
+        n->what = view_of(cid, meta, user_id);
     } else {
         return nullptr;
     }
-    return finish(std::move(n), frame);
+    return n;
 }
 
 std::shared_ptr<const routing::notice> decode_notice(std::string_view user_id,
@@ -96,8 +86,6 @@ std::shared_ptr<const routing::notice> decode_notice(std::string_view user_id,
     if (!split_fields(payload.substr(1), f)) {
         return nullptr;
     }
-    v1::Frame frame;
-    routing::notice n;
     switch (payload[0]) {
         case 'E':
             if (f.size() < 3) {
@@ -105,41 +93,30 @@ std::shared_ptr<const routing::notice> decode_notice(std::string_view user_id,
             }
             return event_notice(user_id, f[0], std::span<const std::string_view>(f).subspan(1));
         case 'R': {
-            std::uint64_t seq = 0;
-            if (f.size() != 4 || !parse_int(f[3], seq)) {
+            routing::receipt r;
+            if (f.size() != 4 || !parse_int(f[3], r.up_to_seq)) {
                 return nullptr;
             }
-            n.type = routing::notice::kind::receipt;
-            auto* r = frame.mutable_receipt();
-            r->set_conversation_id(std::string(f[0]));
-            r->set_user_id(std::string(f[1]));
-            r->set_kind(f[2] == "r" ? v1::READ : v1::DELIVERED);
-            r->set_up_to_seq(seq);
-            return finish(std::move(n), frame);
+            r.conversation_id = f[0];
+            r.user_id = f[1];
+            r.kind = f[2] == "r" ? routing::receipt_kind::read : routing::receipt_kind::delivered;
+            return live_notice(std::move(r));
         }
         case 'P': {
-            std::int64_t last_seen = 0;
-            if (f.size() != 4 || !parse_int(f[2], last_seen)) {
+            routing::presence p;
+            if (f.size() != 4 || !parse_int(f[2], p.last_seen_ms)) {
                 return nullptr;
             }
-            n.type = routing::notice::kind::presence;
-            auto* p = frame.mutable_presence()->mutable_presence();
-            p->set_user_id(std::string(f[0]));
-            p->set_state(parse_presence(f[1]));
-            p->set_last_seen_ms(last_seen);
-            p->set_connection_lost(f[3] == "1");
-            return finish(std::move(n), frame);
+            p.user_id = f[0];
+            p.state = parse_presence(f[1]);
+            p.connection_lost = f[3] == "1";
+            return live_notice(std::move(p));
         }
         case 'T': {
             if (f.size() != 3) {
                 return nullptr;
             }
-            n.type = routing::notice::kind::typing;
-            auto* t = frame.mutable_typing_push();
-            t->set_conversation_id(std::string(f[0]));
-            t->set_user_id(std::string(f[1]));
-            t->set_typing(f[2] == "1");
-            return finish(std::move(n), frame);
+            return live_notice(routing::typing{std::string(f[0]), std::string(f[1]), f[2] == "1"});
         }
         default:
             return nullptr;

@@ -1,6 +1,6 @@
 #pragma once
 // Turns what the Lua scripts write (stream entries) and publish (notices) into routing::notice
-// objects carrying a ready-to-send frame. Format: see server/store/scripts/prelude.lua.
+// values; routing encodes their frames. Format: see server/store/scripts/prelude.lua.
 
 #include "routing/ports.hpp"
 

@@ -59,11 +59,12 @@ awaitable<outcome<void>> redis_presence_store::confirm_lost(std::string user_id,
 }
 
 awaitable<outcome<void>> redis_presence_store::set_status(std::string user_id,
-                                                          v1::PresenceState state,
+                                                          routing::presence_state state,
                                                           std::int64_t now_ms) {
-    auto res = co_await call_script(
-        *conn_, scripts::presence_status(), cmd(keys::user(user_id), keys::contacts(user_id)),
-        cmd(user_id, state == v1::AWAY ? "away" : "online", std::to_string(now_ms)));
+    const char* name = state == routing::presence_state::away ? "away" : "online";
+    auto res = co_await call_script(*conn_, scripts::presence_status(),
+                                    cmd(keys::user(user_id), keys::contacts(user_id)),
+                                    cmd(user_id, name, std::to_string(now_ms)));
     if (!res) {
         co_return res.error();
     }

@@ -22,7 +22,7 @@ public:
     awaitable<outcome<void>> disconnect(std::string user_id, std::string connection_id,
                                         bool signed_out, std::int64_t now_ms) override;
     awaitable<outcome<void>> confirm_lost(std::string user_id, std::int64_t now_ms) override;
-    awaitable<outcome<void>> set_status(std::string user_id, v1::PresenceState state,
+    awaitable<outcome<void>> set_status(std::string user_id, routing::presence_state state,
                                         std::int64_t now_ms) override;
     awaitable<outcome<void>> refresh(std::vector<std::pair<std::string, std::string>> connections,
                                      std::int64_t now_ms) override;

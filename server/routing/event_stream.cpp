@@ -1,0 +1,263 @@
+#include "routing/event_stream.hpp"
+
+#include "routing/wire.hpp"
+
+#include <algorithm>
+
+namespace confide::routing {
+namespace {
+
+// Actions kept allocated between inputs: a live connection pushes one frame per notice, so a
+// small buffer is reused; the large one of a catch-up batch is given back.
+constexpr std::size_t kept_action_capacity = 4;
+
+}  // namespace
+
+event_stream::event_stream(std::string user_id, options opts)
+    : user_id_(std::move(user_id)), opts_(opts) {}
+
+void event_stream::clear_actions() noexcept {
+    if (actions_.capacity() > kept_action_capacity) {
+        std::vector<action>().swap(actions_);
+    } else {
+        actions_.clear();
+    }
+}
+
+std::optional<event_stream::time_point> event_stream::next_wakeup() const noexcept {
+    if (state_ == state::waiting_for_room || state_ == state::retry_wait) {
+        return wakeup_;
+    }
+    return std::nullopt;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Sync
+
+void event_stream::sync_started() {
+    if (state_ == state::closed) {
+        return;
+    }
+    state_ = state::syncing;
+    wake_pending_ = false;
+    ++read_id_;
+}
+
+void event_stream::sync_failed() {
+    if (state_ == state::syncing) {
+        state_ = state::idle;
+    }
+}
+
+void event_stream::synced(std::string cursor, std::uint64_t n, const event_batch& first,
+                          std::size_t queued, time_point now) {
+    if (state_ != state::syncing) {
+        return;
+    }
+    cursor_ = std::move(cursor);
+    last_n_ = n;
+    unacked_.clear();
+    unacked_head_ = 0;
+    queued_ = queued;
+    const bool all_sent = push_batch(first.events);
+    // Notices that arrived while the sync read were held back: one more read catches up on
+    // them, as after a full batch (more may be waiting) or one that did not fit the queue.
+    if (wake_pending_ || !all_sent || first.events.size() == opts_.batch) {
+        wake_pending_ = false;
+        read_more(now);
+    } else {
+        state_ = state::live;
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Notices and reads
+
+void event_stream::on_notice(const std::shared_ptr<const notice>& n, std::size_t queued,
+                             time_point now) {
+    if (state_ == state::closed) {
+        return;
+    }
+    if (!n->is_event()) {
+        // Live-only signals (receipts, presence, typing) go out whatever the stream is doing.
+        const auto& frame = frame_of(*n);
+        actions_.emplace_back(push{frame});
+        return;
+    }
+    switch (state_) {
+        case state::idle:
+            return;
+        case state::syncing:
+        case state::reading:
+        case state::waiting_for_room:
+        case state::retry_wait:
+            wake_pending_ = true;
+            return;
+        case state::live:
+            break;
+        case state::closed:
+            return;
+    }
+    if (last_n_ != 0 && n->n <= last_n_) {
+        return;  // already pushed: a notice and a read raced
+    }
+    queued_ = queued;
+    if (last_n_ != 0 && n->n == last_n_ + 1 && queued_ <= high_water()) {
+        push_event(*n);  // the common case: in order, no storage read needed
+        return;
+    }
+    // A gap (a notice was missed), an unknown position, or no room: storage has the events.
+    read_more(now);
+}
+
+void event_stream::on_bus_reset(std::size_t queued, time_point now) {
+    if (state_ == state::closed) {
+        return;
+    }
+    last_n_ = 0;
+    if (state_ == state::live) {
+        queued_ = queued;
+        read_more(now);
+    } else if (state_ != state::idle) {
+        // Reading, paused or syncing: check storage once more when that is done.
+        wake_pending_ = true;
+    }
+}
+
+void event_stream::read_more(time_point now) {
+    if (queued_ > high_water()) {
+        state_ = state::waiting_for_room;
+        wakeup_ = now + opts_.stalled_reader_timeout;
+        return;
+    }
+    start_read();
+}
+
+void event_stream::start_read() {
+    state_ = state::reading;
+    actions_.emplace_back(read{++read_id_, cursor_, opts_.batch});
+}
+
+void event_stream::on_read(std::uint64_t id, const outcome<event_batch>& batch, std::size_t queued,
+                           time_point now) {
+    if (state_ != state::reading || id != read_id_) {
+        return;
+    }
+    if (!batch) {
+        // Storage is down: the events are safe there; try again shortly.
+        state_ = state::retry_wait;
+        wakeup_ = now + opts_.storage_retry;
+        return;
+    }
+    queued_ = queued;
+    const bool all_sent = push_batch(batch->events);
+    if (!all_sent || batch->events.size() == opts_.batch) {
+        read_more(now);
+    } else if (wake_pending_) {
+        wake_pending_ = false;
+        read_more(now);
+    } else {
+        state_ = state::live;
+    }
+}
+
+void event_stream::on_written(std::size_t queued) {
+    if (state_ == state::waiting_for_room && queued <= low_water()) {
+        queued_ = queued;
+        start_read();
+    }
+}
+
+void event_stream::on_tick(std::size_t queued, time_point now) {
+    if (now < wakeup_) {
+        return;
+    }
+    if (state_ == state::waiting_for_room) {
+        state_ = state::closed;
+        actions_.emplace_back(close_too_slow{});
+    } else if (state_ == state::retry_wait) {
+        queued_ = queued;
+        read_more(now);
+    }
+}
+
+void event_stream::close() {
+    state_ = state::closed;
+    actions_.clear();
+}
+
+bool event_stream::push_batch(const std::vector<std::shared_ptr<const notice>>& events) {
+    for (const auto& e : events) {
+        // The rest stays in storage, read again once the client has taken what is queued.
+        if (queued_ > high_water()) {
+            return false;
+        }
+        push_event(*e);
+    }
+    return true;
+}
+
+void event_stream::push_event(const notice& n) {
+    if (last_n_ != 0 && n.n <= last_n_) {
+        return;  // already pushed: a notice and a read raced
+    }
+    const auto& frame = frame_of(n);
+    queued_ += frame->size();
+    actions_.emplace_back(push{frame});
+    cursor_ = n.cursor;
+    last_n_ = n.n;
+    if (const auto* m = n.message_event(); m != nullptr && m->sender_id != user_id_) {
+        remember_unacked(n, *m);
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Acks
+
+void event_stream::remember_unacked(const notice& n, const message& m) {
+    const auto pos = protocol::parse_cursor(n.cursor);
+    if (!pos) {
+        return;
+    }
+    if (unacked() >= opts_.max_unacked) {
+        ++unacked_head_;  // a client that never acks: forget the oldest
+        if (unacked_head_ >= opts_.max_unacked) {
+            unacked_.erase(unacked_.begin(),
+                           unacked_.begin() + static_cast<std::ptrdiff_t>(unacked_head_));
+            unacked_head_ = 0;
+        }
+    }
+    unacked_.push_back({*pos, m.conversation_id, m.seq});
+}
+
+void event_stream::compact_unacked() {
+    if (unacked_head_ == unacked_.size()) {
+        unacked_.clear();
+        unacked_head_ = 0;
+    } else if (unacked_head_ > unacked_.size() / 2) {
+        unacked_.erase(unacked_.begin(),
+                       unacked_.begin() + static_cast<std::ptrdiff_t>(unacked_head_));
+        unacked_head_ = 0;
+    }
+}
+
+delivered_marks event_stream::take_marks(const protocol::cursor_position& up_to) {
+    while (unacked_head_ < unacked_.size() && unacked_[unacked_head_].position <= up_to) {
+        const auto& u = unacked_[unacked_head_++];
+        auto& mark = pending_marks_[u.conversation_id];
+        mark = std::max(mark, u.seq);
+    }
+    compact_unacked();
+    delivered_marks marks(pending_marks_.begin(), pending_marks_.end());
+    pending_marks_.clear();
+    return marks;
+}
+
+void event_stream::restore_marks(const delivered_marks& marks) {
+    for (const auto& [cid, seq] : marks) {
+        auto& m = pending_marks_[cid];
+        m = std::max(m, seq);
+    }
+}
+
+}  // namespace confide::routing

@@ -1,0 +1,161 @@
+#pragma once
+// The ordered stream of a user's events to one connection, as a state machine without I/O:
+// catch-up from the device's cursor in bounded batches, then live notices, pausing while the
+// client's outbound queue is full, and the unacked message events that acks turn into
+// delivered marks. routing::stream_runner executes its actions on the connection's strand;
+// tests drive it with hand-made notices and fake time.
+
+#include "protocol/cursor.hpp"
+#include "routing/ports.hpp"
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+namespace confide::routing {
+
+/// One connection's event stream. Every input that may send or wait takes the outbound queue's
+/// current size (`queued`, bytes) and the time; after each input the caller executes actions()
+/// in order, calls clear_actions(), and arranges a call to on_tick() at next_wakeup().
+///
+/// Thread safety: none; the owner serializes all calls (the connection's strand).
+class event_stream {
+public:
+    using clock = std::chrono::steady_clock;
+    using time_point = clock::time_point;
+
+    struct options {
+        std::uint32_t batch = 100;  ///< events per storage read
+        /// The outbound queue's bound: reading pauses above 1/4 of it, resumes at 1/8.
+        std::size_t max_outbound_bytes = 4 * 1024 * 1024;
+        /// Paused this long without the queue going down: the client is closed as too slow.
+        std::chrono::milliseconds stalled_reader_timeout{30'000};
+        std::chrono::milliseconds storage_retry{1'000};  ///< after a failed read
+        std::size_t max_unacked = 10'000;                ///< message events kept for acks
+    };
+
+    enum class state {
+        idle,              ///< no sync yet, or the last one failed: events wait in storage
+        syncing,           ///< a sync is reading its first batch; notices are noted
+        live,              ///< in step: a notice with n == last + 1 is pushed as is
+        reading,           ///< catching up: a read of the next batch is in flight
+        waiting_for_room,  ///< catching up, paused until the queue drains to 1/8 of its bound
+        retry_wait,        ///< catching up, paused after a failed read
+        closed,            ///< the connection ended, or was closed as too slow
+    };
+
+    /// Send this frame (an event or a live signal) to the client.
+    struct push {
+        std::shared_ptr<const std::string> frame;
+    };
+    /// Read up to `limit` events after `after_cursor` from storage, then call on_read(id, ...).
+    struct read {
+        std::uint64_t id = 0;
+        std::string after_cursor;
+        std::uint32_t limit = 0;
+    };
+    /// The client stopped reading: close the connection with 4003 (it resumes from its cursor).
+    struct close_too_slow {};
+    using action = std::variant<push, read, close_too_slow>;
+
+    /// `user_id`: whose stream; their own messages need no delivered receipt.
+    event_stream(std::string user_id, options opts);
+
+    // ---- inputs
+    /// A sync request starts: what the stream was doing stops (a read in flight is ignored when
+    /// it completes), and notices are only noted until synced() or sync_failed().
+    void sync_started();
+    /// The sync failed before it could start the stream: back to idle.
+    void sync_failed();
+    /// The sync's first batch, read after `cursor`; `n` is the number of the event at `cursor`
+    /// when known (0 otherwise: the next notice is then checked against storage). Call after the
+    /// sync's reply was sent: the batch's events follow it.
+    void synced(std::string cursor, std::uint64_t n, const event_batch& first, std::size_t queued,
+                time_point now);
+    /// A notice for the user arrived from the bus.
+    void on_notice(const std::shared_ptr<const notice>& n, std::size_t queued, time_point now);
+    /// The bus reconnected: notices may have been lost, so the stream is read from storage.
+    void on_bus_reset(std::size_t queued, time_point now);
+    /// The read of action `read{id}` completed.
+    void on_read(std::uint64_t id, const outcome<event_batch>& batch, std::size_t queued,
+                 time_point now);
+    /// The outbound queue shrank to `queued` bytes.
+    void on_written(std::size_t queued);
+    /// Time passed: fires whatever deadline is due. Harmless when nothing is.
+    void on_tick(std::size_t queued, time_point now);
+    /// The connection ended: nothing is done any more.
+    void close();
+
+    // ---- acks
+    /// The client processed every event up to `up_to`: the message events pushed up to there
+    /// become delivered marks. Returns every mark not yet stored (the earlier ones whose store
+    /// failed included), highest seq per conversation, and forgets them.
+    delivered_marks take_marks(const protocol::cursor_position& up_to);
+    /// Storing `marks` failed: they are returned with the next take_marks (marks only move
+    /// forward, so sending them again is safe).
+    void restore_marks(const delivered_marks& marks);
+
+    // ---- outputs
+    const std::vector<action>& actions() const noexcept { return actions_; }
+    void clear_actions() noexcept;
+    /// When on_tick() must be called next; nullopt: only on another input.
+    std::optional<time_point> next_wakeup() const noexcept;
+
+    // ---- inspection (tests, logs)
+    state current() const noexcept { return state_; }
+    /// The position of the last event pushed (where the next read starts).
+    const std::string& cursor() const noexcept { return cursor_; }
+    /// The n of the last event pushed; 0: unknown.
+    std::uint64_t last_n() const noexcept { return last_n_; }
+    /// Whether a notice arrived while reading or syncing (one more read follows).
+    bool wake_pending() const noexcept { return wake_pending_; }
+    std::size_t unacked() const noexcept { return unacked_.size() - unacked_head_; }
+    std::size_t pending_marks() const noexcept { return pending_marks_.size(); }
+
+private:
+    /// A message event pushed and not acked yet: acking it makes its sender see "delivered".
+    struct unacked_event {
+        protocol::cursor_position position;
+        std::string conversation_id;
+        std::uint64_t seq;
+    };
+
+    std::size_t high_water() const noexcept { return opts_.max_outbound_bytes / 4; }
+    std::size_t low_water() const noexcept { return opts_.max_outbound_bytes / 8; }
+
+    /// More events may wait in storage: read them once the queue has room.
+    void read_more(time_point now);
+    void start_read();
+    /// Pushes events in order while the queue has room; false if some did not fit.
+    bool push_batch(const std::vector<std::shared_ptr<const notice>>& events);
+    void push_event(const notice& n);
+    void remember_unacked(const notice& n, const message& m);
+    void compact_unacked();
+
+    const std::string user_id_;
+    const options opts_;
+    state state_ = state::idle;
+    std::vector<action> actions_;
+
+    std::size_t queued_ = 0;  // the outbound queue as of the current input, plus what it pushed
+    std::string cursor_;
+    std::uint64_t last_n_ = 0;
+    bool wake_pending_ = false;
+    std::uint64_t read_id_ = 0;  // of the read in flight; earlier ones are stale
+    time_point wakeup_{};        // waiting_for_room: the stall deadline; retry_wait: the retry
+
+    // Oldest first, from unacked_head_ on. A vector, not a deque: an idle connection's empty one
+    // allocates nothing (libstdc++'s deque allocates ~570 bytes when constructed).
+    std::vector<unacked_event> unacked_;
+    std::size_t unacked_head_ = 0;
+    /// Delivered marks not stored yet (their ack failed, or is about to be sent).
+    std::map<std::string, std::uint64_t> pending_marks_;
+};
+
+}  // namespace confide::routing

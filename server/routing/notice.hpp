@@ -1,0 +1,61 @@
+#pragma once
+// Notices: what reaches a connection without being asked for.
+
+#include "routing/domain.hpp"
+
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <variant>
+
+namespace confide::routing {
+
+/// Bytes made by the first caller of get() and shared by every later one.
+///
+/// Thread safety: get() is safe to call concurrently; `make` runs once.
+class shared_bytes {
+public:
+    template <class Make>
+    const std::shared_ptr<const std::string>& get(Make&& make) const {
+        std::call_once(once_, [&] { bytes_ = make(); });
+        return bytes_;
+    }
+
+private:
+    mutable std::once_flag once_;
+    mutable std::shared_ptr<const std::string> bytes_;
+};
+
+/// Something for one user's connections: an event of their stream (a message or a conversation
+/// change: stored, with a position), or a live-only signal (receipt, presence, typing: not stored,
+/// not replayed).
+///
+/// Storage builds it; from then on it is immutable and shared by every connection of the user on
+/// the node (or shard) that decoded it. Its frame is encoded by routing when the first of them
+/// sends it (routing/wire.hpp), once for all of them.
+///
+/// Thread safety: const members are safe from any thread.
+struct notice {
+    using payload = std::variant<message, conversation, receipt, presence, typing>;
+
+    /// Events: the position in the user's stream. `n` is gapless (1, 2, 3, ...) so a listener
+    /// can tell a missed notice; `cursor` is what the client acks and resumes from.
+    std::uint64_t n = 0;
+    std::string cursor;
+
+    payload what;
+
+    /// The encoded frame (request_id 0), see routing::frame_of.
+    shared_bytes frame;
+
+    /// Whether this is an event of the stream (a message or a conversation), not a live signal.
+    bool is_event() const noexcept {
+        return std::holds_alternative<message>(what) || std::holds_alternative<conversation>(what);
+    }
+
+    /// The message of a message event, else null.
+    const message* message_event() const noexcept { return std::get_if<message>(&what); }
+};
+
+}  // namespace confide::routing

@@ -1,0 +1,306 @@
+#include "routing/requests.hpp"
+
+#include "common/clock.hpp"
+#include "common/log.hpp"
+#include "common/random_id.hpp"
+#include "protocol/cursor.hpp"
+#include "routing/wire.hpp"
+
+namespace confide::routing {
+
+request_dispatcher::request_dispatcher(services& svc, connection& conn, stream_runner& stream,
+                                       steady_time now)
+    : svc_(svc),
+      conn_(conn),
+      stream_(stream),
+      typing_bucket_(svc.config.typing_rate, svc.config.typing_burst, now) {}
+
+awaitable<void> request_dispatcher::dispatch(const v1::Frame& f) {
+    const std::uint64_t rid = f.request_id();
+    using K = v1::Frame::KindCase;
+    switch (f.kind_case()) {
+        case K::kAuthenticate:
+            conn_.reply_error(rid, fail(errc::failed_precondition, "already authenticated"));
+            break;
+        case K::kPing:
+            ping(rid, f.ping());
+            break;
+        case K::kSync:
+            co_await sync(rid, f.sync());
+            break;
+        case K::kAck:
+            co_await ack(rid, f.ack());
+            break;
+        case K::kStartInquiry:
+            co_await start_inquiry(rid, f.start_inquiry());
+            break;
+        case K::kSendMessage:
+            co_await send_message(rid, f.send_message());
+            break;
+        case K::kMarkRead:
+            co_await mark_read(rid, f.mark_read());
+            break;
+        case K::kTyping:
+            co_await typing(rid, f.typing());
+            break;
+        case K::kSetPresence:
+            co_await set_presence(rid, f.set_presence());
+            break;
+        case K::kListConversations:
+            co_await list_conversations(rid, f.list_conversations());
+            break;
+        case K::kGetHistory:
+            co_await get_history(rid, f.get_history());
+            break;
+        case K::kUpdateConversation:
+            co_await update_conversation(rid, f.update_conversation());
+            break;
+        case K::kSignOut:
+            sign_out(rid);
+            break;
+        default:
+            conn_.reply_error(rid, fail(errc::invalid_argument, "unknown request kind"));
+            break;
+    }
+}
+
+template <class T>
+bool request_dispatcher::failed(std::uint64_t rid, const outcome<T>& r) {
+    if (r) {
+        return false;
+    }
+    conn_.reply_error(rid, r.error());
+    return true;
+}
+
+std::uint32_t request_dispatcher::page_size(std::uint32_t requested) const noexcept {
+    // Validation already refused more than the maximum; 0 means "the default".
+    return requested == 0 ? svc_.config.limits.default_page : requested;
+}
+
+void request_dispatcher::ping(std::uint64_t rid, const v1::PingRequest& req) {
+    v1::Frame r;
+    r.mutable_pong()->set_client_time_ms(req.client_time_ms());
+    r.mutable_pong()->set_server_time_ms(now_ms());
+    conn_.reply(r, rid);
+}
+
+// ---------------------------------------------------------------------------------------------
+// The event stream
+
+awaitable<void> request_dispatcher::sync(std::uint64_t rid, const v1::SyncRequest& req) {
+    const std::string& user = conn_.user_id();
+    std::string cursor = req.after_cursor();
+    std::uint64_t n = 0;
+    stream_.sync_started();
+    // However this ends before the stream is synced (a failure, or a thrown bug), the stream is
+    // left idle rather than syncing forever. After synced() it is a no-op.
+    struct idle_unless_synced {
+        stream_runner& stream;
+        ~idle_unless_synced() { stream.sync_failed(); }
+    } guard{stream_};
+    if (cursor.empty()) {
+        auto stored = co_await svc_.chat.device_cursor(user, conn_.device_id());
+        if (failed(rid, stored)) {
+            co_return;
+        }
+        cursor = std::move(stored->cursor);
+        if (cursor.empty()) {
+            // A new device. The user's first one gets everything kept for them (what was
+            // written to them before they ever connected); a further one starts at the present
+            // and loads the past through list_conversations / get_history.
+            if (stored->user_has_devices) {
+                auto end = co_await svc_.chat.stream_end(user);
+                if (failed(rid, end)) {
+                    co_return;
+                }
+                cursor = end->first;
+                n = end->second;
+            } else {
+                cursor = "0-0";
+            }
+            // Recorded at once, so that what arrives while this device is offline waits for it.
+            auto saved = co_await svc_.chat.save_device_cursor(user, conn_.device_id(), cursor);
+            if (failed(rid, saved)) {
+                co_return;
+            }
+        }
+    }
+    auto first = co_await svc_.chat.read_events(user, cursor, svc_.config.event_batch, true);
+    if (conn_.closed() || failed(rid, first)) {
+        co_return;
+    }
+    if (first->reset) {
+        log::info("{} device={} cursor {} is gone: stream reset", conn_.log_prefix(),
+                  conn_.device_id(), cursor);
+    }
+    v1::Frame f;
+    f.mutable_synced()->set_from_cursor(cursor);
+    f.mutable_synced()->set_reset(first->reset);
+    conn_.reply(f, rid);
+    // Known only for the present (a new further device); otherwise the first event read sets it.
+    stream_.synced(std::move(cursor), n, *first);
+}
+
+awaitable<void> request_dispatcher::ack(std::uint64_t rid, const v1::AckRequest& req) {
+    const auto pos = protocol::parse_cursor(req.cursor());
+    if (!pos) {
+        conn_.reply_error(rid, fail(errc::invalid_argument, "cursor is malformed"));
+        co_return;
+    }
+    auto marks = stream_.take_marks(*pos);
+    auto r = co_await svc_.chat.ack(conn_.user_id(), conn_.device_id(), req.cursor(), marks);
+    if (!r) {
+        stream_.restore_marks(marks);
+        conn_.reply_error(rid, r.error());
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Messages
+
+bool request_dispatcher::admit_send(std::uint64_t rid) {
+    auto wait = svc_.send_limits.take(conn_.user_id(), std::chrono::steady_clock::now());
+    if (wait.count() == 0) {
+        return true;
+    }
+    conn_.reply_error(rid, fail(errc::rate_limited, "too many messages: slow down",
+                                static_cast<std::uint32_t>(wait.count())));
+    return false;
+}
+
+void request_dispatcher::reply_sent(std::uint64_t rid, const send_result& r,
+                                    const std::string& client_msg_id) {
+    v1::Frame f;
+    auto* s = f.mutable_sent();
+    s->set_conversation_id(r.conversation_id);
+    s->set_seq(r.seq);
+    s->set_server_time_ms(r.server_time_ms);
+    s->set_client_msg_id(client_msg_id);
+    s->set_duplicate(r.duplicate);
+    conn_.reply(f, rid);
+}
+
+awaitable<void> request_dispatcher::start_inquiry(std::uint64_t rid,
+                                                  const v1::StartInquiryRequest& req) {
+    if (conn_.identity().user_role != auth::role::client) {
+        conn_.reply_error(rid, fail(errc::forbidden, "only clients can start an inquiry"));
+        co_return;
+    }
+    if (!admit_send(rid)) {
+        co_return;
+    }
+    inquiry_command cmd;
+    cmd.client_id = conn_.user_id();
+    cmd.specialist_id = req.specialist_id();
+    cmd.client_msg_id = req.client_msg_id();
+    cmd.body = req.body();
+    cmd.free_consultation = req.free_consultation();
+    cmd.new_conversation_id = random_hex_id();
+    cmd.now_ms = now_ms();
+    auto r = co_await svc_.chat.start_inquiry(std::move(cmd));
+    if (!failed(rid, r)) {
+        reply_sent(rid, *r, req.client_msg_id());
+    }
+}
+
+awaitable<void> request_dispatcher::send_message(std::uint64_t rid,
+                                                 const v1::SendMessageRequest& req) {
+    if (!admit_send(rid)) {
+        co_return;
+    }
+    send_command cmd;
+    cmd.sender_id = conn_.user_id();
+    cmd.conversation_id = req.conversation_id();
+    cmd.client_msg_id = req.client_msg_id();
+    cmd.body = req.body();
+    cmd.now_ms = now_ms();
+    auto r = co_await svc_.chat.send_message(std::move(cmd));
+    if (!failed(rid, r)) {
+        reply_sent(rid, *r, req.client_msg_id());
+    }
+}
+
+awaitable<void> request_dispatcher::mark_read(std::uint64_t rid, const v1::MarkReadRequest& req) {
+    auto r = co_await svc_.chat.mark_read(conn_.user_id(), req.conversation_id(), req.up_to_seq());
+    if (!failed(rid, r)) {
+        conn_.reply_ok(rid);
+    }
+}
+
+awaitable<void> request_dispatcher::typing(std::uint64_t rid, const v1::TypingRequest& req) {
+    if (auto wait = typing_bucket_.take(std::chrono::steady_clock::now()); wait.count() > 0) {
+        conn_.reply_error(rid, fail(errc::rate_limited, "too many typing notices",
+                                    static_cast<std::uint32_t>(wait.count())));
+        co_return;
+    }
+    auto other = co_await svc_.chat.other_party(conn_.user_id(), req.conversation_id());
+    if (failed(rid, other)) {
+        co_return;
+    }
+    svc_.bus.publish_typing(std::move(*other), req.conversation_id(), conn_.user_id(),
+                            req.typing());
+    conn_.reply_ok(rid);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Presence, conversations, the end
+
+awaitable<void> request_dispatcher::set_presence(std::uint64_t rid,
+                                                 const v1::SetPresenceRequest& req) {
+    auto r = co_await svc_.presence.set_status(conn_.user_id(), from_wire(req.state()), now_ms());
+    if (!failed(rid, r)) {
+        conn_.reply_ok(rid);
+    }
+}
+
+awaitable<void> request_dispatcher::list_conversations(std::uint64_t rid,
+                                                       const v1::ListConversationsRequest& req) {
+    auto r = co_await svc_.chat.list_conversations(conn_.user_id(), page_size(req.limit()));
+    if (failed(rid, r)) {
+        co_return;
+    }
+    v1::Frame f;
+    auto* out = f.mutable_conversations();
+    for (const auto& c : *r) {
+        to_wire(c, *out->add_conversations());
+    }
+    conn_.reply(f, rid);
+}
+
+awaitable<void> request_dispatcher::get_history(std::uint64_t rid,
+                                                const v1::GetHistoryRequest& req) {
+    auto r = co_await svc_.chat.history(conn_.user_id(), req.conversation_id(), req.before_seq(),
+                                        page_size(req.limit()));
+    if (failed(rid, r)) {
+        co_return;
+    }
+    v1::Frame f;
+    auto* out = f.mutable_history();
+    for (const auto& m : r->messages) {
+        to_wire(m, *out->add_messages());
+    }
+    out->set_more(r->more);
+    conn_.reply(f, rid);
+}
+
+awaitable<void> request_dispatcher::update_conversation(std::uint64_t rid,
+                                                        const v1::UpdateConversationRequest& req) {
+    auto r = co_await svc_.chat.update_conversation(conn_.user_id(), req.conversation_id(),
+                                                    from_wire(req.action()), now_ms());
+    if (failed(rid, r)) {
+        co_return;
+    }
+    v1::Frame f;
+    to_wire(*r, *f.mutable_conversation()->mutable_conversation());
+    conn_.reply(f, rid);
+}
+
+void request_dispatcher::sign_out(std::uint64_t rid) {
+    conn_.set_signed_out();
+    conn_.reply_ok(rid);
+    log::info("{} signed out", conn_.log_prefix());
+    conn_.close(close_code::normal, "signed out");
+}
+
+}  // namespace confide::routing

@@ -1,0 +1,73 @@
+#pragma once
+// The thin shell around routing::event_stream: feeds it what happens to one connection and
+// executes what it decides, on the connection's strand.
+
+#include "common/asio_types.hpp"
+#include "routing/connection.hpp"
+#include "routing/event_stream.hpp"
+#include "routing/ports.hpp"
+#include "routing/services.hpp"
+
+#include <boost/asio/steady_timer.hpp>
+
+#include <memory>
+#include <optional>
+#include <string>
+
+namespace confide::routing {
+
+/// Runs one connection's event stream: pushes its frames to the client, reads batches from
+/// storage when it asks (each read a coroutine of its own, concurrent with the connection's
+/// requests), keeps its one timer, and closes a stalled reader with 4003.
+///
+/// Inputs before start() and after close() are ignored.
+///
+/// Thread safety: none; every member is called on the connection's strand, and the runner's own
+/// completions run there.
+class stream_runner {
+public:
+    /// Every reference outlives the runner.
+    stream_runner(connection& conn, chat_store& chat, const session_config& cfg);
+
+    /// Starts the stream of `conn`'s (now authenticated) user, idle until the first sync.
+    /// `owner` keeps `conn` and this runner alive while a read or the timer is pending.
+    void start(std::weak_ptr<void> owner);
+    /// The connection ended.
+    void close();
+
+    bool started() const noexcept { return stream_.has_value(); }
+
+    void on_notice(const std::shared_ptr<const notice>& n);
+    void on_bus_reset();
+    void on_written();
+
+    /// As event_stream's: a sync request starts, fails, or has read its first batch.
+    void sync_started();
+    void sync_failed();
+    void synced(std::string cursor, std::uint64_t n, const event_batch& first);
+
+    /// As event_stream's (requires started()).
+    delivered_marks take_marks(const protocol::cursor_position& up_to);
+    void restore_marks(const delivered_marks& marks);
+
+    /// The machine itself, for inspection (tests, logs). Requires started().
+    const event_stream& stream() const noexcept { return *stream_; }
+
+private:
+    void run_actions();
+    void set_timer();
+    void on_tick();
+    static awaitable<void> read_batch(std::shared_ptr<void> keep, stream_runner* self,
+                                      event_stream::read r);
+
+    connection& conn_;
+    chat_store& chat_;
+    const session_config& cfg_;
+    std::weak_ptr<void> owner_;
+    std::optional<event_stream> stream_;
+    asio::steady_timer timer_;
+    std::optional<event_stream::time_point> timer_at_;
+    bool running_actions_ = false;
+};
+
+}  // namespace confide::routing
