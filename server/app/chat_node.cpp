@@ -64,8 +64,8 @@ routing::session_config session_config_of(const config& cfg) {
     s.typing_rate = cfg.typing_rate;
     s.request_rate = cfg.request_rate;
     s.request_burst = cfg.request_burst;
-    s.max_outbound_bytes = cfg.max_outbound_bytes;
-    s.stalled_reader_timeout = cfg.stalled_reader_timeout;
+    s.stream.max_outbound_bytes = cfg.max_outbound_bytes;
+    s.stream.stalled_reader_timeout = cfg.stalled_reader_timeout;
     return s;
 }
 

@@ -8,9 +8,8 @@ namespace confide::routing {
 
 deadlines::deadlines(time_point created, std::chrono::milliseconds auth_timeout,
                      std::chrono::milliseconds heartbeat_interval) noexcept
-    : created_(created),
-      last_received_(created),
-      auth_timeout_(auth_timeout),
+    : last_received_(created),
+      session_end_(created + auth_timeout),
       idle_limit_(3 * heartbeat_interval) {}
 
 void deadlines::received(time_point now) noexcept {
@@ -18,20 +17,20 @@ void deadlines::received(time_point now) noexcept {
 }
 
 void deadlines::authenticated(time_point token_expiry) noexcept {
-    token_expiry_ = token_expiry;
+    session_end_ = token_expiry;
+    authenticated_ = true;
 }
 
 deadlines::time_point deadlines::next() const noexcept {
-    const auto idle = last_received_ + idle_limit_;
-    return std::min(idle, token_expiry_ ? *token_expiry_ : created_ + auth_timeout_);
+    return std::min(last_received_ + idle_limit_, session_end_);
 }
 
 std::optional<deadlines::expiry> deadlines::due(time_point now) const noexcept {
-    if (!token_expiry_ && now >= created_ + auth_timeout_) {
+    if (!authenticated_ && now >= session_end_) {
         return expiry{close_code::unauthenticated, "not authenticated in time",
                       "not authenticated in time"};
     }
-    if (token_expiry_ && now >= *token_expiry_) {
+    if (authenticated_ && now >= session_end_) {
         return expiry{close_code::token_expired, "token expired: reconnect with a fresh token",
                       "token expired"};
     }

@@ -45,11 +45,10 @@ public:
     std::optional<expiry> due(time_point now) const noexcept;
 
 private:
-    time_point created_;
     time_point last_received_;
-    std::optional<time_point> token_expiry_;  // set once authenticated
-    std::chrono::milliseconds auth_timeout_;
+    time_point session_end_;  // the authentication deadline, then the token's expiry
     std::chrono::milliseconds idle_limit_;
+    bool authenticated_ = false;
 };
 
 }  // namespace confide::routing

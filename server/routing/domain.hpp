@@ -1,6 +1,8 @@
 #pragma once
 // The chat domain's values: what storage hands to routing, and what routing turns into frames
 // (routing/wire.hpp). No protobuf here, so that storage never depends on the wire protocol.
+//
+// Thread safety: plain values (safe to read concurrently, to copy, to move between threads).
 
 #include <cstdint>
 #include <optional>

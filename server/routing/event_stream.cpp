@@ -13,8 +13,8 @@ constexpr std::size_t kept_action_capacity = 4;
 
 }  // namespace
 
-event_stream::event_stream(std::string user_id, options opts)
-    : user_id_(std::move(user_id)), opts_(opts) {}
+event_stream::event_stream(const std::string& user_id, const options& opts)
+    : user_id_(user_id), opts_(opts) {}
 
 void event_stream::clear_actions() noexcept {
     if (actions_.capacity() > kept_action_capacity) {

@@ -32,12 +32,16 @@ public:
 
     struct options {
         std::uint32_t batch = 100;  ///< events per storage read
-        /// The outbound queue's bound: reading pauses above 1/4 of it, resumes at 1/8.
+        /// The network layer's outbound bound: reading pauses above 1/4 of it and resumes at
+        /// 1/8, so catch-up never grows the queue past its bound.
         std::size_t max_outbound_bytes = 4 * 1024 * 1024;
-        /// Paused this long without the queue going down: the client is closed as too slow.
+        /// Paused this long while events wait: the client is closed as too slow (4003).
         std::chrono::milliseconds stalled_reader_timeout{30'000};
         std::chrono::milliseconds storage_retry{1'000};  ///< after a failed read
-        std::size_t max_unacked = 10'000;                ///< message events kept for acks
+        /// Unacked message events remembered for delivered receipts. A client that never acks
+        /// loses receipts for the oldest ones only; marks are "up to seq", so a later ack
+        /// covers them.
+        std::size_t max_unacked = 10'000;
     };
 
     enum class state {
@@ -64,8 +68,10 @@ public:
     struct close_too_slow {};
     using action = std::variant<push, read, close_too_slow>;
 
-    /// `user_id`: whose stream; their own messages need no delivered receipt.
-    event_stream(std::string user_id, options opts);
+    /// `user_id`: whose stream (their own messages need no delivered receipt). Both arguments
+    /// outlive the stream (they are shared by every connection's stream: a session's identity,
+    /// the node's configuration).
+    event_stream(const std::string& user_id, const options& opts);
 
     // ---- inputs
     /// A sync request starts: what the stream was doing stops (a read in flight is ignored when
@@ -138,8 +144,8 @@ private:
     void remember_unacked(const notice& n, const message& m);
     void compact_unacked();
 
-    const std::string user_id_;
-    const options opts_;
+    const std::string& user_id_;
+    const options& opts_;
     state state_ = state::idle;
     std::vector<action> actions_;
 

@@ -126,7 +126,7 @@ awaitable<void> request_dispatcher::sync(std::uint64_t rid, const v1::SyncReques
             }
         }
     }
-    auto first = co_await svc_.chat.read_events(user, cursor, svc_.config.event_batch, true);
+    auto first = co_await svc_.chat.read_events(user, cursor, svc_.config.stream.batch, true);
     if (conn_.closed() || failed(rid, first)) {
         co_return;
     }

@@ -2,6 +2,7 @@
 // What every connection of a node shares: its configuration and the node-wide services.
 
 #include "protocol/limits.hpp"
+#include "routing/event_stream.hpp"
 #include "routing/ports.hpp"
 #include "routing/rate_limiter.hpp"
 
@@ -30,17 +31,9 @@ struct session_config {
     double typing_burst = 5;
     double request_rate = 50;  ///< requests of any kind per second per connection
     double request_burst = 200;
-    std::uint32_t event_batch = 100;  ///< events read from storage per round trip
-    /// The network layer's outbound bound; the event pump pauses at 1/4 of it and resumes
-    /// at 1/8, so catch-up never grows the queue past its bound.
-    std::size_t max_outbound_bytes = 4 * 1024 * 1024;
-    /// A client that reads nothing for this long while events wait is closed with 4003.
-    std::chrono::milliseconds stalled_reader_timeout{30'000};
-    /// How long the event pump waits before reading storage again after a failure.
-    std::chrono::milliseconds storage_retry{1'000};
-    /// Unacked message events remembered for delivered receipts. A client that never acks loses
-    /// receipts for the oldest ones only; marks are "up to seq", so a later ack covers them.
-    std::size_t max_unacked = 10'000;
+    /// The event stream's batches, outbound thresholds (from the network layer's bound), stalled
+    /// reader timeout, retry delay and unacked list. Every session's stream refers to it.
+    event_stream::options stream;
 };
 
 /// The node-wide services every session uses. All of them outlive every session.

@@ -18,7 +18,7 @@ session::session(executor strand, services& svc, outbound& out, connection_info 
       deadline_timer_(conn_.strand()),
       request_bucket_(svc.config.request_rate, svc.config.request_burst,
                       std::chrono::steady_clock::now()),
-      stream_(conn_, svc.chat, svc.config),
+      stream_(conn_, svc.chat, svc.config.stream),
       requests_(svc, conn_, stream_, std::chrono::steady_clock::now()) {}
 
 void session::start() {

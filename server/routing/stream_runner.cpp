@@ -5,77 +5,62 @@
 #include <boost/asio/co_spawn.hpp>
 
 namespace confide::routing {
-namespace {
 
-event_stream::options stream_options(const session_config& c) {
-    event_stream::options o;
-    o.batch = c.event_batch;
-    o.max_outbound_bytes = c.max_outbound_bytes;
-    o.stalled_reader_timeout = c.stalled_reader_timeout;
-    o.storage_retry = c.storage_retry;
-    o.max_unacked = c.max_unacked;
-    return o;
-}
-
-}  // namespace
-
-stream_runner::stream_runner(connection& conn, chat_store& chat, const session_config& cfg)
-    : conn_(conn), chat_(chat), cfg_(cfg), timer_(conn.strand()) {}
+stream_runner::stream_runner(connection& conn, chat_store& chat, const event_stream::options& opts)
+    : conn_(conn), chat_(chat), stream_(conn.user_id(), opts), timer_(conn.strand()) {}
 
 void stream_runner::start(std::weak_ptr<void> owner) {
     owner_ = std::move(owner);
-    stream_.emplace(conn_.user_id(), stream_options(cfg_));
+    started_ = true;
 }
 
 void stream_runner::close() {
-    if (stream_) {
-        stream_->close();
-    }
+    stream_.close();
     timer_.cancel();
     timer_at_.reset();
 }
 
 void stream_runner::on_notice(const std::shared_ptr<const notice>& n) {
-    if (stream_ && !conn_.closed()) {
-        stream_->on_notice(n, conn_.queued_bytes(), event_stream::clock::now());
+    if (running()) {
+        stream_.on_notice(n, conn_.queued_bytes(), event_stream::clock::now());
         run_actions();
     }
 }
 
 void stream_runner::on_bus_reset() {
-    if (stream_ && !conn_.closed()) {
-        stream_->on_bus_reset(conn_.queued_bytes(), event_stream::clock::now());
+    if (running()) {
+        stream_.on_bus_reset(conn_.queued_bytes(), event_stream::clock::now());
         run_actions();
     }
 }
 
 void stream_runner::on_written() {
-    if (stream_ && !conn_.closed()) {
-        stream_->on_written(conn_.queued_bytes());
+    if (running()) {
+        stream_.on_written(conn_.queued_bytes());
         run_actions();
     }
 }
 
 void stream_runner::sync_started() {
-    stream_->sync_started();
+    stream_.sync_started();
     set_timer();
 }
 
 void stream_runner::sync_failed() {
-    stream_->sync_failed();
+    stream_.sync_failed();
 }
 
 void stream_runner::synced(std::string cursor, std::uint64_t n, const event_batch& first) {
-    stream_->synced(std::move(cursor), n, first, conn_.queued_bytes(), event_stream::clock::now());
+    stream_.synced(std::move(cursor), n, first, conn_.queued_bytes(), event_stream::clock::now());
     run_actions();
 }
 
 delivered_marks stream_runner::take_marks(const protocol::cursor_position& up_to) {
-    return stream_->take_marks(up_to);
+    return stream_.take_marks(up_to);
 }
 
 void stream_runner::restore_marks(const delivered_marks& marks) {
-    stream_->restore_marks(marks);
+    stream_.restore_marks(marks);
 }
 
 void stream_runner::run_actions() {
@@ -86,8 +71,8 @@ void stream_runner::run_actions() {
         return;
     }
     running_actions_ = true;
-    for (std::size_t i = 0; i < stream_->actions().size(); ++i) {
-        const auto a = stream_->actions()[i];  // a copy: running it may grow the list
+    for (std::size_t i = 0; i < stream_.actions().size(); ++i) {
+        const auto a = stream_.actions()[i];  // a copy: running it may grow the list
         if (const auto* p = std::get_if<event_stream::push>(&a)) {
             conn_.push(p->frame);
         } else if (const auto* r = std::get_if<event_stream::read>(&a)) {
@@ -101,13 +86,13 @@ void stream_runner::run_actions() {
                           "you stopped reading: reconnect and resume from your cursor");
         }
     }
-    stream_->clear_actions();
+    stream_.clear_actions();
     running_actions_ = false;
     set_timer();
 }
 
 void stream_runner::set_timer() {
-    const auto at = stream_->next_wakeup();
+    const auto at = stream_.next_wakeup();
     if (at == timer_at_) {
         return;
     }
@@ -126,8 +111,8 @@ void stream_runner::set_timer() {
 }
 
 void stream_runner::on_tick() {
-    if (stream_ && !conn_.closed()) {
-        stream_->on_tick(conn_.queued_bytes(), event_stream::clock::now());
+    if (running()) {
+        stream_.on_tick(conn_.queued_bytes(), event_stream::clock::now());
         run_actions();
     }
 }
@@ -139,7 +124,7 @@ awaitable<void> stream_runner::read_batch([[maybe_unused]] std::shared_ptr<void>
     if (self->conn_.closed()) {
         co_return;
     }
-    self->stream_->on_read(r.id, batch, self->conn_.queued_bytes(), event_stream::clock::now());
+    self->stream_.on_read(r.id, batch, self->conn_.queued_bytes(), event_stream::clock::now());
     self->run_actions();
 }
 

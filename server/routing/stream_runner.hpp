@@ -6,7 +6,6 @@
 #include "routing/connection.hpp"
 #include "routing/event_stream.hpp"
 #include "routing/ports.hpp"
-#include "routing/services.hpp"
 
 #include <boost/asio/steady_timer.hpp>
 
@@ -27,7 +26,7 @@ namespace confide::routing {
 class stream_runner {
 public:
     /// Every reference outlives the runner.
-    stream_runner(connection& conn, chat_store& chat, const session_config& cfg);
+    stream_runner(connection& conn, chat_store& chat, const event_stream::options& opts);
 
     /// Starts the stream of `conn`'s (now authenticated) user, idle until the first sync.
     /// `owner` keeps `conn` and this runner alive while a read or the timer is pending.
@@ -35,7 +34,7 @@ public:
     /// The connection ended.
     void close();
 
-    bool started() const noexcept { return stream_.has_value(); }
+    bool started() const noexcept { return started_; }
 
     void on_notice(const std::shared_ptr<const notice>& n);
     void on_bus_reset();
@@ -50,10 +49,12 @@ public:
     delivered_marks take_marks(const protocol::cursor_position& up_to);
     void restore_marks(const delivered_marks& marks);
 
-    /// The machine itself, for inspection (tests, logs). Requires started().
-    const event_stream& stream() const noexcept { return *stream_; }
+    /// The machine itself, for inspection (tests, logs).
+    const event_stream& stream() const noexcept { return stream_; }
 
 private:
+    /// Whether inputs are taken: started, and the connection not closed.
+    bool running() const noexcept { return started_ && !conn_.closed(); }
     void run_actions();
     void set_timer();
     void on_tick();
@@ -62,11 +63,11 @@ private:
 
     connection& conn_;
     chat_store& chat_;
-    const session_config& cfg_;
     std::weak_ptr<void> owner_;
-    std::optional<event_stream> stream_;
+    event_stream stream_;  // of conn_.user_id(), filled in by the time start() is called
     asio::steady_timer timer_;
     std::optional<event_stream::time_point> timer_at_;
+    bool started_ = false;
     bool running_actions_ = false;
 };
 

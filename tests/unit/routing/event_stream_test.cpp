@@ -74,7 +74,9 @@ protected:
         return o;
     }
 
-    routing::event_stream stream{me, options()};
+    const std::string user = me;
+    const routing::event_stream::options opts = options();
+    routing::event_stream stream{user, opts};
     routing::event_stream::time_point now = routing::event_stream::time_point{} + 1h;
     std::size_t queued = 0;
 
@@ -580,7 +582,8 @@ TEST_F(event_stream_test, a_sync_forgets_unacked_events_but_keeps_pending_marks)
 // ---- frames -----------------------------------------------------------------------------------
 
 TEST_F(event_stream_test, a_notice_pushed_by_several_streams_is_encoded_once) {
-    routing::event_stream other("carol", options());
+    const std::string carol = "carol";
+    routing::event_stream other(carol, opts);
     const auto n = message_notice(3, "c1", 3);
     go_live();
     other.sync_started();

@@ -81,8 +81,8 @@ class session_test : public ::testing::Test {
 protected:
     static routing::session_config default_config() {
         routing::session_config c;
-        c.event_batch = 3;
-        c.storage_retry = std::chrono::milliseconds(0);
+        c.stream.batch = 3;
+        c.stream.storage_retry = std::chrono::milliseconds(0);
         return c;
     }
 

@@ -213,7 +213,7 @@ TEST_F(session_test, a_failed_read_is_retried) {
 // ---- backpressure -----------------------------------------------------------------------------
 
 TEST_F(session_test, catch_up_pauses_at_a_quarter_of_the_bound_and_resumes_at_an_eighth) {
-    config.max_outbound_bytes = 800;  // pauses above 200 bytes queued, resumes at 100
+    config.stream.max_outbound_bytes = 800;  // pauses above 200 bytes queued, resumes at 100
     for (std::uint64_t seq = 1; seq <= 12; ++seq) {
         chat.append_message("alice", "c1", seq, "dr.bob", std::string(40, 'x'));
     }
@@ -248,8 +248,8 @@ TEST_F(session_test, catch_up_pauses_at_a_quarter_of_the_bound_and_resumes_at_an
 }
 
 TEST_F(session_test, a_client_that_stops_reading_is_closed_with_4003) {
-    config.max_outbound_bytes = 800;
-    config.stalled_reader_timeout = std::chrono::milliseconds(0);
+    config.stream.max_outbound_bytes = 800;
+    config.stream.stalled_reader_timeout = std::chrono::milliseconds(0);
     for (std::uint64_t seq = 1; seq <= 12; ++seq) {
         chat.append_message("alice", "c1", seq, "dr.bob", std::string(40, 'x'));
     }
