@@ -207,6 +207,11 @@ child_process& redis_server::process() {
 }
 
 std::string redis_server::command(std::vector<std::string> args) const {
+    return render(*query(std::move(args)));
+}
+
+std::unique_ptr<redisReply, void (*)(void*)> redis_server::query(
+    std::vector<std::string> args) const {
     const timeval timeout{5, 0};
     redisContext* c = redisConnectWithTimeout(host_.c_str(), port_, timeout);
     if (c == nullptr || c->err != 0) {
@@ -230,14 +235,12 @@ std::string redis_server::command(std::vector<std::string> args) const {
             redisFree(c);
             throw std::runtime_error("redis-server did not answer: " + why);
         }
-        std::string out = render(*r);
-        freeReplyObject(r);
-        return out;
+        return std::unique_ptr<redisReply, void (*)(void*)>(r, &freeReplyObject);
     };
     if (!opts_.password.empty()) {
         run({"AUTH", opts_.password});
     }
-    std::string out = run(args);
+    auto out = run(args);
     redisFree(c);
     return out;
 }

@@ -10,6 +10,8 @@
 #include <string>
 #include <vector>
 
+struct redisReply;
+
 namespace confide::test {
 
 struct redis_server_options {
@@ -62,6 +64,10 @@ public:
     /// "(nil)", errors as "(error) MESSAGE", arrays as "[a, b, c]". Throws std::runtime_error
     /// when Redis cannot be reached.
     std::string command(std::vector<std::string> args) const;
+
+    /// As command(), but the reply as hiredis parsed it (for nested replies, e.g. CLUSTER
+    /// SLOTS). Never null.
+    std::unique_ptr<redisReply, void (*)(void*)> query(std::vector<std::string> args) const;
 
     /// The running (or last) process, e.g. to wait for a log line.
     child_process& process();

@@ -7,6 +7,7 @@
 #include <boost/asio/append.hpp>
 #include <boost/asio/associated_allocator.hpp>
 #include <boost/asio/associated_executor.hpp>
+#include <boost/asio/async_result.hpp>
 #include <boost/asio/bind_executor.hpp>
 #include <boost/asio/execution/outstanding_work.hpp>
 #include <boost/asio/post.hpp>
@@ -123,6 +124,21 @@ completion_ptr<Args...> make_completion(Handler handler, const executor& default
                              asio::execution::outstanding_work.tracked);
     return completion_impl<Handler, decltype(work), Args...>::create(std::move(handler),
                                                                      std::move(work));
+}
+
+/// Starts an asynchronous operation of signature void(Args...) the Asio way: `token` becomes a
+/// handler, wrapped by make_completion (`default_executor` when it has no executor of its own),
+/// and `submit(completion_ptr<Args...>, inputs...)` takes it over. `submit` runs when the
+/// operation is initiated: at once, or for an awaitable when it is awaited.
+template <class... Args, class CompletionToken, class Submit, class... Inputs>
+auto async_submit(CompletionToken&& token, executor default_executor, Submit submit,
+                  Inputs... inputs) {
+    return asio::async_initiate<CompletionToken, void(Args...)>(
+        [ex = std::move(default_executor), submit = std::move(submit)](auto handler,
+                                                                       Inputs... in) mutable {
+            submit(make_completion<Args...>(std::move(handler), ex), std::move(in)...);
+        },
+        token, std::move(inputs)...);
 }
 
 }  // namespace confide::store::redis::detail

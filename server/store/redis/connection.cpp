@@ -45,13 +45,29 @@ struct connection::impl final : detail::reconnecting_context {
         }
     }
 
-    void exec(std::vector<std::string>& args, detail::exec_completion_ptr op) {
+    void exec(std::vector<std::string>& args, detail::exec_completion_ptr op, bool asking) {
         const auto s = current_state();
         if (s == state::stopped) {
             op.release()->complete(errc::stopped, {});
             return;
         }
-        if (s != state::ready || !send(&impl::on_reply_hook, this, args)) {
+        if (s != state::ready) {
+            op.release()->complete(errc::not_connected, {});
+            return;
+        }
+        if (asking) {
+            // Written in the same step as the command: nothing can come between them. Its reply
+            // is consumed like a health check's.
+            const std::array<std::string_view, 1> cmd{"ASKING"};
+            if (!send(&impl::on_reply_hook, this, cmd)) {
+                op.release()->complete(errc::not_connected, {});
+                return;
+            }
+            pending_.push_back({nullptr, deadline_from_now()});
+        }
+        if (!send(&impl::on_reply_hook, this, args)) {
+            // Only when hiredis is disconnecting, in which case the ASKING sent above (if any)
+            // gets its NULL reply too.
             op.release()->complete(errc::not_connected, {});
             return;
         }
@@ -215,13 +231,14 @@ void connection::on_connected(std::function<void()> callback) {
     });
 }
 
-void connection::submit(std::vector<std::string> args, detail::exec_completion_ptr op) {
+void connection::submit(std::vector<std::string> args, detail::exec_completion_ptr op,
+                        bool asking) {
     CONFIDE_CHECK(!args.empty());
     CONFIDE_CHECK(!is_pubsub_or_monitor(args.front()));
     // Inline when already on the strand (never inside hiredis: no user code runs there).
     asio::dispatch(executor_,
-                   [self = shared_from_this(), args = std::move(args),
-                    op = std::move(op)]() mutable { self->impl_->exec(args, std::move(op)); });
+                   [self = shared_from_this(), args = std::move(args), op = std::move(op),
+                    asking]() mutable { self->impl_->exec(args, std::move(op), asking); });
 }
 
 }  // namespace confide::store::redis

@@ -6,7 +6,6 @@
 #include "store/redis/errc.hpp"
 #include "store/redis/reply.hpp"
 
-#include <boost/asio/async_result.hpp>
 #include <boost/system/error_code.hpp>
 
 #include <functional>
@@ -37,6 +36,17 @@ using exec_completion_ptr = completion_ptr<boost::system::error_code, reply>;
 ///
 /// Thread safety: every public member may be called from any thread.
 class connection : public std::enable_shared_from_this<connection> {
+    template <class CompletionToken>
+    auto initiate_exec(std::vector<std::string> args, CompletionToken&& token, bool asking) {
+        return detail::async_submit<boost::system::error_code, reply>(
+            token, executor_,
+            [self = shared_from_this(), asking](detail::exec_completion_ptr op,
+                                                std::vector<std::string> argv) {
+                self->submit(std::move(argv), std::move(op), asking);
+            },
+            std::move(args));
+    }
+
 public:
     /// `ex` is any executor; the connection makes its own strand on it.
     static std::shared_ptr<connection> create(executor ex, config cfg);
@@ -74,19 +84,21 @@ public:
     /// sent cannot be taken back, it completes by its deadline at the latest.
     template <class CompletionToken>
     auto async_exec(std::vector<std::string> args, CompletionToken&& token) {
-        return asio::async_initiate<CompletionToken, void(boost::system::error_code, reply)>(
-            [self = shared_from_this()](auto handler, std::vector<std::string> argv) {
-                auto op = detail::make_completion<boost::system::error_code, reply>(
-                    std::move(handler), self->executor_);
-                self->submit(std::move(argv), std::move(op));
-            },
-            token, std::move(args));
+        return initiate_exec(std::move(args), std::forward<CompletionToken>(token), false);
+    }
+
+    /// As async_exec, but sends `ASKING` right before the command, with nothing in between (a
+    /// Redis Cluster's ASK redirection: the node serves the command although it does not own the
+    /// slot yet). The completion gets the command's reply; ASKING's own reply is not reported.
+    template <class CompletionToken>
+    auto async_exec_asking(std::vector<std::string> args, CompletionToken&& token) {
+        return initiate_exec(std::move(args), std::forward<CompletionToken>(token), true);
     }
 
 private:
     struct impl;
     connection(executor ex, config cfg);
-    void submit(std::vector<std::string> args, detail::exec_completion_ptr op);
+    void submit(std::vector<std::string> args, detail::exec_completion_ptr op, bool asking);
 
     executor executor_;  ///< the connection's strand
     std::unique_ptr<impl> impl_;

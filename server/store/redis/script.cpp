@@ -39,20 +39,38 @@ std::vector<std::string> command(std::string_view name, const std::string& scrip
     return argv;
 }
 
+// EVALSHA, then EVAL when Redis lost its script cache (restart, SCRIPT FLUSH, a master that never
+// ran it): EVAL runs the body and caches it. `exec` sends one command and is awaited.
+template <class Exec>
+awaitable<std::tuple<boost::system::error_code, reply>> evalsha_or_eval(
+    Exec exec, const std::string& sha1, const std::string& body, std::vector<std::string> keys,
+    std::vector<std::string> args) {
+    auto [ec, r] = co_await exec(command("EVALSHA", sha1, keys, args));
+    if (ec == errc::server_error && r.str.starts_with("NOSCRIPT")) {
+        std::tie(ec, r) = co_await exec(command("EVAL", body, keys, args));
+    }
+    co_return std::tuple<boost::system::error_code, reply>(ec, std::move(r));
+}
+
 }  // namespace
 
 script::script(std::string body) : body_(std::move(body)), sha1_(sha1_hex(body_)) {}
 
 awaitable<std::tuple<boost::system::error_code, reply>> script::run(
     connection& conn, std::vector<std::string> keys, std::vector<std::string> args) const {
-    auto evalsha = command("EVALSHA", sha1_, keys, args);
-    auto [ec, r] = co_await conn.async_exec(std::move(evalsha), use_nothrow);
-    // Redis lost its script cache (restart, SCRIPT FLUSH): EVAL runs the body and caches it.
-    if (ec == errc::server_error && r.str.starts_with("NOSCRIPT")) {
-        auto eval = command("EVAL", body_, keys, args);
-        std::tie(ec, r) = co_await conn.async_exec(std::move(eval), use_nothrow);
-    }
-    co_return std::tuple<boost::system::error_code, reply>(ec, std::move(r));
+    auto exec = [&conn](std::vector<std::string> argv) {
+        return conn.async_exec(std::move(argv), use_nothrow);
+    };
+    return evalsha_or_eval(exec, sha1_, body_, std::move(keys), std::move(args));
+}
+
+awaitable<std::tuple<boost::system::error_code, reply>> script::run(
+    cluster& c, std::vector<std::string> keys, std::vector<std::string> args) const {
+    CONFIDE_CHECK(!keys.empty());
+    auto exec = [&c, slot = key_slot(keys.front())](std::vector<std::string> argv) {
+        return c.async_exec(slot, std::move(argv), use_nothrow);
+    };
+    return evalsha_or_eval(exec, sha1_, body_, std::move(keys), std::move(args));
 }
 
 }  // namespace confide::store::redis

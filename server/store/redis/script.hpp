@@ -1,5 +1,6 @@
 #pragma once
 
+#include "store/redis/cluster.hpp"
 #include "store/redis/connection.hpp"
 
 #include <string>
@@ -24,6 +25,13 @@ public:
     /// connection::async_exec. `conn` and this script must outlive the returned awaitable.
     awaitable<std::tuple<boost::system::error_code, reply>> run(
         connection& conn, std::vector<std::string> keys, std::vector<std::string> args) const;
+
+    /// As above, on a Redis Cluster: on the master that owns the slot of `keys` (which must not
+    /// be empty, and must all be in one slot). Each master caches the script on its first
+    /// NOSCRIPT, so it works whichever master a slot moves to. `c` and this script must outlive
+    /// the returned awaitable.
+    awaitable<std::tuple<boost::system::error_code, reply>> run(
+        cluster& c, std::vector<std::string> keys, std::vector<std::string> args) const;
 
 private:
     std::string body_;

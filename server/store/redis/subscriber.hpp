@@ -4,7 +4,6 @@
 #include "store/redis/completion.hpp"
 #include "store/redis/config.hpp"
 
-#include <boost/asio/async_result.hpp>
 #include <boost/system/error_code.hpp>
 
 #include <functional>
@@ -66,13 +65,13 @@ public:
     /// cancellable: it completes by its deadline at the latest.
     template <class CompletionToken>
     auto async_subscribe(std::string channel, CompletionToken&& token) {
-        return asio::async_initiate<CompletionToken, void(boost::system::error_code)>(
-            [self = shared_from_this()](auto handler, std::string name) {
-                auto done = detail::make_completion<boost::system::error_code>(std::move(handler),
-                                                                               self->executor_);
+        return detail::async_submit<boost::system::error_code>(
+            token, executor_,
+            [self = shared_from_this()](detail::completion_ptr<boost::system::error_code> done,
+                                        std::string name) {
                 self->submit(std::move(name), std::move(done));
             },
-            token, std::move(channel));
+            std::move(channel));
     }
 
     /// Removes `channel` (no confirmation needed): no message of it is delivered after this

@@ -13,6 +13,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/use_future.hpp>
 
+#include <array>
 #include <chrono>
 #include <condition_variable>
 #include <future>
@@ -103,21 +104,8 @@ public:
         const auto until = std::chrono::steady_clock::now() + timeout;
         const std::string needle = "] \"" + name + "\"";
         int seen = 0;
-        while (ctx_ != nullptr && ctx_->err == 0 && seen < n) {
-            const auto left = std::chrono::duration_cast<std::chrono::microseconds>(
-                until - std::chrono::steady_clock::now());
-            if (left.count() <= 0) {
-                return false;
-            }
-            redisSetTimeout(ctx_, timeval{static_cast<time_t>(left.count() / 1000000),
-                                          static_cast<suseconds_t>(left.count() % 1000000)});
-            void* raw = nullptr;
-            if (redisGetReply(ctx_, &raw) != REDIS_OK || raw == nullptr) {
-                return false;
-            }
-            auto* r = static_cast<redisReply*>(raw);
-            const std::string line(r->str != nullptr ? r->str : "", r->len);
-            freeReplyObject(r);
+        std::string line;
+        while (seen < n && next_line(until, line)) {
             if (line.find(needle) != std::string::npos) {
                 ++seen;
             }
@@ -125,7 +113,55 @@ public:
         return seen >= n;
     }
 
+    /// Waits until a client's command named names[0] is followed, as the next command Redis ran
+    /// for that same client, by one named names[1]; false when `timeout` passes first, or when
+    /// that client's next command had another name.
+    bool wait_for_sequence(const std::array<std::string, 2>& names,
+                           std::chrono::milliseconds timeout) {
+        const auto until = std::chrono::steady_clock::now() + timeout;
+        std::string after;  // the client whose next command must be names[1]
+        std::string line;
+        while (next_line(until, line)) {
+            const auto open = line.find(" [");
+            const auto close = line.find("] \"", open);
+            if (open == std::string::npos || close == std::string::npos) {
+                continue;
+            }
+            const auto client = line.substr(open + 2, close - open - 2);
+            const auto name_end = line.find('"', close + 3);
+            const auto name = line.substr(close + 3, name_end - close - 3);
+            if (!after.empty() && client == after) {
+                return name == names[1];
+            }
+            if (after.empty() && name == names[0]) {
+                after = client;
+            }
+        }
+        return false;
+    }
+
 private:
+    bool next_line(std::chrono::steady_clock::time_point until, std::string& line) {
+        if (ctx_ == nullptr || ctx_->err != 0) {
+            return false;
+        }
+        const auto left = std::chrono::duration_cast<std::chrono::microseconds>(
+            until - std::chrono::steady_clock::now());
+        if (left.count() <= 0) {
+            return false;
+        }
+        redisSetTimeout(ctx_, timeval{static_cast<time_t>(left.count() / 1000000),
+                                      static_cast<suseconds_t>(left.count() % 1000000)});
+        void* raw = nullptr;
+        if (redisGetReply(ctx_, &raw) != REDIS_OK || raw == nullptr) {
+            return false;
+        }
+        auto* r = static_cast<redisReply*>(raw);
+        line.assign(r->str != nullptr ? r->str : "", r->len);
+        freeReplyObject(r);
+        return true;
+    }
+
     redisContext* ctx_ = nullptr;
 };
 
