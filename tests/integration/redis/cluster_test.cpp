@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace confide::store::redis {
@@ -144,6 +145,40 @@ TEST_F(cluster_test, follows_ask_during_a_migration_with_asking_right_before_the
 
     nodes_.finish_migration(slot, to);
     EXPECT_EQ(nodes_.command(to, {"GET", tag + ":new"}), "born-there");
+}
+
+TEST_F(cluster_test, retries_tryagain_until_the_migration_ends) {
+    auto client = start_cluster(io_.get(), cluster_test_config(nodes_));
+    const auto masters = nodes_.masters();
+    const auto from = masters[2];
+    const auto to = masters[0];
+    const auto slot = nodes_.slot_of(from);
+    const auto tag = tag_for_slot(slot);
+    auto [ec, r] = exec(*client, slot, {"MSET", tag + ":a", "1", tag + ":b", "2"});
+    ASSERT_FALSE(ec) << r.str;
+
+    // One key moved, the other not: a command on both is answered TRYAGAIN by either node.
+    nodes_.begin_migration(slot, to);
+    nodes_.migrate_key(tag + ":a", to);
+    const auto tryagain_before =
+        info_count(nodes_, from, "errorstats", "errorstat_TRYAGAIN:count=");
+    auto both = exec_async(*client, slot, {"MGET", tag + ":a", tag + ":b"});
+    const auto until = std::chrono::steady_clock::now() + 10s;
+    while (info_count(nodes_, from, "errorstats", "errorstat_TRYAGAIN:count=") <
+               tryagain_before + 2 &&
+           std::chrono::steady_clock::now() < until) {
+        std::this_thread::sleep_for(5ms);  // polls Redis's counter
+    }
+    EXPECT_GE(info_count(nodes_, from, "errorstats", "errorstat_TRYAGAIN:count="),
+              tryagain_before + 2);  // answered, and sent again
+    EXPECT_EQ(both.wait_for(0s), std::future_status::timeout);
+
+    nodes_.finish_migration(slot, to);
+    std::tie(ec, r) = get(both);
+    EXPECT_FALSE(ec) << ec.message() << " " << r.str;
+    ASSERT_EQ(r.elements.size(), 2u);
+    EXPECT_EQ(r.elements[0].str, "1");
+    EXPECT_EQ(r.elements[1].str, "2");
 }
 
 TEST_F(cluster_test, evalsha_falls_back_to_eval_on_each_master) {
