@@ -7,9 +7,12 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
+#include <fstream>
 #include <regex>
+#include <sstream>
 #include <stdexcept>
 #include <system_error>
 
@@ -204,6 +207,29 @@ child_process& redis_server::process() {
         throw std::logic_error("redis-server was never started");
     }
     return *proc_;
+}
+
+std::size_t redis_server::unread_bytes() const {
+    std::ifstream table("/proc/net/tcp");
+    std::string line;
+    std::getline(table, line);  // the header
+    std::size_t most = 0;
+    while (std::getline(table, line)) {
+        // "sl local_address rem_address st tx_queue:rx_queue ...", addresses as hex ip:port
+        std::istringstream fields(line);
+        std::string slot, local, remote, state, queues;
+        fields >> slot >> local >> remote >> state >> queues;
+        const auto colon = local.find(':');
+        const auto queue_colon = queues.find(':');
+        if (colon == std::string::npos || queue_colon == std::string::npos || state != "01") {
+            continue;  // not an established connection
+        }
+        if (std::stoul(local.substr(colon + 1), nullptr, 16) == port_) {
+            most = std::max<std::size_t>(most,
+                                         std::stoul(queues.substr(queue_colon + 1), nullptr, 16));
+        }
+    }
+    return most;
 }
 
 std::string redis_server::command(std::vector<std::string> args) const {

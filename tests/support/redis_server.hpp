@@ -4,6 +4,7 @@
 #include "support/process.hpp"
 
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <filesystem>
 #include <memory>
@@ -68,6 +69,11 @@ public:
     /// As command(), but the reply as hiredis parsed it (for nested replies, e.g. CLUSTER
     /// SLOTS). Never null.
     std::unique_ptr<redisReply, void (*)(void*)> query(std::vector<std::string> args) const;
+
+    /// The most bytes that one of its clients has sent and it has not read yet (the receive
+    /// queue of its connections, from /proc/net/tcp): while it is paused, proof that commands
+    /// were sent to it.
+    std::size_t unread_bytes() const;
 
     /// The running (or last) process, e.g. to wait for a log line.
     child_process& process();

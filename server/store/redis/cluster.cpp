@@ -82,9 +82,10 @@ struct cluster::impl {
         }
         auto n = o->ask ? o->ask : route(o->slot);
         if (!n || !n->conn->is_connected()) {
-            // A node that was up and is not any more may have failed over, and one that does
-            // not come up may have been listed by a stale map: ask for the map.
-            if (!n || n->connected_once || o->waits >= 3) {
+            // No owner: a map is needed (unless one is on its way). A node that was up and is
+            // not any more may have failed over, and one that does not come up may have been
+            // listed by a stale map: ask for the map.
+            if (n ? n->connected_once || o->waits >= 3 : !refreshing_) {
                 request_refresh();
             }
             o->last_ec = errc::not_connected;

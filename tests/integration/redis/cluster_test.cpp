@@ -261,10 +261,18 @@ TEST_F(cluster_test, recovers_after_a_master_fails_over_to_its_replica) {
 
     // Commands in flight when the master dies: their outcome is unknown.
     nodes_.node(m).pause();
+    const std::string counter = key + ":" + std::string(1000, 'n');
     std::vector<std::future<result>> in_flight;
     for (int i = 0; i < 3; ++i) {
-        in_flight.push_back(exec_async(*client, slot, {"INCR", key + ":n"}));
+        in_flight.push_back(exec_async(*client, slot, {"INCR", counter}));
     }
+    // Sent: the frozen master's socket holds them (the replica's acks are far smaller).
+    const auto until = std::chrono::steady_clock::now() + 10s;
+    while (nodes_.node(m).unread_bytes() < 3 * counter.size() &&
+           std::chrono::steady_clock::now() < until) {
+        std::this_thread::sleep_for(5ms);
+    }
+    ASSERT_GE(nodes_.node(m).unread_bytes(), 3 * counter.size());
     nodes_.node(m).kill();
     for (auto& f : in_flight) {
         EXPECT_EQ(std::get<0>(get(f)), errc::disconnected);
