@@ -186,6 +186,17 @@ TEST_F(sharded_subscriber_test, unsubscribe_stops_delivery) {
     }
 }
 
+TEST_F(sharded_subscriber_test, subscribes_again_after_its_connection_drops_and_resets) {
+    auto sub = make();
+    const auto m = nodes_.masters()[0];
+    const auto dropped = channel_on(m, "dropped");
+    ASSERT_FALSE(subscribe(*sub, dropped));
+    EXPECT_EQ(nodes_.command(m, {"CLIENT", "KILL", "TYPE", "pubsub"}), "1");
+    ASSERT_TRUE(events_->wait_for_reset(dropped));
+    EXPECT_EQ(publish(dropped, "again"), 1);
+    EXPECT_TRUE(events_->wait_for_message({dropped, "again"}));
+}
+
 TEST_F(sharded_subscriber_test, subscribes_again_where_a_migrated_slot_went_and_resets) {
     auto sub = make();
     const auto masters = nodes_.masters();
