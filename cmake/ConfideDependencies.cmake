@@ -8,6 +8,9 @@ find_package(PkgConfig REQUIRED)
 pkg_check_modules(HIREDIS REQUIRED IMPORTED_TARGET hiredis>=0.14)
 find_package(fmt REQUIRED)
 find_package(spdlog REQUIRED)
+# Time zones (office hours): Howard Hinnant's date library over the system's tzdata, as C++20's
+# std::chrono::tzdb (which GCC 12's library lacks) will be.
+find_package(date REQUIRED CONFIG)
 if(CONFIDE_BUILD_TESTS)
   find_package(GTest REQUIRED)
 endif()

@@ -13,7 +13,7 @@ packages=(
   build-essential cmake ninja-build pkg-config ccache git
   libboost1.81-dev libboost-json1.81-dev libboost-program-options1.81-dev
   libhiredis-dev libprotobuf-dev protobuf-compiler libssl-dev
-  libspdlog-dev libfmt-dev libgtest-dev libgmock-dev
+  libspdlog-dev libfmt-dev libgtest-dev libgmock-dev libhowardhinnant-date-dev tzdata
   redis-server redis-tools clang-format python3 python3-jwt python3-cryptography
 )
 

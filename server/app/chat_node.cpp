@@ -6,12 +6,15 @@
 #include "routing/rate_limiter.hpp"
 #include "routing/services.hpp"
 #include "routing/session.hpp"
+#include "routing/workflow_sweeper.hpp"
 #include "store/chat_store_redis.hpp"
+#include "store/directory_store_redis.hpp"
 #include "store/notice_bus_redis.hpp"
 #include "store/presence_store_redis.hpp"
 #include "store/redis/connection.hpp"
 #include "store/redis_check.hpp"
 #include "store/script_loader.hpp"
+#include "store/workflow_store_redis.hpp"
 
 #include <boost/asio/execution/context.hpp>
 #include <boost/asio/query.hpp>
@@ -66,7 +69,19 @@ routing::session_config session_config_of(const config& cfg) {
     s.request_burst = cfg.request_burst;
     s.stream.max_outbound_bytes = cfg.max_outbound_bytes;
     s.stream.stalled_reader_timeout = cfg.stalled_reader_timeout;
+    s.safety_notice = routing::safety_notice{cfg.safety_notice, cfg.crisis_line};
+    s.inquiry_expiry = cfg.inquiry_expiry;
     return s;
+}
+
+store::chat_store_config chat_store_config_of(const config& cfg) {
+    store::chat_store_config c;
+    c.inbox_max_events = cfg.inbox_max_events;
+    c.sent_record_ttl = cfg.sent_record_ttl;
+    c.directory_open = cfg.directory_open;
+    c.remind_specialist_after = cfg.remind_specialist_after;
+    c.remind_client_after = cfg.remind_client_after;
+    return c;
 }
 
 }  // namespace
@@ -76,13 +91,15 @@ routing::session_config session_config_of(const config& cfg) {
 // a session's Redis traffic and the notices for it never wake another thread.
 struct shard {
     shard(executor ex, const config& c, store::redis_presence_store& presence,
-          routing::presence_tracker& tracker, routing::user_rate_limits& send_limits,
-          const auth::token_verifier& verifier, std::shared_ptr<store::redis::connection> conn)
+          routing::directory_cache& directory, routing::presence_tracker& tracker,
+          routing::user_rate_limits& send_limits, const auth::token_verifier& verifier,
+          std::shared_ptr<store::redis::connection> conn)
         : context(&asio::query(ex, asio::execution::context)),
           redis(std::move(conn)),
           bus(store::redis_notice_bus::create(ex, redis_config(c), redis)),
-          chat(redis, store::chat_store_config{c.inbox_max_events, c.sent_record_ttl}),
-          services{chat, presence, *bus, verifier, tracker, send_limits, session_config_of(c)},
+          chat(redis, chat_store_config_of(c)),
+          services{chat,     presence, directory,   *bus,
+                   verifier, tracker,  send_limits, session_config_of(c)},
           factory(std::make_shared<routing::session_factory>(services)) {}
 
     const asio::execution_context* context;
@@ -120,16 +137,22 @@ struct chat_node::parts {
         : cfg(c),
           main_redis(store::redis::connection::create(executors.front(), redis_config(c))),
           presence(main_redis, c.presence_ttl),
+          directory_store(main_redis),
+          directory(directory_store),
+          workflow(main_redis, store::workflow_store_config{c.inbox_max_events}),
           tracker(routing::presence_tracker::create(
               executors.front(), presence,
               routing::presence_tracker::options{c.presence_grace, c.presence_ttl})),
+          sweeper(routing::workflow_sweeper::create(
+              executors.front(), workflow, directory,
+              routing::workflow_sweeper::options{c.workflow_interval, c.remind_specialist_after})),
           send_limits(c.send_rate, c.send_burst),
           verifier(verifier_config_of(c)) {
         for (std::size_t i = 0; i < executors.size(); ++i) {
             // The first shard shares the main connection (presence, start-up checks).
             auto conn = i == 0 ? main_redis
                                : store::redis::connection::create(executors[i], redis_config(c));
-            shards.push_back(std::make_unique<shard>(executors[i], c, presence, *tracker,
+            shards.push_back(std::make_unique<shard>(executors[i], c, presence, directory, *tracker,
                                                      send_limits, verifier, std::move(conn)));
         }
         factory = std::make_shared<shard_factory>(shards);
@@ -138,7 +161,11 @@ struct chat_node::parts {
     config cfg;
     std::shared_ptr<store::redis::connection> main_redis;
     store::redis_presence_store presence;
+    store::redis_directory_store directory_store;
+    routing::directory_cache directory;
+    store::redis_workflow_store workflow;
     std::shared_ptr<routing::presence_tracker> tracker;
+    std::shared_ptr<routing::workflow_sweeper> sweeper;
     routing::user_rate_limits send_limits;
     auth::token_verifier verifier;
     std::vector<std::unique_ptr<shard>> shards;
@@ -190,11 +217,18 @@ awaitable<void> chat_node::check_storage() {
     if (!report->warning.empty()) {
         log::warn("{}", report->warning);
     }
+    if (cfg.directory_open) {
+        log::warn(
+            "--directory-open: specialists the directory does not list are listed when "
+            "they sign in (development and load tests only)");
+    }
     parts_->tracker->start();
+    parts_->sweeper->start();
 }
 
 void chat_node::stop() {
     parts_->tracker->stop();
+    parts_->sweeper->stop();
     for (auto& s : parts_->shards) {
         s->bus->stop();
         s->redis->stop();

@@ -117,6 +117,31 @@ constexpr option_spec specs[] = {
      "resumes from its cursor)",
      "30000"},
 
+    {"Directory and consultations", "directory-open", kind::flag, "BOOL",
+     "Development and load tests only: a specialist token for an id the directory does not "
+     "list is accepted and lists that id (display name = id, accepting new clients). Off: "
+     "only specialists an operator listed with confide-admin may sign in as specialists. "
+     "Inquiries to unlisted ids are refused either way",
+     "false"},
+    {"Directory and consultations", "inquiry-expiry-s", kind::single, "S",
+     "An inquiry the specialist neither answers nor accepts nor declines expires after this "
+     "(both parties are told)",
+     "604800"},
+    {"Directory and consultations", "reminder-specialist-after-s", kind::single, "S",
+     "Office time a message may stay unread by a specialist before an unread reminder goes to "
+     "the reminder stream",
+     "900"},
+    {"Directory and consultations", "reminder-client-after-s", kind::single, "S",
+     "Time a message may stay unread by a client before an unread reminder goes to the "
+     "reminder stream",
+     "86400"},
+    {"Directory and consultations", "workflow-interval-ms", kind::single, "MS",
+     "How often each node looks for expired inquiries and due reminders", "5000"},
+    {"Directory and consultations", "safety-notice", kind::single, "TEXT",
+     "The 'not for emergencies' notice clients get with every inquiry", nullptr},
+    {"Directory and consultations", "crisis-line", kind::single, "TEXT",
+     "The crisis line shown with the safety notice", nullptr},
+
     {"Storage", "inbox-max-events", kind::single, "N",
      "Events kept per user for devices to catch up on (older cursors get a reset)", "100000"},
     {"Storage", "sent-record-ttl-s", kind::single, "S",
@@ -467,6 +492,23 @@ void apply(config& c, const std::string& name, const raw_value& v) {
         c.stalled_reader_timeout = to_timeout(v);
     } else if (name == "token-leeway-s") {
         c.token_leeway = std::chrono::seconds(to_integer(v, 0, 3600));
+    } else if (name == "directory-open") {
+        c.directory_open = to_bool(v);
+    } else if (name == "inquiry-expiry-s") {
+        c.inquiry_expiry = std::chrono::seconds(to_integer(v, 1, 365LL * 24 * 3600));
+    } else if (name == "reminder-specialist-after-s") {
+        c.remind_specialist_after = std::chrono::seconds(to_integer(v, 1, 7LL * 24 * 3600));
+    } else if (name == "reminder-client-after-s") {
+        c.remind_client_after = std::chrono::seconds(to_integer(v, 1, 30LL * 24 * 3600));
+    } else if (name == "workflow-interval-ms") {
+        c.workflow_interval = to_timeout(v);
+    } else if (name == "safety-notice" || name == "crisis-line") {
+        if (text.size() > 1000 || std::any_of(text.begin(), text.end(), [](char ch) {
+                return static_cast<unsigned char>(ch) < 0x20;
+            })) {
+            fail(v, "must be one line of at most 1000 bytes");
+        }
+        (name == "safety-notice" ? c.safety_notice : c.crisis_line) = text;
     } else if (name == "inbox-max-events") {
         c.inbox_max_events = static_cast<std::size_t>(to_integer(v, 100, 100'000'000));
     } else if (name == "sent-record-ttl-s") {
@@ -623,7 +665,11 @@ std::string describe(const config& c) {
         << " send_rate=" << c.send_rate << " send_burst=" << c.send_burst
         << " typing_rate=" << c.typing_rate
         << " max_connections_per_user=" << c.max_connections_per_user
-        << " allowed_origins=" << c.allowed_origins.size();
+        << " allowed_origins=" << c.allowed_origins.size()
+        << (c.directory_open ? " directory_open" : "")
+        << " inquiry_expiry_s=" << c.inquiry_expiry.count()
+        << " reminder_specialist_after_s=" << c.remind_specialist_after.count()
+        << " reminder_client_after_s=" << c.remind_client_after.count();
     return out.str();
 }
 

@@ -65,6 +65,19 @@ struct config {
     std::chrono::milliseconds presence_ttl{60000};
     std::chrono::milliseconds stalled_reader_timeout{30000};
 
+    // Directory and consultation workflow.
+    bool directory_open = false;  ///< development: unlisted specialists are listed at sign-in
+    std::chrono::seconds inquiry_expiry{7 * 24 * 3600};
+    std::chrono::seconds remind_specialist_after{15 * 60};  ///< of office time
+    std::chrono::seconds remind_client_after{24 * 3600};
+    std::chrono::milliseconds workflow_interval{5000};
+    std::string safety_notice =
+        "This chat is not for emergencies. If you are in danger or thinking about ending your "
+        "life, call your local emergency number or a crisis line now.";
+    std::string crisis_line =
+        "Emergency: 112 (Europe), 911 (US and Canada). Crisis lines: 988 (US), 116 123 "
+        "(Samaritans, UK and Ireland)";
+
     // Storage.
     std::size_t inbox_max_events = 100000;
     std::chrono::seconds sent_record_ttl{7 * 24 * 3600};

@@ -31,6 +31,8 @@ public:
                 return "failed precondition";
             case errc::internal:
                 return "internal error";
+            case errc::not_found:
+                return "not found";
         }
         return "unknown confide error";
     }

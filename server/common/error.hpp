@@ -21,6 +21,7 @@ enum class errc : int {
     conflict = 7,             ///< contradicts stored state (e.g. a reused client_msg_id)
     failed_precondition = 8,  ///< not allowed in the conversation's current state
     internal = 9,             ///< a bug on our side
+    not_found = 10,           ///< what the request names does not exist (a public thing only)
 };
 
 /// The category of `errc`. Thread safety: safe.

@@ -17,6 +17,9 @@ struct limits {
     std::size_t max_cursor_bytes = 64;
     std::uint32_t default_page = 50;
     std::uint32_t max_page = 200;
+    std::size_t max_topic_bytes = 200;    ///< StartInquiryRequest.topic
+    std::size_t max_preferred_times = 5;  ///< StartInquiryRequest.preferred_times
+    std::int64_t max_preferred_time_ms = 24LL * 3600 * 1000;  ///< the length of one
 };
 
 }  // namespace confide::protocol

@@ -4,6 +4,7 @@
 #include "protocol/cursor.hpp"
 #include "protocol/utf8.hpp"
 
+#include <algorithm>
 #include <string>
 
 namespace confide::protocol {
@@ -34,6 +35,35 @@ outcome<void> check_body(std::string_view body, const limits& l) {
     }
     if (!is_valid_utf8(body)) {
         return invalid("body must be valid UTF-8");
+    }
+    return {};
+}
+
+// A short one-line text: UTF-8, no control characters.
+outcome<void> check_line(std::string_view value, std::string_view field, std::size_t max_bytes) {
+    if (value.size() > max_bytes) {
+        return fail(errc::too_large, std::string(field) + " is over the limit of " +
+                                         std::to_string(max_bytes) + " bytes");
+    }
+    if (!is_valid_utf8(value)) {
+        return invalid(std::string(field) + " must be valid UTF-8");
+    }
+    for (char c : value) {
+        const auto u = static_cast<unsigned char>(c);
+        if (u < 0x20 || u == 0x7f) {
+            return invalid(std::string(field) + " must be one line without control characters");
+        }
+    }
+    return {};
+}
+
+// A directory filter: a specialty or language tag.
+outcome<void> check_tag(std::string_view value, std::string_view field) {
+    if (value.size() > 40 || !std::all_of(value.begin(), value.end(), [](char c) {
+            return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                   c == '-';
+        })) {
+        return invalid(std::string(field) + " must be at most 40 characters of A-Z a-z 0-9 -");
     }
     return {};
 }
@@ -93,6 +123,21 @@ outcome<void> validate_request(const v1::Frame& frame, const limits& l) {
             if (auto ok = check_id(r.client_msg_id(), "client_msg_id", l); !ok) {
                 return ok;
             }
+            if (auto ok = check_line(r.topic(), "topic", l.max_topic_bytes); !ok) {
+                return ok;
+            }
+            if (static_cast<std::size_t>(r.preferred_times_size()) > l.max_preferred_times) {
+                return invalid("at most " + std::to_string(l.max_preferred_times) +
+                               " preferred_times");
+            }
+            for (const auto& t : r.preferred_times()) {
+                if (t.start_ms() <= 0 || t.end_ms() <= t.start_ms() ||
+                    t.end_ms() - t.start_ms() > l.max_preferred_time_ms) {
+                    return invalid(
+                        "each of preferred_times must start before it ends and last "
+                        "at most 24 hours");
+                }
+            }
             return check_body(r.body(), l);
         }
         case K::kSendMessage: {
@@ -142,8 +187,31 @@ outcome<void> validate_request(const v1::Frame& frame, const limits& l) {
             if (a != v1::ACCEPT && a != v1::DECLINE && a != v1::CLOSE) {
                 return invalid("action must be ACCEPT, DECLINE or CLOSE");
             }
+            if (r.decline_reason() != v1::DECLINE_REASON_UNSPECIFIED) {
+                if (a != v1::DECLINE) {
+                    return invalid("decline_reason goes with DECLINE only");
+                }
+                if (!v1::DeclineReason_IsValid(r.decline_reason())) {
+                    return invalid("decline_reason is not one of the listed reasons");
+                }
+            }
             return {};
         }
+        case K::kListSpecialists: {
+            const auto& r = frame.list_specialists();
+            if (auto ok = check_tag(r.specialty(), "specialty"); !ok) {
+                return ok;
+            }
+            if (auto ok = check_tag(r.language(), "language"); !ok) {
+                return ok;
+            }
+            if (r.page_token().size() > 512) {
+                return invalid("page_token is not one this server handed out");
+            }
+            return check_page(r.limit(), l);
+        }
+        case K::kGetSpecialist:
+            return check_id(frame.get_specialist().specialist_id(), "specialist_id", l);
         default:
             return invalid("unknown request kind");
     }

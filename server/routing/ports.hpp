@@ -72,8 +72,11 @@ struct inquiry_command {
     std::string client_msg_id;
     std::string body;
     bool free_consultation = false;
-    std::string new_conversation_id;  ///< used if a new conversation is needed
+    std::string topic;                        ///< for a new conversation
+    std::vector<time_range> preferred_times;  ///< for a new conversation
+    std::string new_conversation_id;          ///< used if a new conversation is needed
     std::int64_t now_ms = 0;
+    std::int64_t expires_at_ms = 0;  ///< a new conversation expires then unless answered
 };
 
 struct send_command {
@@ -106,13 +109,18 @@ class chat_store {
 public:
     virtual ~chat_store() = default;
 
-    /// Binds `user_id` to `r` on first sight; afterwards the stored role is returned. A different
-    /// stored role fails with unauthenticated ("role mismatch"): roles never change.
+    /// Checks the token's role against the directory and binds it on first sight. A specialist
+    /// must be listed (with the store's "open directory", for development, an unlisted one is
+    /// listed now); a listed specialist cannot sign in as a client; a stored role never changes,
+    /// except that an unlisted "specialist" who never signed in (bound by an inquiry before the
+    /// directory existed) is a client. Refusals fail with unauthenticated and say why.
     virtual awaitable<outcome<void>> bind_role(std::string user_id, auth::role r) = 0;
 
-    /// Stores the message, in a new conversation (state INQUIRY) unless the client has an open
-    /// one with this specialist. Fails with forbidden if `specialist_id` is a client; conflict if
-    /// the client_msg_id was used for another message. Atomic; idempotent by client_msg_id.
+    /// Stores the message in the client's open conversation with this specialist, or else in a
+    /// new one (state INQUIRY, with the topic, preferred times and expiry), which needs a listed
+    /// specialist (not_found otherwise) accepting new clients (failed_precondition otherwise); no
+    /// inquiry ever binds a role or lists anyone. conflict if the client_msg_id was used for
+    /// another message. Atomic; idempotent by client_msg_id.
     virtual awaitable<outcome<send_result>> start_inquiry(inquiry_command cmd) = 0;
 
     /// Stores the message in the conversation: forbidden if the sender is not a party (or the
@@ -120,11 +128,13 @@ public:
     /// the client_msg_id was used for another message. Atomic; idempotent by client_msg_id.
     virtual awaitable<outcome<send_result>> send_message(send_command cmd) = 0;
 
-    /// Accept / decline / close, by `user_id` (roles and states as in the protocol). Both
-    /// parties get a conversation event. Returns the conversation as `user_id` sees it.
+    /// Accept / decline (with `reason`) / close, by `user_id` (roles and states as in the
+    /// protocol). Both parties get a conversation event. Returns the conversation as `user_id`
+    /// sees it.
     virtual awaitable<outcome<conversation>> update_conversation(std::string user_id,
                                                                  std::string conversation_id,
                                                                  conversation_action action,
+                                                                 decline_reason reason,
                                                                  std::int64_t now_ms) = 0;
 
     /// Moves `user_id`'s read mark forward to `up_to_seq` (clamped to the last seq), recomputes
@@ -172,6 +182,78 @@ public:
     /// Moves the device's stored cursor forward (never back).
     virtual awaitable<outcome<void>> save_device_cursor(std::string user_id, std::string device_id,
                                                         std::string cursor) = 0;
+};
+
+// ---------------------------------------------------------------------------------------------
+// The directory of specialists (read side: confide-admin writes it).
+
+/// What storage knows of a specialist's activity: presence, and first-reply times.
+struct specialist_activity {
+    routing::presence presence;
+    /// Time from a new inquiry to the specialist's first reply (ms), for the inquiries answered
+    /// in the window asked for.
+    std::vector<std::uint64_t> first_reply_ms;
+};
+
+class directory_store {
+public:
+    virtual ~directory_store() = default;
+
+    /// The directory's version: it changes whenever an entry is added, changed or removed.
+    virtual awaitable<outcome<std::uint64_t>> version() = 0;
+
+    /// Every listed specialist (in no particular order) and the version they are at least as
+    /// new as.
+    virtual awaitable<outcome<std::pair<std::uint64_t, std::vector<specialist_profile>>>>
+    load() = 0;
+
+    /// The activity of each of `user_ids` (in the same order): presence, and the first replies
+    /// given since `since_ms`.
+    virtual awaitable<outcome<std::vector<specialist_activity>>> activity(
+        std::vector<std::string> user_ids, std::int64_t since_ms) = 0;
+};
+
+// ---------------------------------------------------------------------------------------------
+// The consultation workflow's deadlines: inquiry expiry and unread reminders.
+
+/// A reminder that may be due: messages of a conversation unread by one party since
+/// `unread_since_ms` (the first unread message of the burst).
+struct due_reminder {
+    std::string conversation_id;
+    bool to_specialist = false;  ///< the recipient is the specialist (else the client)
+    std::string recipient_id;
+    std::string specialist_id;
+    std::int64_t unread_since_ms = 0;
+    std::int64_t due_ms = 0;  ///< as scheduled by storage (without office hours)
+};
+
+/// Deadlines kept by storage, shared by every node: each is acted on once, by whichever node
+/// gets to it first.
+class workflow_store {
+public:
+    virtual ~workflow_store() = default;
+
+    /// Up to `limit` inquiries whose expiry is due at `now_ms`, oldest first.
+    virtual awaitable<outcome<std::vector<std::string>>> due_expiries(std::int64_t now_ms,
+                                                                      std::uint32_t limit) = 0;
+
+    /// Expires the inquiry if it still is unanswered and due, telling both parties (a
+    /// conversation event each). True when this call expired it; false when it was answered,
+    /// closed or expired by another node meanwhile.
+    virtual awaitable<outcome<bool>> expire_inquiry(std::string conversation_id,
+                                                    std::int64_t now_ms) = 0;
+
+    /// Up to `limit` reminders scheduled at or before `now_ms`.
+    virtual awaitable<outcome<std::vector<due_reminder>>> due_reminders(std::int64_t now_ms,
+                                                                        std::uint32_t limit) = 0;
+
+    /// Moves a reminder to `due_ms` (later), unless it was sent or cancelled meanwhile.
+    virtual awaitable<outcome<void>> postpone_reminder(due_reminder r, std::int64_t due_ms) = 0;
+
+    /// Appends the reminder event (content-free: recipient, conversation, how long) to the
+    /// reminder stream if the messages are still unread and no node sent it yet. True when this
+    /// call sent it.
+    virtual awaitable<outcome<bool>> send_reminder(due_reminder r, std::int64_t now_ms) = 0;
 };
 
 // ---------------------------------------------------------------------------------------------

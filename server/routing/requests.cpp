@@ -58,6 +58,12 @@ awaitable<void> request_dispatcher::dispatch(const v1::Frame& f) {
         case K::kSignOut:
             sign_out(rid);
             break;
+        case K::kListSpecialists:
+            co_await list_specialists(rid, f.list_specialists());
+            break;
+        case K::kGetSpecialist:
+            co_await get_specialist(rid, f.get_specialist());
+            break;
         default:
             conn_.reply_error(rid, fail(errc::invalid_argument, "unknown request kind"));
             break;
@@ -170,7 +176,7 @@ bool request_dispatcher::admit_send(std::uint64_t rid) {
 }
 
 void request_dispatcher::reply_sent(std::uint64_t rid, const send_result& r,
-                                    const std::string& client_msg_id) {
+                                    const std::string& client_msg_id, bool with_safety_notice) {
     v1::Frame f;
     auto* s = f.mutable_sent();
     s->set_conversation_id(r.conversation_id);
@@ -178,6 +184,9 @@ void request_dispatcher::reply_sent(std::uint64_t rid, const send_result& r,
     s->set_server_time_ms(r.server_time_ms);
     s->set_client_msg_id(client_msg_id);
     s->set_duplicate(r.duplicate);
+    if (with_safety_notice) {
+        to_wire(svc_.config.safety_notice, *s->mutable_safety_notice());
+    }
     conn_.reply(f, rid);
 }
 
@@ -186,6 +195,17 @@ awaitable<void> request_dispatcher::start_inquiry(std::uint64_t rid,
     if (conn_.identity().user_role != auth::role::client) {
         conn_.reply_error(rid, fail(errc::forbidden, "only clients can start an inquiry"));
         co_return;
+    }
+    const std::int64_t now = now_ms();
+    // Validation checked each range on its own; whether it lies ahead needs the time.
+    constexpr std::int64_t horizon_ms = 180LL * 24 * 3600 * 1000;
+    for (const auto& t : req.preferred_times()) {
+        if (t.end_ms() <= now || t.start_ms() > now + horizon_ms) {
+            conn_.reply_error(rid, fail(errc::invalid_argument,
+                                        "preferred_times must end in the future and start "
+                                        "within 180 days"));
+            co_return;
+        }
     }
     if (!admit_send(rid)) {
         co_return;
@@ -196,11 +216,18 @@ awaitable<void> request_dispatcher::start_inquiry(std::uint64_t rid,
     cmd.client_msg_id = req.client_msg_id();
     cmd.body = req.body();
     cmd.free_consultation = req.free_consultation();
+    cmd.topic = req.topic();
+    for (const auto& t : req.preferred_times()) {
+        cmd.preferred_times.push_back(from_wire(t));
+    }
     cmd.new_conversation_id = random_hex_id();
-    cmd.now_ms = now_ms();
+    cmd.now_ms = now;
+    cmd.expires_at_ms = now + svc_.config.inquiry_expiry.count();
     auto r = co_await svc_.chat.start_inquiry(std::move(cmd));
     if (!failed(rid, r)) {
-        reply_sent(rid, *r, req.client_msg_id());
+        // The first message of a conversation is its seq 1: this inquiry opened it (or is a
+        // retry of the one that did), so the client is shown the notice now.
+        reply_sent(rid, *r, req.client_msg_id(), r->seq == 1);
     }
 }
 
@@ -260,6 +287,9 @@ awaitable<void> request_dispatcher::list_conversations(std::uint64_t rid,
     if (failed(rid, r)) {
         co_return;
     }
+    if (conn_.identity().user_role == auth::role::client) {
+        co_await add_availability(*r);
+    }
     v1::Frame f;
     auto* out = f.mutable_conversations();
     for (const auto& c : *r) {
@@ -287,12 +317,124 @@ awaitable<void> request_dispatcher::get_history(std::uint64_t rid,
 awaitable<void> request_dispatcher::update_conversation(std::uint64_t rid,
                                                         const v1::UpdateConversationRequest& req) {
     auto r = co_await svc_.chat.update_conversation(conn_.user_id(), req.conversation_id(),
-                                                    from_wire(req.action()), now_ms());
+                                                    from_wire(req.action()),
+                                                    from_wire(req.decline_reason()), now_ms());
     if (failed(rid, r)) {
         co_return;
     }
     v1::Frame f;
     to_wire(*r, *f.mutable_conversation()->mutable_conversation());
+    conn_.reply(f, rid);
+}
+
+// ---------------------------------------------------------------------------------------------
+// The directory
+
+awaitable<outcome<std::vector<specialist_listing>>> request_dispatcher::listings(
+    std::vector<specialist_profile> profiles, std::int64_t now) {
+    std::vector<std::string> ids;
+    ids.reserve(profiles.size());
+    for (const auto& p : profiles) {
+        ids.push_back(p.id);
+    }
+    auto activity =
+        co_await svc_.directory.store().activity(std::move(ids), now - reply_time_window.count());
+    if (!activity) {
+        co_return activity.error();
+    }
+    std::vector<specialist_listing> out;
+    out.reserve(profiles.size());
+    for (std::size_t i = 0; i < profiles.size() && i < activity->size(); ++i) {
+        auto& a = (*activity)[i];
+        auto avail = availability_at(profiles[i], now);
+        avail.first_reply_samples = static_cast<std::uint32_t>(a.first_reply_ms.size());
+        avail.median_first_reply_ms = median_of(a.first_reply_ms);
+        out.push_back(
+            specialist_listing{std::move(profiles[i]), std::move(a.presence), std::move(avail)});
+    }
+    co_return out;
+}
+
+awaitable<void> request_dispatcher::add_availability(std::vector<conversation>& convs) {
+    auto snapshot = co_await svc_.directory.snapshot();
+    if (!snapshot) {
+        co_return;
+    }
+    std::vector<specialist_profile> profiles;
+    std::vector<std::size_t> which;
+    for (std::size_t i = 0; i < convs.size(); ++i) {
+        if (const auto* p = (*snapshot)->find(convs[i].specialist_id);
+            p != nullptr && convs[i].other_presence) {
+            profiles.push_back(*p);
+            which.push_back(i);
+        }
+    }
+    if (profiles.empty()) {
+        co_return;
+    }
+    auto found = co_await listings(std::move(profiles), now_ms());
+    if (!found) {
+        co_return;
+    }
+    for (std::size_t k = 0; k < which.size() && k < found->size(); ++k) {
+        convs[which[k]].specialist_availability = (*found)[k].availability;
+    }
+}
+
+awaitable<void> request_dispatcher::list_specialists(std::uint64_t rid,
+                                                     const v1::ListSpecialistsRequest& req) {
+    auto snapshot = co_await svc_.directory.snapshot();
+    if (failed(rid, snapshot)) {
+        co_return;
+    }
+    directory_query q;
+    q.specialty = req.specialty();
+    q.language = req.language();
+    q.accepting_only = req.accepting_new_clients_only();
+    q.limit = page_size(req.limit());
+    q.page_token = req.page_token();
+    auto page = page_of(**snapshot, q);
+    if (failed(rid, page)) {
+        co_return;
+    }
+    std::vector<specialist_profile> profiles;
+    profiles.reserve(page->entries.size());
+    for (const auto* p : page->entries) {
+        profiles.push_back(*p);
+    }
+    auto found = co_await listings(std::move(profiles), now_ms());
+    if (failed(rid, found)) {
+        co_return;
+    }
+    v1::Frame f;
+    auto* out = f.mutable_specialists();
+    for (const auto& l : *found) {
+        to_wire(l, *out->add_specialists());
+    }
+    out->set_next_page_token(page->next_page_token);
+    conn_.reply(f, rid);
+}
+
+awaitable<void> request_dispatcher::get_specialist(std::uint64_t rid,
+                                                   const v1::GetSpecialistRequest& req) {
+    auto snapshot = co_await svc_.directory.snapshot();
+    if (failed(rid, snapshot)) {
+        co_return;
+    }
+    const auto* p = (*snapshot)->find(req.specialist_id());
+    if (p == nullptr) {
+        conn_.reply_error(rid, fail(errc::not_found, "no specialist with this id is listed"));
+        co_return;
+    }
+    std::vector<specialist_profile> one{*p};
+    auto found = co_await listings(std::move(one), now_ms());
+    if (failed(rid, found)) {
+        co_return;
+    }
+    v1::Frame f;
+    for (const auto& l : *found) {
+        to_wire(l, *f.mutable_specialists()->add_specialists());
+    }
     conn_.reply(f, rid);
 }
 

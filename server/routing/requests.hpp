@@ -41,12 +41,23 @@ private:
     awaitable<void> get_history(std::uint64_t rid, const v1::GetHistoryRequest& req);
     awaitable<void> update_conversation(std::uint64_t rid,
                                         const v1::UpdateConversationRequest& req);
+    awaitable<void> list_specialists(std::uint64_t rid, const v1::ListSpecialistsRequest& req);
+    awaitable<void> get_specialist(std::uint64_t rid, const v1::GetSpecialistRequest& req);
+
+    /// The listings of `profiles` at `now`: presence with availability, and the reply time
+    /// measured over the last 30 days.
+    awaitable<outcome<std::vector<specialist_listing>>> listings(
+        std::vector<specialist_profile> profiles, std::int64_t now);
+    /// Adds the specialists' availability to the other party's presence of a client's
+    /// conversations (best effort: without it if the directory cannot be read now).
+    awaitable<void> add_availability(std::vector<conversation>& convs);
     void ping(std::uint64_t rid, const v1::PingRequest& req);
     void sign_out(std::uint64_t rid);
 
     /// Whether the user may send one more message now; replies RATE_LIMITED if not.
     bool admit_send(std::uint64_t rid);
-    void reply_sent(std::uint64_t rid, const send_result& r, const std::string& client_msg_id);
+    void reply_sent(std::uint64_t rid, const send_result& r, const std::string& client_msg_id,
+                    bool with_safety_notice = false);
     /// Replies `r`'s failure, if it failed; true if it did.
     template <class T>
     bool failed(std::uint64_t rid, const outcome<T>& r);

@@ -2,6 +2,7 @@
 // What every connection of a node shares: its configuration and the node-wide services.
 
 #include "protocol/limits.hpp"
+#include "routing/directory.hpp"
 #include "routing/event_stream.hpp"
 #include "routing/ports.hpp"
 #include "routing/rate_limiter.hpp"
@@ -9,6 +10,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <string>
 
 namespace confide::auth {
 class token_verifier;
@@ -17,6 +19,12 @@ class token_verifier;
 namespace confide::routing {
 
 class presence_tracker;
+
+/// "This chat is not for emergencies", with a crisis line: sent to clients with their inquiries.
+struct safety_notice {
+    std::string text;
+    std::string crisis_line;
+};
 
 /// Limits and timings of a client session.
 struct session_config {
@@ -34,6 +42,9 @@ struct session_config {
     /// The event stream's batches, outbound thresholds (from the network layer's bound), stalled
     /// reader timeout, retry delay and unacked list. Every session's stream refers to it.
     event_stream::options stream;
+    routing::safety_notice safety_notice;
+    /// An inquiry the specialist neither answers nor accepts nor declines expires after this.
+    std::chrono::milliseconds inquiry_expiry{std::chrono::hours(7 * 24)};
 };
 
 /// The node-wide services every session uses. All of them outlive every session.
@@ -42,6 +53,7 @@ struct session_config {
 struct services {
     chat_store& chat;
     presence_store& presence;
+    directory_cache& directory;
     notice_bus& bus;
     const auth::token_verifier& verifier;
     presence_tracker& tracker;

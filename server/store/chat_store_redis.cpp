@@ -1,5 +1,6 @@
 #include "store/chat_store_redis.hpp"
 
+#include "common/clock.hpp"
 #include "common/log.hpp"
 #include "common/random_id.hpp"
 #include "protocol/cursor.hpp"
@@ -66,15 +67,13 @@ redis_chat_store::redis_chat_store(std::shared_ptr<redis::connection> conn, chat
     : conn_(std::move(conn)), cfg_(cfg) {}
 
 awaitable<outcome<void>> redis_chat_store::bind_role(std::string user_id, auth::role r) {
-    const std::string wanted(auth::to_string(r));
-    auto res =
-        co_await call_script(*conn_, scripts::bind_role(), cmd(keys::user(user_id)), cmd(wanted));
+    std::vector<std::string> k{keys::user(user_id), keys::profile(user_id), keys::directory(),
+                               keys::directory_version()};
+    std::vector<std::string> a{std::string(auth::to_string(r)), user_id,
+                               cfg_.directory_open ? "1" : "0", std::to_string(now_ms())};
+    auto res = co_await call_script(*conn_, scripts::bind_role(), std::move(k), std::move(a));
     if (!res) {
         co_return res.error();
-    }
-    if (res->str != wanted) {
-        co_return fail(errc::unauthenticated,
-                       "this user is registered as a " + res->str + ", not as a " + wanted);
     }
     co_return outcome<void>{};
 }
@@ -138,16 +137,24 @@ awaitable<outcome<routing::send_result>> redis_chat_store::send_message(routing:
                                keys::conversations(p->client),
                                keys::user(p->specialist),
                                keys::inbox(p->specialist),
-                               keys::conversations(p->specialist)};
-    std::vector<std::string> a{std::move(cmd.conversation_id),
-                               std::move(cmd.sender_id),
-                               std::move(cmd.client_msg_id),
-                               std::move(cmd.body),
-                               std::to_string(cmd.now_ms),
-                               std::to_string(cfg_.sent_record_ttl.count()),
-                               std::to_string(cfg_.inbox_max_events),
-                               p->client,
-                               p->specialist};
+                               keys::conversations(p->specialist),
+                               keys::first_replies(p->specialist),
+                               keys::inquiry_expiry(),
+                               keys::reminders_due()};
+    const bool to_specialist = cmd.sender_id == p->client;
+    std::vector<std::string> a{
+        std::move(cmd.conversation_id),
+        std::move(cmd.sender_id),
+        std::move(cmd.client_msg_id),
+        std::move(cmd.body),
+        std::to_string(cmd.now_ms),
+        std::to_string(cfg_.sent_record_ttl.count()),
+        std::to_string(cfg_.inbox_max_events),
+        p->client,
+        p->specialist,
+        std::to_string(
+            (to_specialist ? cfg_.remind_specialist_after : cfg_.remind_client_after).count()),
+        std::to_string(routing::reply_time_window.count())};
     auto res = co_await call_script(*conn_, scripts::send(), std::move(k), std::move(a));
     if (!res) {
         co_return res.error();
@@ -181,7 +188,10 @@ awaitable<outcome<routing::send_result>> redis_chat_store::start_inquiry(
                                    keys::open_with(cmd.client_id),
                                    keys::inquiries(cmd.specialist_id),
                                    keys::contacts(cmd.client_id),
-                                   keys::contacts(cmd.specialist_id)};
+                                   keys::contacts(cmd.specialist_id),
+                                   keys::profile(cmd.specialist_id),
+                                   keys::inquiry_expiry(),
+                                   keys::reminders_due()};
         std::vector<std::string> a{cid,
                                    cmd.client_id,
                                    cmd.client_msg_id,
@@ -192,7 +202,11 @@ awaitable<outcome<routing::send_result>> redis_chat_store::start_inquiry(
                                    cmd.client_id,
                                    cmd.specialist_id,
                                    cmd.free_consultation ? "1" : "0",
-                                   found};
+                                   found,
+                                   cmd.topic,
+                                   format_time_ranges(cmd.preferred_times),
+                                   std::to_string(cmd.expires_at_ms),
+                                   std::to_string(cfg_.remind_specialist_after.count())};
         auto res = co_await call_script(*conn_, scripts::inquiry(), std::move(k), std::move(a));
         if (!res) {
             co_return res.error();
@@ -207,7 +221,7 @@ awaitable<outcome<routing::send_result>> redis_chat_store::start_inquiry(
 
 awaitable<outcome<routing::conversation>> redis_chat_store::update_conversation(
     std::string user_id, std::string conversation_id, routing::conversation_action action,
-    std::int64_t now_ms) {
+    routing::decline_reason reason, std::int64_t now_ms) {
     auto p = co_await parties_for(user_id, conversation_id);
     if (!p) {
         co_return p.error();
@@ -220,14 +234,17 @@ awaitable<outcome<routing::conversation>> redis_chat_store::update_conversation(
                                keys::user(p->specialist),
                                keys::inbox(p->specialist),
                                keys::conversations(p->specialist),
-                               keys::inquiries(p->specialist)};
+                               keys::inquiries(p->specialist),
+                               keys::inquiry_expiry(),
+                               keys::reminders_due()};
     std::vector<std::string> a{conversation_id,
                                user_id,
                                action_name(action),
                                std::to_string(now_ms),
                                std::to_string(cfg_.inbox_max_events),
                                p->client,
-                               p->specialist};
+                               p->specialist,
+                               decline_reason_name(reason)};
     auto res = co_await call_script(*conn_, scripts::update(), std::move(k), std::move(a));
     if (!res) {
         co_return res.error();
@@ -242,10 +259,13 @@ awaitable<outcome<void>> redis_chat_store::mark_read(std::string user_id,
     if (!p) {
         co_return p.error();
     }
+    const auto after =
+        user_id == p->client ? cfg_.remind_client_after : cfg_.remind_specialist_after;
     auto res = co_await call_script(
         *conn_, scripts::mark_read(),
-        cmd(keys::conversation(conversation_id), keys::conversation_log(conversation_id)),
-        cmd(conversation_id, user_id, std::to_string(up_to_seq)));
+        cmd(keys::conversation(conversation_id), keys::conversation_log(conversation_id),
+            keys::reminders_due()),
+        cmd(conversation_id, user_id, std::to_string(up_to_seq), std::to_string(after.count())));
     if (!res) {
         co_return res.error();
     }

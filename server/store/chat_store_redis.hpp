@@ -18,6 +18,12 @@ struct chat_store_config {
     std::size_t inbox_max_events = 100'000;
     /// How long a client_msg_id stays deduplicated.
     std::chrono::seconds sent_record_ttl{7 * 24 * 3600};
+    /// Development only: a specialist token for an unlisted id lists that id at sign-in.
+    bool directory_open = false;
+    /// How long a message may stay unread before its reminder is due: for specialists (the
+    /// workflow sweeper then counts office time only) and for clients.
+    std::chrono::milliseconds remind_specialist_after{std::chrono::minutes(15)};
+    std::chrono::milliseconds remind_client_after{std::chrono::hours(24)};
 };
 
 /// routing::chat_store on Redis: conversations, messages, user streams, device cursors. Every
@@ -33,7 +39,7 @@ public:
     awaitable<outcome<routing::send_result>> send_message(routing::send_command cmd) override;
     awaitable<outcome<routing::conversation>> update_conversation(
         std::string user_id, std::string conversation_id, routing::conversation_action action,
-        std::int64_t now_ms) override;
+        routing::decline_reason reason, std::int64_t now_ms) override;
     awaitable<outcome<void>> mark_read(std::string user_id, std::string conversation_id,
                                        std::uint64_t up_to_seq) override;
     awaitable<outcome<void>> ack(std::string user_id, std::string device_id, std::string cursor,

@@ -13,7 +13,7 @@ namespace {
 
 // Scripts name their errors as the wire protocol does (confide.v1.ErrorCode), which errc mirrors.
 errc parse_code(std::string_view code) {
-    static constexpr std::array<std::pair<std::string_view, errc>, 9> names{{
+    static constexpr std::array<std::pair<std::string_view, errc>, 10> names{{
         {"UNAUTHENTICATED", errc::unauthenticated},
         {"FORBIDDEN", errc::forbidden},
         {"INVALID_ARGUMENT", errc::invalid_argument},
@@ -23,6 +23,7 @@ errc parse_code(std::string_view code) {
         {"CONFLICT", errc::conflict},
         {"FAILED_PRECONDITION", errc::failed_precondition},
         {"INTERNAL", errc::internal},
+        {"NOT_FOUND", errc::not_found},
     }};
     for (const auto& [name, e] : names) {
         if (name == code) {

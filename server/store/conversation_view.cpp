@@ -34,6 +34,14 @@ conversation_meta parse_conversation_meta(std::span<const std::string_view> flat
             m.unread_c = int_or_zero<std::uint64_t>(v);
         } else if (k == "unread_s") {
             m.unread_s = int_or_zero<std::uint64_t>(v);
+        } else if (k == "topic") {
+            m.topic = v;
+        } else if (k == "pref") {
+            m.preferred_times = parse_time_ranges(v);
+        } else if (k == "expires") {
+            m.expires_ms = int_or_zero<std::int64_t>(v);
+        } else if (k == "decline") {
+            m.decline = parse_decline_reason(v);
         }
     }
     return m;
@@ -55,6 +63,10 @@ routing::conversation view_of(std::string_view id, const conversation_meta& m,
     c.read_seq = is_client ? m.read_c : m.read_s;
     c.other_read_seq = is_client ? m.read_s : m.read_c;
     c.other_delivered_seq = is_client ? m.dlv_s : m.dlv_c;
+    c.topic = m.topic;
+    c.preferred_times = m.preferred_times;
+    c.expires_at_ms = m.expires_ms;
+    c.declined_because = m.decline;
     return c;
 }
 

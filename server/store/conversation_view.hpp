@@ -6,6 +6,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace confide::store {
 
@@ -21,6 +22,10 @@ struct conversation_meta {
     std::uint64_t read_c = 0, read_s = 0;      ///< read marks of client / specialist
     std::uint64_t dlv_c = 0, dlv_s = 0;        ///< delivered marks
     std::uint64_t unread_c = 0, unread_s = 0;  ///< unread counts
+    std::string topic;
+    std::vector<routing::time_range> preferred_times;
+    std::int64_t expires_ms = 0;  ///< 0: does not expire
+    routing::decline_reason decline = routing::decline_reason::unspecified;
 
     bool exists() const noexcept { return !client.empty(); }
 };

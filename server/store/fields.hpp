@@ -4,7 +4,11 @@
 #include "routing/domain.hpp"
 
 #include <charconv>
+#include <optional>
+#include <span>
+#include <string>
 #include <string_view>
+#include <vector>
 
 namespace confide::store {
 
@@ -36,5 +40,20 @@ routing::conversation_state parse_state(std::string_view s) noexcept;
 
 /// The name the scripts use for `a`: "accept", "decline", "close".
 const char* action_name(routing::conversation_action a) noexcept;
+
+/// The stored name of a decline reason ("" for unspecified), and back (unknown: unspecified).
+const char* decline_reason_name(routing::decline_reason r) noexcept;
+routing::decline_reason parse_decline_reason(std::string_view s) noexcept;
+
+/// Time ranges as stored: "<start>-<end>,<start>-<end>" (ms); malformed items are skipped.
+std::string format_time_ranges(const std::vector<routing::time_range>& ranges);
+std::vector<routing::time_range> parse_time_ranges(std::string_view s);
+
+/// A directory entry as the field/value list of its hash (keys::profile), and back. Lists are
+/// comma-separated; office hours "<day>:<start>-<end>" in minutes, comma-separated. parse_profile
+/// gives nullopt when the hash is empty (not listed).
+std::vector<std::string> profile_fields(const routing::specialist_profile& p);
+std::optional<routing::specialist_profile> parse_profile(std::string_view id,
+                                                         std::span<const std::string_view> flat);
 
 }  // namespace confide::store

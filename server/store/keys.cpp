@@ -59,8 +59,43 @@ std::string sent_record(std::string_view user_id, std::string_view client_msg_id
     return user_key(user_id, suffix);
 }
 
+std::string profile(std::string_view id) {
+    return user_key(id, ":profile");
+}
+std::string first_replies(std::string_view id) {
+    return user_key(id, ":replies");
+}
+
 std::string presence_expiry() {
     return "cf:presence:expiry";
+}
+std::string directory() {
+    return "cf:directory";
+}
+std::string directory_version() {
+    return "cf:directory:version";
+}
+std::string inquiry_expiry() {
+    return "cf:inquiries:expiry";
+}
+std::string reminders_due() {
+    return "cf:reminders:due";
+}
+std::string reminders() {
+    return "cf:reminders";
+}
+
+std::string user_pattern() {
+    return "cf:u:{*}";
+}
+
+std::string_view user_of_key(std::string_view key) {
+    constexpr std::string_view prefix = "cf:u:{";
+    if (key.size() <= prefix.size() + 1 || !key.starts_with(prefix) || key.back() != '}') {
+        return {};
+    }
+    auto id = key.substr(prefix.size(), key.size() - prefix.size() - 1);
+    return id.find('}') == std::string_view::npos ? id : std::string_view();
 }
 
 std::string channel(std::string_view user_id) {

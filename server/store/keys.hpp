@@ -23,9 +23,21 @@ std::string devices(std::string_view id);        ///< hash: device id -> acked c
 std::string connections(std::string_view id);    ///< zset: live connection id -> expiry ms
 std::string sent_record(std::string_view user_id,
                         std::string_view client_msg_id);  ///< string: dedupe of a send
+std::string profile(std::string_view id);        ///< hash: the directory entry of a specialist
+std::string first_replies(std::string_view id);  ///< zset: "<ms>:<cid>" -> time of first reply
 
 // Global
-std::string presence_expiry();  ///< zset: user id -> expiry of their last live connection
+std::string presence_expiry();    ///< zset: user id -> expiry of their last live connection
+std::string directory();          ///< zset: listed specialist ids (score 0)
+std::string directory_version();  ///< string: counter, moved by every change of the directory
+std::string inquiry_expiry();     ///< zset: conversation id -> when the inquiry expires
+std::string reminders_due();      ///< zset: "<cid>|c" or "<cid>|s" -> when the reminder is due
+std::string reminders();          ///< stream: unread reminders for the platform's mailer
+
+/// A SCAN pattern matching every user's main hash (keys::user), and the user id of such a key
+/// (empty if `key` is not one).
+std::string user_pattern();
+std::string_view user_of_key(std::string_view key);
 
 /// The pub/sub channel that wakes the connections of user <id>.
 std::string channel(std::string_view user_id);

@@ -19,6 +19,10 @@ const redis::script& presence_disconnect();
 const redis::script& presence_confirm_lost();
 const redis::script& presence_status();
 const redis::script& save_cursor();
+const redis::script& expire();
+const redis::script& remind();
+const redis::script& directory_put();
+const redis::script& directory_remove();
 
 /// Every script above, to load into Redis after each (re)connection.
 const std::vector<const redis::script*>& all();

@@ -100,12 +100,19 @@ result<void> fake_chat_store::bind_role(std::string user_id, auth::role r) {
 }
 
 result<routing::send_result> fake_chat_store::start_inquiry(routing::inquiry_command cmd) {
+    // The client's open conversation with this specialist: the first inquiry's.
+    std::string cid = cmd.new_conversation_id;
+    for (const auto& earlier : inquiries) {
+        if (earlier.client_id == cmd.client_id && earlier.specialist_id == cmd.specialist_id) {
+            cid = earlier.new_conversation_id;
+            break;
+        }
+    }
     inquiries.push_back(cmd);
     if (auto f = failures.take("start_inquiry")) {
         co_return *f;
     }
-    co_return routing::send_result{cmd.new_conversation_id, ++seqs_[cmd.new_conversation_id],
-                                   cmd.now_ms, false};
+    co_return routing::send_result{cid, ++seqs_[cid], cmd.now_ms, false};
 }
 
 result<routing::send_result> fake_chat_store::send_message(routing::send_command cmd) {
@@ -119,8 +126,8 @@ result<routing::send_result> fake_chat_store::send_message(routing::send_command
 
 result<routing::conversation> fake_chat_store::update_conversation(
     std::string user_id, std::string conversation_id, routing::conversation_action action,
-    std::int64_t now_ms) {
-    updates.push_back({user_id, conversation_id, action});
+    routing::decline_reason reason, std::int64_t now_ms) {
+    updates.push_back({user_id, conversation_id, action, reason});
     if (auto f = failures.take("update_conversation")) {
         co_return *f;
     }
@@ -393,6 +400,118 @@ std::vector<v1::Frame> fake_outbound::take_all() {
 void fake_outbound::drain(routing::connection_handler& handler) {
     queued = 0;
     handler.on_written();
+}
+
+// ---------------------------------------------------------------------------------------------
+// fake_directory_store
+
+result<std::uint64_t> fake_directory_store::version() {
+    if (auto f = failures.take("version")) {
+        co_return *f;
+    }
+    co_return version_number;
+}
+
+result<std::pair<std::uint64_t, std::vector<routing::specialist_profile>>>
+fake_directory_store::load() {
+    ++loads;
+    if (auto f = failures.take("load")) {
+        co_return *f;
+    }
+    co_return std::pair{version_number, entries};
+}
+
+result<std::vector<routing::specialist_activity>> fake_directory_store::activity(
+    std::vector<std::string> user_ids, std::int64_t since_ms) {
+    activity_since.push_back(since_ms);
+    if (auto f = failures.take("activity")) {
+        co_return *f;
+    }
+    std::vector<routing::specialist_activity> out;
+    for (const auto& id : user_ids) {
+        auto& a = out.emplace_back();
+        auto p = presences.find(id);
+        if (p != presences.end()) {
+            a.presence = p->second;
+        } else {
+            a.presence.user_id = id;
+        }
+        if (auto r = first_replies.find(id); r != first_replies.end()) {
+            a.first_reply_ms = r->second;
+        }
+    }
+    co_return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// fake_workflow_store
+
+result<std::vector<std::string>> fake_workflow_store::due_expiries(std::int64_t now_ms,
+                                                                   std::uint32_t limit) {
+    if (auto f = failures.take("due_expiries")) {
+        co_return *f;
+    }
+    std::vector<std::string> out;
+    for (const auto& [cid, due] : expiries) {
+        if (due <= now_ms && out.size() < limit) {
+            out.push_back(cid);
+        }
+    }
+    co_return out;
+}
+
+result<bool> fake_workflow_store::expire_inquiry(std::string conversation_id,
+                                                 std::int64_t /*now_ms*/) {
+    if (auto f = failures.take("expire_inquiry")) {
+        co_return *f;
+    }
+    const bool had = expiries.erase(conversation_id) == 1;
+    if (had) {
+        expired.push_back(conversation_id);
+    }
+    co_return had;
+}
+
+result<std::vector<routing::due_reminder>> fake_workflow_store::due_reminders(std::int64_t now_ms,
+                                                                              std::uint32_t limit) {
+    if (auto f = failures.take("due_reminders")) {
+        co_return *f;
+    }
+    std::vector<routing::due_reminder> out;
+    for (const auto& r : reminders) {
+        if (r.due_ms <= now_ms && out.size() < limit) {
+            out.push_back(r);
+        }
+    }
+    co_return out;
+}
+
+result<void> fake_workflow_store::postpone_reminder(routing::due_reminder r, std::int64_t due_ms) {
+    if (auto f = failures.take("postpone_reminder")) {
+        co_return *f;
+    }
+    postponed.emplace_back(r.conversation_id, due_ms);
+    for (auto& s : reminders) {
+        if (s.conversation_id == r.conversation_id && s.to_specialist == r.to_specialist) {
+            s.due_ms = due_ms;
+        }
+    }
+    co_return outcome<void>{};
+}
+
+result<bool> fake_workflow_store::send_reminder(routing::due_reminder r, std::int64_t /*now_ms*/) {
+    if (auto f = failures.take("send_reminder")) {
+        co_return *f;
+    }
+    auto it = std::find_if(reminders.begin(), reminders.end(), [&](const auto& s) {
+        return s.conversation_id == r.conversation_id && s.to_specialist == r.to_specialist;
+    });
+    if (it == reminders.end()) {
+        co_return false;
+    }
+    reminders.erase(it);
+    sent.push_back(std::move(r));
+    co_return true;
 }
 
 }  // namespace confide::testing

@@ -79,6 +79,7 @@ public:
         std::string user_id;
         std::string conversation_id;
         routing::conversation_action action;
+        routing::decline_reason reason;
     };
     struct mark_read_call {
         std::string user_id;
@@ -133,7 +134,7 @@ public:
     awaitable<outcome<routing::send_result>> send_message(routing::send_command cmd) override;
     awaitable<outcome<routing::conversation>> update_conversation(
         std::string user_id, std::string conversation_id, routing::conversation_action action,
-        std::int64_t now_ms) override;
+        routing::decline_reason reason, std::int64_t now_ms) override;
     awaitable<outcome<void>> mark_read(std::string user_id, std::string conversation_id,
                                        std::uint64_t up_to_seq) override;
     awaitable<outcome<void>> ack(std::string user_id, std::string device_id, std::string cursor,
@@ -161,6 +162,48 @@ private:
     std::shared_ptr<const routing::notice> append(const std::string& user,
                                                   routing::notice::payload what);
     std::map<std::string, std::uint64_t> seqs_;  // per conversation
+};
+
+/// routing::directory_store in memory: the entries, presence and first replies the test sets.
+class fake_directory_store final : public routing::directory_store {
+public:
+    std::vector<routing::specialist_profile> entries;
+    std::uint64_t version_number = 1;  ///< move it when `entries` change
+    std::map<std::string, routing::presence> presences;
+    std::map<std::string, std::vector<std::uint64_t>> first_replies;
+    failure_plan failures;
+
+    std::size_t loads = 0;  ///< load() calls
+    std::vector<std::int64_t> activity_since;
+
+    awaitable<outcome<std::uint64_t>> version() override;
+    awaitable<outcome<std::pair<std::uint64_t, std::vector<routing::specialist_profile>>>> load()
+        override;
+    awaitable<outcome<std::vector<routing::specialist_activity>>> activity(
+        std::vector<std::string> user_ids, std::int64_t since_ms) override;
+};
+
+/// routing::workflow_store in memory: due expiries and reminders as the test sets them; it
+/// records what the sweeper does with them.
+class fake_workflow_store final : public routing::workflow_store {
+public:
+    std::map<std::string, std::int64_t> expiries;  ///< conversation -> due
+    std::vector<routing::due_reminder> reminders;  ///< scheduled
+    failure_plan failures;
+
+    std::vector<std::string> expired;
+    std::vector<std::pair<std::string, std::int64_t>> postponed;  ///< (conversation, due)
+    std::vector<routing::due_reminder> sent;
+
+    awaitable<outcome<std::vector<std::string>>> due_expiries(std::int64_t now_ms,
+                                                              std::uint32_t limit) override;
+    awaitable<outcome<bool>> expire_inquiry(std::string conversation_id,
+                                            std::int64_t now_ms) override;
+    awaitable<outcome<std::vector<routing::due_reminder>>> due_reminders(
+        std::int64_t now_ms, std::uint32_t limit) override;
+    awaitable<outcome<void>> postpone_reminder(routing::due_reminder r,
+                                               std::int64_t due_ms) override;
+    awaitable<outcome<bool>> send_reminder(routing::due_reminder r, std::int64_t now_ms) override;
 };
 
 /// routing::presence_store in memory: live connections per user.

@@ -2,8 +2,11 @@
 -- KEYS[1..9] and ARGV[1..9] as commit_message (prelude), where KEYS[1..2] and ARGV[1] are the
 -- open conversation the caller found, or a new one; then:
 --  KEYS[10] client's open conversations (specialist -> id)  KEYS[11] specialist's inquiries
---  KEYS[12] client contacts  KEYS[13] specialist contacts
+--  KEYS[12] client contacts  KEYS[13] specialist contacts  KEYS[14] specialist's directory entry
+--  KEYS[15] inquiry expiries  KEYS[16] reminders due
 --  ARGV[10] free consultation ('1'/'0')  ARGV[11] the open conversation the caller found ('' if none)
+--  ARGV[12] topic  ARGV[13] preferred times ("<start>-<end>,...")  ARGV[14] expires at ms
+--  ARGV[15] the specialist's reminder delay ms
 -- Returns {'ok', cid, seq, time} | {'dup', ...} | {'retry'} (the open conversation changed
 -- meanwhile: look again) | {'err', CODE, message}.
 local cid, client, specialist, now = ARGV[1], ARGV[8], ARGV[9], ARGV[5]
@@ -16,10 +19,6 @@ end
 if client == specialist then
     return {'err', 'FORBIDDEN', 'you cannot write to yourself'}
 end
-local role = redis.call('HGET', KEYS[7], 'role')
-if role == 'client' then
-    return {'err', 'FORBIDDEN', 'clients cannot write to clients'}
-end
 local open = redis.call('HGET', KEYS[10], specialist) or ''
 if open ~= ARGV[11] then
     return {'retry'}
@@ -28,13 +27,19 @@ if open == '' then
     if redis.call('EXISTS', KEYS[1]) == 1 then
         return {'retry'}
     end
-    if not role then
-        -- The platform issues the tokens; a specialist we have not seen yet is bound now.
-        redis.call('HSET', KEYS[7], 'role', 'specialist')
+    -- Only the directory makes a specialist: an inquiry to anyone else binds nothing.
+    local accepting = redis.call('HGET', KEYS[14], 'accepting')
+    if not accepting then
+        return {'err', 'NOT_FOUND', 'no specialist with this id is listed'}
+    end
+    if accepting ~= '1' then
+        return {'err', 'FAILED_PRECONDITION', 'this specialist is not accepting new clients'}
     end
     redis.call('HSET', KEYS[1], 'client', client, 'specialist', specialist, 'state', 'inquiry',
                'free', ARGV[10], 'created', now, 'updated', now, 'seq', '0', 'read_c', '0',
-               'read_s', '0', 'dlv_c', '0', 'dlv_s', '0', 'unread_c', '0', 'unread_s', '0')
+               'read_s', '0', 'dlv_c', '0', 'dlv_s', '0', 'unread_c', '0', 'unread_s', '0',
+               'topic', ARGV[12], 'pref', ARGV[13], 'expires', ARGV[14])
+    redis.call('ZADD', KEYS[15], ARGV[14], cid)
     redis.call('HSET', KEYS[10], specialist, cid)
     redis.call('ZADD', KEYS[11], now, cid)
     redis.call('SADD', KEYS[12], specialist)
@@ -48,4 +53,4 @@ else
         return {'retry'}
     end
 end
-return commit_message(fingerprint, true)
+return commit_message(fingerprint, true, KEYS[16], ARGV[15])

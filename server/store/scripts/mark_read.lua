@@ -1,6 +1,7 @@
 -- Moves the reader's read mark forward and tells the other party and the reader's devices.
---  KEYS[1] conversation  KEYS[2] conversation log
---  ARGV[1] conversation id  ARGV[2] reader  ARGV[3] up to seq
+--  KEYS[1] conversation  KEYS[2] conversation log  KEYS[3] reminders due
+--  ARGV[1] conversation id  ARGV[2] reader  ARGV[3] up to seq  ARGV[4] the reader's reminder
+--  delay ms
 -- Returns {'ok', read mark} | {'err', CODE, message}.
 local cid, reader = ARGV[1], ARGV[2]
 local m = redis.call('HMGET', KEYS[1], 'client', 'specialist', 'seq', 'read_c', 'read_s')
@@ -16,6 +17,7 @@ if up <= old then
     return {'ok', tostring(old)}
 end
 local unread = 0
+local first_unread = nil
 if up < last then
     -- Only the other party's messages after the mark count; usually a handful.
     local rest = redis.call('XRANGE', KEYS[2], '0-' .. (up + 1), '+')
@@ -23,10 +25,24 @@ if up < last then
         local f = rest[i][2]
         if f[2] ~= reader then
             unread = unread + 1
+            first_unread = first_unread or f[6]
         end
     end
 end
 redis.call('HSET', KEYS[1], 'read_' .. mine, tostring(up), 'unread_' .. mine, tostring(unread))
+local member = cid .. '|' .. mine
+if unread == 0 then
+    -- Everything read: the burst is over, and so is its reminder.
+    redis.call('HDEL', KEYS[1], 'rem_' .. mine)
+    redis.call('ZREM', KEYS[3], member)
+else
+    -- Partly read: a pending reminder counts from the oldest message still unread.
+    local rem = redis.call('HGET', KEYS[1], 'rem_' .. mine)
+    if rem and rem ~= 'sent' and first_unread and tonumber(first_unread) > tonumber(rem) then
+        redis.call('HSET', KEYS[1], 'rem_' .. mine, first_unread)
+        redis.call('ZADD', KEYS[3], 'XX', tonumber(first_unread) + tonumber(ARGV[4]), member)
+    end
+end
 local payload = 'R' .. table.concat(enc({cid, reader, 'r', tostring(up)}))
 redis.call('PUBLISH', channel_of(other), payload)
 redis.call('PUBLISH', channel_of(reader), payload)

@@ -59,18 +59,38 @@ local function notify_contacts(contacts_key, user_id, state, last_seen, lost)
     end
 end
 
+-- Unread reminders. A party's pending reminder is 'rem_<c|s>' in the conversation hash: the time
+-- of the first message of the burst they have not read, or 'sent' once the reminder went out;
+-- 'cf:reminders:due' holds "<cid>|<c|s>" -> when it is due. Only the first unread message of a
+-- burst schedules one; reading everything (mark_read.lua) ends the burst.
+local function schedule_reminder(meta_key, due_key, cid, party, now, after_ms)
+    if redis.call('HEXISTS', meta_key, 'rem_' .. party) == 1 then
+        return
+    end
+    redis.call('HSET', meta_key, 'rem_' .. party, now)
+    redis.call('ZADD', due_key, tonumber(now) + tonumber(after_ms), cid .. '|' .. party)
+end
+
+local function cancel_reminders(meta_key, due_key, cid)
+    redis.call('HDEL', meta_key, 'rem_c', 'rem_s')
+    redis.call('ZREM', due_key, cid .. '|c', cid .. '|s')
+end
+
 -- Message commit shared by send.lua and inquiry.lua. Their KEYS and ARGV start alike:
 --  KEYS[1] conversation  KEYS[2] conversation log  KEYS[3] sender's sent record
 --  KEYS[4] client user   KEYS[5] client inbox      KEYS[6] client conversations
 --  KEYS[7] specialist user  KEYS[8] specialist inbox  KEYS[9] specialist conversations
 --  ARGV[1] conversation id  ARGV[2] sender  ARGV[3] client_msg_id  ARGV[4] body  ARGV[5] now ms
 --  ARGV[6] sent-record ttl s  ARGV[7] inbox max length  ARGV[8] client id  ARGV[9] specialist id
-local function commit_message(fingerprint, sender_is_client)
+-- `due_key` and `remind_after_ms`: the reminder schedule, and the recipient's reminder delay.
+local function commit_message(fingerprint, sender_is_client, due_key, remind_after_ms)
     local cid, sender, msgid, body, now = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5]
     local seq = tostring(redis.call('HINCRBY', KEYS[1], 'seq', 1))
     redis.call('XADD', KEYS[2], '0-' .. seq, 's', sender, 'i', msgid, 't', now, 'b', body)
     redis.call('HSET', KEYS[1], 'updated', now)
     redis.call('HINCRBY', KEYS[1], sender_is_client and 'unread_s' or 'unread_c', 1)
+    schedule_reminder(KEYS[1], due_key, cid, sender_is_client and 's' or 'c', now,
+                      remind_after_ms)
     local fields = {'k', 'm', 'n', '', 'c', cid, 'q', seq, 's', sender, 'i', msgid, 't', now,
                     'b', body}
     append_event(KEYS[4], KEYS[5], ARGV[8], ARGV[7], fields)

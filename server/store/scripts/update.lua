@@ -1,9 +1,11 @@
 -- Accept / decline / close a conversation.
 --  KEYS[1] conversation  KEYS[2] client user  KEYS[3] client inbox  KEYS[4] client conversations
 --  KEYS[5] client's open conversations  KEYS[6] specialist user  KEYS[7] specialist inbox
---  KEYS[8] specialist conversations  KEYS[9] specialist inquiries
+--  KEYS[8] specialist conversations  KEYS[9] specialist inquiries  KEYS[10] inquiry expiries
+--  KEYS[11] reminders due
 --  ARGV[1] conversation id  ARGV[2] actor  ARGV[3] accept|decline|close  ARGV[4] now
 --  ARGV[5] inbox max length  ARGV[6] client id  ARGV[7] specialist id
+--  ARGV[8] decline reason ('' for none)
 -- Returns {'ok', <HGETALL of the conversation>...} | {'err', CODE, message}. Repeating an action
 -- whose result already holds succeeds without a new event (retries are idempotent).
 local cid, actor, action, now = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
@@ -37,6 +39,17 @@ elseif m[3] ~= 'inquiry' and m[3] ~= 'active' then
     return {'err', 'FAILED_PRECONDITION', 'the conversation is ' .. m[3]}
 end
 redis.call('HSET', KEYS[1], 'state', target, 'updated', now)
+if m[3] == 'inquiry' then
+    -- Answered (or ended): it no longer expires.
+    redis.call('HSET', KEYS[1], 'expires', '0')
+    redis.call('ZREM', KEYS[10], cid)
+end
+if action == 'decline' and ARGV[8] ~= '' then
+    redis.call('HSET', KEYS[1], 'decline', ARGV[8])
+end
+if target ~= 'active' then
+    cancel_reminders(KEYS[1], KEYS[11], cid)
+end
 if target ~= 'active' and redis.call('HGET', KEYS[5], m[2]) == cid then
     redis.call('HDEL', KEYS[5], m[2])
 end

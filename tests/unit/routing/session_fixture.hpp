@@ -106,6 +106,8 @@ protected:
     fake_chat_store chat;
     fake_presence_store presence;
     fake_notice_bus bus;
+    fake_directory_store directory_store;
+    routing::directory_cache directory{directory_store};
     auth::token_verifier verifier{verifier_config()};
     std::shared_ptr<routing::presence_tracker> tracker =
         routing::presence_tracker::create(ioc.get_executor(), presence, {});
@@ -127,8 +129,8 @@ protected:
     client& open(std::string bearer = "") {
         if (!services) {
             send_limits.emplace(config.send_rate, config.send_burst);
-            services.emplace(
-                routing::services{chat, presence, bus, verifier, *tracker, *send_limits, config});
+            services.emplace(routing::services{chat, presence, directory, bus, verifier, *tracker,
+                                               *send_limits, config});
         }
         auto& c = clients.emplace_back();
         const std::string id = "conn" + std::to_string(clients.size());

@@ -222,3 +222,155 @@ TEST_F(session_test, update_conversation_refused_by_storage_passes_the_reason_on
 }
 
 }  // namespace
+
+namespace {
+
+using namespace confide::testing;
+using confide::auth::role;
+
+confide::routing::specialist_profile listed(std::string id, std::string name,
+                                            bool accepting = true) {
+    confide::routing::specialist_profile p;
+    p.id = std::move(id);
+    p.display_name = std::move(name);
+    p.specialties = {"anxiety"};
+    p.languages = {"en"};
+    p.accepting_new_clients = accepting;
+    p.expected_reply_minutes = 60;
+    return p;
+}
+
+v1::Frame inquiry(std::string specialist, std::string msg_id) {
+    v1::Frame f;
+    auto* r = f.mutable_start_inquiry();
+    r->set_specialist_id(std::move(specialist));
+    r->set_client_msg_id(std::move(msg_id));
+    r->set_body("hello");
+    return f;
+}
+
+TEST_F(session_test, a_new_inquiry_carries_topic_times_expiry_and_gets_the_safety_notice) {
+    config.safety_notice = {"Not for emergencies.", "Call 112"};
+    config.inquiry_expiry = std::chrono::hours(1);
+    auto& c = signed_in("alice", role::client);
+    auto f = inquiry("dr.bob", "m1");
+    f.mutable_start_inquiry()->set_topic("sleep");
+    const auto now = confide::now_ms();
+    auto* t = f.mutable_start_inquiry()->add_preferred_times();
+    t->set_start_ms(now + 3'600'000);
+    t->set_end_ms(now + 7'200'000);
+    send(c, f);
+    const auto reply = only_reply(c);
+    ASSERT_TRUE(reply.has_sent()) << reply.DebugString();
+    EXPECT_EQ(reply.sent().safety_notice().text(), "Not for emergencies.");
+    EXPECT_EQ(reply.sent().safety_notice().crisis_line(), "Call 112");
+    ASSERT_EQ(chat.inquiries.size(), 1u);
+    EXPECT_EQ(chat.inquiries[0].topic, "sleep");
+    ASSERT_EQ(chat.inquiries[0].preferred_times.size(), 1u);
+    EXPECT_EQ(chat.inquiries[0].preferred_times[0].start_ms, now + 3'600'000);
+    EXPECT_EQ(chat.inquiries[0].expires_at_ms, chat.inquiries[0].now_ms + 3'600'000);
+    // A message into the open conversation (seq 2) is not a new inquiry: no notice again.
+    send(c, inquiry("dr.bob", "m2"));
+    EXPECT_FALSE(only_reply(c).sent().has_safety_notice());
+}
+
+TEST_F(session_test, preferred_times_in_the_past_or_too_long_are_refused_and_store_nothing) {
+    auto& c = signed_in("alice", role::client);
+    auto past = inquiry("dr.bob", "m1");
+    auto* t = past.mutable_start_inquiry()->add_preferred_times();
+    t->set_start_ms(1000);
+    t->set_end_ms(2000);
+    send(c, past);
+    EXPECT_EQ(only_reply(c).error().code(), v1::INVALID_ARGUMENT);
+    auto long_one = inquiry("dr.bob", "m2");
+    auto* l = long_one.mutable_start_inquiry()->add_preferred_times();
+    l->set_start_ms(confide::now_ms() + 1000);
+    l->set_end_ms(confide::now_ms() + 3 * 24 * 3'600'000LL);
+    send(c, long_one);
+    EXPECT_EQ(only_reply(c).error().code(), v1::INVALID_ARGUMENT);
+    auto multi_line = inquiry("dr.bob", "m3");
+    multi_line.mutable_start_inquiry()->set_topic("two\nlines");
+    send(c, multi_line);
+    EXPECT_EQ(only_reply(c).error().code(), v1::INVALID_ARGUMENT);
+    EXPECT_TRUE(chat.inquiries.empty());
+}
+
+TEST_F(session_test, clients_get_the_safety_notice_when_they_sign_in_and_specialists_do_not) {
+    config.safety_notice = {"Not for emergencies.", "Call 112"};
+    auto& a = open();
+    send(a, authenticate_request(token_for("alice", role::client)));
+    EXPECT_EQ(only_reply(a).authenticated().safety_notice().crisis_line(), "Call 112");
+    auto& b = open();
+    send(b, authenticate_request(token_for("dr.bob", role::specialist), "dev2"));
+    EXPECT_FALSE(only_reply(b).authenticated().has_safety_notice());
+}
+
+TEST_F(session_test, decline_passes_its_reason_and_a_reason_without_decline_is_refused) {
+    auto& c = signed_in("dr.bob", role::specialist);
+    v1::Frame f;
+    f.mutable_update_conversation()->set_conversation_id("c1");
+    f.mutable_update_conversation()->set_action(v1::DECLINE);
+    f.mutable_update_conversation()->set_decline_reason(v1::OUTSIDE_EXPERTISE);
+    send(c, f);
+    ASSERT_TRUE(only_reply(c).has_conversation());
+    ASSERT_EQ(chat.updates.size(), 1u);
+    EXPECT_EQ(chat.updates[0].reason, confide::routing::decline_reason::outside_expertise);
+    f.mutable_update_conversation()->set_action(v1::ACCEPT);
+    send(c, f);
+    EXPECT_EQ(only_reply(c).error().code(), v1::INVALID_ARGUMENT);
+    f.mutable_update_conversation()->set_action(v1::DECLINE);
+    f.mutable_update_conversation()->set_decline_reason(static_cast<v1::DeclineReason>(99));
+    send(c, f);
+    EXPECT_EQ(only_reply(c).error().code(), v1::INVALID_ARGUMENT);
+    EXPECT_EQ(chat.updates.size(), 1u);
+}
+
+TEST_F(session_test, list_specialists_filters_pages_and_adds_availability) {
+    directory_store.entries = {listed("dr.c", "Dr C"), listed("dr.a", "Dr A", false),
+                               listed("dr.b", "Dr B")};
+    directory_store.presences["dr.b"].user_id = "dr.b";
+    directory_store.presences["dr.b"].state = confide::routing::presence_state::online;
+    directory_store.first_replies["dr.b"] = {1000, 3000, 2000};
+    auto& c = signed_in("alice", role::client);
+    v1::Frame f;
+    f.mutable_list_specialists()->set_accepting_new_clients_only(true);
+    f.mutable_list_specialists()->set_limit(1);
+    send(c, f);
+    auto r = only_reply(c);
+    ASSERT_TRUE(r.has_specialists()) << r.DebugString();
+    ASSERT_EQ(r.specialists().specialists_size(), 1);
+    const auto& b = r.specialists().specialists(0);
+    EXPECT_EQ(b.id(), "dr.b");
+    EXPECT_EQ(b.presence().state(), v1::ONLINE);
+    EXPECT_EQ(b.presence().availability().median_first_reply_ms(), 2000u);
+    EXPECT_EQ(b.presence().availability().first_reply_samples(), 3u);
+    EXPECT_EQ(b.presence().availability().expected_reply_minutes(), 60u);
+    EXPECT_TRUE(b.presence().availability().within_office_hours());
+    ASSERT_FALSE(r.specialists().next_page_token().empty());
+    // The window of the measured reply time: the last 30 days.
+    ASSERT_FALSE(directory_store.activity_since.empty());
+    EXPECT_NEAR(static_cast<double>(confide::now_ms() - directory_store.activity_since.back()),
+                30.0 * 24 * 3600 * 1000, 60'000.0);
+    f.mutable_list_specialists()->set_page_token(r.specialists().next_page_token());
+    send(c, f);
+    r = only_reply(c);
+    ASSERT_EQ(r.specialists().specialists_size(), 1);
+    EXPECT_EQ(r.specialists().specialists(0).id(), "dr.c");
+    EXPECT_TRUE(r.specialists().next_page_token().empty());
+}
+
+TEST_F(session_test, get_specialist_of_an_unlisted_id_is_not_found) {
+    directory_store.entries = {listed("dr.b", "Dr B")};
+    auto& c = signed_in("alice", role::client);
+    v1::Frame f;
+    f.mutable_get_specialist()->set_specialist_id("dr.nobody");
+    send(c, f);
+    EXPECT_EQ(only_reply(c).error().code(), v1::NOT_FOUND);
+    f.mutable_get_specialist()->set_specialist_id("dr.b");
+    send(c, f);
+    auto r = only_reply(c);
+    ASSERT_EQ(r.specialists().specialists_size(), 1);
+    EXPECT_EQ(r.specialists().specialists(0).display_name(), "Dr B");
+}
+
+}  // namespace

@@ -1,0 +1,143 @@
+#include "store/workflow_store_redis.hpp"
+
+#include "store/commands.hpp"
+#include "store/fields.hpp"
+#include "store/keys.hpp"
+#include "store/scripts.hpp"
+
+namespace confide::store {
+namespace {
+
+std::string member_of(const routing::due_reminder& r) {
+    return r.conversation_id + (r.to_specialist ? "|s" : "|c");
+}
+
+}  // namespace
+
+redis_workflow_store::redis_workflow_store(std::shared_ptr<redis::connection> conn,
+                                           workflow_store_config cfg)
+    : conn_(std::move(conn)), cfg_(cfg) {}
+
+awaitable<outcome<std::vector<std::string>>> redis_workflow_store::due_expiries(
+    std::int64_t now_ms, std::uint32_t limit) {
+    auto res =
+        co_await call(*conn_, cmd("ZRANGEBYSCORE", keys::inquiry_expiry(), "-inf",
+                                  std::to_string(now_ms), "LIMIT", "0", std::to_string(limit)));
+    if (!res) {
+        co_return res.error();
+    }
+    std::vector<std::string> out;
+    out.reserve(res->elements.size());
+    for (auto& e : res->elements) {
+        out.push_back(std::move(e.str));
+    }
+    co_return out;
+}
+
+awaitable<outcome<bool>> redis_workflow_store::expire_inquiry(std::string cid,
+                                                              std::int64_t now_ms) {
+    auto parties =
+        co_await call(*conn_, cmd("HMGET", keys::conversation(cid), "client", "specialist"));
+    if (!parties) {
+        co_return parties.error();
+    }
+    if (!parties->is_array() || parties->elements.size() != 2 ||
+        !parties->elements[0].is_string() || !parties->elements[1].is_string()) {
+        auto gone = co_await call(*conn_, cmd("ZREM", keys::inquiry_expiry(), cid));
+        if (!gone) {
+            co_return gone.error();
+        }
+        co_return false;
+    }
+    const std::string client = parties->elements[0].str;
+    const std::string specialist = parties->elements[1].str;
+    std::vector<std::string> k{
+        keys::conversation(cid),     keys::inquiry_expiry(),      keys::user(client),
+        keys::inbox(client),         keys::conversations(client), keys::open_with(client),
+        keys::user(specialist),      keys::inbox(specialist),     keys::conversations(specialist),
+        keys::inquiries(specialist), keys::reminders_due()};
+    std::vector<std::string> a{cid, std::to_string(now_ms), std::to_string(cfg_.inbox_max_events),
+                               client, specialist};
+    auto res = co_await call_script(*conn_, scripts::expire(), std::move(k), std::move(a));
+    if (!res) {
+        co_return res.error();
+    }
+    co_return script_status(*res) == "ok";
+}
+
+awaitable<outcome<std::vector<routing::due_reminder>>> redis_workflow_store::due_reminders(
+    std::int64_t now_ms, std::uint32_t limit) {
+    auto due = co_await call(
+        *conn_, cmd("ZRANGEBYSCORE", keys::reminders_due(), "-inf", std::to_string(now_ms),
+                    "WITHSCORES", "LIMIT", "0", std::to_string(limit)));
+    if (!due) {
+        co_return due.error();
+    }
+    std::vector<routing::due_reminder> found;
+    std::vector<std::vector<std::string>> reads;
+    for (std::size_t i = 0; i + 1 < due->elements.size(); i += 2) {
+        const std::string& member = due->elements[i].str;
+        const auto bar = member.rfind('|');
+        if (bar == std::string::npos || bar + 2 != member.size()) {
+            continue;
+        }
+        routing::due_reminder r;
+        r.conversation_id = member.substr(0, bar);
+        r.to_specialist = member[bar + 1] == 's';
+        r.due_ms = int_or_zero<std::int64_t>(due->elements[i + 1].str);
+        reads.push_back({"HMGET", keys::conversation(r.conversation_id), "client", "specialist",
+                         r.to_specialist ? "rem_s" : "rem_c"});
+        found.push_back(std::move(r));
+    }
+    auto rows = co_await call_all(*conn_, std::move(reads));
+    std::vector<routing::due_reminder> out;
+    out.reserve(found.size());
+    for (std::size_t i = 0; i < found.size(); ++i) {
+        if (!rows[i]) {
+            co_return rows[i].error();
+        }
+        auto& r = found[i];
+        const auto& e = rows[i]->elements;
+        std::int64_t since = 0;
+        if (e.size() != 3 || !e[0].is_string() || !parse_int(std::string_view(e[2].str), since)) {
+            // The conversation is gone, or the reminder was sent or cancelled: unschedule it.
+            auto gone = co_await call(*conn_, cmd("ZREM", keys::reminders_due(), member_of(r)));
+            if (!gone) {
+                co_return gone.error();
+            }
+            continue;
+        }
+        r.specialist_id = e[1].str;
+        r.recipient_id = r.to_specialist ? e[1].str : e[0].str;
+        r.unread_since_ms = since;
+        out.push_back(std::move(r));
+    }
+    co_return out;
+}
+
+awaitable<outcome<void>> redis_workflow_store::postpone_reminder(routing::due_reminder r,
+                                                                 std::int64_t due_ms) {
+    // XX: only while it is still scheduled (not sent or cancelled meanwhile).
+    auto res = co_await call(
+        *conn_, cmd("ZADD", keys::reminders_due(), "XX", std::to_string(due_ms), member_of(r)));
+    if (!res) {
+        co_return res.error();
+    }
+    co_return outcome<void>{};
+}
+
+awaitable<outcome<bool>> redis_workflow_store::send_reminder(routing::due_reminder r,
+                                                             std::int64_t now_ms) {
+    std::vector<std::string> k{keys::conversation(r.conversation_id), keys::reminders_due(),
+                               keys::reminders()};
+    std::vector<std::string> a{r.conversation_id, r.to_specialist ? "s" : "c",
+                               std::to_string(now_ms), std::to_string(r.unread_since_ms),
+                               std::to_string(cfg_.reminder_stream_max)};
+    auto res = co_await call_script(*conn_, scripts::remind(), std::move(k), std::move(a));
+    if (!res) {
+        co_return res.error();
+    }
+    co_return script_status(*res) == "ok";
+}
+
+}  // namespace confide::store

@@ -1,0 +1,43 @@
+#pragma once
+
+#include "routing/ports.hpp"
+#include "store/redis/connection.hpp"
+
+#include <cstddef>
+#include <memory>
+
+namespace confide::store {
+
+struct workflow_store_config {
+    /// Events kept per user stream (as chat_store_config).
+    std::size_t inbox_max_events = 100'000;
+    /// Reminders kept in the stream (approximate trimming): the platform's mailer reads and acks
+    /// them long before.
+    std::size_t reminder_stream_max = 1'000'000;
+};
+
+/// routing::workflow_store on Redis: the inquiry expiries (keys::inquiry_expiry) and reminder
+/// schedule (keys::reminders_due), each acted on by a script that removes its entry in the same
+/// atomic step (expire.lua, remind.lua): one node acts, the others find nothing.
+///
+/// Thread safety: safe; the coroutines may run concurrently on any executor.
+class redis_workflow_store final : public routing::workflow_store {
+public:
+    redis_workflow_store(std::shared_ptr<redis::connection> conn, workflow_store_config cfg);
+
+    awaitable<outcome<std::vector<std::string>>> due_expiries(std::int64_t now_ms,
+                                                              std::uint32_t limit) override;
+    awaitable<outcome<bool>> expire_inquiry(std::string conversation_id,
+                                            std::int64_t now_ms) override;
+    awaitable<outcome<std::vector<routing::due_reminder>>> due_reminders(
+        std::int64_t now_ms, std::uint32_t limit) override;
+    awaitable<outcome<void>> postpone_reminder(routing::due_reminder r,
+                                               std::int64_t due_ms) override;
+    awaitable<outcome<bool>> send_reminder(routing::due_reminder r, std::int64_t now_ms) override;
+
+private:
+    std::shared_ptr<redis::connection> conn_;
+    workflow_store_config cfg_;
+};
+
+}  // namespace confide::store
