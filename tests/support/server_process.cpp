@@ -2,6 +2,7 @@
 
 #include "auth/token_minter.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <regex>
 #include <stdexcept>
@@ -31,6 +32,50 @@ const char* server_binary() {
 #else
     throw std::runtime_error("this test needs confide-server, which is not part of this build");
 #endif
+}
+
+const char* admin_binary() {
+#ifdef CONFIDE_ADMIN_PATH
+    return CONFIDE_ADMIN_PATH;
+#else
+    throw std::runtime_error("this test needs confide-admin, which is not part of this build");
+#endif
+}
+
+std::string admin_result::text() const {
+    std::string out;
+    for (const auto& l : lines) {
+        out += l;
+        out += '\n';
+    }
+    return out;
+}
+
+admin_result run_admin(const redis_server& redis, std::vector<std::string> args) {
+    std::vector<std::string> argv{"--redis", redis.host() + ":" + std::to_string(redis.port())};
+    argv.insert(argv.end(), args.begin(), args.end());
+    child_process::options opts;
+    opts.name = "admin";
+    child_process p(admin_binary(), std::move(argv), std::move(opts));
+    admin_result r;
+    r.status = p.wait_exit(std::chrono::seconds(30)).value_or(-1);
+    // Both pipes are closed once it exited and was reaped: every line is in.
+    p.wait_for_line([](std::string_view) { return false; }, std::chrono::seconds(5));
+    r.lines = p.lines();
+    return r;
+}
+
+void list_specialist(const redis_server& redis, const std::string& id,
+                     std::vector<std::string> extra) {
+    std::vector<std::string> args{"directory", "add", id};
+    if (std::find(extra.begin(), extra.end(), "--name") == extra.end()) {
+        args.insert(args.end(), {"--name", id});
+    }
+    args.insert(args.end(), extra.begin(), extra.end());
+    auto r = run_admin(redis, std::move(args));
+    if (r.status != 0) {
+        throw std::runtime_error("confide-admin could not list " + id + ": " + r.text());
+    }
 }
 
 std::vector<std::string> server_args(const redis_server& redis) {

@@ -50,4 +50,22 @@ std::vector<std::string> server_args(const redis_server& redis);
 /// The path of the confide-server binary under test.
 const char* server_binary();
 
+/// The path of the confide-admin binary under test.
+const char* admin_binary();
+
+/// What a confide-admin run printed, and how it ended.
+struct admin_result {
+    int status = -1;
+    std::vector<std::string> lines;  ///< stdout and stderr, in order
+    std::string text() const;        ///< the lines joined with '\n'
+};
+
+/// Runs `confide-admin --redis <redis> <args...>` to its end (at most 30 s).
+admin_result run_admin(const redis_server& redis, std::vector<std::string> args);
+
+/// Lists `id` in the directory through confide-admin (display name = id unless `extra` sets
+/// --name), as an operator would; throws std::runtime_error if it is refused.
+void list_specialist(const redis_server& redis, const std::string& id,
+                     std::vector<std::string> extra = {});
+
 }  // namespace confide::test

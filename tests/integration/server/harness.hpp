@@ -46,6 +46,14 @@ protected:
         return base + "." + info->name() + "." + std::to_string(++n);
     }
 
+    /// A user id unique in the suite's Redis, listed in the directory as a specialist (through
+    /// confide-admin, as an operator would), with `extra` entry options.
+    static std::string specialist(const std::string& base, std::vector<std::string> extra = {}) {
+        const auto id = unique(base);
+        list_specialist(*redis_, id, std::move(extra));
+        return id;
+    }
+
     /// A connected, authenticated and synced client of `user` on `srv` (default: server()).
     std::unique_ptr<ws_client> login(const std::string& user, role r,
                                      const std::string& device = "dev-1",

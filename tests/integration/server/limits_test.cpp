@@ -26,7 +26,7 @@ void expect_healthy(ws_client& neighbour, const std::string& cid, int n) {
 }
 
 TEST_F(limits, BadFramesGetClearErrorsAndTheConnectionGoesOn) {
-    const auto alice = unique("alice"), bob = unique("bob"), mallory = unique("mallory");
+    const auto alice = unique("alice"), bob = specialist("bob"), mallory = unique("mallory");
     auto neighbour = login(alice, role::client);
     const auto cid = must_send(*neighbour, start_inquiry(bob, "n0", "hi")).conversation_id();
     auto m = login(mallory, role::client);
@@ -76,7 +76,7 @@ TEST_F(limits, BadFramesGetClearErrorsAndTheConnectionGoesOn) {
 }
 
 TEST_F(limits, AFrameOverTheLimitClosesWith1009) {
-    const auto alice = unique("alice"), bob = unique("bob"), mallory = unique("mallory");
+    const auto alice = unique("alice"), bob = specialist("bob"), mallory = unique("mallory");
     auto neighbour = login(alice, role::client);
     const auto cid = must_send(*neighbour, start_inquiry(bob, "n0", "hi")).conversation_id();
     auto m = login(mallory, role::client);
@@ -89,7 +89,7 @@ TEST_F(limits, AFrameOverTheLimitClosesWith1009) {
 
 TEST_F(limits, SendsAreRateLimitedPerUser) {
     server({"--send-rate", "1", "--send-burst", "3"});
-    const auto alice = unique("alice"), bob = unique("bob");
+    const auto alice = unique("alice"), bob = specialist("bob");
     auto a = login(alice, role::client);
     const auto cid = must_send(*a, start_inquiry(bob, "r0", "hi")).conversation_id();
     must_send(*a, send_message(cid, "r1", "1"));
@@ -143,7 +143,7 @@ TEST_F(limits, AnUpgradeThatNeverCompletesIsClosed) {
 TEST_F(limits, AClientThatStopsReadingIsClosedAndCatchesUpLater) {
     server({"--send-rate", "100000", "--send-burst", "100000", "--max-outbound-bytes", "262144",
             "--stalled-reader-timeout-ms", "1000"});
-    const auto alice = unique("alice"), bob = unique("bob");
+    const auto alice = unique("alice"), bob = specialist("bob");
     auto a = login(alice, role::client);
     const auto cid = must_send(*a, start_inquiry(bob, "s0", "hi")).conversation_id();
     // Bob's device authenticates and syncs, then stops reading.

@@ -20,7 +20,7 @@ std::string open_inquiry(ws_client& client, const std::string& specialist,
 }
 
 TEST_F(messaging, InquiryReplyAcceptAndClose) {
-    const auto alice = unique("alice"), bob = unique("bob");
+    const auto alice = unique("alice"), bob = specialist("bob");
     auto specialist = login(bob, role::specialist);
     auto client = login(alice, role::client);
 
@@ -79,7 +79,7 @@ TEST_F(messaging, InquiryReplyAcceptAndClose) {
 }
 
 TEST_F(messaging, SecondInquiryGoesToTheOpenConversation) {
-    const auto alice = unique("alice"), bob = unique("bob");
+    const auto alice = unique("alice"), bob = specialist("bob");
     auto client = login(alice, role::client);
     const auto cid = open_inquiry(*client, bob);
     auto more = must_send(*client, start_inquiry(bob, "inq-more", "one more thing"));
@@ -88,7 +88,7 @@ TEST_F(messaging, SecondInquiryGoesToTheOpenConversation) {
 }
 
 TEST_F(messaging, RolesAreEnforced) {
-    const auto alice = unique("alice"), carol = unique("carol"), bob = unique("bob");
+    const auto alice = unique("alice"), carol = unique("carol"), bob = specialist("bob");
     auto client = login(alice, role::client);
     auto other_client = login(carol, role::client);
     // Clients cannot write to clients.
@@ -107,7 +107,7 @@ TEST_F(messaging, RolesAreEnforced) {
 }
 
 TEST_F(messaging, SentDeliveredAndReadReceipts) {
-    const auto alice = unique("alice"), bob = unique("bob");
+    const auto alice = unique("alice"), bob = specialist("bob");
     auto specialist = login(bob, role::specialist);
     auto client = login(alice, role::client);
     const auto cid = open_inquiry(*client, bob, "m1");
@@ -148,7 +148,7 @@ TEST_F(messaging, SentDeliveredAndReadReceipts) {
 }
 
 TEST_F(messaging, UnreadCountsOnlyTheOtherPartysMessages) {
-    const auto alice = unique("alice"), bob = unique("bob");
+    const auto alice = unique("alice"), bob = specialist("bob");
     auto specialist = login(bob, role::specialist);
     auto client = login(alice, role::client);
     const auto cid = open_inquiry(*client, bob, "c1");      // seq 1
@@ -163,7 +163,7 @@ TEST_F(messaging, UnreadCountsOnlyTheOtherPartysMessages) {
 }
 
 TEST_F(messaging, OfflineRecipientGetsEverythingInOrderOnTwoDevices) {
-    const auto alice = unique("alice"), bob = unique("bob");
+    const auto alice = unique("alice"), bob = specialist("bob");
     // Bob's two devices have connected once (so the server knows where each stopped), then left.
     {
         auto phone = login(bob, role::specialist, "phone");
@@ -214,7 +214,7 @@ TEST_F(messaging, OfflineRecipientGetsEverythingInOrderOnTwoDevices) {
 }
 
 TEST_F(messaging, ResumeFromCursorGetsOnlyWhatWasMissed) {
-    const auto alice = unique("alice"), bob = unique("bob");
+    const auto alice = unique("alice"), bob = specialist("bob");
     auto client = login(alice, role::client);
     std::string cursor;
     {
@@ -239,7 +239,7 @@ TEST_F(messaging, ResumeFromCursorGetsOnlyWhatWasMissed) {
 }
 
 TEST_F(messaging, ALateAckFromAnOlderConnectionNeverMovesTheCursorBack) {
-    const auto alice = unique("alice"), bob = unique("bob");
+    const auto alice = unique("alice"), bob = specialist("bob");
     auto client = login(alice, role::client);
     auto old_conn = login(bob, role::specialist, "phone");
     const auto cid = open_inquiry(*client, bob, "m1");
@@ -261,7 +261,7 @@ TEST_F(messaging, ALateAckFromAnOlderConnectionNeverMovesTheCursorBack) {
 }
 
 TEST_F(messaging, ResendingTheSameIdDedupesAndAnotherBodyConflicts) {
-    const auto alice = unique("alice"), bob = unique("bob");
+    const auto alice = unique("alice"), bob = specialist("bob");
     auto specialist = login(bob, role::specialist);
     auto client = login(alice, role::client);
     const auto cid = open_inquiry(*client, bob, "hi");
@@ -291,7 +291,7 @@ TEST_F(messaging, ResendingTheSameIdDedupesAndAnotherBodyConflicts) {
 }
 
 TEST_F(messaging, HistoryPagesBackwards) {
-    const auto alice = unique("alice"), bob = unique("bob");
+    const auto alice = unique("alice"), bob = specialist("bob");
     auto client = login(alice, role::client);
     const auto cid = open_inquiry(*client, bob, "m1");
     for (int i = 2; i <= 7; ++i) {
@@ -312,11 +312,11 @@ TEST_F(messaging, HistoryPagesBackwards) {
 }
 
 TEST_F(messaging, AThirdUserCanNeitherReadNorWriteAndCannotProbe) {
-    const auto alice = unique("alice"), bob = unique("bob"), eve = unique("eve");
+    const auto alice = unique("alice"), bob = specialist("bob"), eve = unique("eve");
     auto client = login(alice, role::client);
     const auto cid = open_inquiry(*client, bob, "private");
     for (auto r : {role::client, role::specialist}) {
-        auto intruder = login(eve + (r == role::client ? "c" : "s"), r);
+        auto intruder = login(r == role::client ? eve + "c" : specialist("eve"), r);
         for (const std::string& target : {cid, std::string("no-such-conversation")}) {
             auto e1 = must_fail(*intruder, history(target), v1::FORBIDDEN);
             auto e2 = must_fail(*intruder, send_message(target, "x", "let me in"), v1::FORBIDDEN);
@@ -339,7 +339,7 @@ TEST_F(messaging, AThirdUserCanNeitherReadNorWriteAndCannotProbe) {
 }
 
 TEST_F(messaging, OwnMessagesReachTheSendersOtherDevices) {
-    const auto alice = unique("alice"), bob = unique("bob");
+    const auto alice = unique("alice"), bob = specialist("bob");
     auto phone = login(alice, role::client, "phone");
     auto laptop = login(alice, role::client, "laptop");
     open_inquiry(*phone, bob, "from the phone");
@@ -350,7 +350,7 @@ TEST_F(messaging, OwnMessagesReachTheSendersOtherDevices) {
 }
 
 TEST_F(messaging, TypingPassesThroughToTheOtherParty) {
-    const auto alice = unique("alice"), bob = unique("bob");
+    const auto alice = unique("alice"), bob = specialist("bob");
     auto specialist = login(bob, role::specialist);
     auto client = login(alice, role::client);
     const auto cid = open_inquiry(*client, bob);

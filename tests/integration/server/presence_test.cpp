@@ -15,7 +15,7 @@ std::string pair_up(ws_client& alice, const std::string& bob) {
 
 TEST_F(presence, OtherPartySeesOnlineLostAndSignedOut) {
     auto& srv = server({"--presence-grace-ms", "300"});
-    const auto alice = unique("alice"), bob = unique("bob"), carol = unique("carol");
+    const auto alice = unique("alice"), bob = specialist("bob"), carol = unique("carol");
     auto b = login(bob, role::specialist);
     {
         auto a = login(alice, role::client);
@@ -61,7 +61,7 @@ TEST_F(presence, OtherPartySeesOnlineLostAndSignedOut) {
 
 TEST_F(presence, AQuickReconnectDoesNotFlap) {
     server({"--presence-grace-ms", "1500"});
-    const auto alice = unique("alice"), bob = unique("bob");
+    const auto alice = unique("alice"), bob = specialist("bob");
     auto b = login(bob, role::specialist);
     {
         auto a = login(alice, role::client);
@@ -73,7 +73,7 @@ TEST_F(presence, AQuickReconnectDoesNotFlap) {
 
 TEST_F(presence, AnotherDeviceKeepsTheUserOnline) {
     server({"--presence-grace-ms", "200"});
-    const auto alice = unique("alice"), bob = unique("bob");
+    const auto alice = unique("alice"), bob = specialist("bob");
     auto b = login(bob, role::specialist);
     auto phone = login(alice, role::client, "phone");
     pair_up(*phone, bob);

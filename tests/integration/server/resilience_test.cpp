@@ -46,6 +46,7 @@ TEST_F(resilience, RedisDownMeansUnavailableNeverAFalseAckAndServiceResumes) {
     redis_server redis;
     server_process srv(redis, {"--redis-timeout-ms", "500"});
     const auto alice = unique("alice"), bob = unique("bob");
+    list_specialist(redis, bob);
     auto b = login(srv, bob, role::specialist);
     auto a = login(srv, alice, role::client);
     const auto cid = must_send(*a, start_inquiry(bob, "i0", "hi")).conversation_id();
@@ -74,6 +75,7 @@ TEST_F(resilience, ASlowRedisTimesOutAsUnavailableAndTheRetryIsIdempotent) {
     redis_server redis;
     server_process srv(redis, {"--redis-timeout-ms", "300"});
     const auto alice = unique("alice"), bob = unique("bob");
+    list_specialist(redis, bob);
     auto a = login(srv, alice, role::client);
     const auto cid = must_send(*a, start_inquiry(bob, "i0", "hi")).conversation_id();
     redis.pause();
@@ -95,6 +97,7 @@ TEST_F(resilience, AckedMessagesSurviveARedisKill) {
     opts.appendfsync = "always";
     redis_server redis(opts);
     const auto alice = unique("alice"), bob = unique("bob");
+    list_specialist(redis, bob);
     std::string cid;
     {
         server_process srv(redis, {"--send-rate", "1000", "--send-burst", "1000"});
@@ -126,6 +129,7 @@ TEST_F(resilience, TwoNodesBehaveAsOne) {
     server_process node_a(redis, {"--presence-grace-ms", "200"}, "node-a");
     server_process node_b(redis, {"--presence-grace-ms", "200"}, "node-b");
     const auto alice = unique("alice"), bob = unique("bob");
+    list_specialist(redis, bob);
     auto b = login(node_b, bob, role::specialist);
     auto a = login(node_a, alice, role::client);
     const auto cid = must_send(*a, start_inquiry(bob, "i0", "across nodes")).conversation_id();
@@ -157,6 +161,7 @@ TEST_F(resilience, UsersOfACrashedNodeGoOffline) {
         redis, std::vector<std::string>{"--presence-ttl-ms", "1500"}, "node-a");
     server_process node_b(redis, {"--presence-ttl-ms", "1500"}, "node-b");
     const auto alice = unique("alice"), bob = unique("bob");
+    list_specialist(redis, bob);
     auto b = login(node_b, bob, role::specialist);
     auto a = login(*node_a, alice, role::client);
     must_send(*a, start_inquiry(bob, "i0", "hi"));
