@@ -216,7 +216,9 @@ class Server:
         self.argv = [os.path.join(build, "server", "app", "confide-server"),
                      "--listen", "127.0.0.1:0", "--redis", "127.0.0.1:%d" % redis.port,
                      "--token-key", "%s:HS256:text:%s" % (KID, SECRET),
-                     "--log-level", "warn"] + extra
+                     "--log-level", "warn",
+                     # The load generator's specialists are listed when they sign in.
+                     "--directory-open"] + extra
         self.unsafe = False
         for attempt in range(2):
             self.proc = Process("server%d" % attempt, self.argv, workdir)

@@ -77,12 +77,12 @@ function rows(page: Page, text?: string): Locator {
   return text === undefined ? all : all.filter({ hasText: text });
 }
 
-/// The client writes to a specialist by id (the directory has not landed): opens the draft and
-/// sends the first message, which opens the inquiry.
+/// The client writes to a specialist by id: opens the draft and sends the first message, which
+/// opens the inquiry.
 async function writeToSpecialist(page: Page, specialist: string, text: string, free = false): Promise<void> {
   await page.getByLabel("Specialist ID").fill(specialist);
   if (free) {
-    await page.getByLabel("Request the free 30-minute initial consultation").check();
+    await page.getByLabel(/Request the free/).check();
   }
   await page.getByRole("button", { name: "Write", exact: true }).click();
   await say(page, text);
@@ -461,7 +461,9 @@ test("keyboard only: write to a specialist and send, on a 360 px screen", async 
   await expect(page.getByLabel("Specialist ID")).toBeFocused();
   await page.keyboard.type("dr.bob");
   await page.keyboard.press("Tab");
-  await expect(page.getByLabel("Request the free 30-minute initial consultation")).toBeFocused();
+  await expect(page.getByLabel("What is it about? (optional)")).toBeFocused();
+  await page.keyboard.press("Tab");
+  await expect(page.getByLabel(/Request the free/)).toBeFocused();
   await page.keyboard.press("Space");
   await page.keyboard.press("Tab");
   await page.keyboard.press("Enter");
@@ -529,4 +531,68 @@ test("both views: no serious or critical accessibility violations (axe), and scr
   expect(result.violations.filter((v) => v.impact === "serious" || v.impact === "critical").map((v) => v.id)).toEqual(
     [],
   );
+});
+
+test("the directory: find a specialist away until their hours, write with a topic, the safety notice, an inquiry that expires for both", async ({
+  browser,
+}) => {
+  // Office hours tomorrow only (UTC): now is outside them.
+  const tomorrow = ["sun", "mon", "tue", "wed", "thu", "fri", "sat"][(new Date().getUTCDay() + 1) % 7];
+  await stack.stop();
+  stack = new Stack({
+    serverArgs: [
+      "--inquiry-expiry-s", "3",
+      "--workflow-interval-ms", "200",
+      "--safety-notice", "This chat is not for emergencies.",
+      "--crisis-line", "Call 112 now if you are in danger.",
+    ],
+    specialists: {
+      "dr.bob": [
+        "--name", "Dr Bob Example", "--specialties", "anxiety,sleep", "--languages", "en,de",
+        "--time-zone", "UTC", "--office-hours", `${tomorrow} 09:00-17:00`,
+        "--expected-reply-minutes", "240", "--free-consultation-minutes", "30",
+      ],
+      "dr.full": ["--name", "Dr Full", "--accepting", "no"],
+    },
+  });
+  await stack.start();
+
+  const alice = await signIn(browser, "alice", "client");
+  const card = alice.page.locator("article.specialist", { hasText: "Dr Bob Example" });
+  await expect(card).toContainText("anxiety, sleep");
+  await expect(card).toContainText(/away until/);
+  await expect(card).toContainText("replies within 4 h");
+  await expect(card).toContainText("free 30-minute initial consultation");
+  // Only those accepting new clients, unless asked otherwise.
+  await expect(alice.page.locator("article.specialist", { hasText: "Dr Full" })).toHaveCount(0);
+  await alice.page.getByLabel("Accepting new clients only").uncheck();
+  await alice.page.getByRole("button", { name: "Search" }).click();
+  await expect(alice.page.locator("article.specialist", { hasText: "Dr Full" })).toContainText(
+    "not accepting new clients",
+  );
+
+  await card.getByRole("button", { name: "Write to Dr Bob Example" }).click();
+  await expect(alice.page.getByLabel("Specialist ID")).toHaveValue("dr.bob");
+  await expect(alice.page.locator("#safety-form")).toHaveText(
+    "This chat is not for emergencies. Call 112 now if you are in danger.",
+  );
+  await alice.page.getByLabel("What is it about? (optional)").fill("Sleep");
+  await alice.page.getByLabel("Request the free 30-minute initial consultation").check();
+  await alice.page.getByRole("button", { name: "Write", exact: true }).click();
+  await say(alice.page, "Hello, I cannot sleep.");
+  await expect(rows(alice.page, "I cannot sleep")).toHaveAttribute("data-state", /sent|delivered|read/);
+  await expect(alice.page.locator("#safety-pane")).toBeVisible();
+  await expect(alice.page.locator("#conv-topic")).toHaveText("Topic: Sleep");
+  await expect(alice.page.locator("#other-presence")).toContainText(/away until/);
+
+  const bob = await signIn(browser, "dr.bob", "specialist");
+  await openConversationWith(bob.page, "alice");
+  await expect(bob.page.locator("#conv-topic")).toHaveText("Topic: Sleep");
+  await expect(bob.page.locator("#safety-pane")).toBeHidden();
+
+  // Nobody answers: after 3 s both are told, the client where to go next.
+  await expect(alice.page.locator("#conv-hint")).toContainText("did not answer in time");
+  await expect(alice.page.locator("#conv-hint")).toContainText("write to another specialist");
+  await expect(bob.page.locator("#conv-state")).toHaveText(/expired/);
+  await expect(alice.page.getByLabel("Your message")).toBeDisabled();
 });

@@ -9,7 +9,7 @@ import { type ChildProcess, execFile, spawn } from "node:child_process";
 import { createHmac, randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { promisify } from "node:util";
 
 const run = promisify(execFile);
@@ -18,6 +18,10 @@ export const repoRoot = resolve(__dirname, "..", "..");
 export const serverBinary = resolve(
   repoRoot,
   process.env.CONFIDE_SERVER ?? "build/dev/server/app/confide-server",
+);
+export const adminBinary = resolve(
+  repoRoot,
+  process.env.CONFIDE_ADMIN ?? join(dirname(serverBinary), "..", "admin", "confide-admin"),
 );
 export const webRoot = resolve(repoRoot, process.env.CONFIDE_WEB_ROOT ?? "clients/web/dist");
 
@@ -56,6 +60,9 @@ export interface ServerNode {
 export interface StackOptions {
   /// Extra confide-server flags.
   serverArgs?: string[];
+  /// Specialists listed in the directory at start, each with confide-admin's entry options
+  /// (default: dr.bob, offering a free 30-minute consultation).
+  specialists?: Record<string, string[]>;
 }
 
 export class Stack {
@@ -76,7 +83,17 @@ export class Stack {
 
   async start(): Promise<void> {
     await this.startRedis();
+    const specialists = this.opts.specialists ?? { "dr.bob": ["--free-consultation-minutes", "30"] };
+    for (const [id, args] of Object.entries(specialists)) {
+      await this.listSpecialist(id, ...args);
+    }
     await this.startServer();
+  }
+
+  /// Lists a specialist in the directory, as an operator does (confide-admin).
+  async listSpecialist(id: string, ...args: string[]): Promise<void> {
+    const name = args.includes("--name") ? [] : ["--name", id];
+    await run(adminBinary, ["--redis", `unix:${this.redisSocket}`, "directory", "add", id, ...name, ...args]);
   }
 
   async startRedis(): Promise<void> {

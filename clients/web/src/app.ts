@@ -7,6 +7,7 @@ import {
   type ConnectionState,
   ConfideClient,
   ConversationAction,
+  DeclineReason,
   PresenceState,
   type SendUpdate,
 } from "./client.js";
@@ -16,16 +17,23 @@ import {
   type Message as WireMessage,
   type Presence as WirePresence,
   Role,
+  type SafetyNotice,
+  type Specialist,
 } from "./gen/confide/v1/confide_pb.js";
 import {
+  availabilityText,
   type Conv,
+  declineChoices,
+  declineText,
   isOpen,
   mergeConversation,
   type Msg,
   type Pane,
   presenceText,
+  replyTimeText,
   stateText,
   type Thread,
+  whenText,
 } from "./model.js";
 import { byId, el, fillMessageRow, utf8Bytes } from "./view.js";
 
@@ -35,16 +43,7 @@ const NOTICE_MS = 6000;
 const TYPING_SHOWN_MS = 6000;
 const TYPING_RESEND_MS = 3000;
 const TYPING_IDLE_MS = 4000;
-
-
-
-
-
-
-
-
-
-
+const DIRECTORY_PAGE = 20;
 
 export class App {
   private client: ConfideClient | null = null;
@@ -65,6 +64,10 @@ export class App {
   private messageRows = new Map<string, HTMLLIElement>();
   private renderedPaneKey = "";
   private listRefresh: number | undefined;
+  private safety: SafetyNotice | undefined;
+  private specialists: Specialist[] = [];
+  private specialistsNext = "";
+  private specialistsLoaded = false;
 
   private readonly ui = {
     who: byId<HTMLParagraphElement>("who"),
@@ -75,9 +78,24 @@ export class App {
     signOut: byId<HTMLButtonElement>("sign-out"),
     myPresenceLabel: byId<HTMLLabelElement>("my-presence-label"),
     myPresence: byId<HTMLSelectElement>("my-presence"),
+    directory: byId<HTMLElement>("directory-section"),
+    directoryFilter: byId<HTMLFormElement>("directory-filter"),
+    filterSpecialty: byId<HTMLInputElement>("filter-specialty"),
+    filterLanguage: byId<HTMLInputElement>("filter-language"),
+    filterAccepting: byId<HTMLInputElement>("filter-accepting"),
+    specialists: byId<HTMLUListElement>("specialists"),
+    specialistsEmpty: byId<HTMLParagraphElement>("specialists-empty"),
+    moreSpecialists: byId<HTMLButtonElement>("more-specialists"),
     newInquiry: byId<HTMLFormElement>("new-inquiry"),
     specialistId: byId<HTMLInputElement>("specialist-id"),
+    topic: byId<HTMLInputElement>("inquiry-topic"),
     free: byId<HTMLInputElement>("free-consultation"),
+    freeLabel: byId<HTMLLabelElement>("free-consultation-label"),
+    safetyForm: byId<HTMLParagraphElement>("safety-form"),
+    safetyPane: byId<HTMLParagraphElement>("safety-pane"),
+    convTopic: byId<HTMLParagraphElement>("conv-topic"),
+    declineReasonLabel: byId<HTMLLabelElement>("decline-reason-label"),
+    declineReason: byId<HTMLSelectElement>("decline-reason"),
     openSpecialist: byId<HTMLButtonElement>("open-specialist"),
     inquiriesSection: byId<HTMLElement>("inquiries-section"),
     inquiries: byId<HTMLUListElement>("inquiries"),
@@ -112,6 +130,11 @@ export class App {
 
   constructor(private onSignOut: () => void) {
     this.pane = this.loadPane();
+    for (const c of declineChoices) {
+      const o = el("option", { text: c.label });
+      o.value = String(c.reason);
+      this.ui.declineReason.append(o);
+    }
     this.bindControls();
     this.render();
   }
@@ -151,10 +174,11 @@ export class App {
     this.render();
   }
 
-  onAuthenticated(userId: string, role: Role, maxBodyBytes: number): void {
+  onAuthenticated(userId: string, role: Role, maxBodyBytes: number, safety?: SafetyNotice): void {
     this.me = userId;
     this.role = role;
     this.maxBodyBytes = maxBodyBytes;
+    this.safety = safety;
   }
 
   onSynced(reset: boolean): void {
@@ -280,6 +304,10 @@ export class App {
       if (u.waited) {
         this.showNotice("Your message has been sent");
       }
+      if (u.safetyNotice) {
+        this.safety = u.safetyNotice;
+        this.announce(`${u.safetyNotice.text} ${u.safetyNotice.crisisLine}`);
+      }
     } else if (u.state === "failed") {
       this.announce(`Message not sent: ${u.error ?? "refused"}.`);
     }
@@ -316,6 +344,9 @@ export class App {
       readSeq: 0,
       otherReadSeq: 0,
       otherDeliveredSeq: 0,
+      expiresMs: 0,
+      declineReason: DeclineReason.DECLINE_REASON_UNSPECIFIED,
+      topic: "",
     };
     this.convs.set(id, conv);
     return conv;
@@ -340,6 +371,9 @@ export class App {
 
   private async refreshAll(): Promise<void> {
     await this.refreshList();
+    if (this.role === Role.CLIENT && !this.specialistsLoaded) {
+      await this.searchSpecialists(false);
+    }
     if (this.wantAway) {
       this.client?.setPresence(PresenceState.AWAY).catch(() => undefined);
     }
@@ -361,6 +395,29 @@ export class App {
       return; // not connected: the next connection refreshes
     }
     this.render();
+  }
+
+  /// The directory with the filters of the form: the first page, or (`more`) the next one.
+  private async searchSpecialists(more: boolean): Promise<void> {
+    if (!this.client) {
+      return;
+    }
+    try {
+      const page = await this.client.listSpecialists({
+        specialty: this.ui.filterSpecialty.value.trim(),
+        language: this.ui.filterLanguage.value.trim(),
+        acceptingOnly: this.ui.filterAccepting.checked,
+        limit: DIRECTORY_PAGE,
+        pageToken: more ? this.specialistsNext : "",
+      });
+      this.specialists = more ? [...this.specialists, ...page.specialists] : page.specialists;
+      this.specialistsNext = page.nextPageToken;
+      this.specialistsLoaded = true;
+    } catch (e) {
+      this.showNotice(`Could not load the directory: ${(e as ClientError).message}`);
+      return;
+    }
+    this.renderDirectory();
   }
 
   /// Newest page (older = false: merged into what is there) or the page before the oldest.
@@ -408,9 +465,22 @@ export class App {
         return;
       }
       const open = [...this.convs.values()].find((c) => c.specialistId === specialist && isOpen(c));
-      this.select(open ? { kind: "conversation", id: open.id } : { kind: "draft", specialist, free: ui.free.checked });
+      this.select(
+        open
+          ? { kind: "conversation", id: open.id }
+          : { kind: "draft", specialist, free: ui.free.checked, topic: ui.topic.value.trim() },
+      );
       ui.input.focus();
     });
+    ui.directoryFilter.addEventListener("submit", (ev) => {
+      ev.preventDefault();
+      if (!ui.directoryFilter.checkValidity()) {
+        ui.directoryFilter.reportValidity();
+        return;
+      }
+      void this.searchSpecialists(false);
+    });
+    ui.moreSpecialists.addEventListener("click", () => void this.searchSpecialists(true));
     ui.composer.addEventListener("submit", (ev) => {
       ev.preventDefault();
       this.sendFromComposer();
@@ -459,7 +529,12 @@ export class App {
         return { kind: "conversation", id: p.id };
       }
       if (p && p.kind === "draft" && typeof p.specialist === "string") {
-        return { kind: "draft", specialist: p.specialist, free: p.free === true };
+        return {
+          kind: "draft",
+          specialist: p.specialist,
+          free: p.free === true,
+          topic: typeof p.topic === "string" ? p.topic : "",
+        };
       }
     } catch {
       /* nothing kept */
@@ -493,8 +568,12 @@ export class App {
       return;
     }
     const id = this.pane.id;
+    const reason =
+      action === ConversationAction.DECLINE
+        ? (Number(this.ui.declineReason.value) as DeclineReason)
+        : DeclineReason.DECLINE_REASON_UNSPECIFIED;
     this.client
-      .updateConversation(id, action)
+      .updateConversation(id, action, reason)
       .then((c) => {
         this.upsert(c);
         this.render();
@@ -550,6 +629,7 @@ export class App {
         target: this.pane.specialist,
         body,
         freeConsultation: this.pane.free,
+        topic: this.pane.topic,
       });
     } else {
       // Messages still queued as an inquiry to this specialist go first; behind them, this one
@@ -606,12 +686,16 @@ export class App {
     ui.signOut.hidden = !this.me || loggedOut;
     ui.myPresenceLabel.hidden = !this.me || loggedOut;
     ui.newInquiry.hidden = !isClient;
+    ui.directory.hidden = !isClient;
+    ui.safetyForm.hidden = !(isClient && this.safety);
+    ui.safetyForm.textContent = this.safety ? `${this.safety.text} ${this.safety.crisisLine}` : "";
     ui.inquiriesSection.hidden = !isSpecialist;
     for (const control of [ui.specialistId, ui.free, ui.openSpecialist]) {
       control.disabled = loggedOut;
     }
 
     this.renderLists();
+    this.renderDirectory();
     this.renderPane(loggedOut);
     document.body.classList.toggle("show-conversation", this.pane !== null);
     document.body.dataset.connection = this.conn;
@@ -631,6 +715,57 @@ export class App {
     ui.inquiriesEmpty.hidden = inquiries.length > 0;
     this.fillList(ui.conversations, rest);
     ui.conversationsEmpty.hidden = rest.length > 0;
+  }
+
+  private renderDirectory(): void {
+    const ui = this.ui;
+    const now = Date.now();
+    const items = this.specialists.map((s) => {
+      const av = s.presence?.availability;
+      const card = el("article", { className: "specialist" });
+      card.dataset.specialist = s.id;
+      card.append(el("h3", { text: s.displayName }));
+      const facts = [s.specialties.join(", "), s.languages.join(", ")].filter((t) => t).join(" · ");
+      if (facts) {
+        card.append(el("p", { className: "facts", text: facts }));
+      }
+      const where = availabilityText(av, now);
+      if (where) {
+        card.append(el("p", { className: `availability ${where.startsWith("away") ? "away" : ""}`, text: where }));
+      }
+      const replies = replyTimeText(av);
+      if (replies) {
+        card.append(el("p", { className: "replies", text: replies }));
+      }
+      if (!s.acceptingNewClients) {
+        card.append(el("p", { className: "tag", text: "not accepting new clients" }));
+      }
+      if (s.freeConsultationMinutes > 0) {
+        card.append(el("p", { className: "tag", text: `free ${s.freeConsultationMinutes}-minute initial consultation` }));
+      }
+      if (s.bio) {
+        card.append(el("p", { className: "bio", text: s.bio }));
+      }
+      if (s.acceptingNewClients) {
+        const write = el("button", { text: `Write to ${s.displayName}` });
+        write.type = "button";
+        write.addEventListener("click", () => {
+          ui.specialistId.value = s.id;
+          ui.free.checked = false;
+          ui.free.disabled = s.freeConsultationMinutes === 0;
+          ui.freeLabel.textContent =
+            s.freeConsultationMinutes > 0
+              ? `Request the free ${s.freeConsultationMinutes}-minute initial consultation`
+              : "No free initial consultation offered";
+          ui.topic.focus();
+        });
+        card.append(write);
+      }
+      return el("li", {}, card);
+    });
+    ui.specialists.replaceChildren(...items);
+    ui.specialistsEmpty.hidden = !this.specialistsLoaded || this.specialists.length > 0;
+    ui.moreSpecialists.hidden = !this.specialistsNext;
   }
 
   private fillList(list: HTMLUListElement, convs: Conv[]): void {
@@ -697,9 +832,10 @@ export class App {
         this.role === Role.CLIENT
           ? "Write to a specialist, or choose a conversation."
           : "Choose a conversation.";
-      for (const b of [ui.accept, ui.decline, ui.close, ui.loadOlder]) {
+      for (const b of [ui.accept, ui.decline, ui.close, ui.loadOlder, ui.declineReasonLabel]) {
         b.hidden = true;
       }
+      ui.safetyPane.hidden = ui.convTopic.hidden = true;
       ui.typing.textContent = "";
       ui.input.disabled = ui.send.disabled = true;
       return;
@@ -707,7 +843,18 @@ export class App {
 
     const other = pane.kind === "draft" ? pane.specialist : conv ? this.otherOf(conv) : "…";
     ui.title.textContent = other;
-    ui.otherPresence.textContent = conv ? presenceText(conv.presence) : "";
+    const now = Date.now();
+    const away = conv && this.role === Role.CLIENT ? availabilityText(conv.availability, now) : "";
+    ui.otherPresence.textContent = [conv ? presenceText(conv.presence) : "", away, replyTimeText(conv?.availability)]
+      .filter((t) => t)
+      .join(" · ");
+    const topic = pane.kind === "draft" ? pane.topic ?? "" : conv?.topic ?? "";
+    ui.convTopic.hidden = !topic;
+    ui.convTopic.textContent = topic ? `Topic: ${topic}` : "";
+    // The safety notice stays in view while the client waits for an answer.
+    const waiting = pane.kind === "draft" || conv?.state === ConversationState.INQUIRY;
+    ui.safetyPane.hidden = !(this.role === Role.CLIENT && this.safety && waiting);
+    ui.safetyPane.textContent = this.safety ? `${this.safety.text} ${this.safety.crisisLine}` : "";
     ui.convState.textContent = conv
       ? stateText(conv.state) + (conv.free ? " · free initial consultation" : "")
       : pane.kind === "draft"
@@ -717,7 +864,7 @@ export class App {
         : "";
     const connected = this.conn === "connected";
     const inquiry = conv?.state === ConversationState.INQUIRY;
-    ui.accept.hidden = ui.decline.hidden = !(this.role === Role.SPECIALIST && inquiry);
+    ui.accept.hidden = ui.decline.hidden = ui.declineReasonLabel.hidden = !(this.role === Role.SPECIALIST && inquiry);
     ui.close.hidden = !(conv && isOpen(conv));
     for (const b of [ui.accept, ui.decline, ui.close]) {
       b.disabled = !connected;
@@ -725,12 +872,9 @@ export class App {
 
     const writable = pane.kind === "draft" || (conv !== undefined && isOpen(conv));
     ui.input.disabled = ui.send.disabled = loggedOut || !writable;
-    ui.hint.hidden = writable;
-    ui.hint.textContent =
-      conv && !writable
-        ? `This conversation is ${stateText(conv.state)}.` +
-          (this.role === Role.CLIENT ? " Write to the specialist again to start a new one." : "")
-        : "";
+    const hint = this.workflowHint(conv, now);
+    ui.hint.hidden = !hint;
+    ui.hint.textContent = hint;
 
     const thread = pane.kind === "conversation" ? this.threadOf(pane.id) : undefined;
     ui.loadOlder.hidden = !thread?.more;
@@ -742,6 +886,38 @@ export class App {
     this.renderMessages(pane, conv, thread);
     if (pane.kind === "conversation" && conv) {
       this.markReadIfSeen(conv, thread);
+    }
+  }
+
+  /// What the conversation's state means for this person now: an expiry ahead, an expiry or a
+  /// decline behind (with where to go next).
+  private workflowHint(conv: Conv | undefined, now: number): string {
+    if (!conv) {
+      return "";
+    }
+    const client = this.role === Role.CLIENT;
+    switch (conv.state) {
+      case ConversationState.INQUIRY:
+        if (conv.expiresMs <= 0) {
+          return "";
+        }
+        return client
+          ? `Waiting for ${conv.specialistId} to answer. Without an answer by ${whenText(conv.expiresMs, now)}, this inquiry expires and you can write to someone else.`
+          : `Unanswered, this inquiry expires ${whenText(conv.expiresMs, now)}.`;
+      case ConversationState.EXPIRED:
+        return client
+          ? `${conv.specialistId} did not answer in time, so this inquiry has expired. You can write to another specialist, or to ${conv.specialistId} again.`
+          : "This inquiry expired without an answer.";
+      case ConversationState.DECLINED: {
+        const why = declineText(conv.declineReason);
+        return client
+          ? `${conv.specialistId} declined this inquiry.${why ? ` ${why}` : ""} You can write to another specialist.`
+          : `You declined this inquiry.${why ? ` ${why}` : ""}`;
+      }
+      case ConversationState.CLOSED:
+        return "This conversation is closed." + (client ? " Write to the specialist again to start a new one." : "");
+      default:
+        return "";
     }
   }
 

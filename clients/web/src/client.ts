@@ -10,6 +10,7 @@ import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import {
   type Conversation,
   ConversationAction,
+  DeclineReason,
   type ErrorReply,
   ErrorCode,
   type EventPush,
@@ -20,6 +21,8 @@ import {
   PresenceState,
   type ReceiptPush,
   type Role,
+  type SafetyNotice,
+  type Specialist,
   type TypingPush,
 } from "./gen/confide/v1/confide_pb.js";
 import type { OutboxItem, OutboxStore } from "./outbox.js";
@@ -89,11 +92,29 @@ export interface SendUpdate {
   body: string;
   kind: OutboxItem["kind"];
   target: string;
+  /// An inquiry that opened a conversation: the notice to show the client now.
+  safetyNotice?: SafetyNotice;
+}
+
+/// What a directory listing asks for (every filter optional).
+export interface SpecialistQuery {
+  specialty?: string;
+  language?: string;
+  acceptingOnly?: boolean;
+  limit?: number;
+  pageToken?: string;
 }
 
 export interface ClientEvents {
   onState(state: ConnectionState, detail: string): void;
-  onAuthenticated(userId: string, role: Role, maxBodyBytes: number, expiresAtMs: number): void;
+  /// `safety`: for clients, the notice to show with inquiries.
+  onAuthenticated(
+    userId: string,
+    role: Role,
+    maxBodyBytes: number,
+    expiresAtMs: number,
+    safety?: SafetyNotice,
+  ): void;
   /// The stream was (re)started; `reset`: events may be missing, reload everything.
   onSynced(reset: boolean): void;
   onMessage(m: Message): void;
@@ -447,6 +468,7 @@ export class ConfideClient {
       a.role,
       a.limits?.maxBodyBytes || 8192,
       Number(a.expiresAtMs),
+      a.safetyNotice,
     );
     this.report("connected", "");
     this.syncRequest = this.newRequestId();
@@ -621,11 +643,34 @@ export class ConfideClient {
     return { messages: f.kind.value.messages, more: f.kind.value.more };
   }
 
+  async listSpecialists(q: SpecialistQuery): Promise<{ specialists: Specialist[]; nextPageToken: string }> {
+    const f = await this.request("listSpecialists", {
+      specialty: q.specialty ?? "",
+      language: q.language ?? "",
+      acceptingNewClientsOnly: q.acceptingOnly ?? false,
+      limit: q.limit ?? 0,
+      pageToken: q.pageToken ?? "",
+    });
+    if (f.kind.case !== "specialists") {
+      throw new ClientError("protocol", "unexpected reply", false);
+    }
+    return { specialists: f.kind.value.specialists, nextPageToken: f.kind.value.nextPageToken };
+  }
+
+  async getSpecialist(specialistId: string): Promise<Specialist> {
+    const f = await this.request("getSpecialist", { specialistId });
+    if (f.kind.case !== "specialists" || f.kind.value.specialists.length !== 1) {
+      throw new ClientError("protocol", "unexpected reply", false);
+    }
+    return f.kind.value.specialists[0];
+  }
+
   async updateConversation(
     conversationId: string,
     action: ConversationAction,
+    declineReason: DeclineReason = DeclineReason.DECLINE_REASON_UNSPECIFIED,
   ): Promise<Conversation> {
-    const f = await this.request("updateConversation", { conversationId, action });
+    const f = await this.request("updateConversation", { conversationId, action, declineReason });
     if (f.kind.case !== "conversation" || !f.kind.value.conversation) {
       throw new ClientError("protocol", "unexpected reply", false);
     }
@@ -715,12 +760,13 @@ export class ConfideClient {
   private persist(): void {
     this.store.save(
       this.outbox.map(
-        ({ clientMsgId, kind, target, body, freeConsultation, createdMs, state, waited, error }) => ({
+        ({ clientMsgId, kind, target, body, freeConsultation, topic, createdMs, state, waited, error }) => ({
           clientMsgId,
           kind,
           target,
           body,
           freeConsultation,
+          topic,
           createdMs,
           state,
           waited,
@@ -787,6 +833,7 @@ export class ConfideClient {
         clientMsgId: item.clientMsgId,
         body: item.body,
         freeConsultation: item.freeConsultation,
+        topic: item.topic ?? "",
       });
     } else {
       this.write(item.requestId, "sendMessage", {
@@ -805,7 +852,7 @@ export class ConfideClient {
     if (frame.kind.case === "sent") {
       const s = frame.kind.value;
       const conversationId = s.conversationId || (item.kind === "message" ? item.target : "");
-      this.markSent(item, conversationId, Number(s.seq), Number(s.serverTimeMs));
+      this.markSent(item, conversationId, Number(s.seq), Number(s.serverTimeMs), s.safetyNotice);
       return;
     }
     const e =
@@ -837,13 +884,19 @@ export class ConfideClient {
     this.pumpOutbox();
   }
 
-  private markSent(item: QueuedItem, conversationId: string, seq: number, serverTimeMs: number): void {
+  private markSent(
+    item: QueuedItem,
+    conversationId: string,
+    seq: number,
+    serverTimeMs: number,
+    safetyNotice?: SafetyNotice,
+  ): void {
     if (item.requestId !== 0n) {
       this.sendRequests.delete(item.requestId);
     }
     this.outbox = this.outbox.filter((i) => i !== item);
     this.persist();
-    this.reportSend(item, "sent", conversationId, seq, serverTimeMs);
+    this.reportSend(item, "sent", conversationId, seq, serverTimeMs, safetyNotice);
     this.pumpOutbox();
   }
 
@@ -853,6 +906,7 @@ export class ConfideClient {
     conversationId: string,
     seq: number,
     serverTimeMs: number,
+    safetyNotice?: SafetyNotice,
   ): void {
     this.events.onSendUpdate({
       clientMsgId: item.clientMsgId,
@@ -865,6 +919,7 @@ export class ConfideClient {
       body: item.body,
       kind: item.kind,
       target: item.target,
+      safetyNotice,
     });
   }
 
@@ -888,4 +943,4 @@ export class ConfideClient {
   }
 }
 
-export { ConversationAction, PresenceState };
+export { ConversationAction, DeclineReason, PresenceState };

@@ -47,7 +47,7 @@ function boot(): void {
     },
     {
       onState: (s, d) => app.onState(s, d),
-      onAuthenticated: (u, r, max) => app.onAuthenticated(u, r, max),
+      onAuthenticated: (u, r, max, _expires, safety) => app.onAuthenticated(u, r, max, safety),
       onSynced: (reset) => app.onSynced(reset),
       onMessage: (m) => app.onMessage(m),
       onConversation: (c) => app.onConversation(c),

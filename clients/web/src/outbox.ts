@@ -10,6 +10,8 @@ export interface OutboxItem {
   target: string;
   body: string;
   freeConsultation: boolean;
+  /// An inquiry's topic (used if it opens a conversation).
+  topic?: string;
   createdMs: number;
   /// "failed": refused for good (the reason in `error`); kept until retried or discarded.
   state: "pending" | "failed";

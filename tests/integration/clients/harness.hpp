@@ -286,7 +286,8 @@ protected:
     static void TearDownTestSuite() { redis_.reset(); }
 
     /// `extra`, plus generous rates (tests send in bursts) and a short presence grace unless
-    /// `extra` sets them.
+    /// `extra` sets them. The directory is open (specialists are listed when they sign in):
+    /// these tests are about the clients, the directory has its own (integration/server).
     static std::vector<std::string> server_flags(std::vector<std::string> extra = {}) {
         const std::pair<const char*, const char*> defaults[] = {{"--send-rate", "1000"},
                                                                 {"--send-burst", "1000"},
@@ -299,6 +300,7 @@ protected:
                 args.insert(args.end(), {flag, value});
             }
         }
+        args.emplace_back("--directory-open");
         return args;
     }
 
