@@ -34,4 +34,16 @@ constexpr bool iequals(std::string_view a, std::string_view b) noexcept {
                                               [&](char x, char y) { return lower(x) == lower(y); });
 }
 
+/// `s` without the blanks (spaces and tabs) at either end.
+/// Thread safety: pure.
+constexpr std::string_view trim_blanks(std::string_view s) noexcept {
+    while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) {
+        s.remove_prefix(1);
+    }
+    while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) {
+        s.remove_suffix(1);
+    }
+    return s;
+}
+
 }  // namespace confide

@@ -19,20 +19,9 @@ using sys_ms = date::sys_time<milliseconds>;
 constexpr std::array<std::string_view, 7> day_names{"mon", "tue", "wed", "thu",
                                                     "fri", "sat", "sun"};
 constexpr std::int64_t day_ms = 24LL * 3600 * 1000;
-constexpr int day_minutes = 24 * 60;
 
 outcome<void> invalid(std::string message) {
     return fail(errc::invalid_argument, std::move(message));
-}
-
-std::string_view trim(std::string_view s) {
-    while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) {
-        s.remove_prefix(1);
-    }
-    while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) {
-        s.remove_suffix(1);
-    }
-    return s;
 }
 
 std::string lower(std::string_view s) {
@@ -247,9 +236,9 @@ bool is_time_zone(std::string_view name) {
 
 outcome<std::vector<weekly_hours>> parse_office_hours(std::string_view text) {
     std::vector<weekly_hours> out;
-    while (!trim(text).empty()) {
+    while (!trim_blanks(text).empty()) {
         const auto sep = text.find_first_of(",;");
-        const auto item = trim(text.substr(0, sep));
+        const auto item = trim_blanks(text.substr(0, sep));
         text = sep == std::string_view::npos ? std::string_view() : text.substr(sep + 1);
         if (item.empty()) {
             continue;
@@ -264,7 +253,7 @@ outcome<std::vector<weekly_hours>> parse_office_hours(std::string_view text) {
             return bad();
         }
         const auto days = item.substr(0, space);
-        const auto times = trim(item.substr(space + 1));
+        const auto times = trim_blanks(item.substr(space + 1));
         const auto day_dash = days.find('-');
         const auto first = parse_day(days.substr(0, day_dash));
         const auto last =
@@ -425,7 +414,7 @@ outcome<void> validate_profile(const specialist_profile& p) {
         return invalid("id must be 1.." + std::to_string(max_id_bytes) +
                        " characters of A-Z a-z 0-9 . _ : -");
     }
-    if (trim(p.display_name).empty()) {
+    if (trim_blanks(p.display_name).empty()) {
         return invalid("display name is required");
     }
     if (auto ok = check_text(p.display_name, "display name", profile_limits::max_name_bytes, false);

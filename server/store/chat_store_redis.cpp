@@ -21,18 +21,6 @@ namespace {
 // Bounds the party cache; when full it starts over (entries are cheap to read again).
 constexpr std::size_t max_cached_parties = 200'000;
 
-std::vector<std::string_view> flat_strings(const reply& r, std::size_t from = 0) {
-    std::vector<std::string_view> out;
-    if (!r.is_array()) {
-        return out;
-    }
-    out.reserve(r.elements.size());
-    for (std::size_t i = from; i < r.elements.size(); ++i) {
-        out.emplace_back(r.elements[i].str);
-    }
-    return out;
-}
-
 // One stream entry [id, [field, value, ...]] of a conversation log as a message.
 std::optional<routing::message> parse_log_entry(const reply& e, std::string_view cid) {
     if (!e.is_array() || e.elements.size() != 2 || !e.elements[1].is_array()) {

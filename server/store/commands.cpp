@@ -70,6 +70,18 @@ auto async_call_all(redis::connection& conn, std::vector<std::vector<std::string
 
 }  // namespace
 
+std::vector<std::string_view> flat_strings(const reply& r, std::size_t from) {
+    std::vector<std::string_view> out;
+    if (!r.is_array()) {
+        return out;
+    }
+    out.reserve(r.elements.size());
+    for (std::size_t i = from; i < r.elements.size(); ++i) {
+        out.emplace_back(r.elements[i].str);
+    }
+    return out;
+}
+
 failure storage_failure(const boost::system::error_code& ec, const reply& r) {
     std::string why = ec.message();
     if (r.is_error()) {

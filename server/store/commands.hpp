@@ -58,6 +58,10 @@ awaitable<std::vector<outcome<reply>>> call_all(redis::connection& conn,
 awaitable<std::vector<std::tuple<boost::system::error_code, reply>>> exec_all(
     redis::connection& conn, std::vector<std::vector<std::string>> commands);
 
+/// The strings of an array reply from element `from` on (a hash's HGETALL, a stream entry's
+/// fields), as views into `r`; empty for anything but an array.
+std::vector<std::string_view> flat_strings(const reply& r, std::size_t from = 0);
+
 /// The failure for a Redis error: unavailable, and the reason for the logs.
 failure storage_failure(const boost::system::error_code& ec, const reply& r);
 

@@ -51,11 +51,7 @@ awaitable<outcome<std::optional<routing::specialist_profile>>> directory_admin::
     if (!res) {
         co_return res.error();
     }
-    std::vector<std::string_view> flat;
-    for (const auto& e : res->elements) {
-        flat.emplace_back(e.str);
-    }
-    co_return parse_profile(id, flat);
+    co_return parse_profile(id, flat_strings(*res));
 }
 
 awaitable<outcome<std::vector<routing::specialist_profile>>> directory_admin::list() {

@@ -5,19 +5,6 @@
 #include "store/keys.hpp"
 
 namespace confide::store {
-namespace {
-
-std::vector<std::string_view> flat_strings(const reply& r) {
-    std::vector<std::string_view> out;
-    out.reserve(r.elements.size());
-    for (const auto& e : r.elements) {
-        out.emplace_back(e.str);
-    }
-    return out;
-}
-
-}  // namespace
-
 redis_directory_store::redis_directory_store(std::shared_ptr<redis::connection> conn)
     : conn_(std::move(conn)) {}
 

@@ -43,7 +43,7 @@ TEST_F(library_tokens, RefusedTokenClosesForGoodWithoutRetrying) {
     peer client(client_options(proxy.url(), "alice-phone", counter.make([&](int n) {
         return n <= 2 ? forged_token(alice) : mint(alice, role::client);
     })));
-    const auto pending = client.start_inquiry(unique("bob"), "sent after a new sign-in");
+    const auto pending = client.start_inquiry(specialist("bob"), "sent after a new sign-in");
     client.start();
     ASSERT_TRUE(
         client.wait([](const record& r) { return r.count(connection_state::closed) >= 1; }, 15s));

@@ -143,7 +143,7 @@ TEST_F(cli, TokenAuthenticatesAndSendPrintsTheAck) {
 }
 
 TEST_F(cli, ListenPrintsTheEventsAnotherClientCauses) {
-    const auto alice = unique("alice"), bob = unique("bob");
+    const auto alice = unique("alice"), bob = specialist("bob");
     const auto u = url(server().port());
     auto client = online(alice, role::client, "alice-phone", u);
     const auto inquiry = client->start_inquiry(bob, "first");

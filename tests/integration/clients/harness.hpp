@@ -323,6 +323,14 @@ protected:
         return base + "." + info->name() + "." + std::to_string(++n);
     }
 
+    /// A unique user id listed in the directory as a specialist (through confide-admin), for
+    /// tests that write to a specialist before they ever sign in.
+    static std::string specialist(const std::string& base) {
+        const auto id = unique(base);
+        list_specialist(*redis_, id);
+        return id;
+    }
+
     /// A started peer for `user`; waits until it is connected and synced.
     std::unique_ptr<peer> online(const std::string& user, role r, const std::string& device,
                                  const std::string& to_url,

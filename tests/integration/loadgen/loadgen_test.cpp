@@ -40,9 +40,8 @@ public:
             }
             args.push_back(base[i]);
         }
-        for (const char* a :
-             {"--log-level", "warn", "--send-rate", "1000", "--send-burst", "1000",
-              "--directory-open"}) {
+        for (const char* a : {"--log-level", "warn", "--send-rate", "1000", "--send-burst", "1000",
+                              "--directory-open"}) {
             args.emplace_back(a);
         }
         child_process::options opts;

@@ -264,8 +264,10 @@ TEST_F(directory, TheMedianTimeToFirstReplyIsMeasured) {
         auto c = login(unique("client"), role::client);
         const auto asked = must_send(*c, start_inquiry(bob, "q", "hello"));
         // Two replies: only the first counts.
-        const auto first = must_send(*b, send_message(asked.conversation_id(), "r1", "hi"));
-        must_send(*b, send_message(asked.conversation_id(), "r2", "how can I help?"));
+        // (A client_msg_id is unique per sender: the specialist's differ per conversation.)
+        const auto n = std::to_string(i);
+        const auto first = must_send(*b, send_message(asked.conversation_id(), "r1-" + n, "hi"));
+        must_send(*b, send_message(asked.conversation_id(), "r2-" + n, "how can I help?"));
         took.push_back(first.server_time_ms() - asked.server_time_ms());
     }
     std::sort(took.begin(), took.end());

@@ -91,8 +91,8 @@ TEST_F(messaging, RolesAreEnforced) {
     const auto alice = unique("alice"), carol = unique("carol"), bob = specialist("bob");
     auto client = login(alice, role::client);
     auto other_client = login(carol, role::client);
-    // Clients cannot write to clients.
-    must_fail(*client, start_inquiry(carol, "x1", "hi"), v1::FORBIDDEN);
+    // Clients cannot write to clients: a client is no listed specialist.
+    must_fail(*client, start_inquiry(carol, "x1", "hi"), v1::NOT_FOUND);
     // Specialists cannot open inquiries (so they cannot write to specialists either).
     auto specialist = login(bob, role::specialist);
     must_fail(*specialist, start_inquiry(unique("dave"), "x2", "hi"), v1::FORBIDDEN);

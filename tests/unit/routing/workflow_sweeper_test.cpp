@@ -3,23 +3,18 @@
 
 #include "routing/workflow_sweeper.hpp"
 #include "support/fake_ports.hpp"
+#include "utc_time.hpp"
 
 #include <gtest/gtest.h>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/use_future.hpp>
 
-#include <date/date.h>
-
 namespace {
 
 using namespace confide::routing;
 using namespace std::chrono;
-
-std::int64_t utc(int y, unsigned m, unsigned d, int hh, int mm = 0) {
-    const auto day = date::sys_days(date::year(y) / date::month(m) / date::day(d));
-    return duration_cast<milliseconds>((day + hours(hh) + minutes(mm)).time_since_epoch()).count();
-}
+using confide::testing::utc;
 
 class sweeper_test : public ::testing::Test {
 protected:
