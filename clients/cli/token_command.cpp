@@ -1,8 +1,8 @@
-// confide-cli token: development tokens, minted by the server's own auth library.
+// confide-cli token: development tokens (confide_dev_token).
 
 #include "cli.hpp"
 
-#include "auth/token_minter.hpp"
+#include "confide/dev_token.hpp"
 
 #include <boost/program_options/value_semantic.hpp>
 
@@ -43,8 +43,8 @@ int run_token(int argc, char** argv) {
     if (secret.empty()) {
         throw std::invalid_argument("no secret: pass --secret or set CONFIDE_DEV_SECRET");
     }
-    const auto role = auth::parse_role(vm["role"].as<std::string>());
-    if (!role) {
+    const auto role = vm["role"].as<std::string>();
+    if (role != "client" && role != "specialist") {
         throw std::invalid_argument("--role must be client or specialist");
     }
     const long ttl = vm["ttl"].as<long>();
@@ -54,15 +54,15 @@ int run_token(int argc, char** argv) {
     const auto now = std::chrono::duration_cast<std::chrono::seconds>(
                          std::chrono::system_clock::now().time_since_epoch())
                          .count();
-    auth::token_claims claims;
+    dev_token::claims claims;
     claims.sub = vm["user"].as<std::string>();
-    claims.user_role = *role;
+    claims.role = role;
     claims.iat = now;
     claims.exp = now + ttl;
     claims.iss = vm["issuer"].as<std::string>();
     claims.aud = vm["audience"].as<std::string>();
-    std::cout << auth::mint_token(vm["key-id"].as<std::string>(), secret,
-                                  vm["alg"].as<std::string>(), claims)
+    std::cout << dev_token::mint(vm["key-id"].as<std::string>(), secret,
+                                 vm["alg"].as<std::string>(), claims)
               << "\n";
     return exit_ok;
 }

@@ -1,8 +1,7 @@
 // confide-loadgen: many WebSocket connections on a few threads (one io_context each), every
 // message checked. See usage_text() and docs/benchmarks.md.
 
-#include "auth/identity.hpp"
-#include "auth/token_minter.hpp"
+#include "confide/dev_token.hpp"
 #include "options.hpp"
 #include "report.hpp"
 #include "shard.hpp"
@@ -108,16 +107,16 @@ private:
         return "lg-" + opt_.run_id + "-" + kind + std::to_string(i);
     }
 
-    std::string token(const std::string& user, auth::role role) const {
+    std::string token(const std::string& user, const char* role) const {
         const auto now = std::chrono::duration_cast<std::chrono::seconds>(
                              std::chrono::system_clock::now().time_since_epoch())
                              .count();
-        auth::token_claims claims;
+        dev_token::claims claims;
         claims.sub = user;
-        claims.user_role = role;
+        claims.role = role;
         claims.iat = now;
         claims.exp = now + static_cast<std::int64_t>(opt_.duration_s + opt_.drain_s) + 3600;
-        return auth::mint_token(opt_.key_id, opt_.secret, "HS256", claims);
+        return dev_token::mint(opt_.key_id, opt_.secret, "HS256", claims);
     }
 
     void build() {
@@ -131,7 +130,7 @@ private:
             for (std::uint32_t i = 0; i < n + m; ++i) {
                 const bool client = i < n;
                 const auto u = client ? user_id("c", i) : user_id("s", i - n);
-                const auto role = client ? auth::role::client : auth::role::specialist;
+                const char* role = client ? "client" : "specialist";
                 shards_[i % threads]->add_agent(
                     i, client ? agent_role::client : agent_role::specialist, u, token(u, role));
             }
@@ -148,13 +147,13 @@ private:
         for (std::uint32_t j = 0; j < m; ++j) {
             const auto u = user_id("s", j);
             specialists[j] = &shards_[j % threads]->add_agent(n + j, agent_role::specialist, u,
-                                                              token(u, auth::role::specialist));
+                                                              token(u, "specialist"));
         }
         for (std::uint32_t i = 0; i < n; ++i) {
             const std::uint32_t j = i % m;
             const auto u = user_id("c", i);
-            agent& c = shards_[j % threads]->add_agent(i, agent_role::client, u,
-                                                       token(u, auth::role::client));
+            agent& c =
+                shards_[j % threads]->add_agent(i, agent_role::client, u, token(u, "client"));
             c.set_peer(specialists[j]);
             specialists[j]->add_client(&c);
         }

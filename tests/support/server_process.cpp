@@ -1,6 +1,6 @@
 #include "support/server_process.hpp"
 
-#include "auth/token_minter.hpp"
+#include "confide/dev_token.hpp"
 
 #include <algorithm>
 #include <chrono>
@@ -18,12 +18,12 @@ std::string mint(const std::string& user, auth::role r, std::chrono::seconds ttl
     const auto now = std::chrono::duration_cast<std::chrono::seconds>(
                          std::chrono::system_clock::now().time_since_epoch())
                          .count();
-    auth::token_claims c;
+    dev_token::claims c;
     c.sub = user;
-    c.user_role = r;
+    c.role = auth::to_string(r);
     c.iat = now;
     c.exp = now + ttl.count();
-    return auth::mint_token("test", test_secret(), "HS256", c);
+    return dev_token::mint("test", test_secret(), "HS256", c);
 }
 
 const char* server_binary() {

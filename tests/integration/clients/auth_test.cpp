@@ -4,7 +4,7 @@
 #include "harness.hpp"
 #include "support/tcp_proxy.hpp"
 
-#include "auth/token_minter.hpp"
+#include "confide/dev_token.hpp"
 
 namespace confide::test {
 namespace {
@@ -19,12 +19,11 @@ std::string forged_token(const std::string& user) {
     const auto now = std::chrono::duration_cast<std::chrono::seconds>(
                          std::chrono::system_clock::now().time_since_epoch())
                          .count();
-    auth::token_claims c;
+    dev_token::claims c;
     c.sub = user;
-    c.user_role = role::client;
     c.iat = now;
     c.exp = now + 3600;
-    return auth::mint_token("test", "not-the-test-secret-but-as-long-as-it-is", "HS256", c);
+    return dev_token::mint("test", "not-the-test-secret-but-as-long-as-it-is", "HS256", c);
 }
 
 // A token provider that counts its calls.

@@ -3,7 +3,7 @@
 
 #include "harness.hpp"
 
-#include "auth/token_minter.hpp"
+#include "confide/dev_token.hpp"
 
 #include <boost/json/parse.hpp>
 #include <boost/json/value.hpp>
@@ -202,13 +202,12 @@ TEST_F(cli, ExitCodesSayWhatWentWrong) {
     const auto now = std::chrono::duration_cast<std::chrono::seconds>(
                          std::chrono::system_clock::now().time_since_epoch())
                          .count();
-    auth::token_claims claims;
+    dev_token::claims claims;
     claims.sub = alice;
-    claims.user_role = role::client;
     claims.iat = now;
     claims.exp = now + 3600;
     const auto forged =
-        auth::mint_token("test", "another-secret-of-at-least-32-bytes-long", "HS256", claims);
+        dev_token::mint("test", "another-secret-of-at-least-32-bytes-long", "HS256", claims);
     auto refused = run_cli({"send", "--url", u, "--token", forged, "--to-specialist", bob, "--text",
                             "hi", "--timeout", "20"});
     EXPECT_EQ(refused.status, exit_closed);

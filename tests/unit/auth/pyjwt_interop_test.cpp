@@ -2,9 +2,9 @@
 // here, and tokens minted here must verify there. Runs Debian's /usr/bin/python3 (python3-jwt,
 // python3-cryptography); a missing interpreter or module fails the test, it never skips.
 
-#include "auth/token_minter.hpp"
 #include "auth/token_verifier.hpp"
 #include "common/clock.hpp"
+#include "confide/dev_token.hpp"
 #include "test_keys.hpp"
 
 #include <gtest/gtest.h>
@@ -174,7 +174,8 @@ TEST_F(PyJwtInterop, PyJwtRs256TokensVerifyHere) {
     expect_verified(v, token);
     // And the HS256-with-the-public-key trick, done by hand, is refused.
     EXPECT_FALSE(v.verify(
-        mint_token("py-rsa", test::public_pem(rsa.get()), "HS256", token_claims{}), now_ms()));
+        dev_token::mint("py-rsa", test::public_pem(rsa.get()), "HS256", dev_token::claims{}),
+        now_ms()));
 }
 
 TEST_F(PyJwtInterop, PyJwtEs256TokensVerifyHere) {
@@ -196,15 +197,14 @@ TEST_F(PyJwtInterop, OurHmacTokensVerifyInPyJwt) {
     for (const auto& [alg, size] : algs) {
         const std::string secret(size, 'q');
         const auto secret_path = dir_.write("secret", secret);
-        token_claims c;
+        dev_token::claims c;
         c.sub = "alice";
-        c.user_role = role::client;
         c.exp = now_s + 300;
         c.iat = now_s;
         c.nbf = now_s;
         c.iss = "platform";
         c.aud = "confide";
-        const auto token = mint_token("ours", secret, alg, c);
+        const auto token = dev_token::mint("ours", secret, alg, c);
         const auto r =
             run({script_path_, "verify", alg, secret_path, token, "confide", "platform"});
         ASSERT_EQ(r.exit_code, 0) << "PyJWT refused our " << alg << " token:\n" << r.err;

@@ -3,13 +3,13 @@
 // storage call completes when the test lets the io_context run (or later, when held), and timers
 // that are due fire while it runs. No sockets, no Redis, no sleeps.
 
-#include "auth/token_minter.hpp"
 #include "auth/token_verifier.hpp"
 #include "common/clock.hpp"
 #include "routing/presence_tracker.hpp"
 #include "routing/session.hpp"
 #include "support/fake_ports.hpp"
 
+#include "confide/dev_token.hpp"
 #include "confide/v1/confide.pb.h"
 
 #include <gtest/gtest.h>
@@ -94,12 +94,12 @@ protected:
 
     static std::string token_for(const std::string& user, auth::role r = auth::role::client,
                                  std::int64_t valid_for_s = 3600) {
-        auth::token_claims claims;
+        dev_token::claims claims;
         claims.sub = user;
-        claims.user_role = r;
+        claims.role = auth::to_string(r);
         claims.iat = now_ms() / 1000;
         claims.exp = claims.iat + valid_for_s;
-        return auth::mint_token("k1", token_secret, "HS256", claims);
+        return dev_token::mint("k1", token_secret, "HS256", claims);
     }
 
     asio::io_context ioc;
