@@ -109,8 +109,8 @@ void agent::connect() {
     state_ = state::connecting;
     ++link_id_;
     counters::add(shard_.c().connect_attempts);
-    link_ =
-        ws_link::open(shard_.ioc(), shard_.target(), shard_.source_for(index_), *this, link_id_);
+    link_ = ws::connection::open(shard_.ioc().get_executor(), shard_.target(), *this, link_id_,
+                                 shard_.source_for(index_));
     // The link bounds connect + handshake; this bounds authentication and sync as well.
     arm_aux(aux_purpose::open_deadline,
             static_cast<std::int64_t>(shard_.opt().connect_timeout_s * 1000) + 1000);
@@ -131,7 +131,7 @@ void agent::give_up(const std::string& why) {
     ping_timer_.cancel();
     ack_timer_.cancel();
     if (link_) {
-        link_->close(false);
+        link_->close(1000, false);
     }
     // Messages that were never acked stay unacked: they are reported, not lost.
 }
@@ -152,7 +152,7 @@ void agent::on_aux() {
         case aux_purpose::open_deadline:
             if (opening() && link_) {
                 shard_.note("open timed out (authenticate/sync)");
-                link_->close(false);
+                link_->close(1000, false);
             }
             break;
         case aux_purpose::reconnect:
@@ -187,7 +187,7 @@ void agent::on_open(std::uint64_t link) {
     write(f);
 }
 
-void agent::on_close(std::uint64_t link, const link_close& info) {
+void agent::on_close(std::uint64_t link, const ws::close_info& info) {
     if (link != link_id_) {
         return;
     }
@@ -279,7 +279,7 @@ void agent::close() {
             send_ack();
             state_ = state::closing;
             if (link_) {
-                link_->close(true);
+                link_->close(1000, true);
             } else {
                 state_ = state::done;
             }
@@ -301,7 +301,7 @@ void agent::close() {
 // ---------------------------------------------------------------------------------------------
 // Frames in
 
-void agent::on_frame(std::uint64_t link, std::string_view bytes) {
+void agent::on_message(std::uint64_t link, std::string_view bytes, bool /*binary*/) {
     if (link != link_id_ || !link_) {
         return;
     }
@@ -400,7 +400,7 @@ void agent::on_synced(const v1::SyncReply& r) {
     if (role_ == agent_role::specialist && shard_.backlog_offline_phase() && !offline_once_) {
         offline_once_ = true;
         state_ = state::going_offline;
-        link_->close(true);
+        link_->close(1000, true);
         return;
     }
     schedule_churn();
@@ -614,7 +614,7 @@ void agent::on_error(std::uint64_t rid, const v1::ErrorReply& e) {
     if (rid == auth_rid_ && state_ == state::authenticating) {
         shard_.note("authenticate: " + v1::ErrorCode_Name(e.code()) + " " + e.message());
         if (e.retryable() || e.code() == v1::UNAVAILABLE) {
-            link_->close(false);
+            link_->close(1000, false);
         } else {
             give_up("authentication refused: " + e.message());
         }
@@ -622,7 +622,7 @@ void agent::on_error(std::uint64_t rid, const v1::ErrorReply& e) {
     }
     if (rid == sync_rid_ && state_ == state::syncing) {
         shard_.note("sync: " + v1::ErrorCode_Name(e.code()) + " " + e.message());
-        link_->close(false);
+        link_->close(1000, false);
         return;
     }
     if (rid == ack_rid_ && rid != 0) {
@@ -845,7 +845,7 @@ void agent::schedule_churn() {
         }
         counters::add(shard_.c().drops);
         dropping_ = true;
-        link_->close(false);
+        link_->close(1000, false);
     });
 }
 

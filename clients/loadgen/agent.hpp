@@ -3,8 +3,8 @@
 // survives reconnections, retried with the same client_msg_id) and checks every message pushed
 // to it against the senders' ledgers.
 
+#include "confide/ws/connection.hpp"
 #include "verifier.hpp"
-#include "ws_link.hpp"
 
 #include "confide/v1/confide.pb.h"
 
@@ -27,7 +27,7 @@ enum class agent_role { client, specialist };
 
 /// Thread safety: none; everything runs on its shard's thread. The parties of every
 /// conversation live on the same shard, so an agent reads its peers' ledgers directly.
-class agent final : public link_events {
+class agent final : public ws::events {
 public:
     /// `local` is the agent's index in its shard, `index` its number among every connection of
     /// the run (the sender number in bodies).
@@ -70,8 +70,8 @@ public:
     std::uint32_t local() const noexcept { return local_; }
 
     void on_open(std::uint64_t link) override;
-    void on_frame(std::uint64_t link, std::string_view bytes) override;
-    void on_close(std::uint64_t link, const link_close& info) override;
+    void on_message(std::uint64_t link, std::string_view bytes, bool binary) override;
+    void on_close(std::uint64_t link, const ws::close_info& info) override;
 
 private:
     enum class state {
@@ -144,7 +144,7 @@ private:
     std::size_t next_in_rotation_ = 0;
 
     state state_ = state::idle;
-    std::shared_ptr<ws_link> link_;
+    std::shared_ptr<ws::connection> link_;
     std::uint64_t link_id_ = 0;
     std::uint64_t rid_ = 0;
     std::uint64_t auth_rid_ = 0;

@@ -87,12 +87,16 @@ private:
         if (results.empty()) {
             throw std::runtime_error("cannot resolve " + opt_.host);
         }
-        target_.server = results.begin()->endpoint();
-        const bool v6 = opt_.host.find(':') != std::string::npos;
-        target_.host = (v6 ? "[" + opt_.host + "]" : opt_.host) + ":" + opt_.port;
+        // Resolved once for every connection of the run.
+        target_.address = results.begin()->endpoint();
+        target_.host = opt_.host;
+        target_.port = opt_.port;
         target_.target = opt_.target;
+        target_.headers = {{"User-Agent", "confide-loadgen"}};
         target_.open_timeout =
             std::chrono::milliseconds(static_cast<std::int64_t>(opt_.connect_timeout_s * 1000));
+        // Frames are at most 64 KiB by the protocol; a broken server must not make us buffer more.
+        target_.read_message_max = 1024 * 1024;
         for (const auto& s : opt_.source_addresses) {
             boost::system::error_code ec;
             auto a = asio::ip::make_address(s, ec);
@@ -454,7 +458,7 @@ private:
 
     options opt_;
     run_clock clock_;
-    link_target target_;
+    ws::connect_options target_;
     std::vector<asio::ip::address> sources_;
     std::vector<std::unique_ptr<shard>> shards_;
     std::vector<std::thread> threads_;

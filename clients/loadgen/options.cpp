@@ -1,5 +1,7 @@
 #include "options.hpp"
 
+#include "confide/ws/url.hpp"
+
 #include <boost/program_options.hpp>
 
 #include <cmath>
@@ -85,38 +87,13 @@ bool valid_run_id(const std::string& s) {
 }
 
 void parse_url(options& o) {
-    constexpr std::string_view scheme = "ws://";
-    std::string_view u = o.url;
-    if (u.substr(0, scheme.size()) != scheme) {
-        throw options_error("--url: only ws:// URLs are supported: " + o.url);
-    }
-    u.remove_prefix(scheme.size());
-    const auto slash = u.find('/');
-    std::string_view authority = u.substr(0, slash);
-    o.target = slash == std::string_view::npos ? "/" : std::string(u.substr(slash));
-    if (!authority.empty() && authority.front() == '[') {
-        const auto close = authority.find(']');
-        if (close == std::string_view::npos) {
-            throw options_error("--url: unterminated IPv6 literal: " + o.url);
-        }
-        o.host = std::string(authority.substr(1, close - 1));
-        authority.remove_prefix(close + 1);
-        if (authority.empty()) {
-            o.port = "80";
-        } else if (authority.front() == ':') {
-            o.port = std::string(authority.substr(1));
-        } else {
-            throw options_error("--url: bad authority: " + o.url);
-        }
-    } else {
-        const auto colon = authority.rfind(':');
-        o.host = std::string(authority.substr(0, colon));
-        o.port = colon == std::string_view::npos ? "80" : std::string(authority.substr(colon + 1));
-    }
-    if (o.host.empty() || o.host.find_first_of("@/ ") != std::string::npos || o.port.empty() ||
-        o.port.find_first_not_of("0123456789") != std::string::npos || o.port.size() > 5 ||
-        std::stoul(o.port) == 0 || std::stoul(o.port) > 65535) {
-        throw options_error("--url: bad host or port: " + o.url);
+    try {
+        auto ep = ws::parse_url(o.url);
+        o.host = std::move(ep.host);
+        o.port = std::move(ep.port);
+        o.target = std::move(ep.target);
+    } catch (const std::invalid_argument& e) {
+        throw options_error(std::string("--url: ") + e.what());
     }
 }
 

@@ -18,8 +18,8 @@ constexpr std::size_t max_notes = 64;
 
 }  // namespace
 
-shard::shard(unsigned index, const options& opt, const run_clock& clock, const link_target& target,
-             std::vector<boost::asio::ip::address> sources)
+shard::shard(unsigned index, const options& opt, const run_clock& clock,
+             const ws::connect_options& target, std::vector<boost::asio::ip::address> sources)
     : index_(index),
       opt_(opt),
       clock_(clock),

@@ -4,10 +4,10 @@
 // with the post_* calls and watches the gauges.
 
 #include "agent.hpp"
+#include "confide/ws/connection.hpp"
 #include "histogram.hpp"
 #include "options.hpp"
 #include "stats.hpp"
-#include "ws_link.hpp"
 
 #include "confide/v1/confide.pb.h"
 
@@ -64,8 +64,8 @@ struct shard_gauges {
 /// after it returned.
 class shard {
 public:
-    shard(unsigned index, const options& opt, const run_clock& clock, const link_target& target,
-          std::vector<boost::asio::ip::address> sources);
+    shard(unsigned index, const options& opt, const run_clock& clock,
+          const ws::connect_options& target, std::vector<boost::asio::ip::address> sources);
     ~shard();
     shard(const shard&) = delete;
     shard& operator=(const shard&) = delete;
@@ -108,7 +108,7 @@ public:
     const options& opt() const noexcept { return opt_; }
     std::int64_t now_us() const noexcept { return clock_.now_us(); }
     counters& c() noexcept { return counters_; }
-    const link_target& target() const noexcept { return target_; }
+    const ws::connect_options& target() const noexcept { return target_; }
     std::optional<boost::asio::ip::address> source_for(std::uint32_t index) const;
     std::mt19937_64& rng() noexcept { return rng_; }
     agent* find_user(std::string_view user_id) const;
@@ -136,7 +136,7 @@ private:
     unsigned index_;
     const options& opt_;
     const run_clock& clock_;
-    const link_target& target_;
+    const ws::connect_options& target_;
     std::vector<boost::asio::ip::address> sources_;
 
     boost::asio::io_context ioc_;

@@ -1,16 +1,13 @@
 #include "support/ws_client.hpp"
 
-#include <boost/asio/connect.hpp>
+#include "confide/ws/connection.hpp"
+
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
-#include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
-#include <boost/beast/core.hpp>
-#include <boost/beast/websocket.hpp>
 
 #include <condition_variable>
 #include <deque>
-#include <future>
 #include <mutex>
 #include <stdexcept>
 #include <thread>
@@ -18,113 +15,91 @@
 namespace confide::test {
 
 namespace asio = boost::asio;
-namespace beast = boost::beast;
-namespace websocket = beast::websocket;
-using tcp = asio::ip::tcp;
 
-struct ws_client::impl {
+// The connection lives on the client's own thread; the test's thread talks to it through posts
+// and reads what it received under the mutex.
+struct ws_client::impl final : ws::events {
+    explicit impl(const options& o) {
+        target.host = o.host;
+        target.port = std::to_string(o.port);
+        target.target = o.target;
+        if (!o.bearer.empty()) {
+            target.headers.emplace_back("Authorization", "Bearer " + o.bearer);
+        }
+        if (!o.origin.empty()) {
+            target.headers.emplace_back("Origin", o.origin);
+        }
+        target.receive_buffer_bytes = o.receive_buffer_bytes;
+        target.read_on_open = o.start_reading;
+        target.read_message_max = 1024 * 1024;
+        thread = std::thread([this] { ioc.run(); });
+    }
+
+    ~impl() {
+        on_thread([this] {
+            if (conn) {
+                conn->close(1000, false);
+            }
+            work.reset();
+        });
+        thread.join();
+    }
+
+    template <class F>
+    void on_thread(F f) {
+        asio::post(ioc, std::move(f));
+    }
+
+    void on_open(std::uint64_t) override {
+        std::lock_guard lock(mutex);
+        open = true;
+        cv.notify_all();
+    }
+
+    void on_message(std::uint64_t, std::string_view bytes, bool) override {
+        v1::Frame f;  // one that does not parse surfaces as a frame with no kind
+        if (!f.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
+            f.Clear();
+        }
+        std::lock_guard lock(mutex);
+        frames.push_back(std::move(f));
+        cv.notify_all();
+    }
+
+    void on_close(std::uint64_t, const ws::close_info& info) override {
+        std::lock_guard lock(mutex);
+        closed = true;
+        close = close_info{info.code, info.reason};
+        cv.notify_all();
+    }
+
+    ws::connect_options target;
     asio::io_context ioc;
     // Keeps run() going while nothing is pending (e.g. before resume_reading()).
     asio::executor_work_guard<asio::io_context::executor_type> work{ioc.get_executor()};
-    websocket::stream<beast::tcp_stream> ws{ioc};
-    beast::flat_buffer buffer;
-    std::deque<std::pair<std::string, bool>> writes;
+    std::shared_ptr<ws::connection> conn;  // the client's thread only
     std::thread thread;
 
     mutable std::mutex mutex;
     std::condition_variable cv;
     std::deque<v1::Frame> frames;
+    bool open = false;
     bool closed = false;
     close_info close;
     std::uint64_t next_id = 1;
-
-    void read() {
-        ws.async_read(buffer, [this](beast::error_code ec, std::size_t) {
-            if (ec) {
-                std::lock_guard lock(mutex);
-                closed = true;
-                close.code = static_cast<std::uint16_t>(ws.reason().code);
-                close.reason = std::string(ws.reason().reason.c_str());
-                cv.notify_all();
-                return;
-            }
-            v1::Frame f;
-            const auto data = buffer.cdata();
-            const bool parsed = f.ParseFromArray(data.data(), static_cast<int>(data.size()));
-            buffer.consume(buffer.size());
-            {
-                std::lock_guard lock(mutex);
-                if (parsed) {
-                    frames.push_back(std::move(f));
-                } else {
-                    v1::Frame bad;  // surfaces as a frame with no kind
-                    frames.push_back(std::move(bad));
-                }
-            }
-            cv.notify_all();
-            read();
-        });
-    }
-
-    void write_next() {
-        auto& [bytes, binary] = writes.front();
-        ws.binary(binary);
-        ws.async_write(asio::buffer(bytes), [this](beast::error_code ec, std::size_t) {
-            writes.pop_front();
-            if (!ec && !writes.empty()) {
-                write_next();
-            }
-        });
-    }
-
-    void enqueue(std::string bytes, bool binary) {
-        asio::post(ioc, [this, bytes = std::move(bytes), binary]() mutable {
-            writes.emplace_back(std::move(bytes), binary);
-            if (writes.size() == 1) {
-                write_next();
-            }
-        });
-    }
 };
 
-ws_client::ws_client(options opts) : impl_(std::make_unique<impl>()) {
+ws_client::ws_client(options opts) : impl_(std::make_unique<impl>(opts)) {
     auto& i = *impl_;
-    tcp::endpoint ep(asio::ip::make_address(opts.host), opts.port);
-    i.ws.next_layer().socket().open(ep.protocol());
-    if (opts.receive_buffer_bytes > 0) {
-        i.ws.next_layer().socket().set_option(
-            asio::socket_base::receive_buffer_size(opts.receive_buffer_bytes));
+    i.on_thread([&i] { i.conn = ws::connection::open(i.ioc.get_executor(), i.target, i, 1); });
+    std::unique_lock lock(i.mutex);
+    if (!i.cv.wait_for(lock, 30s, [&] { return i.open || i.closed; }) || !i.open) {
+        throw std::runtime_error("websocket handshake failed: " +
+                                 (i.closed ? i.close.reason : std::string("timed out")));
     }
-    i.ws.next_layer().connect(ep);
-    i.ws.next_layer().socket().set_option(tcp::no_delay(true));
-    i.ws.set_option(websocket::stream_base::decorator([opts](websocket::request_type& req) {
-        if (!opts.bearer.empty()) {
-            req.set(beast::http::field::authorization, "Bearer " + opts.bearer);
-        }
-        if (!opts.origin.empty()) {
-            req.set(beast::http::field::origin, opts.origin);
-        }
-    }));
-    i.ws.read_message_max(1024 * 1024);
-    beast::error_code ec;
-    i.ws.handshake(opts.host + ":" + std::to_string(opts.port), opts.target, ec);
-    if (ec) {
-        throw std::runtime_error("websocket handshake failed: " + ec.message());
-    }
-    i.ws.binary(true);
-    if (opts.start_reading) {
-        i.read();
-    }
-    i.thread = std::thread([&i] { i.ioc.run(); });
 }
 
-ws_client::~ws_client() {
-    abort();
-    asio::post(impl_->ioc, [&i = *impl_] { i.work.reset(); });
-    if (impl_->thread.joinable()) {
-        impl_->thread.join();
-    }
-}
+ws_client::~ws_client() = default;
 
 std::uint64_t ws_client::send(v1::Frame frame) {
     {
@@ -133,12 +108,14 @@ std::uint64_t ws_client::send(v1::Frame frame) {
             frame.set_request_id(impl_->next_id++);
         }
     }
-    impl_->enqueue(frame.SerializeAsString(), true);
+    send_raw(frame.SerializeAsString(), true);
     return frame.request_id();
 }
 
 void ws_client::send_raw(std::string bytes, bool binary) {
-    impl_->enqueue(std::move(bytes), binary);
+    impl_->on_thread([&i = *impl_, bytes = std::move(bytes), binary]() mutable {
+        i.conn->send(std::move(bytes), binary);
+    });
 }
 
 std::optional<v1::Frame> ws_client::next(std::chrono::milliseconds timeout) {
@@ -206,21 +183,15 @@ std::optional<close_info> ws_client::wait_closed(std::chrono::milliseconds timeo
 }
 
 void ws_client::close() {
-    asio::post(impl_->ioc, [&i = *impl_] {
-        i.ws.async_close(websocket::close_code::normal, [](beast::error_code) {});
-    });
+    impl_->on_thread([&i = *impl_] { i.conn->close(1000, true); });
 }
 
 void ws_client::abort() {
-    asio::post(impl_->ioc, [&i = *impl_] {
-        beast::error_code ec;
-        i.ws.next_layer().socket().shutdown(tcp::socket::shutdown_both, ec);
-        i.ws.next_layer().socket().close(ec);
-    });
+    impl_->on_thread([&i = *impl_] { i.conn->close(1000, false); });
 }
 
 void ws_client::resume_reading() {
-    asio::post(impl_->ioc, [&i = *impl_] { i.read(); });
+    impl_->on_thread([&i = *impl_] { i.conn->resume_reading(); });
 }
 
 std::size_t ws_client::pending() const {

@@ -1,12 +1,13 @@
 #include "confide/client.hpp"
 
 #include "core.hpp"
-#include "transport.hpp"
+#include "runner.hpp"
+
+#include "confide/ws/url.hpp"
 
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
-#include <boost/asio/steady_timer.hpp>
 
 #include <atomic>
 #include <cstdio>
@@ -65,8 +66,19 @@ options checked(options o) {
     if (!o.token_provider) {
         throw std::invalid_argument("token_provider is required");
     }
-    (void)detail::parse_url(o.url);
     return o;
+}
+
+ws::connect_options connect_options_for(const options& o) {
+    const auto ep = ws::parse_url(o.url);
+    ws::connect_options c;
+    c.host = ep.host;
+    c.port = ep.port;
+    c.target = ep.target;
+    c.headers = {{"User-Agent", "confide-client"}};
+    c.open_timeout = o.connect_timeout;
+    c.close_timeout = close_timeout;
+    return c;
 }
 
 }  // namespace
@@ -101,14 +113,14 @@ const char* to_string(error_code c) noexcept {
     return "unknown";
 }
 
-struct client::impl final : detail::transport_events {
+struct client::impl final : detail::runner_owner {
     impl(options o, handlers hs)
         : opts(checked(std::move(o))),
+          target(connect_options_for(opts)),
           h(std::move(hs)),
           work(asio::make_work_guard(ioc)),
-          wake(ioc),
           core(opts, random_seed()),
-          transport(ioc, detail::parse_url(opts.url), *this, close_timeout),
+          runner(ioc.get_executor(), core, target, *this),
           id_prefix(opts.device_id.substr(0, 64) + "." + random_hex(8) + ".") {}
 
     // Runs `f(now)` on the library's thread, then whatever the core decided.
@@ -119,42 +131,24 @@ struct client::impl final : detail::transport_events {
                 return;
             }
             f(clock::now());
-            drain();
+            runner.drain();
         });
     }
 
-    void drain() {
-        // Handlers never run the core re-entrantly (public calls post), but the transport may
-        // report from inside an action; the outer loop then picks up the new actions.
-        if (draining) {
-            return;
-        }
-        draining = true;
-        for (auto actions = core.take_actions(); !actions.empty(); actions = core.take_actions()) {
-            for (auto& a : actions) {
-                std::visit([this](auto& x) { execute(x); }, a);
-            }
-        }
-        draining = false;
-        rearm();
-    }
-
-    void execute(detail::open_connection& a) { transport.open(a.id); }
-    void execute(detail::send_frame& a) { transport.send(a.id, std::move(a.bytes)); }
-    void execute(detail::close_connection& a) { transport.close(a.id, a.code, a.graceful); }
-    void execute(detail::run_callback& a) {
+    // runner_owner: on the library's thread.
+    void on_callback(std::function<void()>& fn) override {
         if (!shutting_down) {
-            invoke(a.fn);
+            invoke(fn);
         }
     }
-    void execute(detail::notify& a) {
+    void on_notify(detail::notification& n) override {
         // The destructor reports nothing, but the cursor of its last ack is still saved: it is
         // where the next run of the application resumes, and an older one would show the
         // events since then a second time.
-        if (shutting_down && !std::holds_alternative<detail::cursor_saved>(a.what)) {
+        if (shutting_down && !std::holds_alternative<detail::cursor_saved>(n)) {
             return;
         }
-        std::visit([this](auto& n) { deliver(n); }, a.what);
+        std::visit([this](auto& x) { deliver(x); }, n);
     }
 
     void deliver(const state_change& s) { invoke(h.on_state, s); }
@@ -166,6 +160,7 @@ struct client::impl final : detail::transport_events {
     void deliver(const send_update& u) { invoke(h.on_send_update, u); }
     void deliver(const detail::reset_notice&) { invoke(h.on_reset); }
     void deliver(const detail::cursor_saved& c) { invoke(opts.save_cursor, c.cursor); }
+    void deliver(const detail::synced_notice&) {}
 
     // Callbacks must not throw: an exception escaping here would end the library's thread.
     template <class Fn, class... Args>
@@ -175,65 +170,27 @@ struct client::impl final : detail::transport_events {
         }
     }
 
-    void rearm() {
-        const auto at = shutting_down ? std::nullopt : core.next_wakeup();
-        if (at == armed) {
-            return;
-        }
-        armed = at;
-        if (!at) {
-            wake.cancel();
-            return;
-        }
-        wake.expires_at(*at);
-        wake.async_wait([this](boost::system::error_code ec) {
-            if (ec || shutting_down) {
-                return;
-            }
-            armed.reset();
-            core.on_tick(clock::now());
-            drain();
-        });
-    }
-
     void shutdown() {
         if (!shutting_down) {
             core.stop(clock::now());
             shutting_down = true;
-            drain();
+            runner.drain();
         }
-        wake.cancel();
-        transport.close_all();
+        runner.shut_down();
         work.reset();
-    }
-
-    // transport_events: already on the library's thread.
-    void on_open(detail::conn_id id) override {
-        core.on_open(id, clock::now());
-        drain();
-    }
-    void on_frame(detail::conn_id id, std::string_view bytes) override {
-        core.on_frame(id, bytes, clock::now());
-        drain();
-    }
-    void on_close(detail::conn_id id, const detail::close_info& info) override {
-        core.on_close(id, info, clock::now());
-        drain();
     }
 
     std::string next_msg_id() { return id_prefix + std::to_string(++msg_counter); }
 
     options opts;
+    ws::connect_options target;
     handlers h;
     asio::io_context ioc{1};
     asio::executor_work_guard<asio::io_context::executor_type> work;
-    asio::steady_timer wake;
-    std::optional<clock::time_point> armed;
     detail::core core;
-    detail::ws_transport transport;
+    detail::runner runner;
     std::string id_prefix;
     std::atomic<std::uint64_t> msg_counter{0};
-    bool draining = false;
     bool shutting_down = false;
     std::thread thread;
 };

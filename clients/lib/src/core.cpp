@@ -152,12 +152,24 @@ clock::duration backoff_delay(unsigned attempt, milliseconds min, milliseconds m
     return milliseconds(pick(rng));
 }
 
-core::core(options opts, std::uint64_t seed) : opts_(std::move(opts)), rng_(seed) {}
+core::core(options opts, std::uint64_t seed, tuning t)
+    : opts_(std::move(opts)),
+      tuning_(t),
+      rng_(seed),
+      in_(std::make_unique<v1::Frame>()),
+      out_(std::make_unique<v1::Frame>()) {
+    tuning_.in_flight_per_conversation = std::max(1U, tuning_.in_flight_per_conversation);
+}
 
 core::~core() = default;
 
 std::vector<action> core::take_actions() {
     return std::exchange(actions_, {});
+}
+
+void core::take_actions(std::vector<action>& into) {
+    into.clear();
+    std::swap(into, actions_);
 }
 
 // ---- lifecycle --------------------------------------------------------------------------------
@@ -240,6 +252,14 @@ void core::on_close(conn_id id, const close_info& info, clock::time_point now) {
     // Our side of the connection is gone already; only the decision what to do next remains.
     conn_ = 0;
     connection_ended(info.code, info.reason, now);
+}
+
+void core::reconnect(clock::time_point now) {
+    if (phase_ != phase::opening && phase_ != phase::authenticating && phase_ != phase::connected) {
+        return;
+    }
+    drop_connection(false, 1000);
+    schedule_reconnect(quick_delay(), "reconnect requested", now);
 }
 
 void core::drop_connection(bool graceful, std::uint16_t code) {
@@ -366,9 +386,18 @@ void core::report(state_change s) {
 
 // ---- frames -----------------------------------------------------------------------------------
 
+v1::Frame& core::scratch_frame() {
+    out_->Clear();
+    return *out_;
+}
+
 void core::send(v1::Frame& frame) {
     if (conn_ == 0) {
         return;
+    }
+    sent_since_ping_ = true;
+    if (tuning_.watcher != nullptr) {
+        tuning_.watcher->on_sending(frame);
     }
     actions_.emplace_back(send_frame{conn_, frame.SerializeAsString()});
 }
@@ -379,11 +408,19 @@ void core::on_frame(conn_id id, std::string_view bytes, clock::time_point now) {
         return;
     }
     last_received_ = now;
-    v1::Frame frame;
+    // Reused: parsing into a cleared message keeps its allocations. Nothing re-enters on_frame
+    // while `frame` is in use.
+    v1::Frame& frame = *in_;
     if (!frame.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
+        if (tuning_.watcher != nullptr) {
+            tuning_.watcher->on_malformed();
+        }
         drop_connection(false, 1000);
         reconnect_with_backoff("malformed frame from the server", now);
         return;
+    }
+    if (tuning_.watcher != nullptr) {
+        tuning_.watcher->on_received(frame);
     }
     const auto rid = frame.request_id();
     if (rid == 0) {
@@ -404,6 +441,9 @@ void core::on_frame(conn_id id, std::string_view bytes, clock::time_point now) {
     if (auto it = send_requests_.find(rid); it != send_requests_.end()) {
         const std::string client_msg_id = std::move(it->second);
         send_requests_.erase(it);
+        if (tuning_.watcher != nullptr) {
+            tuning_.watcher->on_send_reply(client_msg_id, frame);
+        }
         handle_send_reply(client_msg_id, frame, now);
         return;
     }
@@ -465,6 +505,7 @@ void core::handle_auth_reply(const v1::Frame& frame, clock::time_point now) {
 
     v1::Frame sync;
     sync_request_ = next_request_id();
+    sync_resumes_ = !cursor_.empty();
     sync.set_request_id(sync_request_);
     sync.mutable_sync()->set_after_cursor(cursor_);
     send(sync);
@@ -501,6 +542,7 @@ void core::handle_sync_reply(const v1::Frame& frame, clock::time_point now) {
     if (cursor_.empty()) {
         cursor_ = frame.synced().from_cursor();
     }
+    actions_.emplace_back(notify{synced_notice{sync_resumes_, frame.synced().reset()}});
 }
 
 void core::handle_push(const v1::Frame& frame, clock::time_point now) {
@@ -520,29 +562,30 @@ void core::handle_push(const v1::Frame& frame, clock::time_point now) {
             break;
         case v1::Frame::kReceipt: {
             const auto& r = frame.receipt();
-            receipt out{r.conversation_id(), r.user_id(),
-                        r.kind() == v1::READ ? receipt_kind::read : receipt_kind::delivered,
-                        r.up_to_seq()};
+            const bool read = r.kind() == v1::READ;
             // A READ receipt with our own user id comes from another of our devices: it says
             // nothing about our messages' ticks.
-            if (r.user_id() != user_id_) {
-                if (out.kind == receipt_kind::read) {
-                    apply_marks(out.conversation_id, out.up_to_seq, out.up_to_seq);
-                } else {
-                    apply_marks(out.conversation_id, out.up_to_seq, 0);
-                }
+            if (r.user_id() != user_id_ && tuning_.report_receipts) {
+                apply_marks(r.conversation_id(), r.up_to_seq(), read ? r.up_to_seq() : 0);
             }
-            actions_.emplace_back(notify{std::move(out)});
+            if (tuning_.report_events) {
+                actions_.emplace_back(notify{
+                    receipt{r.conversation_id(), r.user_id(),
+                            read ? receipt_kind::read : receipt_kind::delivered, r.up_to_seq()}});
+            }
             break;
         }
         case v1::Frame::kPresence:
-            actions_.emplace_back(notify{from_proto(frame.presence().presence())});
+            if (tuning_.report_events) {
+                actions_.emplace_back(notify{from_proto(frame.presence().presence())});
+            }
             break;
-        case v1::Frame::kTypingPush: {
-            const auto& t = frame.typing_push();
-            actions_.emplace_back(notify{typing{t.conversation_id(), t.user_id(), t.typing()}});
+        case v1::Frame::kTypingPush:
+            if (tuning_.report_events) {
+                const auto& t = frame.typing_push();
+                actions_.emplace_back(notify{typing{t.conversation_id(), t.user_id(), t.typing()}});
+            }
             break;
-        }
         default:
             break;
     }
@@ -558,13 +601,15 @@ void core::handle_event(const v1::EventPush& event, clock::time_point now) {
                 // the last connection): it is stored, so it is sent.
                 mark_sent(m.client_msg_id(), m.conversation_id(), m.seq(), m.server_time_ms());
                 pump_outbox(now);
-            } else {
+            } else if (tuning_.report_events) {
                 actions_.emplace_back(notify{from_proto(m, user_id_)});
             }
         }
     } else if (event.has_conversation()) {
         apply_conversation_marks(event.conversation());
-        actions_.emplace_back(notify{from_proto(event.conversation(), user_id_)});
+        if (tuning_.report_events) {
+            actions_.emplace_back(notify{from_proto(event.conversation(), user_id_)});
+        }
     }
     if (!event.cursor().empty()) {
         event_processed(event.cursor(), now);
@@ -572,7 +617,7 @@ void core::handle_event(const v1::EventPush& event, clock::time_point now) {
 }
 
 void core::send_ping(clock::time_point now) {
-    v1::Frame f;
+    auto& f = scratch_frame();
     f.set_request_id(next_request_id());
     f.mutable_ping()->set_client_time_ms(
         std::chrono::duration_cast<milliseconds>(now.time_since_epoch()).count());
@@ -609,7 +654,12 @@ void core::on_tick(clock::time_point now) {
                 break;
             }
             if (now >= next_ping_) {
-                send_ping(now);
+                // A ping is for the server to hear from us and for us to hear from it: traffic
+                // both ways since the last check did both already.
+                if (!sent_since_ping_ || now - last_received_ >= ping_interval_) {
+                    send_ping(now);
+                }
+                sent_since_ping_ = false;
                 next_ping_ = now + ping_interval_;
             }
             break;
@@ -634,11 +684,17 @@ void core::on_tick(clock::time_point now) {
         req.on_error(make_error(error_code::timeout, "no reply from the server", true));
     }
     for (auto& [key, queue] : outbox_) {
-        auto& head = queue.front();
-        if (head.request_id != 0 && now >= head.deadline) {
-            // The server may have stored it: resend with the same id; the retry is idempotent.
-            send_requests_.erase(head.request_id);
-            head.request_id = 0;
+        unsigned seen = 0;
+        for (auto& item : queue) {
+            if (seen++ == tuning_.in_flight_per_conversation) {
+                break;
+            }
+            if (item.request_id != 0 && now >= item.deadline) {
+                // The server may have stored it: resend with the same id; the retry is
+                // idempotent.
+                send_requests_.erase(item.request_id);
+                item.request_id = 0;
+            }
         }
     }
     pump_outbox(now);
@@ -666,10 +722,21 @@ std::optional<clock::time_point> core::next_wakeup() const {
                 at = std::min(at, req.deadline);
             }
             for (const auto& [key, queue] : outbox_) {
-                const auto& head = queue.front();
-                at = std::min(at, head.request_id != 0
-                                      ? head.deadline
-                                      : std::max(head.not_before, outbox_hold_until_));
+                unsigned seen = 0;
+                for (const auto& item : queue) {
+                    if (seen++ == tuning_.in_flight_per_conversation) {
+                        break;
+                    }
+                    if (item.request_id != 0) {
+                        at = std::min(at, item.deadline);
+                        continue;
+                    }
+                    // A full window waits for a reply, not for a time.
+                    if (!window_full()) {
+                        at = std::min(at, std::max(item.not_before, outbox_hold_until_));
+                    }
+                    break;
+                }
             }
             break;
         case phase::idle:
@@ -912,22 +979,40 @@ void core::enqueue(outbox_item item, clock::time_point now) {
     pump_outbox(now);
 }
 
+bool core::window_full() const noexcept {
+    return tuning_.in_flight_per_connection != 0 &&
+           send_requests_.size() >= tuning_.in_flight_per_connection;
+}
+
 void core::pump_outbox(clock::time_point now) {
     if (phase_ != phase::connected || now < outbox_hold_until_) {
         return;
     }
     for (auto& [key, queue] : outbox_) {
-        auto& head = queue.front();
-        // Only the head of a conversation is ever in flight: the server numbers messages in
-        // arrival order, and a retried head must not be overtaken by the one behind it.
-        if (head.request_id == 0 && now >= head.not_before) {
-            send_item(head, now);
+        unsigned in_flight = 0;
+        // Only the first items of a conversation are ever in flight (with the default of one,
+        // only the head): the server numbers messages in arrival order, and a message waiting
+        // for its retry is not overtaken by the ones behind it.
+        for (auto& item : queue) {
+            if (in_flight == tuning_.in_flight_per_conversation || window_full()) {
+                break;
+            }
+            if (item.request_id == 0) {
+                if (now < item.not_before) {
+                    break;
+                }
+                send_item(item, now);
+            }
+            ++in_flight;
+        }
+        if (window_full()) {
+            return;
         }
     }
 }
 
 void core::send_item(outbox_item& item, clock::time_point now) {
-    v1::Frame f;
+    auto& f = scratch_frame();
     item.request_id = next_request_id();
     item.deadline = now + opts_.request_timeout;
     f.set_request_id(item.request_id);
@@ -1030,6 +1115,9 @@ void core::mark_sent(const std::string& client_msg_id, const std::string& conver
                      std::uint64_t seq, std::int64_t server_time_ms) {
     erase_item(client_msg_id);
     report_send(client_msg_id, conversation_id, send_state::sent, seq, server_time_ms);
+    if (!tuning_.report_receipts) {
+        return;
+    }
     auto& marks = marks_[conversation_id];
     marks.own[seq] = own_message{client_msg_id, send_state::sent, server_time_ms};
     if (marks.own.size() > own_capacity) {
@@ -1071,7 +1159,8 @@ void core::apply_marks(const std::string& conversation_id, std::uint64_t deliver
 }
 
 void core::apply_conversation_marks(const v1::Conversation& c) {
-    if (c.id().empty() || (c.other_delivered_seq() == 0 && c.other_read_seq() == 0)) {
+    if (!tuning_.report_receipts || c.id().empty() ||
+        (c.other_delivered_seq() == 0 && c.other_read_seq() == 0)) {
         return;
     }
     apply_marks(c.id(), c.other_delivered_seq(), c.other_read_seq());
@@ -1079,11 +1168,20 @@ void core::apply_conversation_marks(const v1::Conversation& c) {
 
 bool core::first_sight(const std::string& conversation_id, std::uint64_t seq) {
     auto& seen = seen_[conversation_id];
-    if (seq <= seen.floor || !seen.seqs.insert(seq).second) {
+    if (seq <= seen.floor) {
         return false;
     }
-    if (seen.seqs.size() > seen_capacity) {
+    if (seq == seen.floor + 1) {
+        // The usual case, seqs in order: the floor moves up and nothing is stored.
+        seen.floor = seq;
+    } else if (!seen.seqs.insert(seq).second) {
+        return false;
+    } else if (seen.seqs.size() > seen_capacity) {
         seen.floor = *seen.seqs.begin();
+        seen.seqs.erase(seen.seqs.begin());
+    }
+    while (!seen.seqs.empty() && *seen.seqs.begin() <= seen.floor + 1) {
+        seen.floor = std::max(seen.floor, *seen.seqs.begin());
         seen.seqs.erase(seen.seqs.begin());
     }
     return true;
@@ -1106,7 +1204,7 @@ void core::flush_ack() {
     if (phase_ != phase::connected || cursor_.empty() || cursor_ == acked_cursor_) {
         return;
     }
-    v1::Frame f;
+    auto& f = scratch_frame();
     f.set_request_id(next_request_id());
     f.mutable_ack()->set_cursor(cursor_);
     send(f);

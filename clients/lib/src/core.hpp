@@ -12,6 +12,7 @@
 #include <deque>
 #include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <random>
 #include <set>
@@ -65,8 +66,13 @@ struct reset_notice {};
 struct cursor_saved {
     std::string cursor;
 };
+/// The server has answered sync: the event stream is (re)starting from the cursor.
+struct synced_notice {
+    bool resumed = false;  ///< from a cursor of ours (not from the server's stored one)
+    bool reset = false;    ///< the server no longer had it (a reset_notice came first)
+};
 using notification = std::variant<state_change, message, conversation, receipt, presence, typing,
-                                  send_update, reset_notice, cursor_saved>;
+                                  send_update, reset_notice, cursor_saved, synced_notice>;
 /// Tell the application (the matching handlers:: callback).
 struct notify {
     notification what;
@@ -76,6 +82,42 @@ struct run_callback {
     std::function<void()> fn;
 };
 using action = std::variant<open_connection, send_frame, close_connection, notify, run_callback>;
+
+/// Sees the protocol as the core speaks it, for a verifier (the load generator). Each call comes
+/// while the core handles an input, before it acts on the frame; it must not call the core.
+class observer {
+public:
+    /// A frame about to be sent (its request id set).
+    virtual void on_sending(const v1::Frame& frame) = 0;
+    /// A frame from the server on the current connection.
+    virtual void on_received(const v1::Frame& frame) = 0;
+    /// A message from the server that is no frame (the core then drops the connection).
+    virtual void on_malformed() = 0;
+    /// The server's reply (sent or error) to outbox item `client_msg_id`; on_received saw it
+    /// already.
+    virtual void on_send_reply(const std::string& client_msg_id, const v1::Frame& reply) = 0;
+
+protected:
+    ~observer() = default;
+};
+
+/// Where the core may depart from what the library needs (the load generator's needs). The
+/// defaults are the library's.
+struct tuning {
+    /// Sends in flight per conversation. 1: the server stores messages in the order of
+    /// send_message, retries included. More pipelines them; a retried message may then be
+    /// stored after a later one.
+    unsigned in_flight_per_conversation = 1;
+    /// Sends in flight on the connection, all conversations together; 0: no bound.
+    unsigned in_flight_per_connection = 0;
+    /// false: incoming messages, conversations, receipts, presence and typing are not converted
+    /// into notifications (an observer reads the frames instead).
+    bool report_events = true;
+    /// false: own messages are not followed past sent (no delivered/read send_updates).
+    bool report_receipts = true;
+    /// Sees every frame when set; must outlive the core.
+    observer* watcher = nullptr;
+};
 
 /// Delay before reconnect attempt `attempt` (0-based): uniformly random in
 /// [min, min(max, min * 2^attempt)] ("full jitter" above a floor). Thread safety: uses `rng`.
@@ -89,7 +131,7 @@ clock::duration backoff_delay(unsigned attempt, std::chrono::milliseconds min,
 class core {
 public:
     /// `seed` feeds the jitter of reconnect delays.
-    core(options opts, std::uint64_t seed);
+    core(options opts, std::uint64_t seed, tuning t = {});
     ~core();
     core(const core&) = delete;
     core& operator=(const core&) = delete;
@@ -102,6 +144,11 @@ public:
     void on_close(conn_id id, const close_info& info, clock::time_point now);
     /// Time passed: fires whatever deadline is due. Harmless when nothing is.
     void on_tick(clock::time_point now);
+    /// Drops the connection at once (no close frame) and connects again after a short random
+    /// delay (within reconnect_min), resuming from the cursor; the backoff does not grow. For
+    /// testing resumption (the load generator's churn). Nothing happens without a connection or
+    /// an attempt under way.
+    void reconnect(clock::time_point now);
 
     // ---- inputs: the application (see client.hpp for meaning)
     void send_message(std::string client_msg_id, std::string conversation_id, std::string body,
@@ -125,6 +172,9 @@ public:
     // ---- outputs
     /// The actions produced since the last call, in order.
     std::vector<action> take_actions();
+    /// Same, into `into` (cleared first); the vectors swap buffers, so a caller that keeps one
+    /// allocates none.
+    void take_actions(std::vector<action>& into);
     /// When on_tick() must be called next; nullopt: only on another input.
     std::optional<clock::time_point> next_wakeup() const;
 
@@ -169,8 +219,8 @@ private:
         std::map<std::uint64_t, own_message> own;
     };
 
-    // Seqs of one conversation already handed to the application. Bounded: everything at or
-    // below `floor` counts as seen.
+    // Seqs of one conversation already handed to the application: everything at or below
+    // `floor`, and `seqs` above it. Bounded: past capacity the floor moves up.
     struct seen_seqs {
         std::uint64_t floor = 0;
         std::set<std::uint64_t> seqs;
@@ -189,6 +239,8 @@ private:
 
     // frames
     std::uint64_t next_request_id() noexcept { return ++last_request_id_; }
+    // The outgoing frame of the hot paths (sends, acks, pings), cleared: reused, not reallocated.
+    v1::Frame& scratch_frame();
     void send(v1::Frame& frame);
     void handle_push(const v1::Frame& frame, clock::time_point now);
     void handle_auth_reply(const v1::Frame& frame, clock::time_point now);
@@ -205,6 +257,7 @@ private:
 
     // outbox
     void enqueue(outbox_item item, clock::time_point now);
+    bool window_full() const noexcept;
     void pump_outbox(clock::time_point now);
     void send_item(outbox_item& item, clock::time_point now);
     void handle_send_reply(const std::string& client_msg_id, const v1::Frame& frame,
@@ -226,8 +279,11 @@ private:
     void flush_ack();
 
     options opts_;
+    tuning tuning_;
     std::mt19937_64 rng_;
     std::vector<action> actions_;
+    std::unique_ptr<v1::Frame> in_;   // the frame being handled, reused
+    std::unique_ptr<v1::Frame> out_;  // see scratch_frame()
 
     // connection
     bool started_ = false;
@@ -245,10 +301,12 @@ private:
     clock::time_point last_received_{};
     clock::time_point next_ping_{};
     clock::duration ping_interval_{};
+    bool sent_since_ping_ = false;  // the server heard from us since the last ping check
     std::uint64_t auth_request_ = 0;
     // Set when authenticate was refused for good: the close that follows decides how.
     std::optional<std::string> auth_failure_;
     std::uint64_t sync_request_ = 0;
+    bool sync_resumes_ = false;  // the sync in flight carries a cursor of ours
     std::uint64_t last_request_id_ = 0;
     bool signing_out_ = false;
     done_handler sign_out_done_;
@@ -261,8 +319,8 @@ private:
     std::map<std::uint64_t, pending_request> requests_;
     std::map<std::uint64_t, std::string> send_requests_;  // request id -> client_msg_id
 
-    // outbox: one FIFO per conversation (or per specialist, for inquiries); only the head of
-    // each is ever in flight.
+    // outbox: one FIFO per conversation (or per specialist, for inquiries); only the first
+    // tuning::in_flight_per_conversation of each are ever in flight.
     std::map<std::string, std::deque<outbox_item>> outbox_;
     std::unordered_map<std::string, std::string> outbox_ids_;  // client_msg_id -> queue key
     clock::time_point outbox_hold_until_{};                    // after RATE_LIMITED

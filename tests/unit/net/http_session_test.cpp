@@ -13,7 +13,7 @@ namespace {
 
 TEST_F(net_test, HealthzAnswersOk) {
     start();
-    auto r = ws_client::http_get(server(), "/healthz");
+    auto r = tcp_probe::http_get(server(), "/healthz");
     EXPECT_EQ(r.status, 200) << r.error;
     EXPECT_EQ(r.body, "ok");
     EXPECT_TRUE(eventually([&] { return listener_->connection_count() == 0; }));
@@ -21,10 +21,10 @@ TEST_F(net_test, HealthzAnswersOk) {
 
 TEST_F(net_test, PlainGetOfTheRootIs400AndOtherPathsAre404) {
     start();
-    auto root = ws_client::http_get(server(), "/");
+    auto root = tcp_probe::http_get(server(), "/");
     EXPECT_EQ(root.status, 400) << root.error;
     EXPECT_NE(root.body.find("WebSocket"), std::string::npos);
-    auto other = ws_client::http_get(server(), "/admin");
+    auto other = tcp_probe::http_get(server(), "/admin");
     EXPECT_EQ(other.status, 404) << other.error;
 }
 
@@ -32,12 +32,11 @@ TEST_F(net_test, TokenInTheUrlIsRefusedWith400) {
     start();
     for (const char* target : {"/?token=abc", "/?v=1&access_token=abc", "/ws?TOKEN=x"}) {
         ws_client c;
-        ASSERT_TRUE(c.connect(server()));
         std::string body;
-        EXPECT_EQ(c.handshake(target, {}, &body), 400) << target;
+        EXPECT_EQ(c.handshake(server(), target, {}, &body), 400) << target;
         EXPECT_NE(body.find("not accepted in the URL"), std::string::npos) << body;
     }
-    auto plain = ws_client::http_get(server(), "/healthz?token=abc");
+    auto plain = tcp_probe::http_get(server(), "/healthz?token=abc");
     EXPECT_EQ(plain.status, 400);
     std::lock_guard lock(rec_->mutex);
     EXPECT_EQ(rec_->created, 0);
@@ -55,8 +54,7 @@ TEST_F(net_test, OriginNotAllowedIsRefusedWith403) {
     start(o);
     {
         ws_client c;
-        ASSERT_TRUE(c.connect(server()));
-        EXPECT_EQ(c.handshake("/", {{"Origin", "https://evil.example.net"}}), 403);
+        EXPECT_EQ(c.handshake(server(), "/", {{"Origin", "https://evil.example.net"}}), 403);
     }
     {
         ws_client c;
@@ -79,9 +77,9 @@ TEST_F(net_test, ClientThatNeverSendsTheUpgradeIsClosedAtTheHandshakeDeadline) {
     auto o = test_session_options();
     o.handshake_timeout = 300ms;
     start(o);
-    ws_client silent;
+    tcp_probe silent;
     ASSERT_TRUE(silent.connect(server()));
-    ws_client half;
+    tcp_probe half;
     ASSERT_TRUE(half.connect(server()));
     ASSERT_TRUE(half.write_raw("GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\n"));
     const auto start = std::chrono::steady_clock::now();
@@ -95,14 +93,14 @@ TEST_F(net_test, OversizedRequestHeadIsRefused) {
     auto o = test_session_options();
     o.max_header_bytes = 2048;
     start(o);
-    auto r = ws_client::http_get(server(), "/healthz", {{"X-Padding", std::string(4096, 'p')}});
+    auto r = tcp_probe::http_get(server(), "/healthz", {{"X-Padding", std::string(4096, 'p')}});
     // 431, or the connection closed while the client was still sending: never a 2xx.
     EXPECT_TRUE(r.status == 431 || r.status == 0) << r.status;
 }
 
 TEST_F(net_test, MalformedRequestIs400) {
     start();
-    ws_client c;
+    tcp_probe c;
     ASSERT_TRUE(c.connect(server()));
     ASSERT_TRUE(c.write_raw("NOT HTTP AT ALL\r\n\r\n"));
     std::string got;
@@ -121,7 +119,7 @@ session_options with_web_files() {
 
 // One raw exchange: writes `request` and reads until the server closes.
 std::string exchange(const endpoint& server, std::string_view request) {
-    ws_client c;
+    tcp_probe c;
     if (!c.connect(server) || !c.write_raw(request)) {
         return "no connection";
     }
@@ -181,9 +179,9 @@ TEST_F(net_test, HeadConditionalAndOtherMethods) {
     EXPECT_TRUE(post.starts_with("HTTP/1.1 405")) << post;
     EXPECT_NE(post.find("Allow: GET, HEAD\r\n"), std::string::npos) << post;
 
-    EXPECT_EQ(ws_client::http_get(server(), "/missing.js").status, 404);
-    EXPECT_EQ(ws_client::http_get(server(), "/../index.html").status, 404);
-    EXPECT_EQ(ws_client::http_get(server(), "/healthz").status, 200);
+    EXPECT_EQ(tcp_probe::http_get(server(), "/missing.js").status, 404);
+    EXPECT_EQ(tcp_probe::http_get(server(), "/../index.html").status, 404);
+    EXPECT_EQ(tcp_probe::http_get(server(), "/healthz").status, 200);
 }
 
 TEST_F(net_test, WithAWebClientItsOwnOriginIsAllowedAndOthersOnlyIfListed) {
@@ -201,8 +199,7 @@ TEST_F(net_test, WithAWebClientItsOwnOriginIsAllowedAndOthersOnlyIfListed) {
     for (const char* origin :
          {"http://evil.example", "http://localhost.evil.example", "null", "http://localhost:1"}) {
         ws_client c;
-        ASSERT_TRUE(c.connect(server()));
-        EXPECT_EQ(c.handshake("/", {{"Origin", origin}}), 403) << origin;
+        EXPECT_EQ(c.handshake(server(), "/", {{"Origin", origin}}), 403) << origin;
     }
     ASSERT_TRUE(rec_->wait([&] { return rec_->created == 2; }));
 }
@@ -210,8 +207,7 @@ TEST_F(net_test, WithAWebClientItsOwnOriginIsAllowedAndOthersOnlyIfListed) {
 TEST_F(net_test, WithAWebClientAndNoListOtherOriginsAreRefused) {
     start(with_web_files());
     ws_client c;
-    ASSERT_TRUE(c.connect(server()));
-    EXPECT_EQ(c.handshake("/", {{"Origin", "https://anywhere.example"}}), 403);
+    EXPECT_EQ(c.handshake(server(), "/", {{"Origin", "https://anywhere.example"}}), 403);
     ws_client same;
     EXPECT_TRUE(same.open(server(), "/", {{"Origin", "http://LOCALHOST"}}));
 }

@@ -44,7 +44,7 @@ TEST_F(net_test, ConnectionsBeyondTheLimitAreClosedAtOnce) {
     ws_client b;
     ASSERT_TRUE(a.open(server()));
     ASSERT_TRUE(b.open(server()));
-    ws_client refused;
+    tcp_probe refused;
     ASSERT_TRUE(refused.connect(server()));  // the kernel accepts; the server closes
     EXPECT_TRUE(refused.wait_for_eof());
     EXPECT_EQ(listener_->connection_count(), 2u);
@@ -108,7 +108,7 @@ TEST_F(net_test, ShutdownDeliversQueuedFramesBeforeTheGoingAwayClose) {
 
 TEST_F(net_test, ShutdownReachesConnectionsStillInTheirHttpPhase) {
     start();
-    ws_client idle;
+    tcp_probe idle;
     ASSERT_TRUE(idle.connect(server()));
     ASSERT_TRUE(eventually([&] { return listener_->connection_count() == 1; }));
     EXPECT_EQ(shutdown(5s), std::optional<bool>(true));

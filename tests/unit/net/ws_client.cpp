@@ -1,207 +1,252 @@
 #include "ws_client.hpp"
 
+#include "confide/ws/connection.hpp"
+
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/read.hpp>
 #include <boost/asio/write.hpp>
-#include <boost/beast/core.hpp>
-#include <boost/beast/http.hpp>
-#include <boost/beast/websocket.hpp>
+
+#include <deque>
 
 namespace confide::net::test {
 namespace {
 
 namespace asio = boost::asio;
-namespace beast = boost::beast;
-namespace http = beast::http;
-namespace websocket = beast::websocket;
 using asio::ip::tcp;
 using boost::system::error_code;
 
-tcp::endpoint to_tcp(const endpoint& ep) {
-    return tcp::endpoint(asio::ip::make_address(ep.address), ep.port);
-}
-
-// Runs the operation started by `start` on `ioc` until it completes or `timeout` passes; on
-// timeout `on_timeout` cancels it (closes the socket) and the operation is run to its end.
-template <class Start, class OnTimeout>
-error_code run_bounded(asio::io_context& ioc, std::chrono::milliseconds timeout, Start&& start,
-                       OnTimeout&& on_timeout) {
-    bool done = false;
-    error_code result;
-    ioc.restart();
-    start([&](error_code ec, auto&&...) {
-        done = true;
-        result = ec;
-    });
+// Runs `ioc` until `done` holds or `timeout` passes; whether it holds.
+template <class Done>
+bool run_until(asio::io_context& ioc, std::chrono::milliseconds timeout, Done done) {
     const auto deadline = std::chrono::steady_clock::now() + timeout;
-    while (!done && ioc.run_one_until(deadline) != 0) {
-    }
-    if (!done) {
-        on_timeout();
-        ioc.restart();
-        while (!done && ioc.run_one_for(std::chrono::seconds(1)) != 0) {
+    ioc.restart();
+    while (!done()) {
+        if (ioc.run_one_until(deadline) == 0) {
+            return done();
         }
-        return beast::error::timeout;
     }
-    return result;
+    return true;
 }
 
 }  // namespace
 
-struct ws_client::impl {
-    explicit impl(std::chrono::milliseconds t) : timeout(t), ws(ioc) {}
+// ---- tcp_probe ------------------------------------------------------------------------------
 
+struct tcp_probe::impl {
+    explicit impl(std::chrono::milliseconds t) : timeout(t) {}
+
+    // Runs the operation `start` begins; past the timeout the socket is closed, which ends it.
     template <class Start>
-    error_code run(Start&& start) {
-        return run_bounded(ioc, timeout, std::forward<Start>(start),
-                           [this] { beast::get_lowest_layer(ws).close(); });
+    error_code run(Start start) {
+        bool done = false;
+        error_code result;
+        start([&](error_code ec, auto&&...) {
+            done = true;
+            result = ec;
+        });
+        if (!run_until(ioc, timeout, [&] { return done; })) {
+            error_code ignored;
+            socket.close(ignored);
+            run_until(ioc, std::chrono::seconds(1), [&] { return done; });
+            return asio::error::timed_out;
+        }
+        return result;
     }
 
     std::chrono::milliseconds timeout;
     asio::io_context ioc;
-    websocket::stream<beast::tcp_stream> ws;
-    beast::flat_buffer buffer;
+    tcp::socket socket{ioc};
 };
 
-ws_client::ws_client(std::chrono::milliseconds timeout) : impl_(std::make_unique<impl>(timeout)) {}
+tcp_probe::tcp_probe(std::chrono::milliseconds timeout) : impl_(std::make_unique<impl>(timeout)) {}
 
-ws_client::~ws_client() = default;
+tcp_probe::~tcp_probe() = default;
 
-bool ws_client::connect(const endpoint& server) {
-    auto ep = to_tcp(server);
-    auto ec = impl_->run(
-        [&](auto handler) { beast::get_lowest_layer(impl_->ws).async_connect(ep, handler); });
-    if (!ec) {
-        beast::get_lowest_layer(impl_->ws).socket().set_option(tcp::no_delay(true), ec);
-    }
-    return !ec;
+bool tcp_probe::connect(const endpoint& server) {
+    const tcp::endpoint ep(asio::ip::make_address(server.address), server.port);
+    return !impl_->run([&](auto handler) { impl_->socket.async_connect(ep, handler); });
 }
 
-int ws_client::handshake(std::string_view target, const headers& extra,
-                         std::string* response_body) {
-    auto& ws = impl_->ws;
-    ws.set_option(websocket::stream_base::decorator([extra](websocket::request_type& req) {
-        for (const auto& [name, value] : extra) {
-            req.set(name, value);
-        }
-    }));
-    websocket::response_type res;
-    auto ec = impl_->run(
-        [&](auto handler) { ws.async_handshake(res, "localhost", std::string(target), handler); });
-    if (response_body != nullptr) {
-        *response_body = res.body();
-    }
-    if (ec && res.result_int() == 101) {
-        return 0;
-    }
-    return static_cast<int>(res.result_int());
-}
-
-bool ws_client::open(const endpoint& server, std::string_view target, const headers& extra) {
-    return connect(server) && handshake(target, extra) == 101;
-}
-
-bool ws_client::write_binary(std::string_view data) {
-    impl_->ws.binary(true);
-    auto ec = impl_->run([&](auto handler) { impl_->ws.async_write(asio::buffer(data), handler); });
-    return !ec;
-}
-
-bool ws_client::write_text(std::string_view data) {
-    impl_->ws.text(true);
-    auto ec = impl_->run([&](auto handler) { impl_->ws.async_write(asio::buffer(data), handler); });
-    return !ec;
-}
-
-received ws_client::read() {
-    received r;
-    auto& buffer = impl_->buffer;
-    buffer.consume(buffer.size());
-    auto ec = impl_->run([&](auto handler) { impl_->ws.async_read(buffer, handler); });
-    // A close frame was received even if the teardown after it failed (the server may have
-    // closed the TCP connection first).
-    if (ec == websocket::error::closed || (ec && impl_->ws.reason().code != 0)) {
-        r.what = received::kind::closed;
-        r.code = impl_->ws.reason().code;
-        const auto& why = impl_->ws.reason().reason;
-        r.reason.assign(why.data(), why.size());
-        return r;
-    }
-    if (ec) {
-        r.what = received::kind::error;
-        r.error = ec.message();
-        return r;
-    }
-    r.what = impl_->ws.got_binary() ? received::kind::binary : received::kind::text;
-    r.data = beast::buffers_to_string(buffer.data());
-    return r;
-}
-
-bool ws_client::close(std::uint16_t code) {
-    websocket::close_reason cr(static_cast<websocket::close_code>(code));
-    auto ec = impl_->run([&](auto handler) { impl_->ws.async_close(cr, handler); });
-    return !ec;
-}
-
-bool ws_client::write_raw(std::string_view bytes) {
-    auto ec = impl_->run([&](auto handler) {
-        asio::async_write(beast::get_lowest_layer(impl_->ws).socket(), asio::buffer(bytes),
-                          handler);
+bool tcp_probe::write_raw(std::string_view bytes) {
+    return !impl_->run([&](auto handler) {
+        asio::async_write(impl_->socket, asio::buffer(bytes.data(), bytes.size()), handler);
     });
-    return !ec;
 }
 
-bool ws_client::wait_for_eof(std::string* got) {
-    auto& socket = beast::get_lowest_layer(impl_->ws).socket();
+bool tcp_probe::wait_for_eof(std::string* got) {
     std::string data;
-    auto ec = impl_->run(
-        [&](auto handler) { asio::async_read(socket, asio::dynamic_buffer(data), handler); });
+    const auto ec = impl_->run([&](auto handler) {
+        asio::async_read(impl_->socket, asio::dynamic_buffer(data), handler);
+    });
     if (got != nullptr) {
         *got += data;
     }
     return ec == asio::error::eof || ec == asio::error::connection_reset;
 }
 
-void ws_client::drop() {
-    beast::get_lowest_layer(impl_->ws).close();
-}
-
-http_response ws_client::http_get(const endpoint& server, std::string_view target,
+http_response tcp_probe::http_get(const endpoint& server, std::string_view target,
                                   const headers& extra, std::chrono::milliseconds timeout) {
     http_response out;
-    asio::io_context ioc;
-    beast::tcp_stream stream(ioc);
-    auto close = [&] { stream.close(); };
-    auto ep = to_tcp(server);
-    auto ec = run_bounded(
-        ioc, timeout, [&](auto handler) { stream.async_connect(ep, handler); }, close);
-    if (ec) {
-        out.error = "connect: " + ec.message();
+    tcp_probe probe(timeout);
+    if (!probe.connect(server)) {
+        out.error = "connect failed";
         return out;
     }
-    http::request<http::empty_body> req{http::verb::get, std::string(target), 11};
-    req.set(http::field::host, "localhost");
+    std::string request = "GET " + std::string(target) + " HTTP/1.1\r\nHost: localhost\r\n";
     for (const auto& [name, value] : extra) {
-        req.set(name, value);
+        request += name + ": " + value + "\r\n";
     }
-    ec = run_bounded(
-        ioc, timeout, [&](auto handler) { http::async_write(stream, req, handler); }, close);
-    if (ec) {
-        out.error = "write: " + ec.message();
+    request += "Connection: close\r\n\r\n";
+    std::string got;
+    // The server may close while the request is still going out (a refused oversized head).
+    probe.write_raw(request);
+    if (!probe.wait_for_eof(&got)) {
+        out.error = "no end of the response";
+    }
+    const auto head_end = got.find("\r\n\r\n");
+    if (!got.starts_with("HTTP/1.1 ") || got.size() < 12 || head_end == std::string::npos) {
+        out.error += out.error.empty() ? "no response" : "";
         return out;
     }
-    beast::flat_buffer buffer;
-    http::response<http::string_body> res;
-    ec = run_bounded(
-        ioc, timeout, [&](auto handler) { http::async_read(stream, buffer, res, handler); }, close);
-    if (ec) {
-        out.error = "read: " + ec.message();
-        return out;
-    }
-    out.status = static_cast<int>(res.result_int());
-    out.body = res.body();
+    out.status = std::stoi(got.substr(9, 3));
+    out.body = got.substr(head_end + 4);
     return out;
+}
+
+// ---- ws_client ------------------------------------------------------------------------------
+
+struct ws_client::impl final : ws::events {
+    explicit impl(std::chrono::milliseconds t) : timeout(t) {}
+
+    ~impl() {
+        if (conn) {
+            conn->close(1000, false);
+            run_until(ioc, std::chrono::seconds(5), [&] { return ended; });
+        }
+    }
+
+    bool wait(const auto& done) { return run_until(ioc, timeout, done); }
+
+    // Until the message is written to the socket.
+    bool write(std::string_view data, bool binary) {
+        if (!conn) {
+            return false;
+        }
+        conn->send(std::string(data), binary);
+        return wait([&] { return conn->queued_bytes() == 0 || ended; }) && !ended;
+    }
+
+    void on_open(std::uint64_t) override { opened = true; }
+
+    void on_message(std::uint64_t, std::string_view bytes, bool binary) override {
+        received r;
+        r.what = binary ? received::kind::binary : received::kind::text;
+        r.data.assign(bytes.data(), bytes.size());
+        inbox.push_back(std::move(r));
+    }
+
+    void on_close(std::uint64_t, const ws::close_info& info) override {
+        ended = true;
+        end = info;
+        received r;
+        if (info.code != 0) {
+            r.what = received::kind::closed;
+            r.code = info.code;
+            r.reason = info.reason;
+        } else {
+            r.error = info.reason;
+        }
+        inbox.push_back(std::move(r));
+    }
+
+    std::chrono::milliseconds timeout;
+    asio::io_context ioc;
+    ws::connect_options target;
+    std::shared_ptr<ws::connection> conn;
+    std::deque<received> inbox;
+    bool opened = false;
+    bool ended = false;
+    ws::close_info end;
+};
+
+ws_client::ws_client(std::chrono::milliseconds timeout) : impl_(std::make_unique<impl>(timeout)) {}
+
+ws_client::~ws_client() = default;
+
+int ws_client::handshake(const endpoint& server, std::string_view target, const headers& extra,
+                         std::string* response_body) {
+    auto& i = *impl_;
+    i.target.host = server.address;
+    i.target.port = std::to_string(server.port);
+    i.target.target = std::string(target);
+    i.target.host_header = "localhost";
+    i.target.headers = extra;
+    i.target.open_timeout = i.timeout;
+    i.target.read_on_open = false;
+    i.conn = ws::connection::open(i.ioc.get_executor(), i.target, i, 1);
+    i.wait([&] { return i.opened || i.ended; });
+    if (i.opened) {
+        return 101;
+    }
+    if (response_body != nullptr) {
+        *response_body = i.end.http_body;
+    }
+    return i.end.http_status;
+}
+
+bool ws_client::open(const endpoint& server, std::string_view target, const headers& extra) {
+    return handshake(server, target, extra) == 101;
+}
+
+bool ws_client::write_binary(std::string_view data) {
+    return impl_->write(data, true);
+}
+
+bool ws_client::write_text(std::string_view data) {
+    return impl_->write(data, false);
+}
+
+received ws_client::read() {
+    auto& i = *impl_;
+    if (i.conn) {
+        i.conn->resume_reading();
+    }
+    if (!i.wait([&] { return !i.inbox.empty(); })) {
+        if (i.conn) {
+            i.conn->close(1000, false);
+        }
+        received r;
+        r.error = i.ended ? "connection over" : "timeout";
+        return r;
+    }
+    auto r = std::move(i.inbox.front());
+    i.inbox.pop_front();
+    return r;
+}
+
+bool ws_client::close(std::uint16_t code) {
+    auto& i = *impl_;
+    if (!i.conn) {
+        return false;
+    }
+    i.conn->close(code, true);
+    return i.wait([&] { return i.ended; }) && i.end.code != 0;
+}
+
+bool ws_client::wait_closed() {
+    auto& i = *impl_;
+    if (!i.conn) {
+        return false;
+    }
+    i.conn->resume_reading();
+    return i.wait([&] { return i.ended; });
+}
+
+void ws_client::drop() {
+    if (impl_->conn) {
+        impl_->conn->close(1000, false);
+    }
 }
 
 }  // namespace confide::net::test

@@ -1,7 +1,8 @@
 #pragma once
-// A small blocking WebSocket/HTTP client for the network layer's tests. Every call is bounded:
-// it runs its own io_context with run_for(timeout) and closes the socket if the time runs out.
-// Beast stays in ws_client.cpp.
+// Blocking clients for the network layer's tests, every call bounded by the timeout: a WebSocket
+// client (confide_ws's connection on an io_context that runs only inside its calls, so that in
+// between it reads nothing, like a peer that stopped reading) and a raw TCP probe for the HTTP
+// phase. No Beast here.
 
 #include "net/options.hpp"
 
@@ -33,6 +34,31 @@ struct http_response {
     std::string error;
 };
 
+/// Raw TCP: bytes as they are, for what is not (or not yet) a WebSocket.
+class tcp_probe {
+public:
+    explicit tcp_probe(std::chrono::milliseconds timeout = std::chrono::seconds(5));
+    ~tcp_probe();
+    tcp_probe(const tcp_probe&) = delete;
+    tcp_probe& operator=(const tcp_probe&) = delete;
+
+    bool connect(const endpoint& server);
+    /// Writes `bytes` as they are (e.g. half an HTTP request).
+    bool write_raw(std::string_view bytes);
+    /// Reads until the server closes; true when it did within the timeout. Bytes read are
+    /// appended to `*got` if given.
+    bool wait_for_eof(std::string* got = nullptr);
+
+    /// One HTTP/1.1 GET on a fresh connection, with "Connection: close".
+    static http_response http_get(const endpoint& server, std::string_view target,
+                                  const headers& extra = {},
+                                  std::chrono::milliseconds timeout = std::chrono::seconds(5));
+
+private:
+    struct impl;
+    std::unique_ptr<impl> impl_;
+};
+
 class ws_client {
 public:
     explicit ws_client(std::chrono::milliseconds timeout = std::chrono::seconds(5));
@@ -40,40 +66,27 @@ public:
     ws_client(const ws_client&) = delete;
     ws_client& operator=(const ws_client&) = delete;
 
-    /// TCP connect only.
-    bool connect(const endpoint& server);
-
-    /// The WebSocket handshake on a connected client: the HTTP status (101 on success).
+    /// Connects and does the WebSocket handshake: the HTTP status (101: open; 0: no answer).
     /// `response_body` receives the body of a refusal.
-    int handshake(std::string_view target = "/", const headers& extra = {},
+    int handshake(const endpoint& server, std::string_view target = "/", const headers& extra = {},
                   std::string* response_body = nullptr);
-
-    /// connect() + handshake(): true when the WebSocket is open.
+    /// handshake() == 101.
     bool open(const endpoint& server, std::string_view target = "/", const headers& extra = {});
 
     bool write_binary(std::string_view data);
     bool write_text(std::string_view data);
 
-    /// The next message, or the server's close (after which the connection is over).
+    /// The next message, or how the connection ended (the server's close, or a failure).
     received read();
 
     /// Sends a close frame with `code` and waits for the closing handshake to complete.
     bool close(std::uint16_t code = 1000);
 
-    /// Raw TCP: writes `bytes` as they are (e.g. half an HTTP request).
-    bool write_raw(std::string_view bytes);
-
-    /// Raw TCP: reads until the server closes; true when it did within the timeout. Bytes read
-    /// are appended to `*got` if given.
-    bool wait_for_eof(std::string* got = nullptr);
+    /// Reads on until the connection ends; true when it did within the timeout.
+    bool wait_closed();
 
     /// Closes the TCP connection without a closing handshake.
     void drop();
-
-    /// One HTTP/1.1 request on a fresh connection.
-    static http_response http_get(const endpoint& server, std::string_view target,
-                                  const headers& extra = {},
-                                  std::chrono::milliseconds timeout = std::chrono::seconds(5));
 
 private:
     struct impl;

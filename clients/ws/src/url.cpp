@@ -1,8 +1,8 @@
-#include "transport.hpp"
+#include "confide/ws/url.hpp"
 
 #include <stdexcept>
 
-namespace confide::client::detail {
+namespace confide::ws {
 
 endpoint parse_url(std::string_view url) {
     const auto bad = [&](const char* why) {
@@ -13,11 +13,11 @@ endpoint parse_url(std::string_view url) {
     if (scheme_end == std::string_view::npos) {
         throw bad("expected ws://host:port/");
     }
-    ep.scheme = std::string(url.substr(0, scheme_end));
-    if (ep.scheme == "wss") {
+    const auto scheme = url.substr(0, scheme_end);
+    if (scheme == "wss") {
         throw bad("wss:// is not supported yet");
     }
-    if (ep.scheme != "ws") {
+    if (scheme != "ws") {
         throw bad("the scheme must be ws");
     }
     auto rest = url.substr(scheme_end + 3);
@@ -66,4 +66,17 @@ endpoint parse_url(std::string_view url) {
     return ep;
 }
 
-}  // namespace confide::client::detail
+std::string host_header(std::string_view host, std::string_view port) {
+    std::string out;
+    if (host.find(':') != std::string_view::npos) {
+        out.append("[").append(host).append("]");
+    } else {
+        out.append(host);
+    }
+    if (port != "80") {
+        out.append(":").append(port);
+    }
+    return out;
+}
+
+}  // namespace confide::ws

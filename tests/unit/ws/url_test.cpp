@@ -1,4 +1,4 @@
-#include "transport.hpp"
+#include "confide/ws/url.hpp"
 
 #include <gtest/gtest.h>
 
@@ -6,7 +6,8 @@
 
 namespace {
 
-using confide::client::detail::parse_url;
+using confide::ws::host_header;
+using confide::ws::parse_url;
 
 TEST(parse_url, host_port_and_path) {
     auto ep = parse_url("ws://127.0.0.1:8080/");
@@ -29,6 +30,12 @@ TEST(parse_url, refuses_what_it_cannot_do) {
           "ws://h:99999/", "ws://h:8x/", "ws://[::1/", "ws://u@h/"}) {
         EXPECT_THROW(parse_url(bad), std::invalid_argument) << bad;
     }
+}
+
+TEST(host_header, brackets_ipv6_and_omits_the_default_port) {
+    EXPECT_EQ(host_header("127.0.0.1", "8080"), "127.0.0.1:8080");
+    EXPECT_EQ(host_header("chat.example.org", "80"), "chat.example.org");
+    EXPECT_EQ(host_header("::1", "9000"), "[::1]:9000");
 }
 
 }  // namespace
