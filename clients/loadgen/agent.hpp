@@ -1,33 +1,37 @@
 #pragma once
-// One simulated device: connects, authenticates, syncs, sends its messages (an outbox that
-// survives reconnections, retried with the same client_msg_id) and checks every message pushed
-// to it against the senders' ledgers.
+// One simulated device: the client library's core (outbox, retries, sync, acks, heartbeats,
+// reconnects) run over a WebSocket connection, fed with generated messages; every frame the
+// core receives is checked against the senders' ledgers.
 
-#include "confide/ws/connection.hpp"
 #include "verifier.hpp"
 
-#include "confide/v1/confide.pb.h"
+#include "core.hpp"
+#include "runner.hpp"
 
 #include <boost/asio/steady_timer.hpp>
 
 #include <cstdint>
 #include <deque>
-#include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
 #include <vector>
 
+namespace confide::v1 {
+class Message;
+class SendReply;
+}  // namespace confide::v1
+
 namespace confide::loadgen {
 
 class shard;
-namespace v1 = ::confide::v1;
 
 enum class agent_role { client, specialist };
 
 /// Thread safety: none; everything runs on its shard's thread. The parties of every
 /// conversation live on the same shard, so an agent reads its peers' ledgers directly.
-class agent final : public ws::events {
+class agent final : private client::detail::runner_owner, private client::detail::observer {
 public:
     /// `local` is the agent's index in its shard, `index` its number among every connection of
     /// the run (the sender number in bodies).
@@ -42,7 +46,7 @@ public:
     /// Specialists: a client writing to this specialist.
     void add_client(agent* client) { clients_.push_back(client); }
 
-    /// Opens the first connection.
+    /// Starts connecting.
     void start();
     /// No new messages from now on; those already generated are still sent.
     void stop_sending();
@@ -50,17 +54,19 @@ public:
     void go_online();
     /// Acks what it has, closes gracefully and does not reconnect. Ends in done().
     void close();
-    /// Whether the outbox, the messages in flight and the generation target are all empty:
-    /// nothing more will be sent (acks of messages in flight included).
+    /// Whether nothing more will be sent: no message generated and not acked yet, none still
+    /// to generate.
     bool sending_complete() const noexcept;
 
     bool done() const noexcept { return state_ == state::done || state_ == state::failed; }
     bool failed() const noexcept { return state_ == state::failed; }
     bool live() const noexcept { return state_ == state::live; }
+    /// Connecting, authenticating or syncing (not waiting to reconnect).
     bool opening() const noexcept;
     bool offline() const noexcept { return state_ == state::offline; }
     bool established_once() const noexcept { return established_once_; }
-    std::size_t pending_sends() const noexcept { return outbox_.size() + inflight_.size(); }
+    /// Messages generated and not acked (or failed) yet.
+    std::size_t pending_sends() const noexcept { return held_.size() + core_.outbox_size(); }
     const message_ledger& ledger() const noexcept { return ledger_; }
     /// Seqs this device skipped and never received.
     std::uint64_t seq_holes() const noexcept;
@@ -69,69 +75,64 @@ public:
     agent_role role() const noexcept { return role_; }
     std::uint32_t local() const noexcept { return local_; }
 
-    void on_open(std::uint64_t link) override;
-    void on_message(std::uint64_t link, std::string_view bytes, bool binary) override;
-    void on_close(std::uint64_t link, const ws::close_info& info) override;
-
 private:
     enum class state {
         idle,
-        connecting,
-        authenticating,
-        syncing,
-        live,
-        waiting,        // for a reconnection
-        going_offline,  // backlog: closing after the first sync
+        connecting,     // the core is connecting, authenticating or syncing, or waits to retry
+        live,           // synced
+        going_offline,  // backlog: stopped after the first sync, the connection still closing
         offline,
         closing,
         done,
         failed,
     };
-    enum class aux_purpose { none, open_deadline, reconnect, resume_sending };
 
-    struct in_flight {
-        std::uint64_t request_id;
-        std::uint64_t n;
-    };
-
-    void connect();
-    void schedule_reconnect(std::int64_t delay_ms);
+    // Runs the core with input `f(now)`, then what follows.
+    template <class F>
+    void input(F f) {
+        f(client::clock::now());
+        runner_.drain();
+    }
     void give_up(const std::string& why);
-    void arm_aux(aux_purpose purpose, std::int64_t delay_ms);
-    void on_aux();
+    // Something arrived other than it was sent: counted and noted.
+    void corrupted(const char* what);
 
-    void on_authenticated(const v1::AuthenticateReply& r);
-    void on_synced(const v1::SyncReply& r);
-    void on_sent(std::uint64_t rid, const v1::SendReply& r);
-    void on_error(std::uint64_t rid, const v1::ErrorReply& e);
-    void on_event(const v1::EventPush& e);
+    // runner_owner
+    void on_notify(client::detail::notification& n) override;
+    void on_callback(std::function<void()>& /*fn*/) override {}
+    void on_drained() override;
+    void on_connection_closed(const ws::close_info& info) override;
+    void on_state(const client::state_change& s);
+    void on_synced(const client::detail::synced_notice& s);
+    void on_send_update(const client::send_update& u);
+
+    // observer: the verification (agent_checks.cpp)
+    void on_sending(const v1::Frame& frame) override;
+    void on_received(const v1::Frame& frame) override;
+    void on_malformed() override;
+    void on_stored(const client::detail::outbox_item& item, const std::string& conversation_id,
+                   std::uint64_t seq, const v1::SendReply* reply) override;
     void check_message(const v1::Message& m);
     void learn_conversation(const std::string& conversation_id, agent* client);
 
-    // Sending.
+    // Generating and handing messages to the core.
     void start_pacing();
     void on_pace();
     bool can_generate() const noexcept;
     void generate(std::int64_t due_us);
-    bool can_send(std::uint64_t n) const noexcept;
-    void pump_sends();
-    void send_one(std::uint64_t n);
-    void requeue(std::uint64_t n);
+    bool can_hand_over(std::uint64_t n) const noexcept;
+    void hand_over();
+    void fill_window();
     const std::string& conversation_of(std::uint32_t key) const;
+    std::optional<std::uint64_t> message_number(std::string_view client_msg_id) const;
 
-    void schedule_ack();
-    void send_ack();
-    void schedule_ping();
     void schedule_churn();
-    void write(const v1::Frame& f);
-    std::uint64_t next_rid() noexcept { return ++rid_; }
 
     shard& shard_;
     std::uint32_t local_;
     std::uint32_t index_;
     agent_role role_;
     std::string user_id_;
-    std::string device_id_;
     std::string token_;
 
     agent* peer_ = nullptr;        // clients: their specialist
@@ -144,40 +145,25 @@ private:
     std::size_t next_in_rotation_ = 0;
 
     state state_ = state::idle;
-    std::shared_ptr<ws::connection> link_;
-    std::uint64_t link_id_ = 0;
-    std::uint64_t rid_ = 0;
-    std::uint64_t auth_rid_ = 0;
-    std::uint64_t sync_rid_ = 0;
-    std::uint64_t ack_rid_ = 0;
     bool established_once_ = false;
     bool offline_once_ = false;
-    bool dropping_ = false;
+    bool dropping_ = false;  // a churn drop: the lost connection is no failure
     bool sending_stopped_ = false;
     std::uint32_t failures_in_row_ = 0;
-    std::int64_t heartbeat_ms_ = 15'000;
-    std::int64_t last_sent_us_ = 0;
 
-    // The event stream: the last cursor processed and the last one acked.
-    std::string cursor_;
-    std::string acked_cursor_;
-    bool ack_armed_ = false;
     std::unordered_map<std::string, seq_tracker> trackers_;
-
     message_ledger ledger_;
-    std::deque<std::uint64_t> outbox_;  // ascending message numbers, not yet sent
-    std::vector<in_flight> inflight_;
-    std::int64_t paused_until_us_ = 0;
+    // Generated, not yet handed to the core: a client's messages before its conversation
+    // exists (and its inquiry before the specialist listens).
+    std::deque<std::uint64_t> held_;
     std::int64_t next_due_us_ = 0;
     std::int64_t pace_interval_us_ = 0;
     bool pacing_ = false;
 
+    client::detail::core core_;
+    client::detail::runner runner_;
     boost::asio::steady_timer pace_timer_;
-    boost::asio::steady_timer ack_timer_;
-    boost::asio::steady_timer ping_timer_;
     boost::asio::steady_timer churn_timer_;
-    boost::asio::steady_timer aux_timer_;
-    aux_purpose aux_ = aux_purpose::none;
 };
 
 }  // namespace confide::loadgen

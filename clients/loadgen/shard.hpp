@@ -125,9 +125,6 @@ public:
     void note_delivery(std::int64_t now_us);
     void note(const std::string& what);
     void note_limits(const v1::Limits& limits);
-    /// A reused frame for parsing (no re-entrancy: one frame is handled at a time per thread).
-    v1::Frame& scratch_in() noexcept { return scratch_in_; }
-    v1::Frame& scratch_out() noexcept { return scratch_out_; }
 
 private:
     void housekeeping();
@@ -171,9 +168,6 @@ private:
     histogram ack_shared_;       // guarded by interval_mutex_
     histogram delivery_shared_;  // guarded by interval_mutex_
     std::map<std::string, std::uint64_t> notes_;
-
-    v1::Frame scratch_in_;
-    v1::Frame scratch_out_;
 };
 
 }  // namespace confide::loadgen

@@ -157,9 +157,8 @@ core::core(options opts, std::uint64_t seed, tuning t)
       tuning_(t),
       rng_(seed),
       in_(std::make_unique<v1::Frame>()),
-      out_(std::make_unique<v1::Frame>()) {
-    tuning_.in_flight_per_conversation = std::max(1U, tuning_.in_flight_per_conversation);
-}
+      out_(std::make_unique<v1::Frame>()),
+      outbox_(t.in_flight_per_conversation, t.in_flight_per_connection) {}
 
 core::~core() = default;
 
@@ -274,12 +273,7 @@ void core::drop_connection(bool graceful, std::uint16_t code) {
     ack_at_.reset();
     acked_cursor_.clear();
     unacked_events_ = 0;
-    send_requests_.clear();
-    for (auto& [key, queue] : outbox_) {
-        for (auto& item : queue) {
-            item.request_id = 0;
-        }
-    }
+    outbox_.reset();
     fail_requests(not_connected());
 }
 
@@ -438,13 +432,8 @@ void core::on_frame(conn_id id, std::string_view bytes, clock::time_point now) {
         handle_sync_reply(frame, now);
         return;
     }
-    if (auto it = send_requests_.find(rid); it != send_requests_.end()) {
-        const std::string client_msg_id = std::move(it->second);
-        send_requests_.erase(it);
-        if (tuning_.watcher != nullptr) {
-            tuning_.watcher->on_send_reply(client_msg_id, frame);
-        }
-        handle_send_reply(client_msg_id, frame, now);
+    if (auto* item = outbox_.take_request(rid)) {
+        handle_send_reply(*item, frame, now);
         return;
     }
     if (auto it = requests_.find(rid); it != requests_.end()) {
@@ -561,27 +550,28 @@ void core::handle_push(const v1::Frame& frame, clock::time_point now) {
             handle_event(frame.event(), now);
             break;
         case v1::Frame::kReceipt: {
+            if (tuning_.lean) {
+                break;
+            }
             const auto& r = frame.receipt();
             const bool read = r.kind() == v1::READ;
             // A READ receipt with our own user id comes from another of our devices: it says
             // nothing about our messages' ticks.
-            if (r.user_id() != user_id_ && tuning_.report_receipts) {
+            if (r.user_id() != user_id_) {
                 apply_marks(r.conversation_id(), r.up_to_seq(), read ? r.up_to_seq() : 0);
             }
-            if (tuning_.report_events) {
-                actions_.emplace_back(notify{
-                    receipt{r.conversation_id(), r.user_id(),
-                            read ? receipt_kind::read : receipt_kind::delivered, r.up_to_seq()}});
-            }
+            actions_.emplace_back(notify{
+                receipt{r.conversation_id(), r.user_id(),
+                        read ? receipt_kind::read : receipt_kind::delivered, r.up_to_seq()}});
             break;
         }
         case v1::Frame::kPresence:
-            if (tuning_.report_events) {
+            if (!tuning_.lean) {
                 actions_.emplace_back(notify{from_proto(frame.presence().presence())});
             }
             break;
         case v1::Frame::kTypingPush:
-            if (tuning_.report_events) {
+            if (!tuning_.lean) {
                 const auto& t = frame.typing_push();
                 actions_.emplace_back(notify{typing{t.conversation_id(), t.user_id(), t.typing()}});
             }
@@ -594,22 +584,21 @@ void core::handle_push(const v1::Frame& frame, clock::time_point now) {
 void core::handle_event(const v1::EventPush& event, clock::time_point now) {
     if (event.has_message()) {
         const auto& m = event.message();
-        if (first_sight(m.conversation_id(), m.seq())) {
-            std::string key;
-            if (m.sender_id() == user_id_ && find_item(m.client_msg_id(), &key) != nullptr) {
+        // Lean, nothing is reported from events: only an own message still queued matters.
+        if (tuning_.lean || first_sight(m.conversation_id(), m.seq())) {
+            const auto* own = m.sender_id() == user_id_ ? outbox_.find(m.client_msg_id()) : nullptr;
+            if (own != nullptr) {
                 // Our own message came back before its SendReply (or its reply was lost with
                 // the last connection): it is stored, so it is sent.
-                mark_sent(m.client_msg_id(), m.conversation_id(), m.seq(), m.server_time_ms());
+                mark_sent(*own, m.conversation_id(), m.seq(), m.server_time_ms(), nullptr);
                 pump_outbox(now);
-            } else if (tuning_.report_events) {
+            } else if (!tuning_.lean) {
                 actions_.emplace_back(notify{from_proto(m, user_id_)});
             }
         }
-    } else if (event.has_conversation()) {
+    } else if (event.has_conversation() && !tuning_.lean) {
         apply_conversation_marks(event.conversation());
-        if (tuning_.report_events) {
-            actions_.emplace_back(notify{from_proto(event.conversation(), user_id_)});
-        }
+        actions_.emplace_back(notify{from_proto(event.conversation(), user_id_)});
     }
     if (!event.cursor().empty()) {
         event_processed(event.cursor(), now);
@@ -683,20 +672,8 @@ void core::on_tick(clock::time_point now) {
         requests_.erase(id);
         req.on_error(make_error(error_code::timeout, "no reply from the server", true));
     }
-    for (auto& [key, queue] : outbox_) {
-        unsigned seen = 0;
-        for (auto& item : queue) {
-            if (seen++ == tuning_.in_flight_per_conversation) {
-                break;
-            }
-            if (item.request_id != 0 && now >= item.deadline) {
-                // The server may have stored it: resend with the same id; the retry is
-                // idempotent.
-                send_requests_.erase(item.request_id);
-                item.request_id = 0;
-            }
-        }
-    }
+    // A send without reply may have been stored: it goes again with the same id (idempotent).
+    outbox_.expire(now);
     pump_outbox(now);
 }
 
@@ -721,22 +698,8 @@ std::optional<clock::time_point> core::next_wakeup() const {
             for (const auto& [id, req] : requests_) {
                 at = std::min(at, req.deadline);
             }
-            for (const auto& [key, queue] : outbox_) {
-                unsigned seen = 0;
-                for (const auto& item : queue) {
-                    if (seen++ == tuning_.in_flight_per_conversation) {
-                        break;
-                    }
-                    if (item.request_id != 0) {
-                        at = std::min(at, item.deadline);
-                        continue;
-                    }
-                    // A full window waits for a reply, not for a time.
-                    if (!window_full()) {
-                        at = std::min(at, std::max(item.not_before, outbox_hold_until_));
-                    }
-                    break;
-                }
+            if (const auto due = outbox_.next_due(outbox_hold_until_)) {
+                at = std::min(at, *due);
             }
             break;
         case phase::idle:
@@ -955,7 +918,9 @@ void core::start_inquiry(std::string client_msg_id, std::string specialist_id, s
 }
 
 void core::enqueue(outbox_item item, clock::time_point now) {
-    const std::string conversation_id = item.inquiry ? std::string() : item.target;
+    // An inquiry's conversation is known once it is sent.
+    static const std::string none;
+    const std::string& conversation_id = item.inquiry ? none : item.target;
     std::optional<error> refused;
     if (item.target.empty()) {
         refused = make_error(error_code::invalid_argument,
@@ -964,7 +929,7 @@ void core::enqueue(outbox_item item, clock::time_point now) {
         refused = make_error(error_code::invalid_argument, "empty message", false);
     } else if (item.body.size() > max_body_bytes_) {
         refused = make_error(error_code::too_large, "message too long", false);
-    } else if (outbox_ids_.contains(item.client_msg_id)) {
+    } else if (outbox_.contains(item.client_msg_id)) {
         refused = make_error(error_code::conflict, "client_msg_id already queued", false);
     }
     if (refused) {
@@ -972,49 +937,26 @@ void core::enqueue(outbox_item item, clock::time_point now) {
                     std::move(refused));
         return;
     }
-    report_send(item.client_msg_id, conversation_id, send_state::pending, 0, 0);
-    std::string key = (item.inquiry ? "s/" : "c/") + item.target;
-    outbox_ids_.emplace(item.client_msg_id, key);
-    outbox_[key].push_back(std::move(item));
+    if (!tuning_.lean) {
+        report_send(item.client_msg_id, conversation_id, send_state::pending, 0, 0);
+    }
+    outbox_.push(std::move(item));
     pump_outbox(now);
-}
-
-bool core::window_full() const noexcept {
-    return tuning_.in_flight_per_connection != 0 &&
-           send_requests_.size() >= tuning_.in_flight_per_connection;
 }
 
 void core::pump_outbox(clock::time_point now) {
     if (phase_ != phase::connected || now < outbox_hold_until_) {
         return;
     }
-    for (auto& [key, queue] : outbox_) {
-        unsigned in_flight = 0;
-        // Only the first items of a conversation are ever in flight (with the default of one,
-        // only the head): the server numbers messages in arrival order, and a message waiting
-        // for its retry is not overtaken by the ones behind it.
-        for (auto& item : queue) {
-            if (in_flight == tuning_.in_flight_per_conversation || window_full()) {
-                break;
-            }
-            if (item.request_id == 0) {
-                if (now < item.not_before) {
-                    break;
-                }
-                send_item(item, now);
-            }
-            ++in_flight;
-        }
-        if (window_full()) {
-            return;
-        }
-    }
+    // Only the first items of a conversation are ever in flight (with the default of one, only
+    // the head): the server numbers messages in arrival order, and a message waiting for its
+    // retry is not overtaken by the ones behind it.
+    outbox_.for_each_ready(now, [this, now](outbox_item& item) { send_item(item, now); });
 }
 
 void core::send_item(outbox_item& item, clock::time_point now) {
     auto& f = scratch_frame();
-    item.request_id = next_request_id();
-    item.deadline = now + opts_.request_timeout;
+    outbox_.sending(item, next_request_id(), now + opts_.request_timeout);
     f.set_request_id(item.request_id);
     if (item.inquiry) {
         auto* r = f.mutable_start_inquiry();
@@ -1028,103 +970,59 @@ void core::send_item(outbox_item& item, clock::time_point now) {
         r->set_client_msg_id(item.client_msg_id);
         r->set_body(item.body);
     }
-    send_requests_.emplace(item.request_id, item.client_msg_id);
     send(f);
 }
 
-void core::handle_send_reply(const std::string& client_msg_id, const v1::Frame& frame,
-                             clock::time_point now) {
-    auto* item = find_item(client_msg_id);
-    if (item == nullptr) {
-        return;
-    }
+void core::handle_send_reply(outbox_item& item, const v1::Frame& frame, clock::time_point now) {
     if (frame.has_sent()) {
         const auto& s = frame.sent();
-        const std::string conversation_id =
-            s.conversation_id().empty() && !item->inquiry ? item->target : s.conversation_id();
-        first_sight(conversation_id, s.seq());
-        mark_sent(client_msg_id, conversation_id, s.seq(), s.server_time_ms());
+        const std::string& conversation_id =
+            s.conversation_id().empty() && !item.inquiry ? item.target : s.conversation_id();
+        if (!tuning_.lean) {
+            first_sight(conversation_id, s.seq());
+        }
+        mark_sent(item, conversation_id, s.seq(), s.server_time_ms(), &s);
     } else {
         const auto e = frame.has_error() ? from_proto(frame.error()) : unexpected_reply();
         // The protocol calls both codes retryable; don't let a missing flag lose a message.
         if (e.retryable || e.code == error_code::unavailable ||
             e.code == error_code::rate_limited) {
-            ++item->failures;
-            item->request_id = 0;
+            ++item.failures;
             const auto delay = e.retry_after_ms > 0
                                    ? clock::duration(milliseconds(e.retry_after_ms))
-                                   : backoff_delay(item->failures - 1, opts_.reconnect_min,
+                                   : backoff_delay(item.failures - 1, opts_.reconnect_min,
                                                    opts_.reconnect_max, rng_);
-            item->not_before = now + delay;
+            outbox_.retry_at(item, now + delay);
             if (e.code == error_code::rate_limited) {
                 // The limit is per user, not per conversation: hold the whole outbox.
                 outbox_hold_until_ = std::max(outbox_hold_until_, now + delay);
             }
         } else {
-            const std::string conversation_id = item->inquiry ? std::string() : item->target;
-            erase_item(client_msg_id);
-            report_send(client_msg_id, conversation_id, send_state::failed, 0, 0, e);
+            report_send(item.client_msg_id, item.inquiry ? std::string() : item.target,
+                        send_state::failed, 0, 0, e);
+            // Last: the item's own string is the argument.
+            outbox_.erase(item.client_msg_id);
         }
     }
     pump_outbox(now);
 }
 
-core::outbox_item* core::find_item(const std::string& client_msg_id, std::string* key) {
-    auto it = outbox_ids_.find(client_msg_id);
-    if (it == outbox_ids_.end()) {
-        return nullptr;
+void core::mark_sent(const outbox_item& item, const std::string& conversation_id, std::uint64_t seq,
+                     std::int64_t server_time_ms, const v1::SendReply* reply) {
+    if (tuning_.watcher != nullptr) {
+        tuning_.watcher->on_stored(item, conversation_id, seq, reply);
     }
-    if (key != nullptr) {
-        *key = it->second;
-    }
-    auto& queue = outbox_.at(it->second);
-    for (auto& item : queue) {
-        if (item.client_msg_id == client_msg_id) {
-            return &item;
+    if (!tuning_.lean) {
+        report_send(item.client_msg_id, conversation_id, send_state::sent, seq, server_time_ms);
+        auto& marks = marks_[conversation_id];
+        marks.own[seq] = own_message{item.client_msg_id, send_state::sent, server_time_ms};
+        if (marks.own.size() > own_capacity) {
+            marks.own.erase(marks.own.begin());
         }
+        // A receipt may have overtaken the reply.
+        apply_marks(conversation_id, 0, 0);
     }
-    return nullptr;
-}
-
-void core::erase_item(const std::string& client_msg_id) {
-    auto it = outbox_ids_.find(client_msg_id);
-    if (it == outbox_ids_.end()) {
-        return;
-    }
-    auto q = outbox_.find(it->second);
-    outbox_ids_.erase(it);
-    if (q == outbox_.end()) {
-        return;
-    }
-    auto& queue = q->second;
-    for (auto i = queue.begin(); i != queue.end(); ++i) {
-        if (i->client_msg_id == client_msg_id) {
-            if (i->request_id != 0) {
-                send_requests_.erase(i->request_id);
-            }
-            queue.erase(i);
-            break;
-        }
-    }
-    if (queue.empty()) {
-        outbox_.erase(q);
-    }
-}
-
-void core::mark_sent(const std::string& client_msg_id, const std::string& conversation_id,
-                     std::uint64_t seq, std::int64_t server_time_ms) {
-    erase_item(client_msg_id);
-    report_send(client_msg_id, conversation_id, send_state::sent, seq, server_time_ms);
-    if (!tuning_.report_receipts) {
-        return;
-    }
-    auto& marks = marks_[conversation_id];
-    marks.own[seq] = own_message{client_msg_id, send_state::sent, server_time_ms};
-    if (marks.own.size() > own_capacity) {
-        marks.own.erase(marks.own.begin());
-    }
-    // A receipt may have overtaken the reply.
-    apply_marks(conversation_id, 0, 0);
+    outbox_.erase(item.client_msg_id);
 }
 
 void core::report_send(const std::string& client_msg_id, const std::string& conversation_id,
@@ -1159,7 +1057,7 @@ void core::apply_marks(const std::string& conversation_id, std::uint64_t deliver
 }
 
 void core::apply_conversation_marks(const v1::Conversation& c) {
-    if (!tuning_.report_receipts || c.id().empty() ||
+    if (tuning_.lean || c.id().empty() ||
         (c.other_delivered_seq() == 0 && c.other_read_seq() == 0)) {
         return;
     }

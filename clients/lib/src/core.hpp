@@ -5,11 +5,12 @@
 // connection, send a frame, notify the application, run a completion handler). The caller owns
 // the clock and the sockets; tests drive it with fake time and hand-made frames.
 
+#include "outbox.hpp"
+
 #include "confide/client.hpp"
 
 #include <chrono>
 #include <cstdint>
-#include <deque>
 #include <functional>
 #include <map>
 #include <memory>
@@ -24,6 +25,7 @@
 
 namespace confide::v1 {
 class Frame;
+class SendReply;
 class EventPush;
 class Conversation;
 class ErrorReply;
@@ -93,9 +95,11 @@ public:
     virtual void on_received(const v1::Frame& frame) = 0;
     /// A message from the server that is no frame (the core then drops the connection).
     virtual void on_malformed() = 0;
-    /// The server's reply (sent or error) to outbox item `client_msg_id`; on_received saw it
-    /// already.
-    virtual void on_send_reply(const std::string& client_msg_id, const v1::Frame& reply) = 0;
+    /// Outbox item `item` is stored as `seq` of `conversation_id`: its SendReply (`reply`, which
+    /// on_received saw already) says so, or its own message came back (`reply` null). Comes
+    /// before its send_update (none when lean) and before it leaves the outbox.
+    virtual void on_stored(const outbox_item& item, const std::string& conversation_id,
+                           std::uint64_t seq, const v1::SendReply* reply) = 0;
 
 protected:
     ~observer() = default;
@@ -110,11 +114,12 @@ struct tuning {
     unsigned in_flight_per_conversation = 1;
     /// Sends in flight on the connection, all conversations together; 0: no bound.
     unsigned in_flight_per_connection = 0;
-    /// false: incoming messages, conversations, receipts, presence and typing are not converted
-    /// into notifications (an observer reads the frames instead).
-    bool report_events = true;
-    /// false: own messages are not followed past sent (no delivered/read send_updates).
-    bool report_receipts = true;
+    /// Only what a driver that follows the frames itself (through a watcher) needs: state
+    /// changes, synced, saved cursors, and own messages that failed (observer::on_stored tells
+    /// which were stored). No pending, sent, delivered or read updates, no incoming messages,
+    /// conversations, receipts, presence or typing, and nothing remembered to tell them apart
+    /// (no dedupe, no ticks).
+    bool lean = false;
     /// Sees every frame when set; must outlive the core.
     observer* watcher = nullptr;
 };
@@ -181,23 +186,11 @@ public:
     // ---- inspection (tests, diagnostics)
     connection_state state() const noexcept { return reported_; }
     const std::string& cursor() const noexcept { return cursor_; }
-    std::size_t outbox_size() const noexcept { return outbox_ids_.size(); }
+    std::size_t outbox_size() const noexcept { return outbox_.size(); }
     unsigned reconnect_attempt() const noexcept { return attempt_; }
 
 private:
     enum class phase { idle, waiting, opening, authenticating, connected };
-
-    struct outbox_item {
-        std::string client_msg_id;
-        bool inquiry = false;
-        std::string target;  // conversation id, or specialist id for an inquiry
-        std::string body;
-        bool free_consultation = false;
-        std::uint64_t request_id = 0;  // in flight when non-zero
-        clock::time_point deadline{};  // of the request in flight
-        clock::time_point not_before{};
-        unsigned failures = 0;  // retryable errors so far
-    };
 
     struct pending_request {
         std::function<void(const v1::Frame&)> on_reply;
@@ -257,15 +250,12 @@ private:
 
     // outbox
     void enqueue(outbox_item item, clock::time_point now);
-    bool window_full() const noexcept;
     void pump_outbox(clock::time_point now);
     void send_item(outbox_item& item, clock::time_point now);
-    void handle_send_reply(const std::string& client_msg_id, const v1::Frame& frame,
-                           clock::time_point now);
-    outbox_item* find_item(const std::string& client_msg_id, std::string* key = nullptr);
-    void erase_item(const std::string& client_msg_id);
-    void mark_sent(const std::string& client_msg_id, const std::string& conversation_id,
-                   std::uint64_t seq, std::int64_t server_time_ms);
+    void handle_send_reply(outbox_item& item, const v1::Frame& frame, clock::time_point now);
+    // Reports it sent and takes it out of the outbox (last: `conversation_id` may be its target).
+    void mark_sent(const outbox_item& item, const std::string& conversation_id, std::uint64_t seq,
+                   std::int64_t server_time_ms, const v1::SendReply* reply);
     void report_send(const std::string& client_msg_id, const std::string& conversation_id,
                      send_state state, std::uint64_t seq, std::int64_t server_time_ms,
                      std::optional<error> err = std::nullopt);
@@ -316,14 +306,10 @@ private:
     std::size_t max_body_bytes_ = 8 * 1024;
 
     // requests
-    std::map<std::uint64_t, pending_request> requests_;
-    std::map<std::uint64_t, std::string> send_requests_;  // request id -> client_msg_id
+    std::map<std::uint64_t, pending_request> requests_;  // other than sends
 
-    // outbox: one FIFO per conversation (or per specialist, for inquiries); only the first
-    // tuning::in_flight_per_conversation of each are ever in flight.
-    std::map<std::string, std::deque<outbox_item>> outbox_;
-    std::unordered_map<std::string, std::string> outbox_ids_;  // client_msg_id -> queue key
-    clock::time_point outbox_hold_until_{};                    // after RATE_LIMITED
+    outbox outbox_;
+    clock::time_point outbox_hold_until_{};  // after RATE_LIMITED
 
     // receipts and dedupe
     std::unordered_map<std::string, conversation_marks> marks_;

@@ -77,9 +77,17 @@ void runner::rearm() {
         return;
     }
     const auto at = core_.next_wakeup();
+    if (!at) {
+        // Nothing to wait for: no pending wait either, so that the io_context can run dry.
+        if (armed_) {
+            armed_.reset();
+            wake_.cancel();
+        }
+        return;
+    }
     // A wake-up that moved later is left to fire early (on_tick is harmless then): re-arming
     // costs a cancelled wait, and deadlines move later with almost every frame.
-    if (!at || (armed_ && *armed_ <= *at)) {
+    if (armed_ && *armed_ <= *at) {
         return;
     }
     armed_ = at;

@@ -52,13 +52,23 @@ TEST(message_body, any_single_byte_change_is_detected) {
     for (std::size_t i = 0; i < good.size(); ++i) {
         auto bad = good;
         bad[i] = static_cast<char>(bad[i] == 'x' ? 'y' : 'x');
-        EXPECT_FALSE(parse_body(bad).has_value() && body_matches(bad, 3, 9, 80)) << i;
+        EXPECT_FALSE(body_matches(bad, 3, 9, 80)) << i;
         EXPECT_FALSE(parse_body(bad).has_value()) << "checksum catches byte " << i;
     }
+    EXPECT_FALSE(body_matches(good.substr(0, good.size() - 1), 3, 9, 80));
+    EXPECT_FALSE(body_matches(good + "x", 3, 9, 80));
     EXPECT_FALSE(parse_body(good.substr(0, good.size() - 1)).has_value());
     EXPECT_FALSE(parse_body(good + "x").has_value());
     EXPECT_FALSE(parse_body("").has_value());
     EXPECT_FALSE(parse_body(":00000000").has_value());
+}
+
+TEST(message_body, the_bytes_stay_what_they_were) {
+    // Pinned: senders and receivers of different builds must agree.
+    EXPECT_EQ(make_body(1, 2, 32), "1.2:qxdxjdwppqnsmarmtfl:e2d4c319");
+    EXPECT_EQ(make_body(42, 7, 100),
+              "42.7:osfztfpqdwtdrstauynwuyxiccephryahamxnxubxnxeiqyxebywpfqngdbdosozdqrcmlzibefxeuh"
+              "xxgyxoi:73da1313");
 }
 
 TEST(message_body, fnv1a_reference_values) {
