@@ -929,7 +929,9 @@ void core::enqueue(outbox_item item, clock::time_point now) {
         refused = make_error(error_code::invalid_argument, "empty message", false);
     } else if (item.body.size() > max_body_bytes_) {
         refused = make_error(error_code::too_large, "message too long", false);
-    } else if (outbox_.contains(item.client_msg_id)) {
+    }
+    const outbox_item* queued = refused ? nullptr : outbox_.push(item);
+    if (queued == nullptr && !refused) {
         refused = make_error(error_code::conflict, "client_msg_id already queued", false);
     }
     if (refused) {
@@ -938,9 +940,9 @@ void core::enqueue(outbox_item item, clock::time_point now) {
         return;
     }
     if (!tuning_.lean) {
-        report_send(item.client_msg_id, conversation_id, send_state::pending, 0, 0);
+        report_send(queued->client_msg_id, queued->inquiry ? conversation_id : queued->target,
+                    send_state::pending, 0, 0);
     }
-    outbox_.push(std::move(item));
     pump_outbox(now);
 }
 
@@ -951,13 +953,14 @@ void core::pump_outbox(clock::time_point now) {
     // Only the first items of a conversation are ever in flight (with the default of one, only
     // the head): the server numbers messages in arrival order, and a message waiting for its
     // retry is not overtaken by the ones behind it.
-    outbox_.for_each_ready(now, [this, now](outbox_item& item) { send_item(item, now); });
+    outbox_.for_each_ready(now, [this, now](outbox_item& item) { return send_item(item, now); });
 }
 
-void core::send_item(outbox_item& item, clock::time_point now) {
+std::pair<std::uint64_t, clock::time_point> core::send_item(outbox_item& item,
+                                                            clock::time_point now) {
     auto& f = scratch_frame();
-    outbox_.sending(item, next_request_id(), now + opts_.request_timeout);
-    f.set_request_id(item.request_id);
+    const auto request_id = next_request_id();
+    f.set_request_id(request_id);
     if (item.inquiry) {
         auto* r = f.mutable_start_inquiry();
         r->set_specialist_id(item.target);
@@ -971,6 +974,7 @@ void core::send_item(outbox_item& item, clock::time_point now) {
         r->set_body(item.body);
     }
     send(f);
+    return {request_id, now + opts_.request_timeout};
 }
 
 void core::handle_send_reply(outbox_item& item, const v1::Frame& frame, clock::time_point now) {

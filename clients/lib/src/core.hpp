@@ -20,6 +20,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <utility>
 #include <variant>
 #include <vector>
 
@@ -251,7 +252,8 @@ private:
     // outbox
     void enqueue(outbox_item item, clock::time_point now);
     void pump_outbox(clock::time_point now);
-    void send_item(outbox_item& item, clock::time_point now);
+    // Sends it; the request id it went as and the deadline of its reply.
+    std::pair<std::uint64_t, clock::time_point> send_item(outbox_item& item, clock::time_point now);
     void handle_send_reply(outbox_item& item, const v1::Frame& frame, clock::time_point now);
     // Reports it sent and takes it out of the outbox (last: `conversation_id` may be its target).
     void mark_sent(const outbox_item& item, const std::string& conversation_id, std::uint64_t seq,

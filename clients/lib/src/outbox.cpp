@@ -7,13 +7,17 @@ namespace confide::client::detail {
 outbox::outbox(unsigned per_queue, unsigned window)
     : per_queue_(std::max(1U, per_queue)), window_(window) {}
 
-void outbox::push(outbox_item item) {
+outbox_item* outbox::push(outbox_item& item) {
+    const auto [id, added] = ids_.try_emplace(item.client_msg_id, queues_.end());
+    if (!added) {
+        return nullptr;
+    }
     auto q = queues_.find(queue_ref{item.inquiry, item.target});
     if (q == queues_.end()) {
         q = queues_.try_emplace(std::pair(item.inquiry, item.target)).first;
     }
-    ids_.emplace(item.client_msg_id, q);
-    q->second.push_back(std::move(item));
+    id->second = q;
+    return &q->second.emplace_back(std::move(item));
 }
 
 outbox_item* outbox::find(const std::string& client_msg_id) {
@@ -51,12 +55,6 @@ void outbox::erase(const std::string& client_msg_id) {
     }
 }
 
-void outbox::sending(outbox_item& item, std::uint64_t request_id, clock::time_point deadline) {
-    item.request_id = request_id;
-    item.deadline = deadline;
-    requests_.push_back(request{request_id, item.client_msg_id, deadline});
-}
-
 void outbox::forget_request(std::uint64_t request_id) {
     std::erase_if(requests_, [request_id](const request& r) { return r.id == request_id; });
 }
@@ -67,12 +65,19 @@ outbox_item* outbox::take_request(std::uint64_t request_id) {
     if (r == requests_.end()) {
         return nullptr;
     }
-    auto* item = find(r->client_msg_id);
+    const auto q = r->queue;
     requests_.erase(r);
-    if (item != nullptr) {
-        item->request_id = 0;
+    unsigned seen = 0;
+    for (auto& item : q->second) {
+        if (seen++ == per_queue_) {
+            break;
+        }
+        if (item.request_id == request_id) {
+            item.request_id = 0;
+            return &item;
+        }
     }
-    return item;
+    return nullptr;
 }
 
 void outbox::retry_at(outbox_item& item, clock::time_point not_before) {

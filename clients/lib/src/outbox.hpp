@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -37,23 +38,24 @@ public:
     outbox(unsigned per_queue, unsigned window);
 
     std::size_t size() const noexcept { return ids_.size(); }
-    bool contains(const std::string& client_msg_id) const { return ids_.contains(client_msg_id); }
-    /// Appends to the item's queue. Precondition: !contains(item.client_msg_id).
-    void push(outbox_item item);
+    /// Moves `item` to the end of its queue and returns where it is now; nullptr (and `item`
+    /// untouched) when an item with its client_msg_id is queued already.
+    outbox_item* push(outbox_item& item);
     outbox_item* find(const std::string& client_msg_id);
     /// Removes the item, and its request if it is in flight.
     void erase(const std::string& client_msg_id);
 
     /// Whether the window is full: nothing more may go out until a reply.
     bool window_full() const noexcept { return window_ != 0 && requests_.size() >= window_; }
-    /// Every item that may go out at `now`, in queue order: not in flight, not held back, and
-    /// within its queue's first `per_queue` (a held-back item also holds back those behind it)
-    /// and the window. `send(item)` must call sending() for it.
+    /// Sends every item that may go out at `now`, in queue order: not in flight, not held back,
+    /// and within its queue's first `per_queue` (a held-back item also holds back those behind
+    /// it) and the window. `send(item)` returns the request id it went out as, and the deadline
+    /// of the reply (never earlier than that of the requests before).
     template <class Send>
     void for_each_ready(clock::time_point now, Send send) {
-        for (auto& [key, queue] : queues_) {
+        for (auto q = queues_.begin(); q != queues_.end(); ++q) {
             unsigned in_flight = 0;
-            for (auto& item : queue) {
+            for (auto& item : q->second) {
                 if (in_flight == per_queue_ || window_full()) {
                     break;
                 }
@@ -61,7 +63,10 @@ public:
                     if (now < item.not_before) {
                         break;
                     }
-                    send(item);
+                    const auto [id, deadline] = send(item);
+                    item.request_id = id;
+                    item.deadline = deadline;
+                    requests_.push_back(request{id, q, deadline});
                 }
                 ++in_flight;
             }
@@ -70,9 +75,6 @@ public:
             }
         }
     }
-    /// `item` goes out as request `request_id`, awaited until `deadline` (which must not be
-    /// earlier than that of the requests before).
-    void sending(outbox_item& item, std::uint64_t request_id, clock::time_point deadline);
     /// The item request `request_id` was for, no longer in flight; nullptr if none.
     outbox_item* take_request(std::uint64_t request_id);
     /// `item` is no longer in flight; it goes again at `not_before` at the earliest.
@@ -105,14 +107,22 @@ private:
         }
     };
     using queue_map = std::map<std::pair<bool, std::string>, std::deque<outbox_item>, queue_less>;
+    // Not std::hash<std::string>: libstdc++ looks up small maps of those by comparing every key
+    // (pointer chasing through all nodes), and most lookups here are misses (echoes of messages
+    // already stored).
+    struct id_hash {
+        std::size_t operator()(const std::string& s) const noexcept {
+            return std::hash<std::string_view>{}(s);
+        }
+    };
 
     const unsigned per_queue_;
     const unsigned window_;
     queue_map queues_;
-    std::unordered_map<std::string, queue_map::iterator> ids_;
+    std::unordered_map<std::string, queue_map::iterator, id_hash> ids_;
     struct request {
         std::uint64_t id;
-        std::string client_msg_id;
+        queue_map::iterator queue;  // the item is among its first per_queue_
         clock::time_point deadline;
     };
 
