@@ -140,7 +140,7 @@ std::function<void()> bind_handler(Handler done, Result r) {
 }  // namespace
 
 clock::duration backoff_delay(unsigned attempt, milliseconds min, milliseconds max,
-                              std::mt19937_64& rng) {
+                              jitter_rng& rng) {
     min = std::max(min, milliseconds(0));
     max = std::max(max, min);
     auto cap = std::max(min, milliseconds(1));
@@ -155,7 +155,7 @@ clock::duration backoff_delay(unsigned attempt, milliseconds min, milliseconds m
 core::core(options opts, std::uint64_t seed, tuning t)
     : opts_(std::move(opts)),
       tuning_(t),
-      rng_(seed),
+      rng_(static_cast<jitter_rng::result_type>(seed ^ (seed >> 32))),
       in_(std::make_unique<v1::Frame>()),
       out_(std::make_unique<v1::Frame>()),
       outbox_(t.in_flight_per_conversation, t.in_flight_per_connection) {}

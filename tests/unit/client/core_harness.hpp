@@ -248,7 +248,7 @@ protected:
     // Waits out the reconnect delay (at most reconnect_max) until a new connection is opened.
     void wait_for_attempt() {
         const auto before = opened.size();
-        for (int i = 0; i < 1000 && opened.size() == before; ++i) {
+        for (int i = 0; i < 3100 && opened.size() == before; ++i) {
             advance(10ms);
         }
         ASSERT_GT(opened.size(), before) << "no reconnect attempt";

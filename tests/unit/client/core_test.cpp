@@ -9,7 +9,7 @@ using namespace confide::client::test;
 // ---- backoff ----
 
 TEST(backoff, delays_stay_within_floor_and_doubling_cap) {
-    std::mt19937_64 rng(7);
+    d::jitter_rng rng(7);
     const auto min = 500ms;
     const auto max = 30s;
     for (unsigned attempt = 0; attempt < 40; ++attempt) {
@@ -32,7 +32,7 @@ TEST(backoff, delays_stay_within_floor_and_doubling_cap) {
 }
 
 TEST(backoff, degenerate_settings_are_safe) {
-    std::mt19937_64 rng(7);
+    d::jitter_rng rng(7);
     EXPECT_EQ(d::backoff_delay(5, 0ms, 0ms, rng), clock::duration::zero());
     // max below min: min wins.
     EXPECT_EQ(d::backoff_delay(5, 2s, 1s, rng), clock::duration(2s));
