@@ -51,7 +51,8 @@ client::options core_options(const options& o, const std::string& user_id,
     return c;
 }
 
-cd::tuning core_tuning(const options& o, cd::observer* watcher) {
+cd::tuning core_tuning(const options& o, cd::observer* watcher,
+                       std::shared_ptr<cd::frame_buffers> frames) {
     cd::tuning t;
     // The window is per connection: a client has one conversation, a specialist shares it.
     t.in_flight_per_conversation = o.window;
@@ -59,6 +60,7 @@ cd::tuning core_tuning(const options& o, cd::observer* watcher) {
     // The checks read the frames themselves; converted events and ticks would be thrown away.
     t.lean = true;
     t.watcher = watcher;
+    t.buffers = std::move(frames);
     return t;
 }
 
@@ -74,7 +76,7 @@ agent::agent(shard& owner, std::uint32_t local, std::uint32_t index, agent_role 
       token_(std::move(token)),
       ledger_(owner.opt().expect_echo),
       core_(core_options(owner.opt(), user_id_, token_), owner.rng()(),
-            core_tuning(owner.opt(), this)),
+            core_tuning(owner.opt(), this, owner.frames())),
       runner_(owner.ioc().get_executor(), core_, owner.target(), *this, owner.source_for(index)),
       pace_timer_(owner.ioc()),
       churn_timer_(owner.ioc()) {}

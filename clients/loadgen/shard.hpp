@@ -125,6 +125,10 @@ public:
     void note_delivery(std::int64_t now_us);
     void note(const std::string& what);
     void note_limits(const v1::Limits& limits);
+    /// The frames every core of this shard parses into and builds in (one thread, one set).
+    const std::shared_ptr<client::detail::frame_buffers>& frames() const noexcept {
+        return frames_;
+    }
 
 private:
     void housekeeping();
@@ -168,6 +172,7 @@ private:
     histogram ack_shared_;       // guarded by interval_mutex_
     histogram delivery_shared_;  // guarded by interval_mutex_
     std::map<std::string, std::uint64_t> notes_;
+    std::shared_ptr<client::detail::frame_buffers> frames_ = client::detail::make_frame_buffers();
 };
 
 }  // namespace confide::loadgen

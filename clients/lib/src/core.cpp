@@ -152,12 +152,21 @@ clock::duration backoff_delay(unsigned attempt, milliseconds min, milliseconds m
     return milliseconds(pick(rng));
 }
 
+class frame_buffers {
+public:
+    v1::Frame in;   // the frame being handled
+    v1::Frame out;  // see core::scratch_frame()
+};
+
+std::shared_ptr<frame_buffers> make_frame_buffers() {
+    return std::make_shared<frame_buffers>();
+}
+
 core::core(options opts, std::uint64_t seed, tuning t)
     : opts_(std::move(opts)),
       tuning_(t),
       rng_(static_cast<jitter_rng::result_type>(seed ^ (seed >> 32))),
-      in_(std::make_unique<v1::Frame>()),
-      out_(std::make_unique<v1::Frame>()),
+      buffers_(t.buffers ? t.buffers : make_frame_buffers()),
       outbox_(t.in_flight_per_conversation, t.in_flight_per_connection) {}
 
 core::~core() = default;
@@ -381,8 +390,8 @@ void core::report(state_change s) {
 // ---- frames -----------------------------------------------------------------------------------
 
 v1::Frame& core::scratch_frame() {
-    out_->Clear();
-    return *out_;
+    buffers_->out.Clear();
+    return buffers_->out;
 }
 
 void core::send(v1::Frame& frame) {
@@ -403,8 +412,8 @@ void core::on_frame(conn_id id, std::string_view bytes, clock::time_point now) {
     }
     last_received_ = now;
     // Reused: parsing into a cleared message keeps its allocations. Nothing re-enters on_frame
-    // while `frame` is in use.
-    v1::Frame& frame = *in_;
+    // (of this core, or of another sharing the buffers) while `frame` is in use.
+    v1::Frame& frame = buffers_->in;
     if (!frame.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
         if (tuning_.watcher != nullptr) {
             tuning_.watcher->on_malformed();

@@ -106,6 +106,13 @@ protected:
     ~observer() = default;
 };
 
+/// The frames a core parses into and builds its frequent frames in, reused rather than
+/// reallocated. The cores of one thread may share one: thousands of cores (the load generator's)
+/// would otherwise each keep their last frame, to free it cold on the next.
+/// Thread safety: none; only cores that run on the same thread share one.
+class frame_buffers;
+std::shared_ptr<frame_buffers> make_frame_buffers();
+
 /// Where the core may depart from what the library needs (the load generator's needs). The
 /// defaults are the library's.
 struct tuning {
@@ -123,6 +130,8 @@ struct tuning {
     bool lean = false;
     /// Sees every frame when set; must outlive the core.
     observer* watcher = nullptr;
+    /// Shared with the other cores of this thread; null: the core's own.
+    std::shared_ptr<frame_buffers> buffers;
 };
 
 /// The jitter's random source: eight bytes, as a load generator runs thousands of cores (a
@@ -278,8 +287,7 @@ private:
     tuning tuning_;
     jitter_rng rng_;
     std::vector<action> actions_;
-    std::unique_ptr<v1::Frame> in_;   // the frame being handled, reused
-    std::unique_ptr<v1::Frame> out_;  // see scratch_frame()
+    std::shared_ptr<frame_buffers> buffers_;
 
     // connection
     bool started_ = false;

@@ -7,51 +7,87 @@ namespace confide::client::detail {
 outbox::outbox(unsigned per_queue, unsigned window)
     : per_queue_(std::max(1U, per_queue)), window_(window) {}
 
+namespace {
+
+// Most lookups by id are misses (the echo of a message already stored), and an outbox is
+// usually a few messages: searching them is cheaper than a hash map per core (thousands of
+// cold ones in the load generator). Past index_from, a map answers, until the outbox is back
+// under index_until.
+constexpr std::size_t index_from = 64;
+constexpr std::size_t index_until = 16;
+
+}  // namespace
+
+std::optional<outbox::place> outbox::locate(const std::string& client_msg_id) {
+    const auto search = [&client_msg_id](queue_map::iterator q) -> std::optional<place> {
+        auto& queue = q->second;
+        for (auto i = queue.begin(); i != queue.end(); ++i) {
+            if (i->client_msg_id == client_msg_id) {
+                return place{q, i};
+            }
+        }
+        return std::nullopt;
+    };
+    if (indexed_) {
+        const auto it = index_.find(client_msg_id);
+        return it == index_.end() ? std::nullopt : search(it->second);
+    }
+    for (auto q = queues_.begin(); q != queues_.end(); ++q) {
+        if (auto p = search(q)) {
+            return p;
+        }
+    }
+    return std::nullopt;
+}
+
 outbox_item* outbox::push(outbox_item& item) {
-    const auto [id, added] = ids_.try_emplace(item.client_msg_id, queues_.end());
-    if (!added) {
+    if (locate(item.client_msg_id)) {
         return nullptr;
     }
     auto q = queues_.find(queue_ref{item.inquiry, item.target});
     if (q == queues_.end()) {
         q = queues_.try_emplace(std::pair(item.inquiry, item.target)).first;
     }
-    id->second = q;
-    return &q->second.emplace_back(std::move(item));
+    auto& pushed = q->second.emplace_back(std::move(item));
+    ++size_;
+    if (indexed_) {
+        index_.emplace(pushed.client_msg_id, q);
+    } else if (size_ >= index_from) {
+        for (auto each = queues_.begin(); each != queues_.end(); ++each) {
+            for (const auto& queued : each->second) {
+                index_.emplace(queued.client_msg_id, each);
+            }
+        }
+        indexed_ = true;
+    }
+    return &pushed;
 }
 
 outbox_item* outbox::find(const std::string& client_msg_id) {
-    auto it = ids_.find(client_msg_id);
-    if (it == ids_.end()) {
-        return nullptr;
-    }
-    for (auto& item : it->second->second) {
-        if (item.client_msg_id == client_msg_id) {
-            return &item;
-        }
-    }
-    return nullptr;
+    const auto p = locate(client_msg_id);
+    return p ? &*p->item : nullptr;
 }
 
 void outbox::erase(const std::string& client_msg_id) {
-    auto it = ids_.find(client_msg_id);
-    if (it == ids_.end()) {
+    const auto p = locate(client_msg_id);
+    if (!p) {
         return;
     }
-    const auto q = it->second;
-    ids_.erase(it);
-    auto& queue = q->second;
-    for (auto i = queue.begin(); i != queue.end(); ++i) {
-        if (i->client_msg_id == client_msg_id) {
-            if (i->request_id != 0) {
-                forget_request(i->request_id);
-            }
-            queue.erase(i);
-            break;
-        }
+    // Before the item goes: `client_msg_id` may be its own string.
+    if (indexed_) {
+        index_.erase(client_msg_id);
     }
-    if (queue.empty()) {
-        queues_.erase(q);
+    if (p->item->request_id != 0) {
+        forget_request(p->item->request_id);
+    }
+    p->queue->second.erase(p->item);
+    if (p->queue->second.empty()) {
+        queues_.erase(p->queue);
+    }
+    --size_;
+    if (indexed_ && size_ < index_until) {
+        decltype(index_)().swap(index_);
+        indexed_ = false;
     }
 }
 
@@ -121,7 +157,7 @@ std::optional<clock::time_point> outbox::next_due(clock::time_point hold_until) 
         at = requests_.front().deadline;
     }
     // A full window waits for a reply, not for a time.
-    if (window_full() || requests_.size() == ids_.size()) {
+    if (window_full() || requests_.size() == size_) {
         return at;
     }
     const auto earliest = [&at](clock::time_point t) { at = at ? std::min(*at, t) : t; };

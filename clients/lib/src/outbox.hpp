@@ -37,7 +37,7 @@ public:
     /// all (0: no bound).
     outbox(unsigned per_queue, unsigned window);
 
-    std::size_t size() const noexcept { return ids_.size(); }
+    std::size_t size() const noexcept { return size_; }
     /// Moves `item` to the end of its queue and returns where it is now; nullptr (and `item`
     /// untouched) when an item with its client_msg_id is queued already.
     outbox_item* push(outbox_item& item);
@@ -107,9 +107,6 @@ private:
         }
     };
     using queue_map = std::map<std::pair<bool, std::string>, std::deque<outbox_item>, queue_less>;
-    // Not std::hash<std::string>: libstdc++ looks up small maps of those by comparing every key
-    // (pointer chasing through all nodes), and most lookups here are misses (echoes of messages
-    // already stored).
     struct id_hash {
         std::size_t operator()(const std::string& s) const noexcept {
             return std::hash<std::string_view>{}(s);
@@ -119,13 +116,22 @@ private:
     const unsigned per_queue_;
     const unsigned window_;
     queue_map queues_;
-    std::unordered_map<std::string, queue_map::iterator, id_hash> ids_;
+    std::size_t size_ = 0;
+    // By client_msg_id, only while the outbox is large (see outbox.cpp); otherwise the queues
+    // are searched.
+    std::unordered_map<std::string, queue_map::iterator, id_hash> index_;
+    bool indexed_ = false;
     struct request {
         std::uint64_t id;
         queue_map::iterator queue;  // the item is among its first per_queue_
         clock::time_point deadline;
     };
 
+    struct place {
+        queue_map::iterator queue;
+        std::deque<outbox_item>::iterator item;
+    };
+    std::optional<place> locate(const std::string& client_msg_id);
     void forget_request(std::uint64_t request_id);
 
     // In flight, oldest first, so the first is due first: as many as the window, or the
