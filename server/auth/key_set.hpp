@@ -42,8 +42,8 @@ public:
         /// The one algorithm this key may be used with.
         algorithm alg() const noexcept { return alg_; }
 
-        /// The HMAC secret (HS* keys), also what token_minter signs with; empty for RS256/ES256.
-        /// Never log it.
+        /// The HMAC secret (HS* keys), also what dev tokens (clients/dev_token) are signed with;
+        /// empty for RS256/ES256. Never log it.
         std::string_view secret() const noexcept { return secret_; }
 
         /// The public key (RS256/ES256), owned by this key; null for HS* keys. Thread safety:
