@@ -1,6 +1,7 @@
 // confide-cli chat: a line-based interactive client for both roles.
 
 #include "cli.hpp"
+#include "directory_text.hpp"
 
 #include <boost/program_options/value_semantic.hpp>
 
@@ -15,8 +16,10 @@
 #include <iostream>
 #include <map>
 #include <mutex>
+#include <set>
 #include <sstream>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace confide::cli {
@@ -44,13 +47,26 @@ using client::typing;
 
 namespace {
 
+constexpr std::size_t max_preferred_times = 5;
+constexpr std::uint32_t specialists_page = 10;
+
 constexpr const char* help_text = R"(commands:
+  /specialists [specialty=S] [language=L] [accepting] [more]
+                        (clients) the directory: who you can write to, when they are in office
+                        (in your time zone) and how fast they reply; `more`: the next page
   /list                 your conversations (specialists: inquiries first), with unread counts
   /open N               open conversation N of the last /list and show its latest messages
   /history              older messages of the open conversation
   TEXT                  send TEXT to the open conversation
   /inquire USER TEXT    (clients) write to specialist USER, opening an inquiry
-  /accept /decline      (specialists) answer the open inquiry
+  /topic TEXT           (clients) what your next inquiry is about (/topic alone: none)
+  /prefer YYYY-MM-DD HH:MM-HH:MM
+                        (clients) a time you would like for the initial consultation, local
+                        time; up to 5 for your next inquiry (/prefer alone: none)
+  /free                 (clients) ask for the free initial consultation with your next inquiry
+  /accept               (specialists) accept the open inquiry
+  /decline [REASON]     (specialists) decline it; REASON: no-capacity, outside-expertise,
+                        schedule, language, other-care, other
   /close                close the open conversation
   /typing               tell the other party you are typing
   /away /online         your presence
@@ -163,6 +179,7 @@ private:
             case connection_state::connected:
                 me_ = s.user_id;
                 role_ = s.user_role;
+                notice_ = s.safety_notice;
                 if (!connected_once_) {
                     connected_once_ = true;
                     say_locked("connected as " + me_ + " (" + to_string(role_) + ")");
@@ -218,7 +235,10 @@ private:
             list_.push_back(c);
             if (c.state == conversation_state::inquiry && role_ == role::specialist) {
                 say_locked("* new inquiry from " + c.client_id + " (" + label(c.id) + "): /open " +
-                           std::to_string(list_.size()) + ", then /accept");
+                           std::to_string(list_.size()) + ", then /accept or /decline");
+                if (const auto about = inquiry_text(c); !about.empty()) {
+                    say_locked(about);
+                }
                 return;
             }
         } else {
@@ -227,7 +247,54 @@ private:
             known->unread_count = std::max(unread, c.unread_count);
         }
         say_locked("* conversation " + label(c.id) + " with " + other_party(c) + " is now " +
-                   to_string(c.state));
+                   to_string(c.state) + outcome_text(c));
+    }
+
+    // Why a conversation ended the way it did, for the person reading: " — ..." or "".
+    std::string outcome_text(const conversation& c) const {
+        const bool client = role_ == role::client;
+        if (c.state == conversation_state::expired) {
+            return client ? " — the inquiry was not answered in time; you can write to someone "
+                            "else (/specialists)"
+                          : " — the inquiry was not answered in time";
+        }
+        if (c.state == conversation_state::declined) {
+            const auto why = decline_text(c.decline_reason);
+            if (!client) {
+                return why.empty() ? "" : cat(" — ", why);
+            }
+            return cat(" — ", why.empty() ? std::string() : why + " ",
+                       "You can write to someone else (/specialists).");
+        }
+        return {};
+    }
+
+    // An inquiry's topic, preferred times, free consultation and expiry: "  topic: ..." lines,
+    // or "".
+    std::string inquiry_text(const conversation& c) const {
+        const auto now = now_ms();
+        std::vector<std::string> lines;
+        if (!c.topic.empty()) {
+            lines.push_back("  topic: " + c.topic);
+        }
+        if (!c.preferred_times.empty()) {
+            std::string times;
+            for (const auto& t : c.preferred_times) {
+                times += (times.empty() ? "" : ", ") + range_text(t, now);
+            }
+            lines.push_back("  preferred times: " + times);
+        }
+        if (c.free_consultation) {
+            lines.push_back("  asks for the free initial consultation");
+        }
+        if (c.state == conversation_state::inquiry && c.expires_at_ms > 0) {
+            lines.push_back("  expires unanswered " + when_text(c.expires_at_ms, now));
+        }
+        std::string out;
+        for (const auto& l : lines) {
+            out += (out.empty() ? "" : "\n") + l;
+        }
+        return out;
     }
 
     void on_presence(const presence& p) {
@@ -258,6 +325,10 @@ private:
             case send_state::pending:
                 return;
             case send_state::sent:
+                if (u.safety_notice && notice_shown_.count(u.client_msg_id) == 0) {
+                    say_locked(safety_notice_text(*u.safety_notice));
+                }
+                notice_shown_.erase(u.client_msg_id);
                 if (open_.empty() && !u.conversation_id.empty()) {
                     // The answer to /inquire: the conversation it went to becomes the open one.
                     open_ = u.conversation_id;
@@ -274,6 +345,7 @@ private:
                 mine_.erase(it);
                 return;
             case send_state::failed:
+                notice_shown_.erase(u.client_msg_id);
                 say_locked(
                     std::string("  ✗ not sent ") + what + ": " +
                     (u.err ? u.err->message + " (" + client::to_string(u.err->code) + ")" : ""));
@@ -333,12 +405,31 @@ private:
             if (specialist.empty() || text.empty()) {
                 say_locked("usage: /inquire SPECIALIST TEXT");
             } else {
-                open_.clear();
-                const auto id = c_->start_inquiry(specialist, text);
-                mine_[id] = text;
-                say_locked(cat("[", clock_time(now_ms()), "] you → ", specialist, ": ", text));
+                inquire_locked(specialist, text);
             }
+        } else if (cmd == "/specialists") {
+            specialists_locked(rest);
+        } else if (cmd == "/topic") {
+            next_inquiry_.topic = rest;
+            say_locked(rest.empty() ? "no topic for your next inquiry"
+                                    : "topic of your next inquiry: " + rest);
+        } else if (cmd == "/prefer") {
+            prefer_locked(rest);
+        } else if (cmd == "/free") {
+            next_inquiry_.free_consultation = !next_inquiry_.free_consultation;
+            say_locked(next_inquiry_.free_consultation
+                           ? "your next inquiry asks for the free initial consultation"
+                           : "your next inquiry does not ask for the free initial consultation");
         } else if (cmd == "/accept" || cmd == "/decline" || cmd == "/close") {
+            auto reason = client::decline_reason::unspecified;
+            if (cmd == "/decline" && !rest.empty()) {
+                const auto r = parse_decline_reason(rest);
+                if (!r) {
+                    say_locked("usage: /decline [REASON], REASON one of " + decline_reason_names());
+                    return true;
+                }
+                reason = *r;
+            }
             if (require_open()) {
                 auto done = [this, cmd](result<conversation> r) {
                     std::lock_guard l(mutex_);
@@ -349,7 +440,7 @@ private:
                 if (cmd == "/accept") {
                     c_->accept(open_, done);
                 } else if (cmd == "/decline") {
-                    c_->decline(open_, done);
+                    c_->decline(open_, reason, done);
                 } else {
                     c_->close(open_, done);
                 }
@@ -408,8 +499,22 @@ private:
                 if (c.other_presence) {
                     presence_[other] = c.other_presence->state;
                 }
+                std::string status;
                 if (auto p = presence_.find(other); p != presence_.end()) {
-                    out << " (" << to_string(p->second) << ")";
+                    status = to_string(p->second);
+                }
+                if (c.other_presence && c.other_presence->availability) {
+                    const auto hours = availability_text(*c.other_presence->availability, now_ms());
+                    status += (status.empty() || hours.empty() ? "" : " · ") + hours;
+                }
+                if (!status.empty()) {
+                    out << " (" << status << ")";
+                }
+                if (!c.topic.empty()) {
+                    out << "  about \"" << c.topic << "\"";
+                }
+                if (c.state == conversation_state::inquiry && c.expires_at_ms > 0) {
+                    out << "  expires " << when_text(c.expires_at_ms, now_ms());
                 }
                 if (c.unread_count > 0) {
                     out << "  " << c.unread_count << " unread";
@@ -438,8 +543,11 @@ private:
         open_ = c.id;
         last_seq_ = c.last_seq;
         oldest_shown_ = 0;
-        say_locked(
-            cat("— ", label(c.id), " with ", other_party(c), " [", to_string(c.state), "] —"));
+        say_locked(cat("— ", label(c.id), " with ", other_party(c), " [", to_string(c.state), "]",
+                       outcome_text(c), " —"));
+        if (const auto about = inquiry_text(c); !about.empty()) {
+            say_locked(about);
+        }
         history_locked(0);
     }
 
@@ -493,6 +601,95 @@ private:
         });
     }
 
+    // Writes to `specialist` with the topic, times and free consultation staged for it; the
+    // safety notice comes first, as the person starts.
+    void inquire_locked(const std::string& specialist, const std::string& text) {
+        open_.clear();
+        const auto id = c_->start_inquiry(specialist, text, std::exchange(next_inquiry_, {}));
+        mine_[id] = text;
+        if (notice_) {
+            say_locked(safety_notice_text(*notice_));
+            notice_shown_.insert(id);
+        }
+        say_locked(cat("[", clock_time(now_ms()), "] you → ", specialist, ": ", text));
+    }
+
+    void prefer_locked(const std::string& arg) {
+        if (arg.empty()) {
+            next_inquiry_.preferred_times.clear();
+            say_locked("no preferred times for your next inquiry");
+            return;
+        }
+        const auto range = parse_local_range(arg);
+        if (!range) {
+            say_locked("usage: /prefer YYYY-MM-DD HH:MM-HH:MM (your local time)");
+            return;
+        }
+        if (next_inquiry_.preferred_times.size() >= max_preferred_times) {
+            say_locked("at most 5 preferred times (/prefer alone clears them)");
+            return;
+        }
+        next_inquiry_.preferred_times.push_back(*range);
+        say_locked("preferred for your next inquiry: " + range_text(*range, now_ms()));
+    }
+
+    // /specialists [specialty=S] [language=L] [accepting] [more]
+    void specialists_locked(const std::string& args) {
+        client::specialist_filter filter;
+        std::istringstream in(args);
+        bool more = false;
+        for (std::string word; in >> word;) {
+            if (word == "more") {
+                more = true;
+            } else if (word == "accepting") {
+                filter.accepting_new_clients_only = true;
+            } else if (word.rfind("specialty=", 0) == 0) {
+                filter.specialty = word.substr(10);
+            } else if (word.rfind("language=", 0) == 0) {
+                filter.language = word.substr(9);
+            } else {
+                say_locked("usage: /specialists [specialty=S] [language=L] [accepting] [more]");
+                return;
+            }
+        }
+        if (more) {
+            if (next_specialists_.page_token.empty()) {
+                say_locked("no more specialists (/specialists to start over)");
+                return;
+            }
+            filter = next_specialists_;
+        }
+        filter.limit = specialists_page;
+        const auto shown_before = more ? specialists_shown_ : 0;
+        c_->list_specialists(
+            filter, [this, filter, shown_before](result<client::specialist_page> r) {
+                std::lock_guard lock(mutex_);
+                if (!r) {
+                    say_locked("directory failed: " + r.err().message);
+                    return;
+                }
+                const auto& page = r.value();
+                if (page.specialists.empty()) {
+                    say_locked("no specialists match");
+                    return;
+                }
+                const auto now = now_ms();
+                std::string out;
+                for (std::size_t i = 0; i < page.specialists.size(); ++i) {
+                    const auto n = std::to_string(shown_before + i + 1) + ". ";
+                    out += (out.empty() ? "" : "\n") +
+                           specialist_text(page.specialists[i], now, std::string(n.size(), ' '))
+                               .replace(0, n.size(), n);
+                }
+                specialists_shown_ = shown_before + page.specialists.size();
+                next_specialists_ = filter;
+                next_specialists_.page_token = page.next_page_token;
+                out += page.next_page_token.empty() ? "\n/inquire ID TEXT writes to one of them"
+                                                    : "\n/specialists more for the next page";
+                say_locked(out);
+            });
+    }
+
     // ---- helpers (mutex_ held) ----
 
     conversation* find(const std::string& id) {
@@ -536,7 +733,12 @@ private:
     role role_ = role::unknown;
     std::vector<conversation> list_;
     std::map<std::string, presence_state> presence_;
-    std::map<std::string, std::string> mine_;  // client_msg_id -> body, until read or failed
+    std::map<std::string, std::string> mine_;      // client_msg_id -> body, until read or failed
+    std::optional<client::safety_notice> notice_;  // from the server, for clients
+    std::set<std::string> notice_shown_;           // inquiries whose notice was shown when typed
+    client::inquiry_details next_inquiry_;         // staged by /topic, /prefer, /free
+    client::specialist_filter next_specialists_;   // /specialists more
+    std::size_t specialists_shown_ = 0;
     std::string open_;
     std::uint64_t last_seq_ = 0;
     std::uint64_t oldest_shown_ = 0;

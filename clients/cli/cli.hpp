@@ -50,6 +50,7 @@ boost::json::object to_json(const client::presence& p);
 boost::json::object to_json(const client::typing& t);
 boost::json::object to_json(const client::state_change& s);
 boost::json::object to_json(const client::send_update& u);
+boost::json::object to_json(const client::safety_notice& n);
 
 const char* to_string(client::connection_state s) noexcept;
 const char* to_string(client::close_reason r) noexcept;
@@ -57,5 +58,6 @@ const char* to_string(client::conversation_state s) noexcept;
 const char* to_string(client::presence_state s) noexcept;
 const char* to_string(client::send_state s) noexcept;
 const char* to_string(client::role r) noexcept;
+const char* to_string(client::decline_reason r) noexcept;
 
 }  // namespace confide::cli

@@ -1,5 +1,6 @@
 #include "cli.hpp"
 
+#include <boost/json/array.hpp>
 #include <boost/program_options/parsers.hpp>
 #include <boost/program_options/value_semantic.hpp>
 
@@ -103,6 +104,8 @@ const char* to_string(client::conversation_state s) noexcept {
             return "declined";
         case client::conversation_state::closed:
             return "closed";
+        case client::conversation_state::expired:
+            return "expired";
         case client::conversation_state::unknown:
             break;
     }
@@ -151,6 +154,30 @@ const char* to_string(client::role r) noexcept {
     return "unknown";
 }
 
+const char* to_string(client::decline_reason r) noexcept {
+    switch (r) {
+        case client::decline_reason::no_capacity:
+            return "no_capacity";
+        case client::decline_reason::outside_expertise:
+            return "outside_expertise";
+        case client::decline_reason::schedule_mismatch:
+            return "schedule_mismatch";
+        case client::decline_reason::language_mismatch:
+            return "language_mismatch";
+        case client::decline_reason::other_care_needed:
+            return "other_care_needed";
+        case client::decline_reason::other:
+            return "other";
+        case client::decline_reason::unspecified:
+            break;
+    }
+    return "unspecified";
+}
+
+json::object to_json(const client::safety_notice& n) {
+    return json::object{{"text", n.text}, {"crisis_line", n.crisis_line}};
+}
+
 json::object to_json(const client::message& m) {
     json::object o;
     o["type"] = "message";
@@ -179,6 +206,22 @@ json::object to_json(const client::conversation& c) {
     o["read_seq"] = c.read_seq;
     o["other_read_seq"] = c.other_read_seq;
     o["other_delivered_seq"] = c.other_delivered_seq;
+    if (!c.topic.empty()) {
+        o["topic"] = c.topic;
+    }
+    if (!c.preferred_times.empty()) {
+        json::array times;
+        for (const auto& t : c.preferred_times) {
+            times.push_back(json::object{{"start_ms", t.start_ms}, {"end_ms", t.end_ms}});
+        }
+        o["preferred_times"] = std::move(times);
+    }
+    if (c.expires_at_ms != 0) {
+        o["expires_at_ms"] = c.expires_at_ms;
+    }
+    if (c.decline_reason != client::decline_reason::unspecified) {
+        o["decline_reason"] = to_string(c.decline_reason);
+    }
     return o;
 }
 
@@ -227,6 +270,9 @@ json::object to_json(const client::state_change& s) {
         o["user_id"] = s.user_id;
         o["role"] = to_string(s.user_role);
     }
+    if (s.safety_notice) {
+        o["safety_notice"] = to_json(*s.safety_notice);
+    }
     if (!s.detail.empty()) {
         o["detail"] = s.detail;
     }
@@ -247,6 +293,9 @@ json::object to_json(const client::send_update& u) {
         o["error"] = client::to_string(u.err->code);
         o["message"] = u.err->message;
         o["retryable"] = u.err->retryable;
+    }
+    if (u.safety_notice) {
+        o["safety_notice"] = to_json(*u.safety_notice);
     }
     return o;
 }

@@ -1,6 +1,7 @@
 // confide-cli send: one message, then wait for the server's ack. Prints the ack as JSON.
 
 #include "cli.hpp"
+#include "directory_text.hpp"
 
 #include <boost/json/serialize.hpp>
 #include <boost/program_options/value_semantic.hpp>
@@ -12,6 +13,8 @@
 #include <mutex>
 #include <optional>
 #include <stdexcept>
+#include <utility>
+#include <vector>
 
 namespace confide::cli {
 
@@ -26,11 +29,16 @@ int run_send(int argc, char** argv) {
         "conversation", po::value<std::string>(), "write into this conversation")(
         "text", po::value<std::string>()->required(), "the message")(
         "free-consultation", po::bool_switch(), "with --to-specialist: ask for a free one")(
+        "topic", po::value<std::string>()->default_value(""),
+        "with --to-specialist: what a new inquiry is about")(
+        "prefer", po::value<std::vector<std::string>>()->composing(),
+        "with --to-specialist: a preferred time for the initial consultation, "
+        "\"YYYY-MM-DD HH:MM-HH:MM\" in local time (repeatable, at most 5)")(
         "timeout", po::value<double>()->default_value(10.0), "seconds to wait for the ack");
     po::variables_map vm;
     if (!parse(argc, argv, d, vm,
-               "send [--url U] --token T (--to-specialist S | --conversation C) --text TEXT "
-               "[--timeout 10]")) {
+               "send [--url U] --token T (--to-specialist S [--topic T] [--prefer P]... | "
+               "--conversation C) --text TEXT [--timeout 10]")) {
         return exit_ok;
     }
     const bool to_specialist = vm.count("to-specialist") != 0;
@@ -38,6 +46,24 @@ int run_send(int argc, char** argv) {
         throw std::invalid_argument("give exactly one of --to-specialist and --conversation");
     }
     const auto timeout = std::chrono::duration<double>(vm["timeout"].as<double>());
+    client::inquiry_details details;
+    details.free_consultation = vm["free-consultation"].as<bool>();
+    details.topic = vm["topic"].as<std::string>();
+    if (vm.count("prefer") != 0) {
+        for (const auto& p : vm["prefer"].as<std::vector<std::string>>()) {
+            const auto range = parse_local_range(p);
+            if (!range) {
+                throw std::invalid_argument(
+                    "--prefer: expected \"YYYY-MM-DD HH:MM-HH:MM\", got \"" + p + "\"");
+            }
+            details.preferred_times.push_back(*range);
+        }
+    }
+    if (!to_specialist &&
+        (!details.topic.empty() || !details.preferred_times.empty() || details.free_consultation)) {
+        throw std::invalid_argument(
+            "--topic, --prefer and --free-consultation go with --to-specialist");
+    }
 
     std::mutex mutex;
     std::condition_variable cv;
@@ -75,9 +101,9 @@ int run_send(int argc, char** argv) {
     {
         // Held while sending, so that the updates for this id wait until we know it.
         std::lock_guard lock(mutex);
-        id = to_specialist ? c.start_inquiry(vm["to-specialist"].as<std::string>(), text,
-                                             vm["free-consultation"].as<bool>())
-                           : c.send_message(vm["conversation"].as<std::string>(), text);
+        id = to_specialist
+                 ? c.start_inquiry(vm["to-specialist"].as<std::string>(), text, std::move(details))
+                 : c.send_message(vm["conversation"].as<std::string>(), text);
     }
     c.start();
     std::unique_lock lock(mutex);

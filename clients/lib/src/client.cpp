@@ -206,6 +206,31 @@ std::string client::start_inquiry(const std::string& specialist_id, const std::s
     return id;
 }
 
+std::string client::start_inquiry(const std::string& specialist_id, const std::string& body,
+                                  inquiry_details details) {
+    auto id = impl_->next_msg_id();
+    impl_->post([i = impl_.get(), id, specialist_id, body,
+                 details = std::move(details)](clock::time_point now) mutable {
+        i->core.start_inquiry(std::move(id), std::move(specialist_id), std::move(body),
+                              std::move(details), now);
+    });
+    return id;
+}
+
+void client::list_specialists(specialist_filter filter, reply_handler<specialist_page> done) {
+    impl_->post([i = impl_.get(), filter = std::move(filter),
+                 done = std::move(done)](clock::time_point now) mutable {
+        i->core.list_specialists(std::move(filter), std::move(done), now);
+    });
+}
+
+void client::get_specialist(const std::string& specialist_id, reply_handler<specialist> done) {
+    impl_->post(
+        [i = impl_.get(), specialist_id, done = std::move(done)](clock::time_point now) mutable {
+            i->core.get_specialist(std::move(specialist_id), std::move(done), now);
+        });
+}
+
 void client::list_conversations(std::uint32_t limit,
                                 reply_handler<std::vector<conversation>> done) {
     impl_->post([i = impl_.get(), limit, done = std::move(done)](clock::time_point now) mutable {
@@ -254,6 +279,14 @@ void client::decline(const std::string& conversation_id, reply_handler<conversat
         [i = impl_.get(), conversation_id, done = std::move(done)](clock::time_point now) mutable {
             i->core.update_conversation(std::move(conversation_id), 2, std::move(done), now);
         });
+}
+
+void client::decline(const std::string& conversation_id, decline_reason reason,
+                     reply_handler<conversation> done) {
+    impl_->post([i = impl_.get(), conversation_id, reason,
+                 done = std::move(done)](clock::time_point now) mutable {
+        i->core.update_conversation(std::move(conversation_id), 2, std::move(done), now, reason);
+    });
 }
 
 void client::close(const std::string& conversation_id, reply_handler<conversation> done) {

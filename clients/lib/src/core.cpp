@@ -1,4 +1,5 @@
 #include "core.hpp"
+#include "wire_directory.hpp"
 
 #include "confide/v1/confide.pb.h"
 
@@ -11,6 +12,8 @@ namespace confide::client::detail {
 
 namespace {
 
+// The directory's conversions (wire_directory.hpp) overload these: one overload set.
+using detail::from_proto;
 using std::chrono::milliseconds;
 
 // A connection that stayed up this long resets the reconnect backoff. Resetting on every
@@ -42,7 +45,7 @@ error not_connected() {
 error from_proto(const v1::ErrorReply& e) {
     error out;
     const int code = static_cast<int>(e.code());
-    out.code = code >= 1 && code <= 9 ? static_cast<error_code>(code) : error_code::internal;
+    out.code = code >= 1 && code <= 10 ? static_cast<error_code>(code) : error_code::internal;
     out.message = e.message();
     out.retryable = e.retryable();
     out.retry_after_ms = e.retry_after_ms();
@@ -74,21 +77,10 @@ conversation_state from_proto(v1::ConversationState s) {
             return conversation_state::declined;
         case v1::CLOSED:
             return conversation_state::closed;
+        case v1::EXPIRED:
+            return conversation_state::expired;
         default:
             return conversation_state::unknown;
-    }
-}
-
-presence_state from_proto(v1::PresenceState s) {
-    switch (s) {
-        case v1::ONLINE:
-            return presence_state::online;
-        case v1::AWAY:
-            return presence_state::away;
-        case v1::OFFLINE:
-            return presence_state::offline;
-        default:
-            return presence_state::unknown;
     }
 }
 
@@ -102,10 +94,6 @@ message from_proto(const v1::Message& m, const std::string& me) {
     out.server_time_ms = m.server_time_ms();
     out.outgoing = !me.empty() && m.sender_id() == me;
     return out;
-}
-
-presence from_proto(const v1::Presence& p) {
-    return presence{p.user_id(), from_proto(p.state()), p.last_seen_ms(), p.connection_lost()};
 }
 
 conversation from_proto(const v1::Conversation& c, const std::string& me) {
@@ -128,6 +116,10 @@ conversation from_proto(const v1::Conversation& c, const std::string& me) {
     if (c.has_other_presence()) {
         out.other_presence = from_proto(c.other_presence());
     }
+    out.topic = c.topic();
+    out.preferred_times = from_proto(c.preferred_times());
+    out.expires_at_ms = c.expires_at_ms();
+    out.decline_reason = decline_reason_from_proto(c.decline_reason());
     return out;
 }
 
@@ -234,7 +226,7 @@ void core::begin_attempt(clock::time_point now) {
     conn_ = ++last_conn_;
     phase_ = phase::opening;
     attempt_deadline_ = now + opts_.connect_timeout;
-    report(state_change{connection_state::connecting, close_reason::none, {}, {}, {}, {}});
+    report(state_change{connection_state::connecting, close_reason::none, {}, {}, {}, {}, {}});
     actions_.emplace_back(open_connection{conn_});
 }
 
@@ -346,6 +338,7 @@ void core::schedule_reconnect(clock::duration delay, std::string detail, clock::
                         reconnect_at_,
                         std::move(detail),
                         {},
+                        {},
                         {}});
 }
 
@@ -379,7 +372,7 @@ void core::enter_closed(close_reason reason, std::string detail) {
     drop_connection(true, 1000);
     started_ = false;
     signing_out_ = false;
-    report(state_change{connection_state::closed, reason, {}, std::move(detail), {}, {}});
+    report(state_change{connection_state::closed, reason, {}, std::move(detail), {}, {}, {}});
 }
 
 void core::report(state_change s) {
@@ -498,8 +491,17 @@ void core::handle_auth_reply(const v1::Frame& frame, clock::time_point now) {
         ping_interval_ = std::chrono::seconds(5);
     }
     next_ping_ = now + ping_interval_;
-    report(state_change{
-        connection_state::connected, close_reason::none, {}, {}, user_id_, from_proto(a.role())});
+    state_change connected{connection_state::connected,
+                           close_reason::none,
+                           {},
+                           {},
+                           user_id_,
+                           from_proto(a.role()),
+                           {}};
+    if (a.has_safety_notice()) {
+        connected.safety_notice = from_proto(a.safety_notice());
+    }
+    report(std::move(connected));
 
     v1::Frame sync;
     sync_request_ = next_request_id();
@@ -850,13 +852,15 @@ void core::set_presence(presence_state state, done_handler done, clock::time_poi
 }
 
 void core::update_conversation(std::string conversation_id, int verb,
-                               reply_handler<conversation> done, clock::time_point now) {
+                               reply_handler<conversation> done, clock::time_point now,
+                               decline_reason reason) {
     using result_type = result<conversation>;
     v1::Frame f;
     auto* u = f.mutable_update_conversation();
     u->set_conversation_id(std::move(conversation_id));
     u->set_action(v1::ConversationAction_IsValid(verb) ? static_cast<v1::ConversationAction>(verb)
                                                        : v1::CONVERSATION_ACTION_UNSPECIFIED);
+    u->set_decline_reason(static_cast<v1::DeclineReason>(to_proto(reason)));
     auto on_error = [this, done](error e) {
         if (done) {
             complete(bind_handler(done, result_type(std::move(e))));
@@ -916,13 +920,15 @@ void core::send_message(std::string client_msg_id, std::string conversation_id, 
 }
 
 void core::start_inquiry(std::string client_msg_id, std::string specialist_id, std::string body,
-                         bool free_consultation, clock::time_point now) {
+                         inquiry_details details, clock::time_point now) {
     outbox_item item;
     item.client_msg_id = std::move(client_msg_id);
     item.inquiry = true;
     item.target = std::move(specialist_id);
     item.body = std::move(body);
-    item.free_consultation = free_consultation;
+    item.free_consultation = details.free_consultation;
+    item.topic = std::move(details.topic);
+    item.preferred_times = std::move(details.preferred_times);
     enqueue(std::move(item), now);
 }
 
@@ -976,6 +982,8 @@ std::pair<std::uint64_t, clock::time_point> core::send_item(outbox_item& item,
         r->set_client_msg_id(item.client_msg_id);
         r->set_body(item.body);
         r->set_free_consultation(item.free_consultation);
+        r->set_topic(item.topic);
+        to_proto(item.preferred_times, *r->mutable_preferred_times());
     } else {
         auto* r = f.mutable_send_message();
         r->set_conversation_id(item.target);
@@ -1026,7 +1034,11 @@ void core::mark_sent(const outbox_item& item, const std::string& conversation_id
         tuning_.watcher->on_stored(item, conversation_id, seq, reply);
     }
     if (!tuning_.lean) {
-        report_send(item.client_msg_id, conversation_id, send_state::sent, seq, server_time_ms);
+        report_send(item.client_msg_id, conversation_id, send_state::sent, seq, server_time_ms,
+                    std::nullopt,
+                    reply != nullptr && reply->has_safety_notice()
+                        ? std::optional(from_proto(reply->safety_notice()))
+                        : std::nullopt);
         auto& marks = marks_[conversation_id];
         marks.own[seq] = own_message{item.client_msg_id, send_state::sent, server_time_ms};
         if (marks.own.size() > own_capacity) {
@@ -1040,9 +1052,9 @@ void core::mark_sent(const outbox_item& item, const std::string& conversation_id
 
 void core::report_send(const std::string& client_msg_id, const std::string& conversation_id,
                        send_state state, std::uint64_t seq, std::int64_t server_time_ms,
-                       std::optional<error> err) {
-    actions_.emplace_back(notify{
-        send_update{client_msg_id, conversation_id, state, seq, server_time_ms, std::move(err)}});
+                       std::optional<error> err, std::optional<safety_notice> notice) {
+    actions_.emplace_back(notify{send_update{client_msg_id, conversation_id, state, seq,
+                                             server_time_ms, std::move(err), std::move(notice)}});
 }
 
 // ---- receipts, dedupe, acks -------------------------------------------------------------------

@@ -173,7 +173,16 @@ public:
     void send_message(std::string client_msg_id, std::string conversation_id, std::string body,
                       clock::time_point now);
     void start_inquiry(std::string client_msg_id, std::string specialist_id, std::string body,
-                       bool free_consultation, clock::time_point now);
+                       inquiry_details details, clock::time_point now);
+    void start_inquiry(std::string client_msg_id, std::string specialist_id, std::string body,
+                       bool free_consultation, clock::time_point now) {
+        start_inquiry(std::move(client_msg_id), std::move(specialist_id), std::move(body),
+                      inquiry_details{free_consultation, {}, {}}, now);
+    }
+    void list_specialists(specialist_filter filter, reply_handler<specialist_page> done,
+                          clock::time_point now);
+    void get_specialist(std::string specialist_id, reply_handler<specialist> done,
+                        clock::time_point now);
     void list_conversations(std::uint32_t limit, reply_handler<std::vector<conversation>> done,
                             clock::time_point now);
     void history(std::string conversation_id, std::uint64_t before_seq, std::uint32_t limit,
@@ -183,9 +192,10 @@ public:
     void set_typing(std::string conversation_id, bool active, done_handler done,
                     clock::time_point now);
     void set_presence(presence_state state, done_handler done, clock::time_point now);
-    /// verb: 1 accept, 2 decline, 3 close (confide.v1.ConversationAction).
+    /// verb: 1 accept, 2 decline, 3 close (confide.v1.ConversationAction); `reason` for decline.
     void update_conversation(std::string conversation_id, int verb,
-                             reply_handler<conversation> done, clock::time_point now);
+                             reply_handler<conversation> done, clock::time_point now,
+                             decline_reason reason = decline_reason::unspecified);
     void sign_out(done_handler done, clock::time_point now);
 
     // ---- outputs
@@ -273,7 +283,8 @@ private:
                    std::int64_t server_time_ms, const v1::SendReply* reply);
     void report_send(const std::string& client_msg_id, const std::string& conversation_id,
                      send_state state, std::uint64_t seq, std::int64_t server_time_ms,
-                     std::optional<error> err = std::nullopt);
+                     std::optional<error> err = std::nullopt,
+                     std::optional<safety_notice> notice = std::nullopt);
 
     // receipts, dedupe, acks
     void apply_marks(const std::string& conversation_id, std::uint64_t delivered,

@@ -22,6 +22,8 @@ const char* to_string(error_code c) noexcept {
             return "failed_precondition";
         case error_code::internal:
             return "internal";
+        case error_code::not_found:
+            return "not_found";
         case error_code::not_connected:
             return "not_connected";
         case error_code::timeout:

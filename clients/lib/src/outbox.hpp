@@ -24,6 +24,8 @@ struct outbox_item {
     std::string target;  ///< conversation id, or specialist id for an inquiry
     std::string body;
     bool free_consultation = false;
+    std::string topic;                        ///< inquiries: what it is about
+    std::vector<time_range> preferred_times;  ///< inquiries: for the initial consultation
     std::uint64_t request_id = 0;    ///< in flight when non-zero
     clock::time_point deadline{};    ///< of the request in flight
     clock::time_point not_before{};  ///< held back until then (a retry's backoff)

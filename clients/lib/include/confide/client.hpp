@@ -35,7 +35,7 @@ using clock = std::chrono::steady_clock;
 // ---------------------------------------------------------------------------------------------
 // Errors
 
-/// Why a request failed. 1..9 are the server's codes (confide.v1.ErrorCode); 100+ are the
+/// Why a request failed. 1..10 are the server's codes (confide.v1.ErrorCode); 100+ are the
 /// library's own.
 enum class error_code : int {
     unauthenticated = 1,      ///< bad, expired or missing token
@@ -47,6 +47,7 @@ enum class error_code : int {
     conflict = 7,             ///< e.g. a client_msg_id reused with another body
     failed_precondition = 8,  ///< not possible in the conversation's current state
     internal = 9,             ///< a server bug
+    not_found = 10,           ///< e.g. an inquiry to an id that is not a listed specialist
     not_connected = 100,      ///< no connection now, or it was lost before the reply came
     timeout = 101,            ///< no reply within options::request_timeout; outcome unknown
     protocol_error = 102,     ///< the server's reply made no sense
@@ -85,7 +86,7 @@ private:
 // The protocol's data, as plain structs (see proto/confide/v1/confide.proto)
 
 enum class role { unknown, client, specialist };
-enum class conversation_state { unknown, inquiry, active, declined, closed };
+enum class conversation_state { unknown, inquiry, active, declined, closed, expired };
 enum class presence_state { unknown, online, away, offline };
 enum class receipt_kind { delivered, read };
 
@@ -99,11 +100,55 @@ struct message {
     bool outgoing = false;  ///< sent by the signed-in user (from any of their devices)
 };
 
+/// An interval of absolute time, [start_ms, end_ms), in ms since the Unix epoch.
+struct time_range {
+    std::int64_t start_ms = 0;
+    std::int64_t end_ms = 0;
+};
+
+/// A listed specialist's office hours and reply times, at the server's `server_time_ms`. Every
+/// time is absolute: show it in the person's own time zone ("away until Monday 09:00").
+struct availability {
+    bool has_office_hours = false;  ///< otherwise: no restriction (within_office_hours)
+    bool within_office_hours = true;
+    std::int64_t changes_at_ms = 0;  ///< when within_office_hours changes next (0: never)
+    std::vector<time_range> upcoming_office_hours;  ///< the next 7 days', oldest first
+    std::uint32_t expected_reply_minutes = 0;       ///< as the specialist states it (0: not)
+    /// Measured by the server over the last 30 days: the median time from an inquiry to the
+    /// specialist's first reply, over `first_reply_samples` inquiries (0: no measurement).
+    std::uint64_t median_first_reply_ms = 0;
+    std::uint32_t first_reply_samples = 0;
+    std::int64_t server_time_ms = 0;
+};
+
 struct presence {
     std::string user_id;
     presence_state state = presence_state::unknown;
     std::int64_t last_seen_ms = 0;
     bool connection_lost = false;  ///< offline without a goodbye (rather than signed out)
+    /// Listed specialists, in directory listings and a client's conversation list (not in
+    /// on_presence: keep the last one). `state` stays the connection state; outside office
+    /// hours show the specialist as away.
+    std::optional<::confide::client::availability> availability;
+};
+
+/// Why a specialist declines an inquiry: a fixed list, for a kind message in the person's
+/// language (confide.v1.DeclineReason).
+enum class decline_reason {
+    unspecified,
+    no_capacity,
+    outside_expertise,
+    schedule_mismatch,
+    language_mismatch,
+    other_care_needed,
+    other,
+};
+
+/// The operator's "this chat is not for emergencies" text and crisis line: show it to a client
+/// when they start an inquiry.
+struct safety_notice {
+    std::string text;
+    std::string crisis_line;
 };
 
 struct conversation {
@@ -117,10 +162,64 @@ struct conversation {
     std::uint64_t last_seq = 0;
     std::optional<message> last_message;  ///< when listed
     std::uint64_t unread_count = 0;
-    std::uint64_t read_seq = 0;              ///< this user's read mark
-    std::uint64_t other_read_seq = 0;        ///< the other party's read mark
-    std::uint64_t other_delivered_seq = 0;   ///< the other party's delivered mark
-    std::optional<presence> other_presence;  ///< when listed
+    std::uint64_t read_seq = 0;               ///< this user's read mark
+    std::uint64_t other_read_seq = 0;         ///< the other party's read mark
+    std::uint64_t other_delivered_seq = 0;    ///< the other party's delivered mark
+    std::optional<presence> other_presence;   ///< when listed (clients: with availability)
+    std::string topic;                        ///< what the inquiry is about (may be empty)
+    std::vector<time_range> preferred_times;  ///< for the initial consultation
+    /// inquiry: when it expires unanswered (0: it was answered); expired: when it did.
+    std::int64_t expires_at_ms = 0;
+    /// declined: the reason the specialist gave.
+    ::confide::client::decline_reason decline_reason =
+        ::confide::client::decline_reason::unspecified;
+};
+
+/// What a start_inquiry may carry besides its message. topic and preferred_times count for a
+/// new conversation only (topic: one line, at most 200 bytes; up to 5 times, each at most 24 h,
+/// ending in the future, within 180 days: otherwise the send fails with invalid_argument).
+struct inquiry_details {
+    bool free_consultation = false;
+    std::string topic;
+    std::vector<time_range> preferred_times;
+};
+
+/// Weekly office hours in the specialist's time zone: [start_minute, end_minute) after local
+/// midnight of `day` (1 Monday .. 7 Sunday).
+struct weekly_hours {
+    unsigned day = 0;
+    std::uint32_t start_minute = 0;
+    std::uint32_t end_minute = 0;
+};
+
+/// A directory entry, as the platform's operator wrote it, with the presence and availability
+/// now.
+struct specialist {
+    std::string id;
+    std::string display_name;
+    std::vector<std::string> specialties;
+    std::vector<std::string> languages;
+    std::string bio;
+    std::string time_zone;  ///< IANA name of the office hours' zone
+    std::vector<weekly_hours> office_hours;
+    bool accepting_new_clients = false;
+    std::uint32_t free_consultation_minutes = 0;  ///< 0: none offered
+    ::confide::client::presence presence;         ///< with availability
+};
+
+/// A list_specialists request: every filter optional.
+struct specialist_filter {
+    std::string specialty;  ///< case-insensitive
+    std::string language;   ///< case-insensitive; "pt" matches "pt-BR"
+    bool accepting_new_clients_only = false;
+    std::uint32_t limit = 0;  ///< 0: the server's default (50; at most 200)
+    std::string page_token;   ///< a previous page's next_page_token; empty: the first page
+};
+
+/// One page of the directory, sorted by display name.
+struct specialist_page {
+    std::vector<specialist> specialists;
+    std::string next_page_token;  ///< empty: this was the last page
 };
 
 /// `user_id` has received / read every message of the conversation up to `up_to_seq`.
@@ -169,6 +268,7 @@ struct state_change {
     std::string detail;                        ///< human-readable cause, e.g. "heartbeat timeout"
     std::string user_id;                       ///< for connected
     role user_role = role::unknown;            ///< for connected
+    std::optional<::confide::client::safety_notice> safety_notice;  ///< connected clients
 };
 
 /// pending -> sent -> delivered -> read, or pending -> failed. States only move forward and
@@ -183,6 +283,8 @@ struct send_update {
     std::uint64_t seq = 0;            ///< from sent on
     std::int64_t server_time_ms = 0;  ///< from sent on
     std::optional<error> err;         ///< for failed
+    /// sent, for a start_inquiry that opened a new conversation: show it to the client now.
+    std::optional<::confide::client::safety_notice> safety_notice;
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -282,6 +384,14 @@ public:
     /// them is open. An outbox item like send_message; the conversation id arrives with sent.
     std::string start_inquiry(const std::string& specialist_id, const std::string& body,
                               bool free_consultation = false);
+    /// start_inquiry with a topic and preferred times for the initial consultation.
+    std::string start_inquiry(const std::string& specialist_id, const std::string& body,
+                              inquiry_details details);
+
+    /// The directory: listed specialists matching `filter`, with presence and availability.
+    void list_specialists(specialist_filter filter, reply_handler<specialist_page> done);
+    /// One listed specialist; not_found when the id is not listed.
+    void get_specialist(const std::string& specialist_id, reply_handler<specialist> done);
 
     /// At most `limit` conversations (0: server default). Specialists get inquiries first.
     void list_conversations(std::uint32_t limit, reply_handler<std::vector<conversation>> done);
@@ -298,6 +408,9 @@ public:
     void accept(const std::string& conversation_id, reply_handler<conversation> done = {});
     /// Specialist, from inquiry.
     void decline(const std::string& conversation_id, reply_handler<conversation> done = {});
+    /// Specialist, from inquiry, with a reason the client is shown.
+    void decline(const std::string& conversation_id, decline_reason reason,
+                 reply_handler<conversation> done = {});
     /// Either party, from inquiry or active.
     void close(const std::string& conversation_id, reply_handler<conversation> done = {});
     /// Ends this device's session on the server; then closed(signed_out). Offline it fails with
