@@ -323,11 +323,11 @@ protected:
         return base + "." + info->name() + "." + std::to_string(++n);
     }
 
-    /// A unique user id listed in the directory as a specialist (through confide-admin), for
-    /// tests that write to a specialist before they ever sign in.
-    static std::string specialist(const std::string& base) {
+    /// A unique user id listed in the directory as a specialist (through confide-admin, with
+    /// `entry`'s options), for tests that write to a specialist before they ever sign in.
+    static std::string specialist(const std::string& base, std::vector<std::string> entry = {}) {
         const auto id = unique(base);
-        list_specialist(*redis_, id);
+        list_specialist(*redis_, id, std::move(entry));
         return id;
     }
 
