@@ -88,6 +88,51 @@ TEST_F(directory, RoleSquattingIsImpossible) {
     ASSERT_TRUE(s->request(list_conversations())->has_conversations());
 }
 
+TEST_F(directory, MigrateListsTheSpecialistsWhoSignedInBeforeTheDirectory) {
+    server();
+    // As the old server left them: a specialist who signed in (last_seen set), and an id an
+    // inquiry bound but nobody ever signed in with.
+    const auto old = unique("dr.before"), named = unique("dr.named");
+    redis_->command({"HSET", "cf:u:{" + old + "}", "role", "specialist", "last_seen", "1000"});
+    redis_->command({"HSET", "cf:u:{" + named + "}", "role", "specialist"});
+    auto refused = [&](const std::string& id) {
+        auto c = server().connect();
+        v1::Frame auth;
+        auth.mutable_authenticate()->set_token(mint(id, role::specialist));
+        auth.mutable_authenticate()->set_device_id("d");
+        auto r = c->request(auth);
+        return r && r->has_error() && r->error().code() == v1::UNAUTHENTICATED;
+    };
+    EXPECT_TRUE(refused(old)) << "not listed yet";
+
+    // The dry run says what it would do and changes nothing.
+    auto dry = run_admin(*redis_, {"directory", "migrate"});
+    ASSERT_EQ(dry.status, 0) << dry.text();
+    EXPECT_NE(dry.text().find(old + ": would be listed (not accepting new clients)"),
+              std::string::npos)
+        << dry.text();
+    EXPECT_NE(dry.text().find(named + ": named by an inquiry only, never signed in: not listed"),
+              std::string::npos)
+        << dry.text();
+    EXPECT_EQ(run_admin(*redis_, {"directory", "show", old}).status, 1);
+
+    auto applied = run_admin(*redis_, {"directory", "migrate", "--apply"});
+    ASSERT_EQ(applied.status, 0) << applied.text();
+    EXPECT_NE(applied.text().find(old + ": listed (not accepting new clients)"), std::string::npos)
+        << applied.text();
+    auto shown = run_admin(*redis_, {"directory", "show", old});
+    ASSERT_EQ(shown.status, 0) << shown.text();
+    EXPECT_NE(shown.text().find("accepting new clients: no"), std::string::npos) << shown.text();
+    // The listed one signs in as a specialist again; the other is a client after all.
+    auto b = login(old, role::specialist);
+    ASSERT_TRUE(b->request(list_conversations())->has_conversations());
+    auto n = login(named, role::client);
+    ASSERT_TRUE(n->request(list_conversations())->has_conversations());
+    // Running it again lists nothing twice.
+    auto again = run_admin(*redis_, {"directory", "migrate", "--apply"});
+    EXPECT_NE(again.text().find(old + ": listed already"), std::string::npos) << again.text();
+}
+
 TEST_F(directory, EntriesAreWrittenThroughConfideAdmin) {
     server();
     const auto bob = unique("dr.bob");
