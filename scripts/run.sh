@@ -114,7 +114,8 @@ Or from two terminals:
   CONFIDE_TOKEN=$specialist_token \\
     $cli chat --url ws://127.0.0.1:$port/
 
-  # the client, Alice: write to Dr Bob with  /inquire dr.bob Hello, I would like to talk
+  # the client, Alice: find a specialist with  /specialists
+  # then write to Dr Bob with  /inquire dr.bob Hello, I would like to talk
   CONFIDE_TOKEN=$client_token \\
     $cli chat --url ws://127.0.0.1:$port/
 
