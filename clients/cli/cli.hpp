@@ -58,6 +58,7 @@ const char* to_string(client::conversation_state s) noexcept;
 const char* to_string(client::presence_state s) noexcept;
 const char* to_string(client::send_state s) noexcept;
 const char* to_string(client::role r) noexcept;
+/// "no_capacity", ... (JSON); defined with the other names of decline reasons.
 const char* to_string(client::decline_reason r) noexcept;
 
 }  // namespace confide::cli

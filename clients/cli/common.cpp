@@ -154,26 +154,6 @@ const char* to_string(client::role r) noexcept {
     return "unknown";
 }
 
-const char* to_string(client::decline_reason r) noexcept {
-    switch (r) {
-        case client::decline_reason::no_capacity:
-            return "no_capacity";
-        case client::decline_reason::outside_expertise:
-            return "outside_expertise";
-        case client::decline_reason::schedule_mismatch:
-            return "schedule_mismatch";
-        case client::decline_reason::language_mismatch:
-            return "language_mismatch";
-        case client::decline_reason::other_care_needed:
-            return "other_care_needed";
-        case client::decline_reason::other:
-            return "other";
-        case client::decline_reason::unspecified:
-            break;
-    }
-    return "unspecified";
-}
-
 json::object to_json(const client::safety_notice& n) {
     return json::object{{"text", n.text}, {"crisis_line", n.crisis_line}};
 }

@@ -1,5 +1,7 @@
 #include "directory_text.hpp"
 
+#include "cli.hpp"
+
 #include <algorithm>
 #include <array>
 #include <cmath>
@@ -38,14 +40,36 @@ std::string join(const std::vector<std::string>& parts, const char* separator) {
     return out;
 }
 
-const std::array<std::pair<const char*, client::decline_reason>, 6> decline_names{{
-    {"no-capacity", client::decline_reason::no_capacity},
-    {"outside-expertise", client::decline_reason::outside_expertise},
-    {"schedule", client::decline_reason::schedule_mismatch},
-    {"language", client::decline_reason::language_mismatch},
-    {"other-care", client::decline_reason::other_care_needed},
-    {"other", client::decline_reason::other},
+// Every decline reason once: what a specialist types, what JSON says, what the client reads.
+struct decline_reason_names_row {
+    client::decline_reason reason;
+    const char* typed;
+    const char* json;
+    const char* text;
+};
+
+const std::array<decline_reason_names_row, 6> decline_reasons{{
+    {client::decline_reason::no_capacity, "no-capacity", "no_capacity",
+     "The specialist has no room for new clients at the moment."},
+    {client::decline_reason::outside_expertise, "outside-expertise", "outside_expertise",
+     "This is outside the specialist's area of expertise."},
+    {client::decline_reason::schedule_mismatch, "schedule", "schedule_mismatch",
+     "The specialist cannot offer times that suit you."},
+    {client::decline_reason::language_mismatch, "language", "language_mismatch",
+     "The specialist does not work in your language."},
+    {client::decline_reason::other_care_needed, "other-care", "other_care_needed",
+     "The specialist thinks another kind of care would support you better."},
+    {client::decline_reason::other, "other", "other", "The specialist could not take this on."},
 }};
+
+const decline_reason_names_row* row_of(client::decline_reason r) {
+    for (const auto& row : decline_reasons) {
+        if (row.reason == r) {
+            return &row;
+        }
+    }
+    return nullptr;
+}
 
 }  // namespace
 
@@ -134,29 +158,19 @@ std::string safety_notice_text(const client::safety_notice& n) {
 }
 
 std::string decline_text(client::decline_reason r) {
-    switch (r) {
-        case client::decline_reason::no_capacity:
-            return "The specialist has no room for new clients at the moment.";
-        case client::decline_reason::outside_expertise:
-            return "This is outside the specialist's area of expertise.";
-        case client::decline_reason::schedule_mismatch:
-            return "The specialist cannot offer times that suit you.";
-        case client::decline_reason::language_mismatch:
-            return "The specialist does not work in your language.";
-        case client::decline_reason::other_care_needed:
-            return "The specialist thinks another kind of care would support you better.";
-        case client::decline_reason::other:
-            return "The specialist could not take this on.";
-        case client::decline_reason::unspecified:
-            break;
-    }
-    return {};
+    const auto* row = row_of(r);
+    return row != nullptr ? row->text : "";
+}
+
+const char* to_string(client::decline_reason r) noexcept {
+    const auto* row = row_of(r);
+    return row != nullptr ? row->json : "unspecified";
 }
 
 std::optional<client::decline_reason> parse_decline_reason(std::string_view name) {
-    for (const auto& [n, r] : decline_names) {
-        if (name == n) {
-            return r;
+    for (const auto& row : decline_reasons) {
+        if (name == row.typed) {
+            return row.reason;
         }
     }
     return std::nullopt;
@@ -164,8 +178,8 @@ std::optional<client::decline_reason> parse_decline_reason(std::string_view name
 
 std::string decline_reason_names() {
     std::vector<std::string> names;
-    for (const auto& [n, r] : decline_names) {
-        names.emplace_back(n);
+    for (const auto& row : decline_reasons) {
+        names.emplace_back(row.typed);
     }
     return join(names, ", ");
 }

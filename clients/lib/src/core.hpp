@@ -269,6 +269,11 @@ private:
     void request(v1::Frame& frame, std::function<void(const v1::Frame&)> on_reply,
                  std::function<void(error)> on_error, clock::time_point now);
     void request_done(done_handler done, v1::Frame& frame, clock::time_point now);
+    /// A request whose reply `convert` turns into a T (nullopt: the reply made no sense).
+    /// Defined in core_directory.cpp, the one place using it so far.
+    template <class T, class Convert>
+    void request_value(v1::Frame& frame, reply_handler<T> done, Convert convert,
+                       clock::time_point now);
     void fail_requests(const error& e);
     void complete(std::function<void()> fn);
 
