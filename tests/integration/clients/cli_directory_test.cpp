@@ -108,6 +108,32 @@ TEST_F(cli_directory, ClientsFindSpecialistsSeeTheNoticeAndHearWhyTheyWereDeclin
     EXPECT_EQ(desk.process().wait_exit(20s), 0);
 }
 
+TEST_F(cli_directory, TheDirectoryPagesOnWithMore) {
+    const auto u = url(server().port());
+    const auto tag = "page" + std::to_string(cc::clock::now().time_since_epoch().count() % 1000000);
+    // One more than a page (10), named to sort in this order.
+    for (int i = 1; i <= 11; ++i) {
+        const auto name = std::string(i < 10 ? "P0" : "P") + std::to_string(i);
+        specialist("p", {"--name", name, "--specialties", tag});
+    }
+    terminal client("chat alice", u, mint(unique("alice"), role::client), "alice-phone");
+    ASSERT_TRUE(client.wait("(client)"));
+    client.type("/specialists more");
+    ASSERT_TRUE(client.wait("no more specialists (/specialists to start over)"));
+    client.type("/specialists specialty=" + tag);
+    ASSERT_TRUE(client.wait("10. P10 ("));
+    ASSERT_TRUE(client.wait("/specialists more for the next page"));
+    EXPECT_EQ(client.count("P11 ("), 0U);
+    client.type("/specialists more");
+    ASSERT_TRUE(client.wait("11. P11 ("));
+    ASSERT_TRUE(client.wait("/inquire ID TEXT writes to one of them"));
+    client.mark();
+    client.type("/specialists more");
+    ASSERT_TRUE(client.wait("no more specialists (/specialists to start over)"));
+    client.type("/specialists colour=blue");
+    ASSERT_TRUE(client.wait("usage: /specialists [specialty=S] [language=L] [accepting] [more]"));
+}
+
 TEST_F(cli_directory, BothPartiesSeeAnUnansweredInquiryExpire) {
     const auto u = url(server({"--inquiry-expiry-s", "1", "--workflow-interval-ms", "100"}).port());
     const auto bob = specialist("bob");
