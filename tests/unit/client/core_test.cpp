@@ -793,4 +793,161 @@ TEST_F(core_test, events_of_an_abandoned_connection_are_ignored) {
     EXPECT_EQ(core->state(), cc::connection_state::connection_lost);
 }
 
+// ---- the directory and the consultation workflow ----
+
+TEST_F(core_test, an_inquiry_carries_its_details_and_its_reply_the_safety_notice) {
+    make();
+    core->start_inquiry("i1", "drbob", "hi", cc::inquiry_details{true, "Sleep", {{5000, 9000}}},
+                        now);
+    pump();
+    core->start(now);
+    pump();
+    auto c = establish();
+    auto req = take(v1::Frame::kStartInquiry);
+    EXPECT_TRUE(req.start_inquiry().free_consultation());
+    EXPECT_EQ(req.start_inquiry().topic(), "Sleep");
+    ASSERT_EQ(req.start_inquiry().preferred_times_size(), 1);
+    EXPECT_EQ(req.start_inquiry().preferred_times(0).start_ms(), 5000);
+    EXPECT_EQ(req.start_inquiry().preferred_times(0).end_ms(), 9000);
+    auto reply = sent_reply(req, "conv9", 1);
+    reply.mutable_sent()->mutable_safety_notice()->set_text("Not for emergencies.");
+    reply.mutable_sent()->mutable_safety_notice()->set_crisis_line("Call 112");
+    server_sends(c, reply);
+    const auto stored = updates_for("i1").back();
+    EXPECT_EQ(stored.state, cc::send_state::sent);
+    ASSERT_TRUE(stored.safety_notice);
+    EXPECT_EQ(stored.safety_notice->text, "Not for emergencies.");
+    EXPECT_EQ(stored.safety_notice->crisis_line, "Call 112");
+    // A plain message's reply has none.
+    core->send_message("m2", "conv9", "more", now);
+    pump();
+    server_sends(c, sent_reply(take(v1::Frame::kSendMessage), "conv9", 2));
+    EXPECT_FALSE(updates_for("m2").back().safety_notice);
+}
+
+TEST_F(core_test, a_client_is_told_the_safety_notice_when_connected) {
+    make();
+    auto auth = start_until_authenticate();
+    auto ok = authenticated(auth.request_id(), "alice", 30000);
+    ok.mutable_authenticated()->mutable_safety_notice()->set_text("Not for emergencies.");
+    server_sends(opened.back(), ok);
+    ASSERT_EQ(last_state().state, cc::connection_state::connected);
+    ASSERT_TRUE(last_state().safety_notice);
+    EXPECT_EQ(last_state().safety_notice->text, "Not for emergencies.");
+}
+
+TEST_F(core_test, the_directory_is_listed_and_an_unlisted_id_is_not_found) {
+    make();
+    core->start(now);
+    pump();
+    auto c = establish();
+    std::optional<cc::result<cc::specialist_page>> page;
+    core->list_specialists(
+        cc::specialist_filter{"anxiety", "de", true, 5, "after-x"},
+        [&](cc::result<cc::specialist_page> r) { page = r; }, now);
+    pump();
+    auto req = take(v1::Frame::kListSpecialists);
+    EXPECT_EQ(req.list_specialists().specialty(), "anxiety");
+    EXPECT_EQ(req.list_specialists().language(), "de");
+    EXPECT_TRUE(req.list_specialists().accepting_new_clients_only());
+    EXPECT_EQ(req.list_specialists().limit(), 5U);
+    EXPECT_EQ(req.list_specialists().page_token(), "after-x");
+
+    v1::Frame reply;
+    reply.set_request_id(req.request_id());
+    reply.mutable_specialists()->set_next_page_token("after-bob");
+    auto* s = reply.mutable_specialists()->add_specialists();
+    s->set_id("drbob");
+    s->set_display_name("Dr Bob");
+    s->add_specialties("anxiety");
+    s->add_languages("de");
+    s->set_time_zone("Europe/Berlin");
+    auto* h = s->add_office_hours();
+    h->set_day(v1::MONDAY);
+    h->set_start_minute(540);
+    h->set_end_minute(1020);
+    s->set_accepting_new_clients(true);
+    s->set_free_consultation_minutes(30);
+    s->mutable_presence()->set_state(v1::ONLINE);
+    auto* av = s->mutable_presence()->mutable_availability();
+    av->set_has_office_hours(true);
+    av->set_changes_at_ms(7000);
+    av->add_upcoming_office_hours()->set_start_ms(7000);
+    av->set_expected_reply_minutes(240);
+    av->set_median_first_reply_ms(3600000);
+    av->set_first_reply_samples(4);
+    server_sends(c, reply);
+    ASSERT_TRUE(page && page->ok());
+    EXPECT_EQ(page->value().next_page_token, "after-bob");
+    ASSERT_EQ(page->value().specialists.size(), 1U);
+    const auto& bob = page->value().specialists[0];
+    EXPECT_EQ(bob.display_name, "Dr Bob");
+    EXPECT_EQ(bob.time_zone, "Europe/Berlin");
+    ASSERT_EQ(bob.office_hours.size(), 1U);
+    EXPECT_EQ(bob.office_hours[0].day, 1U);
+    EXPECT_EQ(bob.office_hours[0].end_minute, 1020U);
+    EXPECT_EQ(bob.free_consultation_minutes, 30U);
+    EXPECT_EQ(bob.presence.user_id, "drbob") << "the entry's id when the presence has none";
+    EXPECT_EQ(bob.presence.state, cc::presence_state::online);
+    ASSERT_TRUE(bob.presence.availability);
+    EXPECT_FALSE(bob.presence.availability->within_office_hours);
+    EXPECT_EQ(bob.presence.availability->changes_at_ms, 7000);
+    EXPECT_EQ(bob.presence.availability->upcoming_office_hours.size(), 1U);
+    EXPECT_EQ(bob.presence.availability->median_first_reply_ms, 3600000U);
+    EXPECT_EQ(bob.presence.availability->first_reply_samples, 4U);
+
+    std::optional<cc::result<cc::specialist>> one;
+    core->get_specialist(
+        "dr.nobody", [&](cc::result<cc::specialist> r) { one = r; }, now);
+    pump();
+    auto get = take(v1::Frame::kGetSpecialist);
+    EXPECT_EQ(get.get_specialist().specialist_id(), "dr.nobody");
+    server_sends(c, error_reply(get.request_id(), v1::NOT_FOUND, false));
+    ASSERT_TRUE(one && !one->ok());
+    EXPECT_EQ(one->err().code, cc::error_code::not_found);
+
+    // A reply of another kind makes no sense.
+    core->get_specialist(
+        "drbob", [&](cc::result<cc::specialist> r) { one = r; }, now);
+    pump();
+    server_sends(c, ok_reply(take(v1::Frame::kGetSpecialist).request_id()));
+    ASSERT_TRUE(one && !one->ok());
+    EXPECT_EQ(one->err().code, cc::error_code::protocol_error);
+}
+
+TEST_F(core_test, a_decline_sends_its_reason_and_expiry_and_reasons_come_back) {
+    make();
+    core->start(now);
+    pump();
+    auto c = establish();
+    core->update_conversation("A", 2, {}, now, cc::decline_reason::language_mismatch);
+    pump();
+    auto up = take(v1::Frame::kUpdateConversation);
+    EXPECT_EQ(up.update_conversation().action(), v1::DECLINE);
+    EXPECT_EQ(up.update_conversation().decline_reason(), v1::LANGUAGE_MISMATCH);
+
+    v1::Frame event;
+    event.mutable_event()->set_cursor("c1");
+    auto* conv = event.mutable_event()->mutable_conversation();
+    conv->set_id("B");
+    conv->set_state(v1::EXPIRED);
+    conv->set_topic("Grief");
+    conv->set_expires_at_ms(12345);
+    conv->add_preferred_times()->set_end_ms(99);
+    server_sends(c, event);
+    event.mutable_event()->set_cursor("c2");
+    conv->set_id("C");
+    conv->set_state(v1::DECLINED);
+    conv->set_decline_reason(v1::OTHER_CARE_NEEDED);
+    server_sends(c, event);
+    ASSERT_EQ(conversations.size(), 2U);
+    EXPECT_EQ(conversations[0].state, cc::conversation_state::expired);
+    EXPECT_EQ(conversations[0].topic, "Grief");
+    EXPECT_EQ(conversations[0].expires_at_ms, 12345);
+    ASSERT_EQ(conversations[0].preferred_times.size(), 1U);
+    EXPECT_EQ(conversations[0].preferred_times[0].end_ms, 99);
+    EXPECT_EQ(conversations[1].state, cc::conversation_state::declined);
+    EXPECT_EQ(conversations[1].decline_reason, cc::decline_reason::other_care_needed);
+}
+
 }  // namespace
