@@ -26,10 +26,10 @@ struct outbox_item {
     bool free_consultation = false;
     std::string topic;                        ///< inquiries: what it is about
     std::vector<time_range> preferred_times;  ///< inquiries: for the initial consultation
-    std::uint64_t request_id = 0;    ///< in flight when non-zero
-    clock::time_point deadline{};    ///< of the request in flight
-    clock::time_point not_before{};  ///< held back until then (a retry's backoff)
-    unsigned failures = 0;           ///< retryable errors so far
+    std::uint64_t request_id = 0;             ///< in flight when non-zero
+    clock::time_point deadline{};             ///< of the request in flight
+    clock::time_point not_before{};           ///< held back until then (a retry's backoff)
+    unsigned failures = 0;                    ///< retryable errors so far
 };
 
 /// Thread safety: none.
