@@ -159,13 +159,13 @@ class Process:
 
 
 class Redis:
-    def __init__(self, workdir, fsync):
+    def __init__(self, workdir, fsync, extra=()):
         self.port = free_port()
         self.dir = os.path.join(workdir, "redis")
         os.makedirs(self.dir)
         self.argv = ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1",
                      "--dir", self.dir, "--appendonly", "yes", "--appendfsync", fsync,
-                     "--save", "", "--daemonize", "no", "--protected-mode", "yes"]
+                     "--save", "", "--daemonize", "no", "--protected-mode", "yes"] + list(extra)
         self.proc = Process("redis", self.argv, workdir)
         deadline = time.time() + 15
         while time.time() < deadline:
@@ -175,6 +175,15 @@ class Redis:
                 break
             time.sleep(0.05)
         raise RuntimeError("redis-server did not start:\n" + self.proc.stdout_text()[-2000:])
+
+    def resetstat(self):
+        """CONFIG RESETSTAT: INFO's counters (commandstats included) start from zero."""
+        try:
+            with socket.create_connection(("127.0.0.1", self.port), timeout=5) as s:
+                s.sendall(b"CONFIG RESETSTAT\r\n")
+                s.recv(64)
+        except OSError:
+            pass
 
     def info(self):
         """INFO all, as a dict (empty when Redis cannot be asked)."""
@@ -276,12 +285,12 @@ def portable(cmd):
 class Run:
     """One redis-server + confide-server pair, measured around the load."""
 
-    def __init__(self, build, fsync, server_extra):
+    def __init__(self, build, fsync, server_extra, redis_extra=()):
         self.build = build
         self.fsync = fsync
         self.quiet = 1.0 if os.environ.get("BENCH_QUICK") == "1" else wait_for_quiet()
         self.workdir = tempfile.mkdtemp(prefix="confide-bench-")
-        self.redis = Redis(self.workdir, fsync)
+        self.redis = Redis(self.workdir, fsync, redis_extra)
         try:
             self.server = Server(build, self.workdir, self.redis, server_extra)
         except Exception:
@@ -291,6 +300,7 @@ class Run:
         self.idle_rss_kb = status_kb(self.server.proc.pid, "VmRSS")
 
     def begin(self):
+        self.redis.resetstat()
         self.m0 = machine_busy_seconds()
         self.s0 = cpu_seconds(self.server.proc.pid)
         self.r0 = cpu_seconds(self.redis.proc.pid)
@@ -312,6 +322,11 @@ class Run:
             "evalsha_usec_per_call": float(ev.get("usec_per_call", 0)),
             "evalsha_failed_calls": int(ev.get("failed_calls", 0)),
             "aof_bytes": int(info.get("aof_current_size", 0)),
+            # Every command since begin(): calls and µs (inside scripts included).
+            "commandstats": {
+                k[len("cmdstat_"):]: {kv.split("=")[0]: float(kv.split("=")[1])
+                                      for kv in v.split(",") if "=" in kv}
+                for k, v in info.items() if k.startswith("cmdstat_")},
         }
         self.server_hwm = status_kb(self.server.proc.pid, "VmHWM")
         self.redis_hwm = status_kb(self.redis.proc.pid, "VmHWM")
@@ -544,6 +559,12 @@ def run_backlog(build, fsync, quick):
 
 SCENARIOS = {"latency": run_latency, "throughput": run_throughput,
              "connections": run_connections, "backlog": run_backlog}
+# Where each scenario's rows go in the table; modules that add scenarios extend it.
+SCENARIO_ORDER = {"latency": 0, "throughput": 1, "connections": 2, "backlog": 3}
+# Functions of a row that add notes to its "other" column, and of (rows, find, check) that add
+# lines to "Against the targets".
+NOTE_HOOKS = []
+TARGET_HOOKS = []
 
 
 # ---------------------------------------------------------------------------------------------
@@ -584,9 +605,8 @@ def verdict(r):
 
 
 def render(rows, mach):
-    order = {"latency": 0, "throughput": 1, "connections": 2, "backlog": 3}
-    rows = sorted(rows, key=lambda r: (order.get(r["scenario"], 9), -(r.get("rate") or 0),
-                                       r["appendfsync"]))
+    rows = sorted(rows, key=lambda r: (SCENARIO_ORDER.get(r["scenario"], 9),
+                                       -(r.get("rate") or 0), r["appendfsync"]))
     out = [BEGIN, "",
            "Machine: %d cores, %s, %.1f GiB RAM, Linux %s, Redis %s, descriptors per process: %s."
            % (mach["nproc"], mach["cpu"], mach["ram_gib"], mach["kernel"], mach["redis"],
@@ -622,9 +642,11 @@ def render(rows, mach):
             other.append("loadgen CPU %.1f µs/msg" % (r["loadgen_cpu_s"] * 1e6 / r["delivered"]))
         if r.get("server_unsafe_redis"):
             other.append("server needed --allow-unsafe-redis")
+        for hook in NOTE_HOOKS:
+            other += hook(r)
         lat = lambda h: "%s / %s / %s" % (ms(h.get("p50")), ms(h.get("p99")), ms(h.get("p99_9"))) \
             if h.get("count") else "—"
-        rate = r.get("delivered_per_s") if r["scenario"] in ("latency", "throughput") else None
+        rate = r.get("delivered_per_s") if r["scenario"] not in ("connections", "backlog") else None
         if r["scenario"] == "backlog":
             rate = r.get("backlog_per_s")
         out.append("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
@@ -684,6 +706,8 @@ def targets(rows):
           "≤ 8 KiB", lambda v: v <= 8, "%.1f KiB")
     check("connections held by one server process", c and c.get("held"), "~19,500",
           lambda v: v >= 19500, "%d")
+    for hook in TARGET_HOOKS:
+        hook(rows, find, check)
     return lines
 
 
@@ -745,4 +769,7 @@ def main():
 
 
 if __name__ == "__main__":
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    import workload_w
+    workload_w.register(sys.modules[__name__])
     sys.exit(main())

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Confide benchmarks: one command.
 #
-#   bench/run.sh <scenario>...      scenarios: latency throughput connections backlog, or all
+#   bench/run.sh <scenario>...      scenarios: latency throughput connections backlog w w-max,
+#                                   or all
 #
 # Builds a release build if needed (build/release, -DCMAKE_BUILD_TYPE=Release), then for each
 # scenario and each appendfsync setting starts its own redis-server (temporary directory, free
@@ -19,14 +20,14 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 if (($# == 0)); then
-  sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'
+  sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'
   exit 2
 fi
 for s in "$@"; do
   case $s in
-    latency | throughput | connections | backlog | all) ;;
+    latency | throughput | connections | backlog | w | w-max | all) ;;
     *)
-      echo "bench/run.sh: unknown scenario '$s' (latency throughput connections backlog all)" >&2
+      echo "bench/run.sh: unknown scenario '$s' (latency throughput connections backlog w w-max all)" >&2
       exit 2
       ;;
   esac
