@@ -222,6 +222,19 @@ awaitable<void> chat_node::check_storage() {
             "--directory-open: specialists the directory does not list are listed when "
             "they sign in (development and load tests only)");
     }
+    // Data of another key layout is refused whatever the flags: reading it as ours would lose
+    // or corrupt messages.
+    auto layout = co_await store::check_layout(*parts_->main_redis);
+    if (!layout) {
+        throw std::runtime_error("cannot use Redis at " + redis_address(cfg) + ": " +
+                                 layout.error().message);
+    }
+    if (!layout->problem.empty()) {
+        throw std::runtime_error("cannot use Redis at " + redis_address(cfg) + ": " +
+                                 layout->problem);
+    }
+    log::info("redis key layout {}{}", layout->version,
+              layout->recorded ? " (recorded: no Confide data yet)" : "");
     parts_->tracker->start();
     parts_->sweeper->start();
 }

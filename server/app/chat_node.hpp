@@ -38,7 +38,9 @@ public:
     /// Waits (up to the start-up timeout) until Redis answers, then checks that it keeps what we
     /// ack (Redis 7+, appendonly yes, maxmemory-policy noeviction). Throws std::runtime_error
     /// with the reason when it does not (unless cfg.allow_unsafe_redis, which logs it instead).
-    /// Then starts the presence tracker.
+    /// Then checks the key layout (store::check_layout: recorded on a Redis without Confide
+    /// data; data of another layout throws, whatever the flags). Then starts the presence
+    /// tracker.
     awaitable<void> check_storage();
 
     /// Stops the tracker, the buses and the Redis connections. Call after every connection ended.

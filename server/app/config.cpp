@@ -145,7 +145,10 @@ constexpr option_spec specs[] = {
     {"Storage", "inbox-max-events", kind::single, "N",
      "Events kept per user for devices to catch up on (older cursors get a reset)", "100000"},
     {"Storage", "sent-record-ttl-s", kind::single, "S",
-     "How long a client_msg_id is remembered, so a retry is recognised", "604800"},
+     "How long a start_inquiry's client_msg_id finds the conversation it went to, so that a "
+     "retry is recognised even after that conversation closed (sends are recognised for as long "
+     "as their conversation is kept)",
+     "604800"},
 
     {"Process", "io-threads", kind::single, "N",
      "Event-loop threads, each with two Redis connections of its own. Default: the number of "

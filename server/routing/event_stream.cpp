@@ -34,11 +34,12 @@ std::optional<event_stream::time_point> event_stream::next_wakeup() const noexce
 // ---------------------------------------------------------------------------------------------
 // Sync
 
-void event_stream::sync_started() {
+void event_stream::sync_started(bool skip_own_echo) {
     if (state_ == state::closed) {
         return;
     }
     state_ = state::syncing;
+    skip_own_echo_ = skip_own_echo;
     wake_pending_ = false;
     ++read_id_;
 }
@@ -49,8 +50,8 @@ void event_stream::sync_failed() {
     }
 }
 
-void event_stream::synced(std::string cursor, std::uint64_t n, const event_batch& first,
-                          std::size_t queued, time_point now) {
+void event_stream::synced(std::string cursor, std::optional<std::uint64_t> n,
+                          const event_batch& first, std::size_t queued, time_point now) {
     if (state_ != state::syncing) {
         return;
     }
@@ -98,11 +99,11 @@ void event_stream::on_notice(const std::shared_ptr<const notice>& n, std::size_t
         case state::closed:
             return;
     }
-    if (last_n_ != 0 && n->n <= last_n_) {
+    if (last_n_ && n->n <= *last_n_) {
         return;  // already pushed: a notice and a read raced
     }
     queued_ = queued;
-    if (last_n_ != 0 && n->n == last_n_ + 1 && queued_ <= high_water()) {
+    if (last_n_ && n->n == *last_n_ + 1 && queued_ <= high_water()) {
         push_event(*n);  // the common case: in order, no storage read needed
         return;
     }
@@ -114,7 +115,7 @@ void event_stream::on_bus_reset(std::size_t queued, time_point now) {
     if (state_ == state::closed) {
         return;
     }
-    last_n_ = 0;
+    last_n_.reset();
     if (state_ == state::live) {
         queued_ = queued;
         read_more(now);
@@ -168,6 +169,15 @@ void event_stream::on_written(std::size_t queued) {
     }
 }
 
+bool event_stream::own_event(const std::string& cursor, std::uint64_t n) {
+    if (!skip_own_echo_ || state_ != state::live || !last_n_ || n != *last_n_ + 1) {
+        return false;
+    }
+    cursor_ = cursor;
+    last_n_ = n;
+    return true;
+}
+
 void event_stream::on_tick(std::size_t queued, time_point now) {
     if (now < wakeup_) {
         return;
@@ -198,7 +208,7 @@ bool event_stream::push_batch(const std::vector<std::shared_ptr<const notice>>& 
 }
 
 void event_stream::push_event(const notice& n) {
-    if (last_n_ != 0 && n.n <= last_n_) {
+    if (last_n_ && n.n <= *last_n_) {
         return;  // already pushed: a notice and a read raced
     }
     const auto& frame = frame_of(n);
@@ -227,7 +237,7 @@ void event_stream::remember_unacked(const notice& n, const message& m) {
             unacked_head_ = 0;
         }
     }
-    unacked_.push_back({*pos, m.conversation_id, m.seq});
+    unacked_.push_back({*pos, m.conversation_id, m.seq, m.sender_id});
 }
 
 void event_stream::compact_unacked() {
@@ -243,20 +253,30 @@ void event_stream::compact_unacked() {
 
 delivered_marks event_stream::take_marks(const protocol::cursor_position& up_to) {
     while (unacked_head_ < unacked_.size() && unacked_[unacked_head_].position <= up_to) {
-        const auto& u = unacked_[unacked_head_++];
+        auto& u = unacked_[unacked_head_++];
         auto& mark = pending_marks_[u.conversation_id];
-        mark = std::max(mark, u.seq);
+        if (u.seq > mark.seq) {
+            mark.seq = u.seq;
+            mark.to = std::move(u.sender);
+        }
     }
     compact_unacked();
-    delivered_marks marks(pending_marks_.begin(), pending_marks_.end());
+    delivered_marks marks;
+    marks.reserve(pending_marks_.size());
+    for (auto& [cid, m] : pending_marks_) {
+        marks.push_back({cid, m.seq, std::move(m.to)});
+    }
     pending_marks_.clear();
     return marks;
 }
 
 void event_stream::restore_marks(const delivered_marks& marks) {
-    for (const auto& [cid, seq] : marks) {
-        auto& m = pending_marks_[cid];
-        m = std::max(m, seq);
+    for (const auto& d : marks) {
+        auto& m = pending_marks_[d.conversation_id];
+        if (d.seq > m.seq) {
+            m.seq = d.seq;
+            m.to = d.to;
+        }
     }
 }
 

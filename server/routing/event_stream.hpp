@@ -76,14 +76,16 @@ public:
     // ---- inputs
     /// A sync request starts: what the stream was doing stops (a read in flight is ignored when
     /// it completes), and notices are only noted until synced() or sync_failed().
-    void sync_started();
+    /// `skip_own_echo`: the client takes a SendReply with a cursor for its message's event
+    /// (own_event()), for as long as this sync holds.
+    void sync_started(bool skip_own_echo = false);
     /// The sync failed before it could start the stream: back to idle.
     void sync_failed();
     /// The sync's first batch, read after `cursor`; `n` is the number of the event at `cursor`
-    /// when known (0 otherwise: the next notice is then checked against storage). Call after the
-    /// sync's reply was sent: the batch's events follow it.
-    void synced(std::string cursor, std::uint64_t n, const event_batch& first, std::size_t queued,
-                time_point now);
+    /// when known (0: before the first event; nullopt: unknown, and the next notice is checked
+    /// against storage). Call after the sync's reply was sent: the batch's events follow it.
+    void synced(std::string cursor, std::optional<std::uint64_t> n, const event_batch& first,
+                std::size_t queued, time_point now);
     /// A notice for the user arrived from the bus.
     void on_notice(const std::shared_ptr<const notice>& n, std::size_t queued, time_point now);
     /// The bus reconnected: notices may have been lost, so the stream is read from storage.
@@ -93,6 +95,12 @@ public:
                  time_point now);
     /// The outbound queue shrank to `queued` bytes.
     void on_written(std::size_t queued);
+    /// This connection's message was stored as event `n` (at `cursor`) of the user's stream.
+    /// True when its SendReply stands for that event: the client asked for it at sync, the
+    /// stream is live and the event directly follows the last one pushed (n == last + 1). The
+    /// stream then moves past it, and its notice is dropped as already pushed. False: the event
+    /// is pushed as usual, in order (the reply carries no cursor).
+    bool own_event(const std::string& cursor, std::uint64_t n);
     /// Time passed: fires whatever deadline is due. Harmless when nothing is.
     void on_tick(std::size_t queued, time_point now);
     /// The connection ended: nothing is done any more.
@@ -117,8 +125,8 @@ public:
     state current() const noexcept { return state_; }
     /// The position of the last event pushed (where the next read starts).
     const std::string& cursor() const noexcept { return cursor_; }
-    /// The n of the last event pushed; 0: unknown.
-    std::uint64_t last_n() const noexcept { return last_n_; }
+    /// The n of the last event pushed (0: before the first one); nullopt: unknown.
+    std::optional<std::uint64_t> last_n() const noexcept { return last_n_; }
     /// Whether a notice arrived while reading or syncing (one more read follows).
     bool wake_pending() const noexcept { return wake_pending_; }
     std::size_t unacked() const noexcept { return unacked_.size() - unacked_head_; }
@@ -130,6 +138,12 @@ private:
         protocol::cursor_position position;
         std::string conversation_id;
         std::uint64_t seq;
+        std::string sender;
+    };
+    /// A delivered mark not stored yet.
+    struct pending_mark {
+        std::uint64_t seq = 0;
+        std::string to;
     };
 
     std::size_t high_water() const noexcept { return opts_.max_outbound_bytes / 4; }
@@ -151,8 +165,9 @@ private:
 
     std::size_t queued_ = 0;  // the outbound queue as of the current input, plus what it pushed
     std::string cursor_;
-    std::uint64_t last_n_ = 0;
+    std::optional<std::uint64_t> last_n_;
     bool wake_pending_ = false;
+    bool skip_own_echo_ = false;
     std::uint64_t read_id_ = 0;  // of the read in flight; earlier ones are stale
     time_point wakeup_{};        // waiting_for_room: the stall deadline; retry_wait: the retry
 
@@ -161,7 +176,7 @@ private:
     std::vector<unacked_event> unacked_;
     std::size_t unacked_head_ = 0;
     /// Delivered marks not stored yet (their ack failed, or is about to be sent).
-    std::map<std::string, std::uint64_t> pending_marks_;
+    std::map<std::string, pending_mark> pending_marks_;
 };
 
 }  // namespace confide::routing

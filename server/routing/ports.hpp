@@ -15,6 +15,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -63,6 +64,10 @@ struct send_result {
     std::uint64_t seq = 0;
     std::int64_t server_time_ms = 0;
     bool duplicate = false;  ///< a retry: the original's seq and time are returned
+    /// The message's event in the sender's own stream (not for a duplicate: empty and 0): its
+    /// cursor and its n (gapless per user, as notice::n).
+    std::string event_cursor;
+    std::uint64_t event_n = 0;
 };
 
 /// A message from a client to a specialist that opens a conversation, or continues the open one.
@@ -93,10 +98,26 @@ struct event_batch {
     /// The requested cursor is older than the oldest event still kept (or not a valid position):
     /// the batch starts at the oldest kept event; events may have been missed.
     bool reset = false;
+    /// Read with check_gap only: the cursor is after the stream's last event (a cursor the
+    /// server never handed out, or storage lost its newest events); the batch is empty.
+    bool beyond_end = false;
+    /// Read with check_gap only: the position of the stream's last event ("0-0" and 0: none).
+    std::string end_cursor;
+    std::uint64_t end_n = 0;
+    /// Read with check_gap only: the n of the event at the cursor read after (0: before the
+    /// first), when the cursor tells it.
+    std::optional<std::uint64_t> cursor_n;
 };
 
-/// Delivered marks: (conversation id, seq) pairs, "every message up to seq".
-using delivered_marks = std::vector<std::pair<std::string, std::uint64_t>>;
+/// "`user_id`'s device received every message of the conversation up to `seq`", told to `to`,
+/// the other party.
+struct delivered_mark {
+    std::string conversation_id;
+    std::uint64_t seq = 0;
+    std::string to;
+    bool operator==(const delivered_mark&) const = default;
+};
+using delivered_marks = std::vector<delivered_mark>;
 
 /// What storage knows of a device's place in its user's stream.
 struct device_position {
@@ -142,10 +163,11 @@ public:
     virtual awaitable<outcome<void>> mark_read(std::string user_id, std::string conversation_id,
                                                std::uint64_t up_to_seq) = 0;
 
-    /// A device acks the events it processed up to `cursor`, in one atomic step: the device's
-    /// stored cursor moves forward (never back) and `user_id`'s delivered marks move forward
-    /// (conversation id, seq), sending DELIVERED receipts to the other parties. Marks for
-    /// conversations the user is not in are ignored.
+    /// A device acks the events it processed up to `cursor` (a position of the user's stream:
+    /// the caller checked it), in one atomic step: the device's stored cursor moves forward
+    /// (never back) and `user_id`'s delivered marks move forward, each mark that moved sending
+    /// its DELIVERED receipt to `mark.to`. The marks come from the user's own stream (routing
+    /// never takes them from a client).
     virtual awaitable<outcome<void>> ack(std::string user_id, std::string device_id,
                                          std::string cursor, delivered_marks marks) = 0;
 
@@ -179,9 +201,10 @@ public:
     /// any device saved at all.
     virtual awaitable<outcome<device_position>> device_cursor(std::string user_id,
                                                               std::string device_id) = 0;
-    /// Moves the device's stored cursor forward (never back).
+    /// Moves the device's stored cursor forward (never back); with `forward_only` false, sets it
+    /// whatever it was (a stored cursor beyond the stream's end: storage lost events).
     virtual awaitable<outcome<void>> save_device_cursor(std::string user_id, std::string device_id,
-                                                        std::string cursor) = 0;
+                                                        std::string cursor, bool forward_only) = 0;
 };
 
 // ---------------------------------------------------------------------------------------------

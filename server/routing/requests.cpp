@@ -97,8 +97,9 @@ void request_dispatcher::ping(std::uint64_t rid, const v1::PingRequest& req) {
 awaitable<void> request_dispatcher::sync(std::uint64_t rid, const v1::SyncRequest& req) {
     const std::string& user = conn_.user_id();
     std::string cursor = req.after_cursor();
-    std::uint64_t n = 0;
-    stream_.sync_started();
+    const bool from_client = !cursor.empty();
+    std::optional<std::uint64_t> n;
+    stream_.sync_started(req.skip_own_echo());
     // However this ends before the stream is synced (a failure, or a thrown bug), the stream is
     // left idle rather than syncing forever. After synced() it is a no-op.
     struct idle_unless_synced {
@@ -126,7 +127,8 @@ awaitable<void> request_dispatcher::sync(std::uint64_t rid, const v1::SyncReques
                 cursor = "0-0";
             }
             // Recorded at once, so that what arrives while this device is offline waits for it.
-            auto saved = co_await svc_.chat.save_device_cursor(user, conn_.device_id(), cursor);
+            auto saved =
+                co_await svc_.chat.save_device_cursor(user, conn_.device_id(), cursor, true);
             if (failed(rid, saved)) {
                 co_return;
             }
@@ -136,15 +138,37 @@ awaitable<void> request_dispatcher::sync(std::uint64_t rid, const v1::SyncReques
     if (conn_.closed() || failed(rid, first)) {
         co_return;
     }
-    if (first->reset) {
+    bool reset = first->reset;
+    if (!n) {
+        n = first->cursor_n;
+    }
+    if (first->beyond_end) {
+        if (from_client) {
+            conn_.reply_error(rid, fail(errc::invalid_argument,
+                                        "after_cursor is after your last event (this server "
+                                        "never handed it out): sync without one"));
+            co_return;
+        }
+        // The device's stored cursor is past the end: storage lost its newest events (a Redis
+        // restored from an older file). Waiting for the stream to catch up would hide every new
+        // event from this device: start after the last event there is, and say so.
+        log::warn("{} device={} stored cursor {} is after the last event {}: stream reset",
+                  conn_.log_prefix(), conn_.device_id(), cursor, first->end_cursor);
+        cursor = first->end_cursor;
+        n = first->end_n;
+        reset = true;
+        auto saved = co_await svc_.chat.save_device_cursor(user, conn_.device_id(), cursor, false);
+        if (conn_.closed() || failed(rid, saved)) {
+            co_return;
+        }
+    } else if (reset) {
         log::info("{} device={} cursor {} is gone: stream reset", conn_.log_prefix(),
                   conn_.device_id(), cursor);
     }
     v1::Frame f;
     f.mutable_synced()->set_from_cursor(cursor);
-    f.mutable_synced()->set_reset(first->reset);
+    f.mutable_synced()->set_reset(reset);
     conn_.reply(f, rid);
-    // Known only for the present (a new further device); otherwise the first event read sets it.
     stream_.synced(std::move(cursor), n, *first);
 }
 
@@ -153,6 +177,22 @@ awaitable<void> request_dispatcher::ack(std::uint64_t rid, const v1::AckRequest&
     if (!pos) {
         conn_.reply_error(rid, fail(errc::invalid_argument, "cursor is malformed"));
         co_return;
+    }
+    // Anything up to the last event this connection pushed (or synced from) was handed out;
+    // beyond it, only storage knows where the user's stream ends.
+    const auto known = protocol::parse_cursor(stream_.stream().cursor());
+    if (!known || *known < *pos) {
+        auto end = co_await svc_.chat.stream_end(conn_.user_id());
+        if (failed(rid, end)) {
+            co_return;
+        }
+        const auto last = protocol::parse_cursor(end->first);
+        if (!last || *last < *pos) {
+            conn_.reply_error(rid, fail(errc::invalid_argument,
+                                        "cursor is after your last event (this server never "
+                                        "handed it out)"));
+            co_return;
+        }
     }
     auto marks = stream_.take_marks(*pos);
     auto r = co_await svc_.chat.ack(conn_.user_id(), conn_.device_id(), req.cursor(), marks);
@@ -186,6 +226,11 @@ void request_dispatcher::reply_sent(std::uint64_t rid, const send_result& r,
     s->set_duplicate(r.duplicate);
     if (with_safety_notice) {
         to_wire(svc_.config.safety_notice, *s->mutable_safety_notice());
+    }
+    // Decided as the reply goes out, on the strand: every event before this one has been
+    // pushed ahead of it, and its notice, whenever it comes, is dropped as already pushed.
+    if (!r.duplicate && !r.event_cursor.empty() && stream_.own_event(r.event_cursor, r.event_n)) {
+        s->set_cursor(r.event_cursor);
     }
     conn_.reply(f, rid);
 }

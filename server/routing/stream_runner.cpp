@@ -41,8 +41,8 @@ void stream_runner::on_written() {
     }
 }
 
-void stream_runner::sync_started() {
-    stream_.sync_started();
+void stream_runner::sync_started(bool skip_own_echo) {
+    stream_.sync_started(skip_own_echo);
     set_timer();
 }
 
@@ -50,7 +50,8 @@ void stream_runner::sync_failed() {
     stream_.sync_failed();
 }
 
-void stream_runner::synced(std::string cursor, std::uint64_t n, const event_batch& first) {
+void stream_runner::synced(std::string cursor, std::optional<std::uint64_t> n,
+                           const event_batch& first) {
     stream_.synced(std::move(cursor), n, first, conn_.queued_bytes(), event_stream::clock::now());
     run_actions();
 }
@@ -61,6 +62,10 @@ delivered_marks stream_runner::take_marks(const protocol::cursor_position& up_to
 
 void stream_runner::restore_marks(const delivered_marks& marks) {
     stream_.restore_marks(marks);
+}
+
+bool stream_runner::own_event(const std::string& cursor, std::uint64_t n) {
+    return running() && stream_.own_event(cursor, n);
 }
 
 void stream_runner::run_actions() {

@@ -41,13 +41,14 @@ public:
     void on_written();
 
     /// As event_stream's: a sync request starts, fails, or has read its first batch.
-    void sync_started();
+    void sync_started(bool skip_own_echo);
     void sync_failed();
-    void synced(std::string cursor, std::uint64_t n, const event_batch& first);
+    void synced(std::string cursor, std::optional<std::uint64_t> n, const event_batch& first);
 
     /// As event_stream's (requires started()).
     delivered_marks take_marks(const protocol::cursor_position& up_to);
     void restore_marks(const delivered_marks& marks);
+    bool own_event(const std::string& cursor, std::uint64_t n);
 
     /// The machine itself, for inspection (tests, logs).
     const event_stream& stream() const noexcept { return stream_; }

@@ -7,6 +7,7 @@
 #include "store/commands.hpp"
 #include "store/conversation_view.hpp"
 #include "store/fields.hpp"
+#include "store/fingerprint.hpp"
 #include "store/keys.hpp"
 #include "store/notice_codec.hpp"
 #include "store/scripts.hpp"
@@ -26,13 +27,13 @@ std::optional<routing::message> parse_log_entry(const reply& e, std::string_view
     if (!e.is_array() || e.elements.size() != 2 || !e.elements[1].is_array()) {
         return std::nullopt;
     }
-    const auto id = protocol::parse_cursor(e.elements[0].str);
-    if (!id) {
+    const auto seq = number_of_id(e.elements[0].str);
+    if (!seq) {
         return std::nullopt;
     }
     routing::message m;
     m.conversation_id = cid;
-    m.seq = id->seq;
+    m.seq = *seq;
     const auto& f = e.elements[1].elements;
     for (std::size_t i = 0; i + 1 < f.size(); i += 2) {
         const std::string& k = f[i].str;
@@ -48,6 +49,28 @@ std::optional<routing::message> parse_log_entry(const reply& e, std::string_view
     }
     return m;
 }
+
+// The value of `name` in a stream entry's flat field list, or empty.
+std::string_view field_of(const reply& fields, std::string_view name) {
+    const auto& f = fields.elements;
+    for (std::size_t i = 0; i + 1 < f.size(); i += 2) {
+        if (f[i].str == name) {
+            return f[i + 1].str;
+        }
+    }
+    return {};
+}
+
+// The fields of a conversation hash that describe it (the rest are dedupe records).
+// Must match conversation_fields in scripts/prelude.lua.
+constexpr const char* conversation_fields[] = {
+    "client", "specialist", "state",    "free",     "created", "updated", "read_c",
+    "read_s", "unread_c",   "unread_s", "topic",    "pref",    "expires", "decline"};
+
+// list_conversations reads the user's newest events in pages of this many, at most this many in
+// all, to find the conversations with recent activity.
+constexpr std::size_t list_scan_page = 500;
+constexpr std::size_t list_scan_max = 2000;
 
 }  // namespace
 
@@ -99,17 +122,47 @@ awaitable<outcome<redis_chat_store::parties>> redis_chat_store::parties_for(
     co_return p;
 }
 
-outcome<routing::send_result> redis_chat_store::parse_send_reply(const reply& r) const {
+outcome<routing::send_result> redis_chat_store::parse_send_reply(const reply& r,
+                                                                 std::string_view conversation_id,
+                                                                 bool from_client,
+                                                                 std::string_view fingerprint,
+                                                                 std::int64_t now_ms) const {
     const auto status = script_status(r);
-    if ((status != "ok" && status != "dup") || r.elements.size() != 4) {
-        return fail(errc::internal, "malformed reply from the send script");
-    }
     routing::send_result out;
-    out.conversation_id = r.elements[1].str;
-    out.seq = int_or_zero<std::uint64_t>(r.elements[2].str);
-    out.server_time_ms = (int_or_zero<std::int64_t>(r.elements[3].str));
-    out.duplicate = status == "dup";
-    return out;
+    out.conversation_id = conversation_id;
+    if (status == "ok" && r.elements.size() == 4) {
+        // {'ok', log id, client's event id, specialist's event id}
+        const auto seq = number_of_id(r.elements[1].str);
+        const auto& event = r.elements[from_client ? 2 : 3].str;
+        const auto n = number_of_id(event);
+        if (!seq || !n) {
+            return fail(errc::internal, "malformed reply from the send script");
+        }
+        out.seq = *seq;
+        out.server_time_ms = now_ms;
+        out.event_cursor = event;
+        out.event_n = *n;
+        return out;
+    }
+    if (status == "dup" && r.elements.size() == 2) {
+        // The dedupe record: "<log id> <time ms> <fingerprint>".
+        const std::string_view rec = r.elements[1].str;
+        const auto s1 = rec.find(' ');
+        const auto s2 = s1 == std::string_view::npos ? s1 : rec.find(' ', s1 + 1);
+        const auto seq =
+            s1 == std::string_view::npos ? std::nullopt : number_of_id(rec.substr(0, s1));
+        if (!seq || s2 == std::string_view::npos ||
+            !parse_int(rec.substr(s1 + 1, s2 - s1 - 1), out.server_time_ms)) {
+            return fail(errc::internal, "malformed dedupe record in storage");
+        }
+        if (rec.substr(s2 + 1) != fingerprint) {
+            return fail(errc::conflict, "this client_msg_id was already used for another message");
+        }
+        out.seq = *seq;
+        out.duplicate = true;
+        return out;
+    }
+    return fail(errc::internal, "malformed reply from the send script");
 }
 
 awaitable<outcome<routing::send_result>> redis_chat_store::send_message(routing::send_command cmd) {
@@ -117,84 +170,105 @@ awaitable<outcome<routing::send_result>> redis_chat_store::send_message(routing:
     if (!p) {
         co_return p.error();
     }
+    const bool from_client = cmd.sender_id == p->client;
+    const std::string now = std::to_string(cmd.now_ms);
+    std::string fp = fingerprint({"send", cmd.conversation_id, cmd.body});
     std::vector<std::string> k{keys::conversation(cmd.conversation_id),
                                keys::conversation_log(cmd.conversation_id),
-                               keys::sent_record(cmd.sender_id, cmd.client_msg_id),
-                               keys::user(p->client),
                                keys::inbox(p->client),
-                               keys::conversations(p->client),
-                               keys::user(p->specialist),
                                keys::inbox(p->specialist),
-                               keys::conversations(p->specialist),
                                keys::first_replies(p->specialist),
                                keys::inquiry_expiry(),
                                keys::reminders_due()};
-    const bool to_specialist = cmd.sender_id == p->client;
+    // The reminder of the other party, should this be the first message they have not read.
+    const auto remind_after = from_client ? cfg_.remind_specialist_after : cfg_.remind_client_after;
+    const std::string other_party = from_client ? "s" : "c";
     std::vector<std::string> a{
-        std::move(cmd.conversation_id),
-        std::move(cmd.sender_id),
-        std::move(cmd.client_msg_id),
-        std::move(cmd.body),
-        std::to_string(cmd.now_ms),
-        std::to_string(cfg_.sent_record_ttl.count()),
-        std::to_string(cfg_.inbox_max_events),
         p->client,
-        p->specialist,
-        std::to_string(
-            (to_specialist ? cfg_.remind_specialist_after : cfg_.remind_client_after).count()),
-        std::to_string(routing::reply_time_window.count())};
+        keys::dedupe_field(from_client, cmd.client_msg_id),
+        " " + now + " " + fp,
+        "unread_" + other_party,
+        cmd.sender_id,
+        cmd.client_msg_id,
+        now,
+        cmd.body,
+        std::to_string(cfg_.inbox_max_events),
+        cmd.conversation_id,
+        keys::channel(p->client),
+        keys::channel(p->specialist),
+        message_notice_prefix(cmd.conversation_id, cmd.sender_id, cmd.client_msg_id, now,
+                              cmd.body),
+        "rem_" + other_party,
+        std::to_string(cmd.now_ms + remind_after.count()),
+        cmd.conversation_id + "|" + other_party,
+        "(" + std::to_string(cmd.now_ms - routing::reply_time_window.count())};
     auto res = co_await call_script(*conn_, scripts::send(), std::move(k), std::move(a));
     if (!res) {
         co_return res.error();
     }
-    co_return parse_send_reply(*res);
+    co_return parse_send_reply(*res, cmd.conversation_id, from_client, fp, cmd.now_ms);
 }
 
 awaitable<outcome<routing::send_result>> redis_chat_store::start_inquiry(
     routing::inquiry_command cmd) {
-    // The script refuses with 'retry' when the open conversation it was given changed meanwhile
-    // (another device of the client wrote at the same moment); a few rounds settle it.
+    const std::string now = std::to_string(cmd.now_ms);
+    // A retry may land in another conversation (the first one got closed): the fingerprint names
+    // the recipient, not the conversation.
+    const std::string fp = fingerprint({"inquiry", cmd.specialist_id, cmd.body});
+    const std::string record = keys::inquiry_record(cmd.client_id, cmd.client_msg_id);
+    // The script refuses with 'retry' when what is read here changed meanwhile (another device
+    // of the client wrote at the same moment); a few rounds settle it.
     for (int attempt = 0; attempt < 5; ++attempt) {
-        auto open = co_await call(
-            *conn_, store::cmd("HGET", keys::open_with(cmd.client_id), cmd.specialist_id));
-        if (!open) {
-            co_return open.error();
+        auto rows = co_await call_all(
+            *conn_, cmds(store::cmd("GET", record),
+                         store::cmd("HGET", keys::open_with(cmd.client_id), cmd.specialist_id)));
+        for (const auto& r : rows) {
+            if (!r) {
+                co_return r.error();
+            }
         }
-        const std::string found = open->is_string() ? open->str : std::string();
-        const std::string cid = !found.empty() ? found
-                                : attempt == 0 ? cmd.new_conversation_id
-                                               : random_hex_id();
+        const std::string went_to = rows[0]->is_string() ? rows[0]->str : std::string();
+        const std::string found = rows[1]->is_string() ? rows[1]->str : std::string();
+        const std::string cid = !went_to.empty() ? went_to
+                                : !found.empty() ? found
+                                : attempt == 0   ? cmd.new_conversation_id
+                                                 : random_hex_id();
         std::vector<std::string> k{keys::conversation(cid),
                                    keys::conversation_log(cid),
-                                   keys::sent_record(cmd.client_id, cmd.client_msg_id),
-                                   keys::user(cmd.client_id),
                                    keys::inbox(cmd.client_id),
-                                   keys::conversations(cmd.client_id),
-                                   keys::user(cmd.specialist_id),
                                    keys::inbox(cmd.specialist_id),
-                                   keys::conversations(cmd.specialist_id),
+                                   keys::profile(cmd.specialist_id),
                                    keys::open_with(cmd.client_id),
                                    keys::inquiries(cmd.specialist_id),
+                                   keys::conversations(cmd.client_id),
+                                   keys::conversations(cmd.specialist_id),
                                    keys::contacts(cmd.client_id),
                                    keys::contacts(cmd.specialist_id),
-                                   keys::profile(cmd.specialist_id),
+                                   record,
                                    keys::inquiry_expiry(),
                                    keys::reminders_due()};
-        std::vector<std::string> a{cid,
-                                   cmd.client_id,
-                                   cmd.client_msg_id,
-                                   cmd.body,
-                                   std::to_string(cmd.now_ms),
-                                   std::to_string(cfg_.sent_record_ttl.count()),
-                                   std::to_string(cfg_.inbox_max_events),
-                                   cmd.client_id,
-                                   cmd.specialist_id,
-                                   cmd.free_consultation ? "1" : "0",
-                                   found,
-                                   cmd.topic,
-                                   format_time_ranges(cmd.preferred_times),
-                                   std::to_string(cmd.expires_at_ms),
-                                   std::to_string(cfg_.remind_specialist_after.count())};
+        std::vector<std::string> a{
+            cmd.client_id,
+            keys::dedupe_field(true, cmd.client_msg_id),
+            " " + now + " " + fp,
+            "unread_s",
+            cmd.client_id,
+            cmd.client_msg_id,
+            now,
+            cmd.body,
+            std::to_string(cfg_.inbox_max_events),
+            cid,
+            keys::channel(cmd.client_id),
+            keys::channel(cmd.specialist_id),
+            message_notice_prefix(cid, cmd.client_id, cmd.client_msg_id, now, cmd.body),
+            cmd.specialist_id,
+            cmd.free_consultation ? "1" : "0",
+            found,
+            std::to_string(cfg_.sent_record_ttl.count()),
+            cmd.topic,
+            format_time_ranges(cmd.preferred_times),
+            std::to_string(cmd.expires_at_ms),
+            std::to_string(cfg_.remind_specialist_after.count())};
         auto res = co_await call_script(*conn_, scripts::inquiry(), std::move(k), std::move(a));
         if (!res) {
             co_return res.error();
@@ -202,7 +276,7 @@ awaitable<outcome<routing::send_result>> redis_chat_store::start_inquiry(
         if (script_status(*res) == "retry") {
             continue;
         }
-        co_return parse_send_reply(*res);
+        co_return parse_send_reply(*res, cid, true, fp, cmd.now_ms);
     }
     co_return fail(errc::unavailable, "the conversation changed while writing; retry");
 }
@@ -215,14 +289,15 @@ awaitable<outcome<routing::conversation>> redis_chat_store::update_conversation(
         co_return p.error();
     }
     std::vector<std::string> k{keys::conversation(conversation_id),
-                               keys::user(p->client),
+                               keys::conversation_log(conversation_id),
                                keys::inbox(p->client),
-                               keys::conversations(p->client),
-                               keys::open_with(p->client),
-                               keys::user(p->specialist),
                                keys::inbox(p->specialist),
-                               keys::conversations(p->specialist),
+                               keys::open_with(p->client),
                                keys::inquiries(p->specialist),
+                               keys::conversations(p->client),
+                               keys::conversations(p->specialist),
+                               keys::acks(p->client),
+                               keys::acks(p->specialist),
                                keys::inquiry_expiry(),
                                keys::reminders_due()};
     std::vector<std::string> a{conversation_id,
@@ -237,7 +312,15 @@ awaitable<outcome<routing::conversation>> redis_chat_store::update_conversation(
     if (!res) {
         co_return res.error();
     }
-    co_return view_of(conversation_id, parse_conversation_meta(flat_strings(*res, 1)), user_id);
+    // {'ok', 'k', 'c', 'c', <id>, the conversation's fields...}
+    const auto fields = flat_strings(*res, 1);
+    const auto meta = parse_conversation_meta(
+        fields.size() > 4 ? std::span<const std::string_view>(fields).subspan(4)
+                          : std::span<const std::string_view>{});
+    if (!meta.exists()) {
+        co_return fail(errc::internal, "malformed reply from the update script");
+    }
+    co_return view_of(conversation_id, meta, user_id);
 }
 
 awaitable<outcome<void>> redis_chat_store::mark_read(std::string user_id,
@@ -262,14 +345,19 @@ awaitable<outcome<void>> redis_chat_store::mark_read(std::string user_id,
 
 awaitable<outcome<void>> redis_chat_store::ack(std::string user_id, std::string device_id,
                                                std::string cursor, routing::delivered_marks marks) {
-    std::vector<std::string> k{keys::devices(user_id)};
-    std::vector<std::string> a{user_id, std::move(device_id), std::move(cursor)};
-    for (auto& [cid, seq] : marks) {
-        k.push_back(keys::conversation(cid));
-        a.push_back(std::move(cid));
-        a.push_back(std::to_string(seq));
+    const auto n = number_of_id(cursor);
+    if (!n) {
+        co_return fail(errc::invalid_argument, "not a cursor of this stream");
     }
-    auto res = co_await call_script(*conn_, scripts::ack(), std::move(k), std::move(a));
+    std::vector<std::string> a{keys::device_field(device_id), std::to_string(*n)};
+    a.reserve(2 + 4 * marks.size());
+    for (auto& m : marks) {
+        a.push_back(keys::delivered_field(m.conversation_id));
+        a.push_back(std::to_string(m.seq));
+        a.push_back(keys::channel(m.to));
+        a.push_back(delivered_payload(m.conversation_id, user_id, m.seq));
+    }
+    auto res = co_await call_script(*conn_, scripts::ack(), cmd(keys::acks(user_id)), std::move(a));
     if (!res) {
         co_return res.error();
     }
@@ -279,35 +367,75 @@ awaitable<outcome<void>> redis_chat_store::ack(std::string user_id, std::string 
 awaitable<outcome<std::vector<routing::conversation>>> redis_chat_store::list_conversations(
     std::string user_id, std::uint32_t limit) {
     const std::string last = std::to_string(limit == 0 ? 0 : limit - 1);
-    auto ids =
+    const std::string inbox = keys::inbox(user_id);
+    const std::string page = std::to_string(list_scan_page);
+    auto first =
         co_await call_all(*conn_, cmds(cmd("ZREVRANGE", keys::inquiries(user_id), "0", last),
-                                       cmd("ZREVRANGE", keys::conversations(user_id), "0", last)));
-    for (auto& r : ids) {
+                                       cmd("ZREVRANGE", keys::conversations(user_id), "0", last),
+                                       cmd("XREVRANGE", inbox, "+", "-", "COUNT", page)));
+    for (auto& r : first) {
         if (!r) {
             co_return r.error();
         }
     }
-    // Inquiries first (newest first), then the rest by last activity.
-    std::vector<std::string> order;
+    // Candidates: the open inquiries (listed first), the conversations of the user's newest
+    // events (newest first: every message and change is an event of both parties), then the
+    // index by creation or last change, for conversations quiet for longer than the scan.
+    std::vector<std::string> inquiries;
+    std::vector<std::string> candidates;
     std::unordered_set<std::string> seen;
-    for (auto& r : ids) {
-        for (auto& e : r->elements) {
-            if (order.size() < limit && seen.insert(e.str).second) {
-                order.push_back(e.str);
-            }
+    for (auto& e : first[0]->elements) {
+        if (seen.insert(e.str).second) {
+            inquiries.push_back(e.str);
         }
     }
+    std::size_t from_events = 0;
+    const reply* events = &*first[2];
+    std::optional<outcome<reply>> more;
+    for (std::size_t scanned = 0;;) {
+        std::string oldest;
+        for (const auto& e : events->elements) {
+            if (!e.is_array() || e.elements.size() != 2) {
+                continue;
+            }
+            oldest = e.elements[0].str;
+            ++scanned;
+            const auto cid = field_of(e.elements[1], "c");
+            if (!cid.empty() && from_events < limit && seen.emplace(cid).second) {
+                candidates.emplace_back(cid);
+                ++from_events;
+            }
+        }
+        if (from_events >= limit || events->elements.size() < list_scan_page ||
+            scanned >= list_scan_max || oldest.empty()) {
+            break;
+        }
+        more = co_await call(*conn_, cmd("XREVRANGE", inbox, "(" + oldest, "-", "COUNT", page));
+        if (!*more) {
+            co_return more->error();
+        }
+        events = &**more;
+    }
+    for (auto& e : first[1]->elements) {
+        if (seen.insert(e.str).second) {
+            candidates.push_back(e.str);
+        }
+    }
+    candidates.insert(candidates.begin(), inquiries.begin(), inquiries.end());
+
     std::vector<std::vector<std::string>> reads;
-    reads.reserve(order.size() * 2);
-    for (const auto& cid : order) {
-        reads.push_back({"HGETALL", keys::conversation(cid)});
+    reads.reserve(candidates.size() * 2);
+    for (const auto& cid : candidates) {
+        std::vector<std::string> hmget{"HMGET", keys::conversation(cid)};
+        hmget.insert(hmget.end(), std::begin(conversation_fields), std::end(conversation_fields));
+        reads.push_back(std::move(hmget));
         reads.push_back({"XREVRANGE", keys::conversation_log(cid), "+", "-", "COUNT", "1"});
     }
     auto rows = co_await call_all(*conn_, std::move(reads));
     std::vector<routing::conversation> out;
-    std::vector<std::vector<std::string>> presence_reads;
-    out.reserve(order.size());
-    for (std::size_t i = 0; i < order.size(); ++i) {
+    out.reserve(candidates.size());
+    std::vector<std::string_view> named;
+    for (std::size_t i = 0; i < candidates.size(); ++i) {
         auto& meta_r = rows[2 * i];
         auto& last_r = rows[2 * i + 1];
         if (!meta_r) {
@@ -316,26 +444,59 @@ awaitable<outcome<std::vector<routing::conversation>>> redis_chat_store::list_co
         if (!last_r) {
             co_return last_r.error();
         }
-        const auto meta = parse_conversation_meta(flat_strings(*meta_r));
+        named.clear();
+        for (std::size_t f = 0; f < std::size(conversation_fields) && f < meta_r->elements.size();
+             ++f) {
+            if (meta_r->elements[f].is_string()) {
+                named.push_back(conversation_fields[f]);
+                named.push_back(meta_r->elements[f].str);
+            }
+        }
+        auto meta = parse_conversation_meta(named);
         if (!meta.exists() || (meta.client != user_id && meta.specialist != user_id)) {
             continue;
         }
-        auto& c = out.emplace_back(view_of(order[i], meta, user_id));
+        std::optional<routing::message> last_message;
         if (last_r->is_array() && !last_r->elements.empty()) {
-            c.last_message = parse_log_entry(last_r->elements[0], order[i]);
+            last_message = parse_log_entry(last_r->elements[0], candidates[i]);
         }
-        const std::string& other = meta.client == user_id ? meta.specialist : meta.client;
-        presence_reads.push_back({"HMGET", keys::user(other), "presence", "last_seen", "lost"});
+        if (last_message) {
+            meta.seq = last_message->seq;
+            meta.updated_ms = std::max(meta.updated_ms, last_message->server_time_ms);
+        }
+        auto& c = out.emplace_back(view_of(candidates[i], meta, user_id));
+        c.last_message = std::move(last_message);
+    }
+    // Open inquiries first as the index orders them; then by last activity.
+    const auto rest = std::find_if(out.begin(), out.end(), [&](const routing::conversation& c) {
+        return std::find(inquiries.begin(), inquiries.end(), c.id) == inquiries.end();
+    });
+    std::stable_sort(rest, out.end(),
+                     [](const auto& a, const auto& b) { return a.updated_ms > b.updated_ms; });
+    if (out.size() > limit) {
+        out.resize(limit);
+    }
+
+    std::vector<std::vector<std::string>> others;
+    others.reserve(out.size() * 2);
+    for (auto& c : out) {
+        const std::string& other = c.client_id == user_id ? c.specialist_id : c.client_id;
+        others.push_back({"HMGET", keys::user(other), "presence", "last_seen", "lost"});
+        others.push_back({"HGET", keys::acks(other), keys::delivered_field(c.id)});
         c.other_presence.emplace().user_id = other;
     }
-    auto presence = co_await call_all(*conn_, std::move(presence_reads));
+    auto other_rows = co_await call_all(*conn_, std::move(others));
     for (std::size_t i = 0; i < out.size(); ++i) {
         auto& p = *out[i].other_presence;
-        if (presence[i] && presence[i]->is_array() && presence[i]->elements.size() == 3) {
-            const auto& e = presence[i]->elements;
+        const auto& pr = other_rows[2 * i];
+        if (pr && pr->is_array() && pr->elements.size() == 3) {
+            const auto& e = pr->elements;
             p.state = parse_presence(e[0].str);
             p.last_seen_ms = int_or_zero<std::int64_t>(e[1].str);
             p.connection_lost = e[2].str == "1";
+        }
+        if (const auto& d = other_rows[2 * i + 1]; d && d->is_string()) {
+            out[i].other_delivered_seq = int_or_zero<std::uint64_t>(d->str);
         }
     }
     co_return out;
@@ -402,6 +563,7 @@ awaitable<outcome<routing::event_batch>> redis_chat_store::read_events(std::stri
         const auto cursor = protocol::parse_cursor(after_cursor);
         protocol::cursor_position max_deleted{};
         protocol::cursor_position last_generated{};
+        batch.end_cursor = "0-0";
         // XINFO on a missing key is an error reply: no stream, nothing was ever trimmed.
         if (const auto& [ec, info] = rows[1]; !ec && info.is_array()) {
             const auto& f = info.elements;
@@ -412,21 +574,72 @@ awaitable<outcome<routing::event_batch>> redis_chat_store::read_events(std::stri
                 } else if (f[i].str == "last-generated-id") {
                     last_generated =
                         protocol::parse_cursor(f[i + 1].str).value_or(protocol::cursor_position{});
+                    batch.end_cursor = f[i + 1].str;
                 }
             }
         }
-        batch.reset = !cursor || *cursor < max_deleted || last_generated < *cursor;
+        batch.end_n = number_of_id(batch.end_cursor).value_or(0);
+        batch.beyond_end = cursor && last_generated < *cursor;
+        batch.cursor_n = number_of_id(after_cursor);
+        batch.reset = !cursor || *cursor < max_deleted;
     }
+    // Message events are pointers (conversation, log id): their messages are read from the
+    // logs, all in one round trip.
+    struct slot {
+        std::string_view id;
+        std::shared_ptr<const routing::notice> conversation_event;
+        std::string_view conversation_id;
+    };
+    std::vector<slot> slots;
+    slots.reserve(entries.elements.size());
+    std::vector<std::vector<std::string>> lookups;
     std::vector<std::string_view> fields;
     for (const auto& e : entries.elements) {
         if (!e.is_array() || e.elements.size() != 2) {
             continue;
         }
+        const std::string_view id = e.elements[0].str;
         fields = flat_strings(e.elements[1]);
-        auto n = event_notice(user_id, e.elements[0].str, fields);
+        if (!fields.empty() && fields[0] == "k") {
+            auto n = conversation_notice(user_id, id, fields);
+            if (!n) {
+                log::error("user={} malformed event {} in storage, skipped", user_id, id);
+                continue;
+            }
+            slots.push_back({id, std::move(n), {}});
+            continue;
+        }
+        const auto cid = field_of(e.elements[1], "c");
+        const auto q = field_of(e.elements[1], "q");
+        if (cid.empty() || q.empty()) {
+            log::error("user={} malformed event {} in storage, skipped", user_id, id);
+            continue;
+        }
+        slots.push_back({id, nullptr, cid});
+        lookups.push_back({"XRANGE", keys::conversation_log(cid), std::string(q), std::string(q)});
+    }
+    std::vector<outcome<reply>> messages;
+    if (!lookups.empty()) {
+        messages = co_await call_all(*conn_, std::move(lookups));
+    }
+    std::size_t next = 0;
+    for (auto& s : slots) {
+        if (s.conversation_event) {
+            batch.events.push_back(std::move(s.conversation_event));
+            continue;
+        }
+        const auto& m = messages[next++];
+        if (!m) {
+            co_return m.error();
+        }
+        std::optional<routing::message> msg;
+        if (m->is_array() && m->elements.size() == 1) {
+            msg = parse_log_entry(m->elements[0], s.conversation_id);
+        }
+        auto n = msg ? message_notice(s.id, std::move(*msg)) : nullptr;
         if (!n) {
-            log::error("user={} malformed event {} in storage, skipped", user_id,
-                       e.elements[0].str);
+            log::error("user={} event {}: its message is missing in storage, skipped", user_id,
+                       s.id);
             continue;
         }
         batch.events.push_back(std::move(n));
@@ -441,42 +654,46 @@ awaitable<outcome<std::pair<std::string, std::uint64_t>>> redis_chat_store::stre
     if (!res) {
         co_return res.error();
     }
-    if (!res->is_array() || res->elements.empty()) {
+    if (!res->is_array() || res->elements.empty() || !res->elements[0].is_array() ||
+        res->elements[0].elements.empty()) {
         co_return std::pair<std::string, std::uint64_t>{"0-0", 0};
     }
-    const auto& e = res->elements[0];
-    std::uint64_t n = 0;
-    if (e.elements.size() == 2) {
-        const auto& f = e.elements[1].elements;
-        for (std::size_t i = 0; i + 1 < f.size(); i += 2) {
-            if (f[i].str == "n") {
-                n = int_or_zero<std::uint64_t>(f[i + 1].str);
-            }
-        }
-    }
-    co_return std::pair<std::string, std::uint64_t>{e.elements[0].str, n};
+    const std::string& id = res->elements[0].elements[0].str;
+    co_return std::pair<std::string, std::uint64_t>{id, number_of_id(id).value_or(0)};
 }
 
 awaitable<outcome<routing::device_position>> redis_chat_store::device_cursor(
     std::string user_id, std::string device_id) {
-    auto rows = co_await call_all(*conn_, cmds(cmd("HGET", keys::devices(user_id), device_id),
-                                               cmd("HLEN", keys::devices(user_id))));
+    auto rows = co_await call_all(
+        *conn_, cmds(cmd("HGET", keys::acks(user_id), keys::device_field(device_id)),
+                     cmd("HLEN", keys::acks(user_id))));
     for (const auto& r : rows) {
         if (!r) {
             co_return r.error();
         }
     }
     routing::device_position pos;
-    pos.cursor = rows[0]->is_string() ? rows[0]->str : std::string();
+    if (rows[0]->is_string()) {
+        pos.cursor = "0-" + rows[0]->str;
+    }
+    // Every field of the hash was written by a device (its cursor, or an ack's marks).
     pos.user_has_devices = rows[1]->integer > 0;
     co_return pos;
 }
 
 awaitable<outcome<void>> redis_chat_store::save_device_cursor(std::string user_id,
                                                               std::string device_id,
-                                                              std::string cursor) {
-    auto res = co_await call_script(*conn_, scripts::save_cursor(), cmd(keys::devices(user_id)),
-                                    cmd(device_id, cursor));
+                                                              std::string cursor,
+                                                              bool forward_only) {
+    if (forward_only) {
+        co_return co_await ack(std::move(user_id), std::move(device_id), std::move(cursor), {});
+    }
+    const auto n = number_of_id(cursor);
+    if (!n) {
+        co_return fail(errc::invalid_argument, "not a cursor of this stream");
+    }
+    auto res = co_await call(*conn_, cmd("HSET", keys::acks(user_id), keys::device_field(device_id),
+                                         std::to_string(*n)));
     if (!res) {
         co_return res.error();
     }

@@ -16,7 +16,8 @@ struct chat_store_config {
     /// Events kept per user stream (approximate trimming). A device whose cursor is older gets
     /// `reset` and reloads its conversations.
     std::size_t inbox_max_events = 100'000;
-    /// How long a client_msg_id stays deduplicated.
+    /// How long a start_inquiry's client_msg_id finds the conversation it went to (a retry
+    /// after that conversation closed). Sends dedupe for as long as their conversation is kept.
     std::chrono::seconds sent_record_ttl{7 * 24 * 3600};
     /// Development only: a specialist token for an unlisted id lists that id at sign-in.
     bool directory_open = false;
@@ -26,8 +27,9 @@ struct chat_store_config {
     std::chrono::milliseconds remind_client_after{std::chrono::hours(24)};
 };
 
-/// routing::chat_store on Redis: conversations, messages, user streams, device cursors. Every
-/// multi-key write is one Lua script (server/store/scripts/), so it is atomic.
+/// routing::chat_store on Redis (key layout 2, docs/design.md): conversations, messages, user
+/// streams of pointers to messages, device cursors and delivered marks. Every multi-key write is
+/// one Lua script (server/store/scripts/), so it is atomic.
 ///
 /// Thread safety: safe; the coroutines may run concurrently on any executor.
 class redis_chat_store final : public routing::chat_store {
@@ -61,7 +63,7 @@ public:
     awaitable<outcome<routing::device_position>> device_cursor(std::string user_id,
                                                                std::string device_id) override;
     awaitable<outcome<void>> save_device_cursor(std::string user_id, std::string device_id,
-                                                std::string cursor) override;
+                                                std::string cursor, bool forward_only) override;
 
 private:
     /// The two parties of a conversation never change, so they are cached once read.
@@ -74,7 +76,12 @@ private:
     /// that does not exist: the same answer, so ids cannot be probed).
     awaitable<outcome<parties>> parties_for(std::string user_id, std::string conversation_id);
 
-    outcome<routing::send_result> parse_send_reply(const redis::reply& r) const;
+    /// send.lua's and inquiry.lua's reply: stored, or a duplicate (CONFLICT when its recorded
+    /// fingerprint is not `fingerprint`).
+    outcome<routing::send_result> parse_send_reply(const redis::reply& r,
+                                                   std::string_view conversation_id,
+                                                   bool from_client, std::string_view fingerprint,
+                                                   std::int64_t now_ms) const;
 
     std::shared_ptr<redis::connection> conn_;
     chat_store_config cfg_;

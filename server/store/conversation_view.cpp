@@ -20,8 +20,8 @@ conversation_meta parse_conversation_meta(std::span<const std::string_view> flat
             m.created_ms = int_or_zero<std::int64_t>(v);
         } else if (k == "updated") {
             m.updated_ms = int_or_zero<std::int64_t>(v);
-        } else if (k == "seq") {
-            m.seq = int_or_zero<std::uint64_t>(v);
+        } else if (k == "last") {
+            m.seq = number_of_id(v).value_or(0);
         } else if (k == "read_c") {
             m.read_c = int_or_zero<std::uint64_t>(v);
         } else if (k == "read_s") {

@@ -10,7 +10,8 @@
 
 namespace confide::store {
 
-/// A conversation's stored hash (keys::conversation), parsed.
+/// A conversation's stored fields (keys::conversation, and in a conversation event its last log
+/// id and the parties' delivered marks), parsed.
 struct conversation_meta {
     std::string client;
     std::string specialist;
@@ -18,7 +19,7 @@ struct conversation_meta {
     bool free_consultation = false;
     std::int64_t created_ms = 0;
     std::int64_t updated_ms = 0;
-    std::uint64_t seq = 0;
+    std::uint64_t seq = 0;                     ///< of the last message ('last': its log id)
     std::uint64_t read_c = 0, read_s = 0;      ///< read marks of client / specialist
     std::uint64_t dlv_c = 0, dlv_s = 0;        ///< delivered marks
     std::uint64_t unread_c = 0, unread_s = 0;  ///< unread counts
@@ -30,8 +31,8 @@ struct conversation_meta {
     bool exists() const noexcept { return !client.empty(); }
 };
 
-/// Parses the flat field/value list of HGETALL (or of a conversation event). Unknown fields are
-/// ignored; malformed numbers read as 0.
+/// Parses a flat field/value list (HMGET's fields with their names, or a conversation event's).
+/// Unknown fields are ignored; malformed numbers read as 0.
 conversation_meta parse_conversation_meta(std::span<const std::string_view> flat);
 
 /// The conversation as `viewer` (one of its parties) sees it: their unread count and read mark,

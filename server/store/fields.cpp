@@ -1,9 +1,19 @@
 #include "store/fields.hpp"
 
+#include "protocol/cursor.hpp"
+
 namespace confide::store {
 
 using routing::conversation_state;
 using routing::presence_state;
+
+std::optional<std::uint64_t> number_of_id(std::string_view id) noexcept {
+    const auto pos = protocol::parse_cursor(id);
+    if (!pos || pos->ms != 0) {
+        return std::nullopt;
+    }
+    return pos->seq;
+}
 
 presence_state parse_presence(std::string_view s) noexcept {
     if (s == "online") {

@@ -4,6 +4,7 @@
 #include "routing/domain.hpp"
 
 #include <charconv>
+#include <cstdint>
 #include <optional>
 #include <span>
 #include <string>
@@ -31,6 +32,10 @@ Int int_or_zero(std::string_view s) noexcept {
     parse_int(s, v);
     return v;
 }
+
+/// The number of a stream id of our layout, "0-<n>" (a user's event n, a message's seq);
+/// nullopt for anything else.
+std::optional<std::uint64_t> number_of_id(std::string_view id) noexcept;
 
 /// "online" / "away"; anything else (absent, "offline") is offline.
 routing::presence_state parse_presence(std::string_view s) noexcept;

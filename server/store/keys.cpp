@@ -46,15 +46,15 @@ std::string open_with(std::string_view id) {
 std::string contacts(std::string_view id) {
     return user_key(id, ":contacts");
 }
-std::string devices(std::string_view id) {
-    return user_key(id, ":devices");
+std::string acks(std::string_view id) {
+    return user_key(id, ":acks");
 }
 std::string connections(std::string_view id) {
     return user_key(id, ":conns");
 }
 
-std::string sent_record(std::string_view user_id, std::string_view client_msg_id) {
-    std::string suffix(":sent:");
+std::string inquiry_record(std::string_view user_id, std::string_view client_msg_id) {
+    std::string suffix(":inq:");
     suffix.append(client_msg_id);
     return user_key(user_id, suffix);
 }
@@ -64,6 +64,10 @@ std::string profile(std::string_view id) {
 }
 std::string first_replies(std::string_view id) {
     return user_key(id, ":replies");
+}
+
+std::string layout() {
+    return "cf:layout";
 }
 
 std::string presence_expiry() {
@@ -85,6 +89,11 @@ std::string reminders() {
     return "cf:reminders";
 }
 
+bool of_any_layout(std::string_view key) {
+    return key == directory() || key == directory_version() ||
+           (key.starts_with("cf:u:{") && key.ends_with("}:profile"));
+}
+
 std::string user_pattern() {
     return "cf:u:{*}";
 }
@@ -102,6 +111,24 @@ std::string channel(std::string_view user_id) {
     std::string c(channel_prefix);
     c.append(user_id).push_back('}');
     return c;
+}
+
+std::string dedupe_field(bool from_client, std::string_view client_msg_id) {
+    std::string f(from_client ? "m:c:" : "m:s:");
+    f.append(client_msg_id);
+    return f;
+}
+
+std::string device_field(std::string_view device_id) {
+    std::string f("v:");
+    f.append(device_id);
+    return f;
+}
+
+std::string delivered_field(std::string_view conversation_id) {
+    std::string f("d:");
+    f.append(conversation_id);
+    return f;
 }
 
 std::string_view user_of_channel(std::string_view ch) {

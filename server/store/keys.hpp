@@ -8,25 +8,29 @@
 
 namespace confide::store::keys {
 
+/// The layout version this server reads and writes (docs/design.md, "Key layout").
+constexpr std::string_view layout_version = "2";
+
 // Conversation <id>
-std::string conversation(std::string_view id);      ///< hash: parties, state, seq, marks
+std::string conversation(std::string_view id);      ///< hash: parties, state, marks, dedupe
 std::string conversation_log(std::string_view id);  ///< stream "0-<seq>": the messages
 
 // User <id>
-std::string user(std::string_view id);           ///< hash: role, n, presence, status, last_seen
-std::string inbox(std::string_view id);          ///< stream: the user's events
-std::string conversations(std::string_view id);  ///< zset: conversation id -> last activity
+std::string user(std::string_view id);           ///< hash: role, presence, status, last_seen
+std::string inbox(std::string_view id);          ///< stream "0-<n>": the user's events
+std::string conversations(std::string_view id);  ///< zset: conv id -> created / state changed
 std::string inquiries(std::string_view id);      ///< zset (specialists): open inquiries
 std::string open_with(std::string_view id);      ///< hash (clients): specialist -> open conv
 std::string contacts(std::string_view id);       ///< set: the other parties of the user's convs
-std::string devices(std::string_view id);        ///< hash: device id -> acked cursor
-std::string connections(std::string_view id);    ///< zset: live connection id -> expiry ms
-std::string sent_record(std::string_view user_id,
-                        std::string_view client_msg_id);  ///< string: dedupe of a send
+std::string acks(std::string_view id);         ///< hash: device cursors (v:), delivered marks (d:)
+std::string connections(std::string_view id);  ///< zset: live connection id -> expiry ms
+std::string inquiry_record(std::string_view user_id,
+                           std::string_view client_msg_id);  ///< string: where an inquiry went
 std::string profile(std::string_view id);        ///< hash: the directory entry of a specialist
 std::string first_replies(std::string_view id);  ///< zset: "<ms>:<cid>" -> time of first reply
 
 // Global
+std::string layout();             ///< string: the layout version of the data (layout_version)
 std::string presence_expiry();    ///< zset: user id -> expiry of their last live connection
 std::string directory();          ///< zset: listed specialist ids (score 0)
 std::string directory_version();  ///< string: counter, moved by every change of the directory
@@ -34,10 +38,23 @@ std::string inquiry_expiry();     ///< zset: conversation id -> when the inquiry
 std::string reminders_due();      ///< zset: "<cid>|c" or "<cid>|s" -> when the reminder is due
 std::string reminders();          ///< stream: unread reminders for the platform's mailer
 
+/// Whether `key` means the same in every layout (the directory, written by confide-admin even
+/// before a server recorded the layout); any other cf:* key without cf:layout is layout 1.
+bool of_any_layout(std::string_view key);
+
 /// A SCAN pattern matching every user's main hash (keys::user), and the user id of such a key
 /// (empty if `key` is not one).
 std::string user_pattern();
 std::string_view user_of_key(std::string_view key);
+
+// Fields
+/// In a conversation hash: the dedupe record of a message ('m:c:<id>' from the client,
+/// 'm:s:<id>' from the specialist): "<log id> <time ms> <fingerprint>".
+std::string dedupe_field(bool from_client, std::string_view client_msg_id);
+/// In a user's acks hash: a device's cursor (the n of "0-<n>").
+std::string device_field(std::string_view device_id);
+/// In a user's acks hash: the user's delivered mark in a conversation (a seq).
+std::string delivered_field(std::string_view conversation_id);
 
 /// The pub/sub channel that wakes the connections of user <id>.
 std::string channel(std::string_view user_id);

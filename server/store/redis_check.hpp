@@ -26,3 +26,25 @@ struct persistence_report {
 awaitable<outcome<persistence_report>> check_persistence(redis::connection& conn);
 
 }  // namespace confide::store
+
+namespace confide::store {
+
+/// What start-up found of the key layout (docs/design.md, "Key layout").
+struct layout_report {
+    /// The version now recorded in Redis (keys::layout_version after a first start on a Redis
+    /// without Confide data), or empty if none.
+    std::string version;
+    /// Whether this start recorded it (a Redis without Confide data).
+    bool recorded = false;
+    /// Empty when this server can use the data; otherwise why not (data of another layout
+    /// version, or Confide data from before layout versions).
+    std::string problem;
+};
+
+/// Reads `cf:layout`. A Redis without it and without any `cf:*` key gets it (SET NX: nodes
+/// starting together agree); with it at another version, or without it but with `cf:*` keys
+/// (the data of a server before layout versions, layout 1), the report names the problem.
+/// Fails with unavailable when Redis cannot be asked.
+awaitable<outcome<layout_report>> check_layout(redis::connection& conn);
+
+}  // namespace confide::store

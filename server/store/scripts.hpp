@@ -18,7 +18,6 @@ const redis::script& presence_connect();
 const redis::script& presence_disconnect();
 const redis::script& presence_confirm_lost();
 const redis::script& presence_status();
-const redis::script& save_cursor();
 const redis::script& expire();
 const redis::script& remind();
 const redis::script& directory_put();

@@ -112,7 +112,11 @@ result<routing::send_result> fake_chat_store::start_inquiry(routing::inquiry_com
     if (auto f = failures.take("start_inquiry")) {
         co_return *f;
     }
-    co_return routing::send_result{cid, ++seqs_[cid], cmd.now_ms, false};
+    routing::send_result r;
+    r.conversation_id = cid;
+    r.seq = ++seqs_[cid];
+    r.server_time_ms = cmd.now_ms;
+    co_return r;
 }
 
 result<routing::send_result> fake_chat_store::send_message(routing::send_command cmd) {
@@ -120,8 +124,22 @@ result<routing::send_result> fake_chat_store::send_message(routing::send_command
     if (auto f = failures.take("send_message")) {
         co_return *f;
     }
-    co_return routing::send_result{cmd.conversation_id, ++seqs_[cmd.conversation_id], cmd.now_ms,
-                                   false};
+    routing::send_result r;
+    r.conversation_id = cmd.conversation_id;
+    r.seq = ++seqs_[cmd.conversation_id];
+    r.server_time_ms = cmd.now_ms;
+    const auto p = parties.find(cmd.conversation_id);
+    if (sends_append_events && p != parties.end()) {
+        for (const auto& user : {p->second.first, p->second.second}) {
+            auto n = append_message(user, cmd.conversation_id, r.seq, cmd.sender_id, cmd.body);
+            sent_events.emplace_back(user, n);
+            if (user == cmd.sender_id) {
+                r.event_cursor = n->cursor;
+                r.event_n = n->n;
+            }
+        }
+    }
+    co_return r;
 }
 
 result<routing::conversation> fake_chat_store::update_conversation(
@@ -211,8 +229,15 @@ result<routing::event_batch> fake_chat_store::read_events(std::string user_id,
         throw std::invalid_argument("read_events: malformed cursor " + after_cursor);
     }
     routing::event_batch batch;
-    batch.reset = check_gap && cursor_gone;
-    for (const auto& e : streams[user_id]) {
+    const auto& stream = streams[user_id];
+    if (check_gap) {
+        batch.reset = cursor_gone;
+        batch.end_cursor = stream.empty() ? "0-0" : stream.back()->cursor;
+        batch.end_n = stream.empty() ? 0 : stream.back()->n;
+        batch.beyond_end = *protocol::parse_cursor(batch.end_cursor) < *after;
+        batch.cursor_n = after->seq;
+    }
+    for (const auto& e : stream) {
         if (batch.events.size() == limit) {
             break;
         }
@@ -249,8 +274,9 @@ result<routing::device_position> fake_chat_store::device_cursor(std::string user
 }
 
 result<void> fake_chat_store::save_device_cursor(std::string user_id, std::string device_id,
-                                                 std::string cursor) {
+                                                 std::string cursor, bool forward_only) {
     saved_cursors.emplace_back(device_id, cursor);
+    saved_forward_only.push_back(forward_only);
     if (auto f = failures.take("save_device_cursor")) {
         co_return *f;
     }

@@ -103,6 +103,10 @@ public:
     routing::history_page history_answer;              ///< history's answer
     /// read_events with check_gap answers `reset` (the cursor is gone) while set.
     bool cursor_gone = false;
+    /// While set, send_message (for a conversation in `parties`) appends the message to both
+    /// parties' streams, as the store does, returns the sender's event, and keeps each party's
+    /// notice in `sent_events` for the test to deliver (or not).
+    bool sends_append_events = false;
     failure_plan failures;
     call_gate reads;  ///< read_events
     call_gate acks;   ///< ack
@@ -117,6 +121,9 @@ public:
     std::vector<history_call> history_calls;
     std::vector<std::uint32_t> list_limits;
     std::vector<std::pair<std::string, std::string>> saved_cursors;  ///< (device, cursor)
+    std::vector<bool> saved_forward_only;                            ///< of each saved cursor
+    /// (user, notice) of each party's event of each send, with sends_append_events.
+    std::vector<std::pair<std::string, std::shared_ptr<const routing::notice>>> sent_events;
 
     /// Appends a message event to `user`'s stream (n = its position, cursor "1-<n>") and returns
     /// its notice, as the bus would deliver it.
@@ -156,7 +163,7 @@ public:
     awaitable<outcome<routing::device_position>> device_cursor(std::string user_id,
                                                                std::string device_id) override;
     awaitable<outcome<void>> save_device_cursor(std::string user_id, std::string device_id,
-                                                std::string cursor) override;
+                                                std::string cursor, bool forward_only) override;
 
 private:
     std::shared_ptr<const routing::notice> append(const std::string& user,

@@ -1,8 +1,8 @@
 -- An inquiry's time is up: if it is still unanswered, it expires and both parties are told.
---  KEYS[1] conversation  KEYS[2] inquiry expiries  KEYS[3] client user  KEYS[4] client inbox
---  KEYS[5] client conversations  KEYS[6] client's open conversations  KEYS[7] specialist user
---  KEYS[8] specialist inbox  KEYS[9] specialist conversations  KEYS[10] specialist inquiries
---  KEYS[11] reminders due
+--  KEYS[1] conversation  KEYS[2] inquiry expiries  KEYS[3] conversation log
+--  KEYS[4] client's stream  KEYS[5] client conversations  KEYS[6] client's open conversations
+--  KEYS[7] client's acks  KEYS[8] specialist's stream  KEYS[9] specialist conversations
+--  KEYS[10] specialist inquiries  KEYS[11] reminders due  KEYS[12] specialist's acks
 --  ARGV[1] conversation id  ARGV[2] now ms  ARGV[3] inbox max length  ARGV[4] client id
 --  ARGV[5] specialist id
 -- Returns {'ok'} when this call expired it, {'gone'} when there was nothing (any more) to do,
@@ -30,7 +30,7 @@ redis.call('ZREM', KEYS[10], cid)
 redis.call('ZADD', KEYS[5], now, cid)
 redis.call('ZADD', KEYS[9], now, cid)
 cancel_reminders(KEYS[1], KEYS[11], cid)
-local fields = conversation_event(KEYS[1], cid)
-append_event(KEYS[3], KEYS[4], m[1], ARGV[3], fields)
-append_event(KEYS[7], KEYS[8], m[2], ARGV[3], fields)
+local fields = conversation_event(KEYS[1], KEYS[3], KEYS[7], KEYS[12], cid)
+append_event(KEYS[4], m[1], ARGV[3], fields)
+append_event(KEYS[8], m[2], ARGV[3], fields)
 return {'ok'}

@@ -1,56 +1,85 @@
 -- A client writes to a specialist: into their open conversation, or a new one (an inquiry).
--- KEYS[1..9] and ARGV[1..9] as commit_message (prelude), where KEYS[1..2] and ARGV[1] are the
--- open conversation the caller found, or a new one; then:
---  KEYS[10] client's open conversations (specialist -> id)  KEYS[11] specialist's inquiries
---  KEYS[12] client contacts  KEYS[13] specialist contacts  KEYS[14] specialist's directory entry
---  KEYS[15] inquiry expiries  KEYS[16] reminders due
---  ARGV[10] free consultation ('1'/'0')  ARGV[11] the open conversation the caller found ('' if none)
---  ARGV[12] topic  ARGV[13] preferred times ("<start>-<end>,...")  ARGV[14] expires at ms
---  ARGV[15] the specialist's reminder delay ms
--- Returns {'ok', cid, seq, time} | {'dup', ...} | {'retry'} (the open conversation changed
--- meanwhile: look again) | {'err', CODE, message}.
-local cid, client, specialist, now = ARGV[1], ARGV[8], ARGV[9], ARGV[5]
--- A retry may land in another conversation (the first one got closed): fingerprint the recipient.
-local fingerprint = redis.sha1hex('inquiry\0' .. specialist .. '\0' .. ARGV[4])
-local sent = check_sent(KEYS[3], fingerprint)
-if sent then
-    return sent
+--  KEYS[1..4], ARGV[1..13] as send.lua (ARGV[1] and ARGV[5] are the client), for the open
+--  conversation the server found or a new one; then:
+--  KEYS[5] specialist's directory entry  KEYS[6] client's open conversations (specialist -> id)
+--  KEYS[7] specialist's inquiries  KEYS[8] client's conversations  KEYS[9] specialist's
+--  conversations  KEYS[10] client contacts  KEYS[11] specialist contacts
+--  KEYS[12] the client's inquiry record of this client_msg_id (-> the conversation it went to)
+--  KEYS[13] inquiry expiries  KEYS[14] reminders due
+--  ARGV[14] specialist id  ARGV[15] free consultation ('1'/'0')
+--  ARGV[16] the open conversation the server found ('' if none)  ARGV[17] record ttl s
+--  ARGV[18] topic  ARGV[19] preferred times ("<start>-<end>,...")  ARGV[20] expires at ms
+--  ARGV[21] the specialist's reminder delay ms
+-- Returns as send.lua, or {'retry'}: what the server read before changed meanwhile (another
+-- device of the client wrote at the same moment); it reads again.
+local cid, client, specialist, now, maxlen = ARGV[10], ARGV[1], ARGV[14], ARGV[7], ARGV[9]
+-- A retry after the first attempt went through: the record names the conversation (it may be
+-- closed by now, and a new one open with this specialist).
+local rec = redis.call('GET', KEYS[12])
+if rec then
+    if rec ~= cid then
+        return {'retry'}
+    end
+    local r = redis.call('HGET', KEYS[1], ARGV[2])
+    if not r then
+        return {'err', 'INTERNAL', 'an inquiry record without its message'}
+    end
+    return {'dup', r}
 end
 if client == specialist then
     return {'err', 'FORBIDDEN', 'you cannot write to yourself'}
 end
-local open = redis.call('HGET', KEYS[10], specialist) or ''
-if open ~= ARGV[11] then
+local open = redis.call('HGET', KEYS[6], specialist) or ''
+if open ~= ARGV[16] then
     return {'retry'}
 end
+local unread = 1
 if open == '' then
     if redis.call('EXISTS', KEYS[1]) == 1 then
         return {'retry'}
     end
     -- Only the directory makes a specialist: an inquiry to anyone else binds nothing.
-    local accepting = redis.call('HGET', KEYS[14], 'accepting')
+    local accepting = redis.call('HGET', KEYS[5], 'accepting')
     if not accepting then
         return {'err', 'NOT_FOUND', 'no specialist with this id is listed'}
     end
     if accepting ~= '1' then
         return {'err', 'FAILED_PRECONDITION', 'this specialist is not accepting new clients'}
     end
-    redis.call('HSET', KEYS[1], 'client', client, 'specialist', specialist, 'state', 'inquiry',
-               'free', ARGV[10], 'created', now, 'updated', now, 'seq', '0', 'read_c', '0',
-               'read_s', '0', 'dlv_c', '0', 'dlv_s', '0', 'unread_c', '0', 'unread_s', '0',
-               'topic', ARGV[12], 'pref', ARGV[13], 'expires', ARGV[14])
-    redis.call('ZADD', KEYS[15], ARGV[14], cid)
-    redis.call('HSET', KEYS[10], specialist, cid)
-    redis.call('ZADD', KEYS[11], now, cid)
-    redis.call('SADD', KEYS[12], specialist)
-    redis.call('SADD', KEYS[13], client)
-    local fields = conversation_event(KEYS[1], cid)
-    append_event(KEYS[4], KEYS[5], client, ARGV[7], fields)
-    append_event(KEYS[7], KEYS[8], specialist, ARGV[7], fields)
+    local fields = {'k', 'c', 'c', cid, 'client', client, 'specialist', specialist, 'state',
+                    'inquiry', 'free', ARGV[15], 'created', now, 'updated', now, 'read_c', '0',
+                    'read_s', '0', 'unread_c', '0', 'unread_s', '0', 'topic', ARGV[18], 'pref',
+                    ARGV[19], 'expires', ARGV[20]}
+    redis.call('HSET', KEYS[1], unpack(fields, 5))
+    redis.call('ZADD', KEYS[13], ARGV[20], cid)
+    redis.call('HSET', KEYS[6], specialist, cid)
+    redis.call('ZADD', KEYS[7], now, cid)
+    redis.call('ZADD', KEYS[8], now, cid)
+    redis.call('ZADD', KEYS[9], now, cid)
+    redis.call('SADD', KEYS[10], specialist)
+    redis.call('SADD', KEYS[11], client)
+    fields[#fields + 1] = 'last'
+    fields[#fields + 1] = '0-0'
+    append_event(KEYS[3], client, maxlen, fields)
+    append_event(KEYS[4], specialist, maxlen, fields)
 else
-    local state = redis.call('HGET', KEYS[1], 'state')
-    if state ~= 'inquiry' and state ~= 'active' then
+    local m = redis.call('HMGET', KEYS[1], 'state', ARGV[2], ARGV[4])
+    if m[2] then
+        -- This id went into this conversation another way (send_message): the fingerprint
+        -- tells the server whether that is a conflict.
+        return {'dup', m[2]}
+    end
+    if m[1] ~= 'inquiry' and m[1] ~= 'active' then
         return {'retry'}
     end
+    unread = (tonumber(m[3]) or 0) + 1
 end
-return commit_message(fingerprint, true, KEYS[16], ARGV[15])
+schedule_reminder(KEYS[1], KEYS[14], cid, 's', now, ARGV[21])
+local id = redis.call('XADD', KEYS[2], '0-*', 's', client, 'i', ARGV[6], 't', now, 'b', ARGV[8])
+redis.call('HSET', KEYS[1], ARGV[2], id .. ARGV[3], ARGV[4], unread)
+local a = redis.call('XADD', KEYS[3], 'MAXLEN', '~', maxlen, '0-*', 'c', cid, 'q', id)
+local b = redis.call('XADD', KEYS[4], 'MAXLEN', '~', maxlen, '0-*', 'c', cid, 'q', id)
+redis.call('PUBLISH', ARGV[11], ARGV[13] .. id .. ' ' .. a)
+redis.call('PUBLISH', ARGV[12], ARGV[13] .. id .. ' ' .. b)
+redis.call('SET', KEYS[12], cid, 'EX', ARGV[17])
+return {'ok', id, a, b}

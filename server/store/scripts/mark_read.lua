@@ -4,23 +4,24 @@
 --  delay ms
 -- Returns {'ok', read mark} | {'err', CODE, message}.
 local cid, reader = ARGV[1], ARGV[2]
-local m = redis.call('HMGET', KEYS[1], 'client', 'specialist', 'seq', 'read_c', 'read_s')
+local m = redis.call('HMGET', KEYS[1], 'client', 'specialist', 'read_c', 'read_s')
 if not m[1] or (reader ~= m[1] and reader ~= m[2]) then
     return {'err', 'FORBIDDEN', 'no such conversation'}
 end
 local mine = reader == m[1] and 'c' or 's'
 local other = reader == m[1] and m[2] or m[1]
-local last = tonumber(m[3])
-local old = tonumber(reader == m[1] and m[4] or m[5])
+local old = tonumber(reader == m[1] and m[3] or m[4]) or 0
+local newest = redis.call('XREVRANGE', KEYS[2], '+', '-', 'COUNT', 1)
+local last = newest[1] and tonumber(string.match(newest[1][1], '^0%-(%d+)$')) or 0
 local up = math.min(tonumber(ARGV[3]), last)
 if up <= old then
     return {'ok', tostring(old)}
 end
+-- Only the other party's messages after the mark count; usually a handful.
 local unread = 0
 local first_unread = nil
 if up < last then
-    -- Only the other party's messages after the mark count; usually a handful.
-    local rest = redis.call('XRANGE', KEYS[2], '0-' .. (up + 1), '+')
+    local rest = redis.call('XRANGE', KEYS[2], '(0-' .. up, '+')
     for i = 1, #rest do
         local f = rest[i][2]
         if f[2] ~= reader then

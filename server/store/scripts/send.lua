@@ -1,28 +1,57 @@
--- A message into an existing conversation. KEYS and ARGV[1..9] as commit_message (prelude), then:
---  KEYS[10] specialist's first replies  KEYS[11] inquiry expiries  KEYS[12] reminders due
---  ARGV[10] the recipient's reminder delay ms  ARGV[11] first-reply window ms
--- Returns {'ok', cid, seq, time} | {'dup', cid, seq, time} | {'err', CODE, message}.
-local fingerprint = redis.sha1hex('send\0' .. ARGV[1] .. '\0' .. ARGV[4])
-local sent = check_sent(KEYS[3], fingerprint)
-if sent then
-    return sent
-end
-local m = redis.call('HMGET', KEYS[1], 'client', 'specialist', 'state', 'first_reply', 'created')
-local sender, now = ARGV[2], ARGV[5]
--- The caller derived KEYS from the stored parties; checking again keeps the script safe alone.
-if not m[1] or (sender ~= m[1] and sender ~= m[2]) or m[1] ~= ARGV[8] or m[2] ~= ARGV[9] then
+-- A message into an existing conversation: the hot path. One HMGET, the log entry, one HSET
+-- (dedupe record, the other party's unread count and, on the first unread message of a burst,
+-- their reminder), a pointer in each party's stream and a notice to each. Lua only joins the ids
+-- Redis generates to strings the server built: every other string (dedupe field and record,
+-- fingerprint, notice, reminder due time) comes in ARGV.
+--  KEYS[1] conversation  KEYS[2] its log  KEYS[3] client's stream  KEYS[4] specialist's stream
+--  KEYS[5] specialist's first replies  KEYS[6] inquiry expiries  KEYS[7] reminders due
+--  ARGV[1] client id (membership: the server derived the keys from the stored parties)
+--  ARGV[2] dedupe field 'm:c:<client_msg_id>' or 'm:s:<client_msg_id>' (the sender's side)
+--  ARGV[3] ' <now ms> <fingerprint>', the dedupe record after the log id
+--  ARGV[4] the other party's unread field ('unread_s' or 'unread_c')
+--  ARGV[5] sender  ARGV[6] client_msg_id  ARGV[7] now ms  ARGV[8] body
+--  ARGV[9] stream max length  ARGV[10] conversation id
+--  ARGV[11] client's channel  ARGV[12] specialist's channel
+--  ARGV[13] the notice but its ids ('M' + fields); '<log id> <event id>' completes it
+--  ARGV[14] the other party's reminder field ('rem_s' or 'rem_c')  ARGV[15] its reminder's due
+--  time ms  ARGV[16] its member in the reminders ('<cid>|s' or '<cid>|c')
+--  ARGV[17] the oldest first reply kept, as a ZREMRANGEBYSCORE bound ('(<ms>')
+-- Returns {'ok', log id, client event id, specialist event id} | {'dup', record} |
+-- {'err', CODE, message}.
+local m = redis.call('HMGET', KEYS[1], 'client', 'state', ARGV[2], ARGV[4], ARGV[14],
+                     'first_reply', 'created')
+if m[1] ~= ARGV[1] then
     return {'err', 'FORBIDDEN', 'no such conversation'}
 end
-if m[3] ~= 'inquiry' and m[3] ~= 'active' then
-    return {'err', 'FAILED_PRECONDITION', 'the conversation is ' .. m[3]}
+if m[3] then
+    return {'dup', m[3]}
 end
-if sender == m[2] and not m[4] then
+if m[2] ~= 'inquiry' and m[2] ~= 'active' then
+    return {'err', 'FAILED_PRECONDITION', 'the conversation is ' .. m[2]}
+end
+local id = redis.call('XADD', KEYS[2], '0-*', 's', ARGV[5], 'i', ARGV[6], 't', ARGV[7], 'b', ARGV[8])
+local set = {ARGV[2], id .. ARGV[3], ARGV[4], (tonumber(m[4]) or 0) + 1}
+if not m[5] then
+    -- The first message the other party has not read: their reminder counts from it.
+    set[5] = ARGV[14]
+    set[6] = ARGV[7]
+    redis.call('ZADD', KEYS[7], ARGV[15], ARGV[16])
+end
+if ARGV[5] ~= ARGV[1] and not m[6] then
     -- The specialist's first reply: the inquiry is answered (it no longer expires), and the
     -- time it took is one sample of the specialist's measured reply time.
-    redis.call('HSET', KEYS[1], 'first_reply', now, 'expires', '0')
-    redis.call('ZREM', KEYS[11], ARGV[1])
-    local took = math.max(0, tonumber(now) - (tonumber(m[5]) or tonumber(now)))
-    redis.call('ZADD', KEYS[10], now, took .. ':' .. ARGV[1])
-    redis.call('ZREMRANGEBYSCORE', KEYS[10], '-inf', '(' .. (tonumber(now) - tonumber(ARGV[11])))
+    set[#set + 1] = 'first_reply'
+    set[#set + 1] = ARGV[7]
+    set[#set + 1] = 'expires'
+    set[#set + 1] = '0'
+    redis.call('ZREM', KEYS[6], ARGV[10])
+    local took = math.max(0, tonumber(ARGV[7]) - (tonumber(m[7]) or tonumber(ARGV[7])))
+    redis.call('ZADD', KEYS[5], ARGV[7], took .. ':' .. ARGV[10])
+    redis.call('ZREMRANGEBYSCORE', KEYS[5], '-inf', ARGV[17])
 end
-return commit_message(fingerprint, sender == m[1], KEYS[12], ARGV[10])
+redis.call('HSET', KEYS[1], unpack(set))
+local a = redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[9], '0-*', 'c', ARGV[10], 'q', id)
+local b = redis.call('XADD', KEYS[4], 'MAXLEN', '~', ARGV[9], '0-*', 'c', ARGV[10], 'q', id)
+redis.call('PUBLISH', ARGV[11], ARGV[13] .. id .. ' ' .. a)
+redis.call('PUBLISH', ARGV[12], ARGV[13] .. id .. ' ' .. b)
+return {'ok', id, a, b}

@@ -372,5 +372,124 @@ TEST_F(messaging, TypingPassesThroughToTheOtherParty) {
     EXPECT_TRUE(limited);
 }
 
+// A client that asked for it at sync gets its own message's event as the SendReply's cursor, and
+// no EventPush of it; its other devices and the other party get the event as always.
+TEST_F(messaging, TheSendReplyStandsForTheSendersOwnEventWhenAsked) {
+    const auto alice = unique("alice"), bob = unique("bob");
+    auto specialist = login(bob, role::specialist);
+    auto laptop = login(alice, role::client, "laptop");
+    auto phone = server().connect();
+    phone->login(mint(alice, role::client), "phone", false);
+    v1::Frame s;
+    s.mutable_sync()->set_skip_own_echo(true);
+    ASSERT_TRUE(phone->request(s)->has_synced());
+
+    // The inquiry's conversation event comes first: the message's event does not directly follow
+    // the last one pushed to the phone, so it is pushed, and the reply has no cursor.
+    auto first = must_send(*phone, start_inquiry(bob, "i1", "first"));
+    EXPECT_TRUE(first.cursor().empty());
+    ASSERT_TRUE(phone->wait_for(is_message_event("first")));
+    // Now in step: the reply takes the event.
+    auto second = must_send(*phone, send_message(first.conversation_id(), "m2", "second"));
+    EXPECT_FALSE(second.cursor().empty());
+    EXPECT_FALSE(phone->wait_for(is_message_event("second"), 300ms)) << "not pushed back";
+    auto on_laptop = laptop->wait_for(is_message_event("second"));
+    ASSERT_TRUE(on_laptop);
+    EXPECT_EQ(on_laptop->event().cursor(), second.cursor()) << "the same event of alice's stream";
+    ASSERT_TRUE(specialist->wait_for(is_message_event("second")));
+    // The specialist's answer follows on the phone, pushed.
+    must_send(*specialist, send_message(first.conversation_id(), "r1", "answer"));
+    auto answer = phone->wait_for(is_message_event("answer"));
+    ASSERT_TRUE(answer);
+    // Acking the reply's cursor is acking a real event: the phone resumes after it.
+    phone->send(ack(second.cursor()));
+    v1::Frame ping;
+    ping.mutable_ping();
+    ASSERT_TRUE(phone->request(ping));
+    phone.reset();
+    auto again = login(alice, role::client, "phone");
+    auto f = again->next(500ms);
+    ASSERT_TRUE(f && f->has_event());
+    EXPECT_EQ(f->event().message().body(), "answer");
+    EXPECT_FALSE(again->wait_for(is_message_event(), 300ms));
+}
+
+// Issue 8, item 5: a cursor the server never handed out must not break a device.
+TEST_F(messaging, CursorsAfterTheLastEventAreRefusedAndAStoredOneResets) {
+    const auto alice = unique("alice"), bob = unique("bob");
+    auto client = login(alice, role::client);
+    const auto cid = open_inquiry(*client, bob, "one");  // alice's events 1 and 2
+    auto specialist = server().connect();
+    specialist->login(mint(bob, role::specialist), "phone", false);
+    v1::Frame future;
+    future.mutable_sync()->set_after_cursor("0-99");
+    must_fail(*specialist, future, v1::INVALID_ARGUMENT);
+    // Nothing was stored: an ack of a future cursor is refused too, and the device still gets
+    // everything once it syncs with a real cursor.
+    must_fail(*specialist, ack("0-99"), v1::INVALID_ARGUMENT);
+    must_fail(*specialist, ack("1700000000000-0"), v1::INVALID_ARGUMENT);
+    v1::Frame from_start;
+    from_start.mutable_sync()->set_after_cursor("0-0");
+    ASSERT_TRUE(specialist->request(from_start)->has_synced());
+    ASSERT_TRUE(specialist->wait_for(is_message_event("one")));
+
+    // A stored cursor past the end (Redis restored from an older file): reset, then the stream
+    // starts after the last event there is, and new events arrive.
+    redis_->command({"HSET", "cf:u:{" + bob + "}:acks", "v:tablet", "99"});
+    auto tablet = server().connect();
+    tablet->login(mint(bob, role::specialist), "tablet", false);
+    v1::Frame stored;
+    stored.mutable_sync();
+    auto synced = tablet->request(stored);
+    ASSERT_TRUE(synced && synced->has_synced());
+    EXPECT_TRUE(synced->synced().reset());
+    EXPECT_EQ(synced->synced().from_cursor(), "0-2");
+    EXPECT_EQ(redis_->command({"HGET", "cf:u:{" + bob + "}:acks", "v:tablet"}), "2");
+    must_send(*client, send_message(cid, "m2", "two"));
+    auto f = tablet->wait_for(is_message_event("two"));
+    ASSERT_TRUE(f);
+    EXPECT_EQ(f->event().cursor(), "0-3");
+}
+
+// The retry of an inquiry whose conversation was closed meanwhile finds that conversation (the
+// client's inquiry record), instead of opening a new one with the message in it again.
+TEST_F(messaging, AnInquiryRetryAfterItsConversationClosedIsADuplicate) {
+    const auto alice = unique("alice"), bob = unique("bob");
+    auto client = login(alice, role::client);
+    auto first = must_send(*client, start_inquiry(bob, "inq-once", "please help"));
+    ASSERT_TRUE(client->request(update(first.conversation_id(), v1::CLOSE))->has_conversation());
+    auto retry = must_send(*client, start_inquiry(bob, "inq-once", "please help"));
+    EXPECT_TRUE(retry.duplicate());
+    EXPECT_EQ(retry.conversation_id(), first.conversation_id());
+    EXPECT_EQ(retry.seq(), first.seq());
+    must_fail(*client, start_inquiry(bob, "inq-once", "another text"), v1::CONFLICT);
+    // The same id in the conversation by another way is a conflict as well.
+    auto next = must_send(*client, start_inquiry(bob, "inq-next", "new topic"));
+    EXPECT_NE(next.conversation_id(), first.conversation_id());
+    must_fail(*client, send_message(next.conversation_id(), "inq-next", "new topic"), v1::CONFLICT);
+}
+
+// Conversations are listed by last activity without an index write per message: the newest
+// events say which conversations were active last.
+TEST_F(messaging, TheListIsOrderedByLastActivity) {
+    const auto alice = unique("alice");
+    const auto b1 = unique("bob"), b2 = unique("bob"), b3 = unique("bob");
+    auto client = login(alice, role::client);
+    const auto c1 = open_inquiry(*client, b1);
+    const auto c2 = open_inquiry(*client, b2);
+    const auto c3 = open_inquiry(*client, b3);
+    must_send(*client, send_message(c1, "again-1", "again"));
+    auto list = client->request(list_conversations());
+    ASSERT_TRUE(list && list->conversations().conversations_size() == 3);
+    EXPECT_EQ(list->conversations().conversations(0).id(), c1);
+    EXPECT_EQ(list->conversations().conversations(1).id(), c3);
+    EXPECT_EQ(list->conversations().conversations(2).id(), c2);
+    EXPECT_EQ(list->conversations().conversations(0).last_seq(), 2u);
+    EXPECT_EQ(list->conversations().conversations(0).last_message().body(), "again");
+    auto two = client->request(list_conversations(2));
+    ASSERT_EQ(two->conversations().conversations_size(), 2);
+    EXPECT_EQ(two->conversations().conversations(1).id(), c3);
+}
+
 }  // namespace
 }  // namespace confide::test

@@ -198,5 +198,41 @@ TEST_F(resilience, RefusesToStartOnARedisThatWouldLoseAckedMessages) {
     }
 }
 
+TEST_F(resilience, RecordsTheKeyLayoutAndRefusesDataOfAnother) {
+    redis_server redis;
+    // Another application's keys are no obstacle, nor a directory listed before the first start
+    // (confide-admin): the first start records layout 2.
+    redis.command({"SET", "someone:else", "1"});
+    redis.command({"HSET", "cf:u:{dr.who}:profile", "name", "Dr Who", "accepting", "1"});
+    redis.command({"ZADD", "cf:directory", "0", "dr.who"});
+    redis.command({"INCR", "cf:directory:version"});
+    {
+        server_process first(redis);
+        EXPECT_GT(first.port(), 0);
+    }
+    EXPECT_EQ(redis.command({"GET", "cf:layout"}), "2");
+    const auto refused = [&](const std::string& words) {
+        auto args = server_args(redis);
+        args.insert(args.begin(), {"--listen", "127.0.0.1:0", "--allow-unsafe-redis"});
+        child_process p(server_binary(), args);
+        auto code = p.wait_exit(20s);
+        ASSERT_TRUE(code);
+        EXPECT_NE(*code, 0);
+        bool explained = false;
+        for (const auto& line : p.lines()) {
+            explained = explained || line.find(words) != std::string::npos;
+        }
+        EXPECT_TRUE(explained) << "the refusal should say: " << words;
+    };
+    // Another version: refused, whatever the flags.
+    redis.command({"SET", "cf:layout", "3"});
+    refused("layout 3");
+    // Confide data without a version (a server before layout versions): refused.
+    redis.command({"DEL", "cf:layout"});
+    redis.command({"HSET", "cf:u:{alice}", "role", "client", "n", "4"});
+    refused("layout 1");
+    EXPECT_EQ(redis.command({"GET", "cf:layout"}), "(nil)") << "nothing written";
+}
+
 }  // namespace
 }  // namespace confide::test

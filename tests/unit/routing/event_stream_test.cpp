@@ -55,7 +55,10 @@ notice_ptr receipt_notice(std::uint64_t up_to) {
 }
 
 routing::event_batch batch_of(std::vector<notice_ptr> events, bool reset = false) {
-    return routing::event_batch{std::move(events), reset};
+    routing::event_batch b;
+    b.events = std::move(events);
+    b.reset = reset;
+    return b;
 }
 
 confide::protocol::cursor_position at(std::uint64_t n) {
@@ -105,9 +108,11 @@ protected:
         stream.on_notice(n, queued, now);
         execute();
     }
+    // `n` 0 here: unknown (the tests of a known position before the first event call synced()).
     void sync(std::string cursor, std::uint64_t n, std::vector<notice_ptr> first) {
         stream.sync_started();
-        stream.synced(std::move(cursor), n, batch_of(std::move(first)), queued, now);
+        stream.synced(std::move(cursor), n == 0 ? std::nullopt : std::optional<std::uint64_t>(n),
+                      batch_of(std::move(first)), queued, now);
         execute();
     }
     void read_done(std::vector<notice_ptr> events) {
@@ -321,10 +326,19 @@ TEST_F(event_stream_test, a_gap_reads_the_missed_events_from_storage) {
     EXPECT_EQ(stream.current(), state::live);
 }
 
+TEST_F(event_stream_test, a_position_before_the_first_event_pushes_the_first_notice_as_is) {
+    stream.sync_started();
+    stream.synced("0-0", 0, batch_of({}), queued, now);  // n known: nothing before
+    execute();
+    notice(message_notice(1, "c1", 1));
+    EXPECT_EQ(pushed_cursors(), (strings{"1-1"}));
+    EXPECT_TRUE(reads.empty());
+}
+
 TEST_F(event_stream_test, an_unknown_position_checks_storage_on_the_next_notice) {
     sync("1-7", 0, {});  // resumed from a cursor with nothing after it: n unknown
     EXPECT_EQ(stream.current(), state::live);
-    EXPECT_EQ(stream.last_n(), 0u);
+    EXPECT_FALSE(stream.last_n());
     notice(message_notice(8, "c1", 8));
     EXPECT_TRUE(pushed.empty());
     ASSERT_EQ(reads.size(), 1u);
@@ -359,7 +373,7 @@ TEST_F(event_stream_test, a_bus_reset_while_live_rereads_from_the_cursor) {
     go_live();
     stream.on_bus_reset(queued, now);
     execute();
-    EXPECT_EQ(stream.last_n(), 0u);
+    EXPECT_FALSE(stream.last_n());
     EXPECT_EQ(stream.current(), state::reading);
     ASSERT_EQ(reads.size(), 1u);
     EXPECT_EQ(reads[0].after_cursor, "1-2");
@@ -484,7 +498,7 @@ TEST_F(event_stream_test, a_bus_reset_while_waiting_is_remembered) {
     execute();
     EXPECT_EQ(stream.current(), state::waiting_for_room);
     EXPECT_TRUE(stream.wake_pending());
-    EXPECT_EQ(stream.last_n(), 0u);
+    EXPECT_FALSE(stream.last_n());
 }
 
 // ---- retry_wait -------------------------------------------------------------------------------
@@ -544,21 +558,23 @@ TEST_F(event_stream_test, acks_turn_pushed_messages_of_others_into_delivered_mar
     notice(message_notice(4, "c2", 1));
     notice(message_notice(5, "c1", 3));
     EXPECT_EQ(stream.unacked(), 3u) << "not one's own messages, not conversation events";
-    EXPECT_EQ(stream.take_marks(at(4)), (routing::delivered_marks{{"c1", 1}, {"c2", 1}}));
+    EXPECT_EQ(stream.take_marks(at(4)),
+              (routing::delivered_marks{{"c1", 1, "bob"}, {"c2", 1, "bob"}}));
     EXPECT_EQ(stream.unacked(), 1u);
     EXPECT_TRUE(stream.take_marks(at(4)).empty());
-    EXPECT_EQ(stream.take_marks(at(9)), (routing::delivered_marks{{"c1", 3}}));
+    EXPECT_EQ(stream.take_marks(at(9)), (routing::delivered_marks{{"c1", 3, "bob"}}));
     EXPECT_EQ(stream.unacked(), 0u);
 }
 
 TEST_F(event_stream_test, marks_whose_store_failed_come_back_with_the_next_ack) {
     sync("0-0", 0, {message_notice(1, "c1", 4), message_notice(2, "c2", 7)});
     const auto first = stream.take_marks(at(2));
-    ASSERT_EQ(first, (routing::delivered_marks{{"c1", 4}, {"c2", 7}}));
+    ASSERT_EQ(first, (routing::delivered_marks{{"c1", 4, "bob"}, {"c2", 7, "bob"}}));
     stream.restore_marks(first);
     EXPECT_EQ(stream.pending_marks(), 2u);
     notice(message_notice(3, "c1", 5));
-    EXPECT_EQ(stream.take_marks(at(3)), (routing::delivered_marks{{"c1", 5}, {"c2", 7}}));
+    EXPECT_EQ(stream.take_marks(at(3)),
+              (routing::delivered_marks{{"c1", 5, "bob"}, {"c2", 7, "bob"}}));
     EXPECT_EQ(stream.pending_marks(), 0u);
 }
 
@@ -568,7 +584,7 @@ TEST_F(event_stream_test, a_client_that_never_acks_loses_only_the_oldest_marks) 
         notice(message_notice(n, "c3", n));
     }
     EXPECT_EQ(stream.unacked(), 4u);  // max_unacked: 1-1 and 1-2 were forgotten
-    EXPECT_EQ(stream.take_marks(at(6)), (routing::delivered_marks{{"c3", 6}}));
+    EXPECT_EQ(stream.take_marks(at(6)), (routing::delivered_marks{{"c3", 6, "bob"}}));
 }
 
 TEST_F(event_stream_test, a_sync_forgets_unacked_events_but_keeps_pending_marks) {
@@ -576,7 +592,73 @@ TEST_F(event_stream_test, a_sync_forgets_unacked_events_but_keeps_pending_marks)
     stream.restore_marks(stream.take_marks(at(1)));
     sync("1-0", 0, {});
     EXPECT_EQ(stream.unacked(), 0u);
-    EXPECT_EQ(stream.take_marks(at(9)), (routing::delivered_marks{{"c1", 1}}));
+    EXPECT_EQ(stream.take_marks(at(9)), (routing::delivered_marks{{"c1", 1, "bob"}}));
+}
+
+// ---- the sender's own event ------------------------------------------------------------------
+
+TEST_F(event_stream_test, an_own_event_right_after_the_last_one_is_taken_by_the_reply) {
+    stream.sync_started(true);
+    stream.synced("1-2", 2, batch_of({}), queued, now);
+    execute();
+    EXPECT_TRUE(stream.own_event("1-3", 3));
+    EXPECT_EQ(stream.cursor(), "1-3");
+    EXPECT_EQ(stream.last_n(), 3u);
+    // Its notice comes later (or came first: then the reply does not take it, see below).
+    notice(message_notice(3, "c1", 5, me));
+    EXPECT_TRUE(pushed.empty()) << "the reply stood for it";
+    notice(message_notice(4, "c1", 6));
+    EXPECT_EQ(pushed_cursors(), (strings{"1-4"}));
+    EXPECT_EQ(stream.unacked(), 1u) << "one's own messages need no delivered mark";
+}
+
+TEST_F(event_stream_test, an_own_event_is_pushed_when_the_client_did_not_ask) {
+    go_live();  // synced without skip_own_echo
+    EXPECT_FALSE(stream.own_event("1-3", 3));
+    EXPECT_EQ(stream.cursor(), "1-2");
+    notice(message_notice(3, "c1", 5, me));
+    EXPECT_EQ(pushed_cursors(), (strings{"1-3"}));
+}
+
+TEST_F(event_stream_test, an_own_event_whose_notice_came_first_is_pushed_not_taken) {
+    stream.sync_started(true);
+    stream.synced("1-2", 2, batch_of({}), queued, now);
+    notice(message_notice(3, "c1", 5, me));
+    EXPECT_FALSE(stream.own_event("1-3", 3)) << "already pushed";
+    EXPECT_EQ(pushed_cursors(), (strings{"1-3"}));
+}
+
+TEST_F(event_stream_test, an_own_event_after_a_gap_or_while_catching_up_is_pushed_in_order) {
+    stream.sync_started(true);
+    stream.synced("1-2", 2, batch_of({}), queued, now);
+    execute();
+    // Event 3 (someone else's) is not pushed yet: 4 does not follow the last one pushed.
+    EXPECT_FALSE(stream.own_event("1-4", 4));
+    notice(message_notice(4, "c1", 5, me));
+    ASSERT_EQ(reads.size(), 1u) << "a gap: read from storage";
+    EXPECT_FALSE(stream.own_event("1-5", 5)) << "reading: not live";
+    read_done({message_notice(3, "c1", 4), message_notice(4, "c1", 5, me),
+               message_notice(5, "c1", 6, me)});
+    EXPECT_EQ(pushed_cursors(), (strings{"1-3", "1-4", "1-5"}));
+    read_done({});  // a full batch: the read after it finds the end
+    EXPECT_EQ(stream.current(), state::live);
+    EXPECT_TRUE(stream.own_event("1-6", 6));
+}
+
+TEST_F(event_stream_test, an_unknown_position_is_never_taken_by_a_reply) {
+    stream.sync_started(true);
+    stream.synced("1-2", std::nullopt, batch_of({}), queued, now);  // n unknown
+    execute();
+    EXPECT_FALSE(stream.own_event("1-3", 3));
+}
+
+TEST_F(event_stream_test, a_new_sync_sets_whether_replies_take_own_events) {
+    stream.sync_started(true);
+    stream.synced("1-2", 2, batch_of({}), queued, now);
+    stream.sync_started(false);
+    stream.synced("1-2", 2, batch_of({}), queued, now);
+    execute();
+    EXPECT_FALSE(stream.own_event("1-3", 3));
 }
 
 // ---- frames -----------------------------------------------------------------------------------

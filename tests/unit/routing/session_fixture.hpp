@@ -40,9 +40,10 @@ inline v1::Frame authenticate_request(std::string token, std::string device = "d
     return f;
 }
 
-inline v1::Frame sync_request(std::string after_cursor = "") {
+inline v1::Frame sync_request(std::string after_cursor = "", bool skip_own_echo = false) {
     v1::Frame f;
     f.mutable_sync()->set_after_cursor(std::move(after_cursor));
+    f.mutable_sync()->set_skip_own_echo(skip_own_echo);
     return f;
 }
 

@@ -1,5 +1,6 @@
 // A session's event stream through fake ports: where a sync starts, the sync racing a notice,
-// live notices and gaps, bus resets, backpressure on the outbound queue, and acks.
+// live notices and gaps, bus resets, backpressure on the outbound queue, acks, cursors the server
+// never handed out, and the sender's own event taken by its SendReply.
 
 #include "session_fixture.hpp"
 
@@ -277,9 +278,9 @@ TEST_F(session_test, an_ack_stores_the_cursor_and_the_delivered_marks) {
     EXPECT_EQ(chat.ack_calls[0].user_id, "alice");
     EXPECT_EQ(chat.ack_calls[0].device_id, "dev1");
     EXPECT_EQ(chat.ack_calls[0].cursor, "1-2");
-    EXPECT_EQ(chat.ack_calls[0].marks, (confide::routing::delivered_marks{{"c1", 1}}));
+    EXPECT_EQ(chat.ack_calls[0].marks, (confide::routing::delivered_marks{{"c1", 1, "dr.bob"}}));
     send(c, ack_request("1-3"));
-    EXPECT_EQ(chat.ack_calls[1].marks, (confide::routing::delivered_marks{{"c2", 7}}));
+    EXPECT_EQ(chat.ack_calls[1].marks, (confide::routing::delivered_marks{{"c2", 7, "dr.eve"}}));
 }
 
 TEST_F(session_test, marks_of_a_failed_ack_go_with_the_next_one) {
@@ -295,15 +296,160 @@ TEST_F(session_test, marks_of_a_failed_ack_go_with_the_next_one) {
     EXPECT_TRUE(f.error().retryable());
     send(c, ack_request("1-2"));
     ASSERT_EQ(chat.ack_calls.size(), 2u);
-    EXPECT_EQ(chat.ack_calls[1].marks, (confide::routing::delivered_marks{{"c1", 1}, {"c2", 4}}));
+    EXPECT_EQ(chat.ack_calls[1].marks,
+              (confide::routing::delivered_marks{{"c1", 1, "dr.bob"}, {"c2", 4, "dr.eve"}}));
 }
 
 TEST_F(session_test, an_ack_before_any_sync_stores_the_cursor) {
+    chat.append_message("alice", "c1", 1, "dr.bob");
+    chat.append_message("alice", "c1", 2, "dr.bob");
     auto& c = signed_in();
-    send(c, ack_request("1-9"));
+    send(c, ack_request("1-2"));
     ASSERT_EQ(chat.ack_calls.size(), 1u);
     EXPECT_TRUE(chat.ack_calls[0].marks.empty());
     EXPECT_TRUE(c.out.take_all().empty());
+}
+
+// ---- cursors the server never handed out -----------------------------------------------------
+
+TEST_F(session_test, a_sync_from_a_cursor_after_the_last_event_is_refused) {
+    chat.append_message("alice", "c1", 1, "dr.bob");
+    auto& c = signed_in();
+    send(c, sync_request("1-7"));
+    const auto f = only_reply(c);
+    EXPECT_EQ(f.error().code(), v1::INVALID_ARGUMENT);
+    EXPECT_FALSE(f.error().retryable());
+    EXPECT_TRUE(chat.saved_cursors.empty()) << "nothing stored";
+    // The stream did not start: events wait in storage until a sync that works.
+    bus.deliver("alice", chat.append_message("alice", "c1", 2, "dr.bob"));
+    settle();
+    EXPECT_TRUE(c.out.take_all().empty());
+    send(c, sync_request("1-1"));
+    EXPECT_EQ(event_cursors(c.out.take_all()), strings{"1-2"});
+}
+
+TEST_F(session_test, a_stored_cursor_after_the_last_event_resets_to_the_last_event) {
+    chat.append_message("alice", "c1", 1, "dr.bob");
+    chat.append_message("alice", "c1", 2, "dr.bob");
+    chat.device_cursors[{"alice", "dev1"}] = "1-9";  // storage lost events 3 to 9
+    auto& c = signed_in();
+    send(c, sync_request());
+    auto frames = c.out.take_all();
+    ASSERT_EQ(frames.size(), 1u);
+    EXPECT_TRUE(frames[0].synced().reset());
+    EXPECT_EQ(frames[0].synced().from_cursor(), "1-2");
+    ASSERT_EQ(chat.saved_cursors.size(), 1u);
+    EXPECT_EQ(chat.saved_cursors[0].second, "1-2");
+    EXPECT_FALSE(chat.saved_forward_only[0]) << "moved back, not forward";
+    // New events reach the device again, live (its n is known).
+    const auto reads = chat.read_calls.size();
+    bus.deliver("alice", chat.append_message("alice", "c1", 3, "dr.bob"));
+    settle();
+    EXPECT_EQ(event_cursors(c.out.take_all()), strings{"1-3"});
+    EXPECT_EQ(chat.read_calls.size(), reads);
+}
+
+TEST_F(session_test, an_ack_after_the_last_event_is_refused_and_stores_nothing) {
+    chat.append_message("alice", "c1", 1, "dr.bob");
+    auto& c = signed_in();
+    send(c, sync_request("0-0"));
+    c.out.take_all();
+    send(c, ack_request("1-2"));
+    const auto f = only_reply(c);
+    EXPECT_EQ(f.error().code(), v1::INVALID_ARGUMENT);
+    EXPECT_TRUE(chat.ack_calls.empty());
+    // Events that exist but were not pushed to this connection may be acked (another connection
+    // of the device processed them): storage says where the stream ends.
+    chat.append_message("alice", "c1", 2, "dr.bob");
+    send(c, ack_request("1-2"));
+    EXPECT_TRUE(c.out.take_all().empty());
+    ASSERT_EQ(chat.ack_calls.size(), 1u);
+    EXPECT_EQ(chat.ack_calls[0].cursor, "1-2");
+}
+
+TEST_F(session_test, an_ack_whose_end_cannot_be_read_is_retryable) {
+    auto& c = signed_in();
+    chat.failures.fail_next("stream_end");
+    send(c, ack_request("1-1"));
+    EXPECT_EQ(only_reply(c).error().code(), v1::UNAVAILABLE);
+    EXPECT_TRUE(chat.ack_calls.empty());
+}
+
+// ---- the sender's own event -------------------------------------------------------------------
+
+class own_echo_test : public session_test {
+protected:
+    own_echo_test() {
+        chat.sends_append_events = true;
+        chat.parties["c1"] = {"alice", "dr.bob"};
+    }
+    // Delivers every notice of the sends so far, as the bus would.
+    void deliver_sent() {
+        for (const auto& [user, n] : chat.sent_events) {
+            bus.deliver(user, n);
+        }
+        chat.sent_events.clear();
+        settle();
+    }
+};
+
+TEST_F(own_echo_test, the_reply_stands_for_the_event_when_the_client_asks) {
+    auto& phone = signed_in("alice", confide::auth::role::client, "phone");
+    auto& laptop = signed_in("alice", confide::auth::role::client, "laptop");
+    send(phone, sync_request("0-0", true));
+    send(laptop, sync_request("0-0"));
+    phone.out.take_all();
+    laptop.out.take_all();
+    send(phone, send_request("c1", "m1"));
+    const auto reply = only_reply(phone);
+    ASSERT_TRUE(reply.has_sent());
+    EXPECT_EQ(reply.sent().cursor(), "1-1");
+    deliver_sent();
+    EXPECT_TRUE(phone.out.take_all().empty()) << "not pushed back to the sending connection";
+    EXPECT_EQ(event_cursors(laptop.out.take_all()), strings{"1-1"}) << "the other device";
+    // The stream goes on from there: the next event is pushed without a storage read.
+    const auto reads = chat.read_calls.size();
+    bus.deliver("alice", chat.append_message("alice", "c1", 2, "dr.bob"));
+    settle();
+    EXPECT_EQ(event_cursors(phone.out.take_all()), strings{"1-2"});
+    EXPECT_EQ(chat.read_calls.size(), reads);
+    // Acking the reply's cursor is acking an event this connection was handed.
+    send(phone, ack_request("1-1"));
+    EXPECT_TRUE(phone.out.take_all().empty());
+}
+
+TEST_F(own_echo_test, without_asking_the_reply_has_no_cursor_and_the_event_is_pushed) {
+    auto& c = signed_in();
+    send(c, sync_request("0-0"));
+    c.out.take_all();
+    send(c, send_request("c1", "m1"));
+    const auto reply = only_reply(c);
+    ASSERT_TRUE(reply.has_sent());
+    EXPECT_TRUE(reply.sent().cursor().empty());
+    deliver_sent();
+    EXPECT_EQ(event_cursors(c.out.take_all()), strings{"1-1"});
+}
+
+TEST_F(own_echo_test, an_event_that_does_not_follow_the_last_pushed_one_is_pushed_in_order) {
+    auto& c = signed_in();
+    send(c, sync_request("0-0", true));
+    c.out.take_all();
+    // Event 1 (from the specialist) is stored but its notice has not come yet.
+    chat.append_message("alice", "c1", 1, "dr.bob");
+    send(c, send_request("c1", "m1"));  // event 2
+    const auto reply = only_reply(c);
+    EXPECT_TRUE(reply.sent().cursor().empty());
+    deliver_sent();  // 2's notice: a gap, so the stream reads 1 and 2 from storage
+    EXPECT_EQ(event_cursors(c.out.take_all()), (strings{"1-1", "1-2"}));
+}
+
+TEST_F(own_echo_test, a_duplicate_reply_never_carries_a_cursor) {
+    auto& c = signed_in();
+    send(c, sync_request("0-0", true));
+    c.out.take_all();
+    chat.sends_append_events = false;  // the store answers as for a retry: no new event
+    send(c, send_request("c1", "m1"));
+    EXPECT_TRUE(only_reply(c).sent().cursor().empty());
 }
 
 }  // namespace
