@@ -65,10 +65,6 @@ awaitable<outcome<persistence_report>> check_persistence(redis::connection& conn
     co_return rep;
 }
 
-}  // namespace confide::store
-
-namespace confide::store {
-
 awaitable<outcome<layout_report>> check_layout(redis::connection& conn) {
     const std::string key = keys::layout();
     auto current = co_await call(conn, cmd("GET", key));
