@@ -59,7 +59,7 @@ def parties(k):
     return "cv%d" % i, "c%d" % i, "s%d" % (i % NSPEC)
 
 
-def send_v2(sha, k, zadd=False):
+def send_v2(sha, k, zadd=False, current=False):
     cid, c, s = parties(k)
     msgid, now = "m%d" % k, str(1700000000000 + k)
     fp = hashlib.sha256(("send\0%s\0%s" % (cid, BODY)).encode()).hexdigest()[:32]
@@ -69,6 +69,11 @@ def send_v2(sha, k, zadd=False):
             cid, "cf:n:{%s}" % c, "cf:n:{%s}" % s, "M" + enc(cid, c, msgid, now, BODY)]
     if not zadd:
         keys = keys[:4]
+    if current:
+        # send.lua as built also keeps the workflow: the recipient's unread reminder (scheduled
+        # on the first unread message of a burst) and the specialist's first reply.
+        keys = keys[:4] + ["cf:u:{%s}:replies" % s, "cf:inquiries:expiry", "cf:reminders:due"]
+        argv += ["rem_s", str(int(now) + 3600000), cid + "|s", "(0"]
     return ["EVALSHA", sha, len(keys)] + keys + argv
 
 
@@ -99,7 +104,8 @@ def ack_v1(sha, k):
 
 SCRIPTS = os.path.join(ROOT, "server", "store", "scripts")
 VARIANTS = {
-    "send": (lambda: script(os.path.join(SCRIPTS, "send.lua")), send_v2),
+    "send": (lambda: script(os.path.join(SCRIPTS, "send.lua")),
+             lambda sha, k: send_v2(sha, k, current=True)),
     "send-v1": (lambda: script(os.path.join(HERE, "v1", "send.lua"),
                                os.path.join(HERE, "v1", "prelude.lua")), send_v1),
     "ack": (lambda: script(os.path.join(SCRIPTS, "ack.lua")), ack_v2),
