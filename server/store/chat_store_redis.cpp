@@ -64,8 +64,8 @@ std::string_view field_of(const reply& fields, std::string_view name) {
 // The fields of a conversation hash that describe it (the rest are dedupe records).
 // Must match conversation_fields in scripts/prelude.lua.
 constexpr const char* conversation_fields[] = {
-    "client", "specialist", "state",    "free",     "created", "updated", "read_c",
-    "read_s", "unread_c",   "unread_s", "topic",    "pref",    "expires", "decline"};
+    "client", "specialist", "state",    "free",  "created", "updated", "read_c",
+    "read_s", "unread_c",   "unread_s", "topic", "pref",    "expires", "decline"};
 
 // list_conversations reads the user's newest events in pages of this many, at most this many in
 // all, to find the conversations with recent activity.
@@ -196,8 +196,7 @@ awaitable<outcome<routing::send_result>> redis_chat_store::send_message(routing:
         cmd.conversation_id,
         keys::channel(p->client),
         keys::channel(p->specialist),
-        message_notice_prefix(cmd.conversation_id, cmd.sender_id, cmd.client_msg_id, now,
-                              cmd.body),
+        message_notice_prefix(cmd.conversation_id, cmd.sender_id, cmd.client_msg_id, now, cmd.body),
         "rem_" + other_party,
         std::to_string(cmd.now_ms + remind_after.count()),
         cmd.conversation_id + "|" + other_party,

@@ -51,12 +51,11 @@ awaitable<outcome<bool>> redis_workflow_store::expire_inquiry(std::string cid,
     }
     const std::string client = parties->elements[0].str;
     const std::string specialist = parties->elements[1].str;
-    std::vector<std::string> k{keys::conversation(cid),         keys::inquiry_expiry(),
-                               keys::conversation_log(cid),     keys::inbox(client),
-                               keys::conversations(client),     keys::open_with(client),
-                               keys::acks(client),              keys::inbox(specialist),
-                               keys::conversations(specialist), keys::inquiries(specialist),
-                               keys::reminders_due(),           keys::acks(specialist)};
+    std::vector<std::string> k{
+        keys::conversation(cid),     keys::inquiry_expiry(),      keys::conversation_log(cid),
+        keys::inbox(client),         keys::conversations(client), keys::open_with(client),
+        keys::acks(client),          keys::inbox(specialist),     keys::conversations(specialist),
+        keys::inquiries(specialist), keys::reminders_due(),       keys::acks(specialist)};
     std::vector<std::string> a{cid, std::to_string(now_ms), std::to_string(cfg_.inbox_max_events),
                                client, specialist};
     auto res = co_await call_script(*conn_, scripts::expire(), std::move(k), std::move(a));

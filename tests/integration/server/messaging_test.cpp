@@ -375,7 +375,7 @@ TEST_F(messaging, TypingPassesThroughToTheOtherParty) {
 // A client that asked for it at sync gets its own message's event as the SendReply's cursor, and
 // no EventPush of it; its other devices and the other party get the event as always.
 TEST_F(messaging, TheSendReplyStandsForTheSendersOwnEventWhenAsked) {
-    const auto alice = unique("alice"), bob = unique("bob");
+    const auto alice = unique("alice"), bob = specialist("bob");
     auto specialist = login(bob, role::specialist);
     auto laptop = login(alice, role::client, "laptop");
     auto phone = server().connect();
@@ -416,7 +416,7 @@ TEST_F(messaging, TheSendReplyStandsForTheSendersOwnEventWhenAsked) {
 
 // Issue 8, item 5: a cursor the server never handed out must not break a device.
 TEST_F(messaging, CursorsAfterTheLastEventAreRefusedAndAStoredOneResets) {
-    const auto alice = unique("alice"), bob = unique("bob");
+    const auto alice = unique("alice"), bob = specialist("bob");
     auto client = login(alice, role::client);
     const auto cid = open_inquiry(*client, bob, "one");  // alice's events 1 and 2
     auto specialist = server().connect();
@@ -454,7 +454,7 @@ TEST_F(messaging, CursorsAfterTheLastEventAreRefusedAndAStoredOneResets) {
 // The retry of an inquiry whose conversation was closed meanwhile finds that conversation (the
 // client's inquiry record), instead of opening a new one with the message in it again.
 TEST_F(messaging, AnInquiryRetryAfterItsConversationClosedIsADuplicate) {
-    const auto alice = unique("alice"), bob = unique("bob");
+    const auto alice = unique("alice"), bob = specialist("bob");
     auto client = login(alice, role::client);
     auto first = must_send(*client, start_inquiry(bob, "inq-once", "please help"));
     ASSERT_TRUE(client->request(update(first.conversation_id(), v1::CLOSE))->has_conversation());
@@ -473,7 +473,7 @@ TEST_F(messaging, AnInquiryRetryAfterItsConversationClosedIsADuplicate) {
 // events say which conversations were active last.
 TEST_F(messaging, TheListIsOrderedByLastActivity) {
     const auto alice = unique("alice");
-    const auto b1 = unique("bob"), b2 = unique("bob"), b3 = unique("bob");
+    const auto b1 = specialist("bob"), b2 = specialist("bob"), b3 = specialist("bob");
     auto client = login(alice, role::client);
     const auto c1 = open_inquiry(*client, b1);
     const auto c2 = open_inquiry(*client, b2);

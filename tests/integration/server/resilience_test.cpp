@@ -172,6 +172,22 @@ TEST_F(resilience, UsersOfACrashedNodeGoOffline) {
     EXPECT_EQ(lost->presence().presence().user_id(), alice);
 }
 
+// Starts a server on `redis` with `extra` flags and expects it to exit, saying `words`.
+void expect_refusal(redis_server& redis, std::vector<std::string> extra, const std::string& words) {
+    auto args = server_args(redis);
+    extra.insert(extra.begin(), {"--listen", "127.0.0.1:0"});
+    args.insert(args.begin(), extra.begin(), extra.end());
+    child_process p(server_binary(), args);
+    auto code = p.wait_exit(20s);
+    ASSERT_TRUE(code);
+    EXPECT_NE(*code, 0);
+    // The exit can be seen before the last lines are read from the pipes: wait for the line (the
+    // wait ends early once both pipes closed).
+    const auto explained = p.wait_for_line(
+        [&](std::string_view line) { return line.find(words) != std::string_view::npos; }, 10s);
+    EXPECT_TRUE(explained) << "the refusal should say: " << words;
+}
+
 TEST_F(resilience, RefusesToStartOnARedisThatWouldLoseAckedMessages) {
     redis_server_options no_aof;
     no_aof.appendonly = false;
@@ -180,17 +196,7 @@ TEST_F(resilience, RefusesToStartOnARedisThatWouldLoseAckedMessages) {
     for (const auto& [opts, words] : std::vector<std::pair<redis_server_options, std::string>>{
              {no_aof, "appendonly"}, {evicting, "maxmemory-policy"}}) {
         redis_server redis(opts);
-        auto args = server_args(redis);
-        args.insert(args.begin(), {"--listen", "127.0.0.1:0"});
-        child_process p(server_binary(), args);
-        auto code = p.wait_exit(20s);
-        ASSERT_TRUE(code);
-        EXPECT_NE(*code, 0);
-        bool explained = false;
-        for (const auto& line : p.lines()) {
-            explained = explained || line.find(words) != std::string::npos;
-        }
-        EXPECT_TRUE(explained) << "the refusal should name " << words;
+        expect_refusal(redis, {}, words);
 
         // Told explicitly (benchmarks), it starts.
         server_process ok(redis, {"--allow-unsafe-redis"});
@@ -212,17 +218,7 @@ TEST_F(resilience, RecordsTheKeyLayoutAndRefusesDataOfAnother) {
     }
     EXPECT_EQ(redis.command({"GET", "cf:layout"}), "2");
     const auto refused = [&](const std::string& words) {
-        auto args = server_args(redis);
-        args.insert(args.begin(), {"--listen", "127.0.0.1:0", "--allow-unsafe-redis"});
-        child_process p(server_binary(), args);
-        auto code = p.wait_exit(20s);
-        ASSERT_TRUE(code);
-        EXPECT_NE(*code, 0);
-        bool explained = false;
-        for (const auto& line : p.lines()) {
-            explained = explained || line.find(words) != std::string::npos;
-        }
-        EXPECT_TRUE(explained) << "the refusal should say: " << words;
+        expect_refusal(redis, {"--allow-unsafe-redis"}, words);
     };
     // Another version: refused, whatever the flags.
     redis.command({"SET", "cf:layout", "3"});
