@@ -27,8 +27,7 @@ def _run(b, build, scenario, p, fsync, quick):
         code, rep, argv, _ = run.loadgen(scenario, [
             "--clients", p["clients"], "--specialists", p["specialists"], "--rate", p["rate"],
             "--window", p["window"], "--duration", p["duration"], "--ramp-up", p["ramp"],
-            "--threads", p["threads"], "--drain", p["drain"], "--quiet"]],
-            p["duration"] + 120)
+            "--threads", p["threads"], "--drain", p["drain"], "--quiet"], p["duration"] + 120)
         run.end()
     finally:
         run.close()
