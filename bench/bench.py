@@ -51,6 +51,11 @@ THROUGHPUT_RUN = dict(duration=20, ramp=2, threads=1)
 CONNECTIONS = dict(total=19500, processes=4, ramp=20, hold=25,
                    sources=["127.0.0.%d" % i for i in range(1, 9)])
 BACKLOG = dict(clients=100, messages_per_client=100, window=8)
+# The throughput load that counts the most per CPU second, alternated between variants.
+METRICS = dict(clients=25, specialists=25, window=16, duration=15, rounds=2, scrape_interval=0.1)
+# A node holding ~19,000 connections restarted; the goal is every client back within 10 s.
+STORM = dict(total=19000, processes=4, ramp=20, pairs=50, rate=200, resume_limit=60,
+             sources=["127.0.0.%d" % i for i in range(1, 9)])
 GENEROUS_RATE = ["--send-rate", "1000000", "--send-burst", "1000000", "--request-rate", "1000000",
                  "--request-burst", "1000000"]
 
@@ -221,16 +226,16 @@ class Redis:
 
 
 class Server:
-    def __init__(self, build, workdir, redis, extra):
+    def __init__(self, build, workdir, redis, extra, port=0, name="server"):
         self.argv = [os.path.join(build, "server", "app", "confide-server"),
-                     "--listen", "127.0.0.1:0", "--redis", "127.0.0.1:%d" % redis.port,
+                     "--listen", "127.0.0.1:%d" % port, "--redis", "127.0.0.1:%d" % redis.port,
                      "--token-key", "%s:HS256:text:%s" % (KID, SECRET),
                      "--log-level", "warn",
                      # The load generator's specialists are listed when they sign in.
                      "--directory-open"] + extra
         self.unsafe = False
         for attempt in range(2):
-            self.proc = Process("server%d" % attempt, self.argv, workdir)
+            self.proc = Process("%s%d" % (name, attempt), self.argv, workdir)
             self.port = self._wait_listening(30)
             if self.port:
                 return
@@ -285,14 +290,15 @@ def portable(cmd):
 class Run:
     """One redis-server + confide-server pair, measured around the load."""
 
-    def __init__(self, build, fsync, server_extra, redis_extra=()):
+    def __init__(self, build, fsync, server_extra, redis_extra=(), server_build=None, port=0):
         self.build = build
         self.fsync = fsync
         self.quiet = 1.0 if os.environ.get("BENCH_QUICK") == "1" else wait_for_quiet()
         self.workdir = tempfile.mkdtemp(prefix="confide-bench-")
         self.redis = Redis(self.workdir, fsync, redis_extra)
         try:
-            self.server = Server(build, self.workdir, self.redis, server_extra)
+            self.server = Server(server_build or build, self.workdir, self.redis, server_extra,
+                                 port)
         except Exception:
             self.redis.stop()
             raise
@@ -557,10 +563,186 @@ def run_backlog(build, fsync, quick):
     return [row("backlog", run, rep, [argv], code, **extra)]
 
 
+def http_get(port, path, timeout=5):
+    """(status, body) of GET path on 127.0.0.1:port; (None, "") when it cannot be asked."""
+    import http.client
+    try:
+        c = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+        c.request("GET", path)
+        r = c.getresponse()
+        body = r.read().decode(errors="replace")
+        c.close()
+        return r.status, body
+    except OSError:
+        return None, ""
+
+
+def metric(port, name):
+    """The value of an unlabelled series of the server's /metrics (None if not there)."""
+    status, body = http_get(port, "/metrics")
+    m = re.search(r"^%s ([0-9.e+-]+)$" % re.escape(name), body, re.M) if status == 200 else None
+    return float(m.group(1)) if m else None
+
+
+class Scraper:
+    """GET /metrics every `interval` seconds on a thread, as Prometheus would (far more often)."""
+
+    def __init__(self, port, interval):
+        import threading
+        self.port, self.interval, self.count = port, interval, 0
+        self.stopping = threading.Event()
+        self.thread = threading.Thread(target=self._loop, daemon=True)
+        self.thread.start()
+
+    def _loop(self):
+        while not self.stopping.wait(self.interval):
+            if http_get(self.port, "/metrics")[0] == 200:
+                self.count += 1
+
+    def stop(self):
+        self.stopping.set()
+        self.thread.join(10)
+        return self.count
+
+
+def run_metrics(build, fsync, quick):
+    """What the metrics cost: the throughput load (busy connections, the most counting per CPU
+    second) with nobody scraping, with a scrape every 100 ms (150 times Prometheus's usual
+    15 s), and, given BENCH_METRICS_OFF_BUILD (a build with -DCONFIDE_METRICS=OFF), with the
+    counting compiled out. The variants alternate, so that the machine's drift falls on all."""
+    p = dict(METRICS)
+    if quick:
+        p.update(duration=5, rounds=1)
+    variants = [("on", None, None), ("scraped", None, p["scrape_interval"])]
+    off = os.environ.get("BENCH_METRICS_OFF_BUILD")
+    if off:
+        variants.append(("off", off if os.path.isabs(off) else os.path.join(ROOT, off), None))
+    rows = []
+    for rnd in range(p["rounds"]):
+        for variant, server_build, interval in variants:
+            run = Run(build, fsync, list(GENEROUS_RATE), server_build=server_build)
+            scraper = None
+            try:
+                run.begin()
+                if interval:
+                    scraper = Scraper(run.server.port, interval)
+                code, rep, argv, _ = run.loadgen("metrics", [
+                    "--clients", p["clients"], "--specialists", p["specialists"], "--rate", 0,
+                    "--window", p["window"], "--duration", p["duration"], "--ramp-up", 2,
+                    "--threads", 1, "--drain", 20, "--quiet"], p["duration"] + 120)
+                scrapes = scraper.stop() if scraper else 0
+                run.end()
+            finally:
+                if scraper:
+                    scraper.stop()
+                run.close()
+            r = row("metrics", run, rep, [argv], code, variant=variant, scrapes=scrapes)
+            r["key"] = "metrics-%s-%d" % (variant, rnd)
+            log("metrics %s round %d: %.1f server µs/msg, %.0f msg/s" % (
+                variant, rnd, r.get("server_cpu_us_per_msg") or 0, r.get("delivered_per_s", 0)))
+            rows.append(r)
+    return rows
+
+
+def run_storm(build, fsync, quick):
+    """A reconnect storm: a node holding STORM["total"] idle connections (plus a few pairs that
+    send, checked by the load generator) is restarted (SIGTERM: GoAwayPush and 1001 to all, then
+    a new process on the same port). Measures the time from the SIGTERM until every connection
+    is authenticated again on the new process, and the CPU of the new server and of Redis over
+    that time."""
+    p = dict(STORM)
+    if quick:
+        p.update(total=2000, ramp=4)
+    procs = p["processes"]
+    per = [p["total"] // procs + (1 if i < p["total"] % procs else 0) for i in range(procs)]
+    port = free_port()
+    run = Run(build, fsync, list(GENEROUS_RATE), port=port)
+    started = []
+    msgs = None
+    new_server = None
+    result = {}
+    try:
+        run.begin()
+        # Long enough for the ramp (slower on a busy machine), the restart and the resumption.
+        hold = 2 * p["ramp"] + p["resume_limit"] + 20
+        for i, n in enumerate(per):
+            ready = os.path.join(run.workdir, "ready%d" % i)
+            report = os.path.join(run.workdir, "storm%d.json" % i)
+            argv = loadgen_argv(build, port, report, [
+                "--connect-only", "--clients", n, "--specialists", 0, "--run-id", "storm%d" % i,
+                "--duration", hold, "--ramp-up", p["ramp"], "--connect-timeout", 20,
+                "--connect-retries", 100, "--source-addresses", ",".join(p["sources"]),
+                "--ready-file", ready, "--max-failed-connections", 0, "--quiet"])
+            started.append((Process("storm%d" % i, argv, run.workdir), report, argv))
+        report = os.path.join(run.workdir, "messages.json")
+        margv = loadgen_argv(build, port, report, [
+            "--clients", p["pairs"], "--specialists", p["pairs"], "--run-id", "msgs",
+            "--rate", p["rate"], "--window", 4, "--duration", hold, "--ramp-up", 1,
+            "--connect-retries", 100, "--drain", 30, "--quiet"])
+        msgs = (Process("messages", margv, run.workdir), report, margv)
+        everybody = p["total"] + 2 * p["pairs"]
+        deadline = time.time() + p["ramp"] + 120
+        while time.time() < deadline and (metric(port, "confide_sessions") or 0) < everybody:
+            time.sleep(0.5)
+        before = metric(port, "confide_sessions") or 0
+        log("storm: %d sessions held; restarting the server" % before)
+        r0 = cpu_seconds(run.redis.proc.pid)
+        t0 = time.time()
+        run.server.stop()
+        t_stopped = time.time()
+        new_server = Server(build, run.workdir, run.redis, list(GENEROUS_RATE), port, "restarted")
+        t_started = time.time()
+        # From here the run's server is the new process (its whole CPU counts).
+        run.server, run.s0 = new_server, 0.0
+        resumed = None
+        deadline = t0 + p["resume_limit"]
+        while time.time() < deadline:
+            if (metric(port, "confide_sessions") or 0) >= before:
+                resumed = time.time()
+                break
+            time.sleep(0.1)
+        result = {
+            "held_before": before,
+            "stop_s": round(t_stopped - t0, 2),
+            "restart_s": round(t_started - t0, 2),
+            "resume_s": round(resumed - t0, 2) if resumed else None,
+            "held_after": metric(port, "confide_sessions"),
+            "storm_server_cpu_s": round(cpu_seconds(new_server.proc.pid), 2),
+            "storm_redis_cpu_s": round(cpu_seconds(run.redis.proc.pid) - r0, 2),
+        }
+        log("storm: %s" % result)
+        # The messaging pairs end their run and check every message.
+        mcode = msgs[0].wait(hold + 120)
+        codes = [proc.wait(hold + 60) for proc, _, _ in started]
+        run.end()
+        try:
+            with open(msgs[1]) as f:
+                mrep = json.load(f)
+        except (OSError, ValueError):
+            mrep = None
+    finally:
+        for proc, _, _ in started:
+            proc.stop()
+        if msgs:
+            msgs[0].stop()
+        run.close()
+    r = row("storm", run, mrep, [a for _, _, a in started] + [msgs[2]], [mcode] + codes,
+            **result)
+    r["ok"] = bool(r.get("ok")) and result.get("resume_s") is not None and \
+        all(c == 0 for c in codes)
+    if result.get("resume_s") is None:
+        r.setdefault("reasons", []).append("not every connection resumed within %d s"
+                                           % p["resume_limit"])
+    r["connections"] = everybody
+    return [r]
+
+
 SCENARIOS = {"latency": run_latency, "throughput": run_throughput,
-             "connections": run_connections, "backlog": run_backlog}
+             "connections": run_connections, "backlog": run_backlog,
+             "metrics": run_metrics, "storm": run_storm}
 # Where each scenario's rows go in the table; modules that add scenarios extend it.
-SCENARIO_ORDER = {"latency": 0, "throughput": 1, "connections": 2, "backlog": 3}
+SCENARIO_ORDER = {"latency": 0, "throughput": 1, "connections": 2, "backlog": 3, "metrics": 4,
+                  "storm": 5}
 # Functions of a row that add notes to its "other" column, and of (rows, find, check) that add
 # lines to "Against the targets".
 NOTE_HOOKS = []
@@ -625,6 +807,16 @@ def render(rows, mach):
         if r["scenario"] == "backlog" and r.get("backlog_drain_ms") is not None:
             other.append("%d messages drained in %.0f ms (%.0f msg/s)" % (
                 r["backlog_messages"], r["backlog_drain_ms"], r["backlog_per_s"]))
+        if r["scenario"] == "metrics":
+            other.append({"on": "nobody scrapes", "off": "built with -DCONFIDE_METRICS=OFF",
+                          "scraped": "scraped every 100 ms (%d scrapes)" % r.get("scrapes", 0)}
+                         .get(r.get("variant"), r.get("variant")))
+        if r["scenario"] == "storm" and r.get("resume_s") is not None:
+            other.append("restarted holding %d; all back %.1f s after SIGTERM (old process gone "
+                         "after %.1f s, new one listening after %.1f s); new server %.1f s CPU, "
+                         "Redis %.1f s CPU meanwhile" % (
+                             r["held_before"], r["resume_s"], r["stop_s"], r["restart_s"],
+                             r["storm_server_cpu_s"], r["storm_redis_cpu_s"]))
         if r["scenario"] == "latency" and r.get("rate"):
             other.append("offered %d msg/s" % r["rate"])
         rd = r.get("redis") or {}

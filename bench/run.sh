@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Confide benchmarks: one command.
 #
-#   bench/run.sh <scenario>...      scenarios: latency throughput connections backlog w w-max,
-#                                   or all
+#   bench/run.sh <scenario>...      scenarios: latency throughput connections backlog metrics
+#                                   storm w w-max, or all
 #
 # Builds a release build if needed (build/release, -DCMAKE_BUILD_TYPE=Release), then for each
 # scenario and each appendfsync setting starts its own redis-server (temporary directory, free
@@ -16,18 +16,19 @@
 #   BENCH_BUILD_DIR=build/release   where to build
 #   BENCH_NO_DOCS=1                 do not touch docs/benchmarks.md
 #   BENCH_QUIET_WAIT=600            seconds to wait, before each run, for the machine to be idle
+#   BENCH_METRICS_OFF_BUILD=dir     metrics: also run a server built with -DCONFIDE_METRICS=OFF
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 if (($# == 0)); then
-  sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'
+  sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'
   exit 2
 fi
 for s in "$@"; do
   case $s in
-    latency | throughput | connections | backlog | w | w-max | all) ;;
+    latency | throughput | connections | backlog | metrics | storm | w | w-max | all) ;;
     *)
-      echo "bench/run.sh: unknown scenario '$s' (latency throughput connections backlog w w-max all)" >&2
+      echo "bench/run.sh: unknown scenario '$s' (latency throughput connections backlog metrics storm w w-max all)" >&2
       exit 2
       ;;
   esac

@@ -24,6 +24,11 @@ if grep -rlE '#include "(net|store|app)/' server/routing server/protocol server/
   echo "check-style: a lower layer includes net/, store/ or app/" >&2
   status=1
 fi
+# Metrics are used by every layer and use none.
+if grep -rlE '#include "(common|protocol|auth|routing|store|net|app)/' server/metrics; then
+  echo "check-style: metrics/ includes another layer" >&2
+  status=1
+fi
 if grep -rlE '#include "(net|app)/' server/store; then
   echo "check-style: store/ includes net/ or app/" >&2
   status=1

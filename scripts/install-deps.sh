@@ -15,6 +15,10 @@ packages=(
   libhiredis-dev libprotobuf-dev protobuf-compiler libssl-dev
   libspdlog-dev libfmt-dev libgtest-dev libgmock-dev libhowardhinnant-date-dev tzdata
   redis-server redis-tools clang-format python3 python3-jwt python3-cryptography
+  # The operations tests: certificates (openssl), the load balancer (haproxy), the checks of the
+  # metrics and alert rules (promtool, from Debian's prometheus package) and of the installed
+  # systemd units (systemd-analyze).
+  openssl haproxy prometheus systemd
 )
 
 # Node.js and npm build the web client (clients/web). Debian 12 has Node.js 18 with npm 9; a
@@ -44,5 +48,5 @@ fi
 export DEBIAN_FRONTEND=noninteractive
 $sudo apt-get update -q
 $sudo apt-get install -y -q --no-install-recommends "${missing[@]}"
-# The Debian package starts a system-wide Redis where systemd runs; Confide never uses it: every
-# command starts its own redis-server on its own port and data directory.
+# The Debian packages start a system-wide Redis, HAProxy and Prometheus where systemd runs;
+# Confide's commands never use them: each starts its own on its own ports (and data directory).

@@ -2,6 +2,7 @@
 
 #include "auth/token_verifier.hpp"
 #include "common/log.hpp"
+#include "metrics/metrics.hpp"
 #include "routing/presence_tracker.hpp"
 #include "routing/rate_limiter.hpp"
 #include "routing/services.hpp"
@@ -20,14 +21,12 @@
 #include <boost/asio/query.hpp>
 #include <boost/asio/steady_timer.hpp>
 
+#include <atomic>
 #include <stdexcept>
 #include <vector>
 
 namespace confide::app {
 namespace {
-
-// How long start-up waits for Redis to answer before giving up with a clear message.
-constexpr auto startup_timeout = std::chrono::seconds(15);
 
 store::redis::config redis_config(const config& cfg) {
     store::redis::config r;
@@ -104,6 +103,7 @@ struct shard {
 
     const asio::execution_context* context;
     std::shared_ptr<store::redis::connection> redis;
+    std::shared_ptr<const store::scripts_status> scripts;  // set by chat_node::start()
     std::shared_ptr<store::redis_notice_bus> bus;
     store::redis_chat_store chat;
     routing::services services;  // refers to the members above and to the node's shared parts
@@ -156,6 +156,23 @@ struct chat_node::parts {
                                                      send_limits, verifier, std::move(conn)));
         }
         factory = std::make_shared<shard_factory>(shards);
+        // The shards outlive the handles (members declared after them go first).
+        auto up = [this](bool pubsub) {
+            double n = 0;
+            for (const auto& s : shards) {
+                n += (pubsub ? s->bus->is_connected() : s->redis->is_connected()) ? 1 : 0;
+            }
+            return n;
+        };
+        constexpr const char* help =
+            "Redis connections up now: command (with the scripts) and pub/sub, one each per I/O "
+            "thread";
+        gauges.push_back(metrics::registry::global().add_callback(
+            "confide_redis_connections_up", help, metrics::kind::gauge, {{"role", "command"}},
+            [up] { return up(false); }));
+        gauges.push_back(metrics::registry::global().add_callback(
+            "confide_redis_connections_up", help, metrics::kind::gauge, {{"role", "pubsub"}},
+            [up] { return up(true); }));
     }
 
     config cfg;
@@ -170,6 +187,8 @@ struct chat_node::parts {
     auth::token_verifier verifier;
     std::vector<std::unique_ptr<shard>> shards;
     std::shared_ptr<shard_factory> factory;
+    std::atomic<bool> storage_checked{false};
+    std::vector<metrics::callback_handle> gauges;
 };
 
 chat_node::chat_node(const std::vector<executor>& executors, const config& cfg)
@@ -180,7 +199,7 @@ chat_node::~chat_node() = default;
 
 void chat_node::start() {
     for (auto& s : parts_->shards) {
-        store::load_scripts_on_connect(s->redis);
+        s->scripts = store::load_scripts_on_connect(s->redis);
         s->redis->start();
         s->bus->start();
     }
@@ -189,7 +208,7 @@ void chat_node::start() {
 awaitable<void> chat_node::check_storage() {
     const auto& cfg = parts_->cfg;
     auto ex = co_await asio::this_coro::executor;
-    const auto give_up = std::chrono::steady_clock::now() + startup_timeout;
+    const auto give_up = std::chrono::steady_clock::now() + cfg.redis_startup_timeout;
     outcome<store::persistence_report> report = fail(errc::unavailable, "not checked");
     while (true) {
         report = co_await store::check_persistence(*parts_->main_redis);
@@ -201,8 +220,16 @@ awaitable<void> chat_node::check_storage() {
         co_await t.async_wait(use_nothrow);
     }
     if (!report) {
-        throw std::runtime_error("cannot use Redis at " + redis_address(cfg) + ": " +
-                                 report.error().message);
+        // The connection logs its failures as warnings, but the one line an operator reads is
+        // this one: name the cause, found out afresh, when no connection could be made.
+        std::string why = report.error().message;
+        if (!parts_->main_redis->is_connected()) {
+            if (auto cause = co_await store::diagnose_connection(redis_config(cfg));
+                !cause.empty()) {
+                why = std::move(cause);
+            }
+        }
+        throw std::runtime_error("cannot use Redis at " + redis_address(cfg) + ": " + why);
     }
     log::info("redis {} at {}: appendonly {}, appendfsync {}, maxmemory-policy {}", report->version,
               redis_address(cfg), report->appendonly, report->appendfsync,
@@ -237,6 +264,25 @@ awaitable<void> chat_node::check_storage() {
               layout->recorded ? " (recorded: no Confide data yet)" : "");
     parts_->tracker->start();
     parts_->sweeper->start();
+    parts_->storage_checked = true;
+}
+
+std::string chat_node::not_ready_reason() const {
+    if (!parts_->storage_checked) {
+        return "starting";
+    }
+    for (const auto& s : parts_->shards) {
+        if (!s->redis->is_connected()) {
+            return "Redis is not answering";
+        }
+        if (!s->scripts || !s->scripts->loaded()) {
+            return "the scripts are not loaded into Redis";
+        }
+        if (!s->bus->is_connected()) {
+            return "the Redis pub/sub connection is down";
+        }
+    }
+    return {};
 }
 
 void chat_node::stop() {

@@ -46,6 +46,11 @@ public:
     /// Stops the tracker, the buses and the Redis connections. Call after every connection ended.
     void stop();
 
+    /// Why this node cannot serve now, or empty when it can: storage checked at start-up, and
+    /// for every I/O thread its Redis command connection up with the scripts loaded and its
+    /// pub/sub connection up. Thread safety: any thread.
+    std::string not_ready_reason() const;
+
     std::shared_ptr<routing::connection_handler_factory> factory() const;
 
 private:

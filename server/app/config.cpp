@@ -60,6 +60,17 @@ constexpr option_spec specs[] = {
      "From accept to a completed WebSocket handshake", "10000"},
     {"Network", "drain-timeout-ms", kind::single, "MS",
      "On SIGINT/SIGTERM, how long connections get to close (1001) before they are cut", "10000"},
+    {"Network", "drain-delay-ms", kind::single, "MS",
+     "On SIGINT/SIGTERM, how long GET /readyz answers 503 (so that load balancers stop sending "
+     "new connections) before connections are told to go away; a second signal skips it. Set it "
+     "above the load balancer's check interval times its fall count",
+     "0"},
+    {"Network", "tls-cert", kind::single, "FILE",
+     "PEM certificate chain (the server's certificate first): serve wss:// and https:// "
+     "(TLS 1.2 or 1.3). Re-read on SIGHUP, without dropping connections. Needs --tls-key",
+     nullptr},
+    {"Network", "tls-key", kind::single, "FILE",
+     "PEM private key of --tls-cert (unencrypted; readable by the server only)", nullptr},
 
     {"Redis", "redis", kind::single, "HOST:PORT|unix:PATH", "Where Redis is", "127.0.0.1:6379"},
     {"Redis", "redis-password", kind::single, "PASSWORD",
@@ -70,6 +81,10 @@ constexpr option_spec specs[] = {
      "A Redis connection idle this long checks that Redis answers (within --redis-timeout-ms, "
      "else it reconnects): a hung Redis is noticed before a request needs it",
      "2000"},
+    {"Redis", "redis-startup-timeout-ms", kind::single, "MS",
+     "How long start-up waits for Redis to answer (it may be starting too); then the server "
+     "exits, naming the cause",
+     "15000"},
     {"Redis", "allow-unsafe-redis", kind::flag, "BOOL",
      "Accept a Redis without persistence or with an evicting maxmemory-policy (benchmarks "
      "only: messages can be lost)",
@@ -158,6 +173,10 @@ constexpr option_spec specs[] = {
      "This server's name among the nodes ([A-Za-z0-9._-]). Default: <hostname>-<pid>", nullptr},
     {"Process", "log-level", kind::single, "LEVEL", "trace, debug, info, warn, error or off",
      "info"},
+    {"Process", "log-format", kind::single, "FORMAT",
+     "text, or json: one object per line with time, level, node, conn and user ids and msg "
+     "(never a message body or a token)",
+     "text"},
 };
 
 // Variables named before "--x-y is CONFIDE_X_Y" held for every option: still read (setting both
@@ -431,6 +450,12 @@ void apply(config& c, const std::string& name, const raw_value& v) {
         c.handshake_timeout = to_timeout(v);
     } else if (name == "drain-timeout-ms") {
         c.drain_timeout = to_timeout(v);
+    } else if (name == "drain-delay-ms") {
+        c.drain_delay = milliseconds(to_integer(v, 0, 3'600'000));
+    } else if (name == "tls-cert") {
+        c.tls_cert = text;
+    } else if (name == "tls-key") {
+        c.tls_key = text;
     } else if (name == "redis") {
         constexpr std::string_view unix_prefix = "unix:";
         if (text.starts_with(unix_prefix)) {
@@ -449,6 +474,8 @@ void apply(config& c, const std::string& name, const raw_value& v) {
         c.redis_timeout = to_timeout(v);
     } else if (name == "redis-health-interval-ms") {
         c.redis_health_interval = to_timeout(v);
+    } else if (name == "redis-startup-timeout-ms") {
+        c.redis_startup_timeout = to_timeout(v);
     } else if (name == "allow-unsafe-redis") {
         c.allow_unsafe_redis = to_bool(v);
     } else if (name == "token-key") {
@@ -528,6 +555,11 @@ void apply(config& c, const std::string& name, const raw_value& v) {
             fail(v, quoted(text) + " is not a log level (trace, debug, info, warn, error, off)");
         }
         c.log_level = text;
+    } else if (name == "log-format") {
+        if (text != "text" && text != "json") {
+            fail(v, quoted(text) + " is not a log format (text or json)");
+        }
+        c.log_format = text;
     }
 }
 
@@ -627,6 +659,11 @@ config parse_config(int argc, const char* const* argv) {
             "--token-key: at least one token key is required (or CONFIDE_TOKEN_KEY), e.g. "
             "--token-key dev:HS256:text:<secret>");
     }
+    if (c.tls_cert.empty() != c.tls_key.empty()) {
+        throw config_error(c.tls_cert.empty()
+                               ? origin("tls-key") + ": --tls-cert is required with it"
+                               : origin("tls-cert") + ": --tls-key is required with it");
+    }
     if (c.max_body_bytes > c.max_frame_bytes) {
         throw config_error(origin("max-body-bytes") + ": " + std::to_string(c.max_body_bytes) +
                            " is more than " + origin("max-frame-bytes") + " (" +
@@ -649,7 +686,8 @@ config parse_config(int argc, const char* const* argv) {
 
 std::string describe(const config& c) {
     std::ostringstream out;
-    out << "listen=" << c.listen_address << ':' << c.listen_port << " redis=";
+    out << "listen=" << c.listen_address << ':' << c.listen_port
+        << (c.tls_cert.empty() ? "" : " tls_cert=" + c.tls_cert) << " redis=";
     if (!c.redis_unix_socket.empty()) {
         out << "unix:" << c.redis_unix_socket;
     } else {
@@ -672,7 +710,9 @@ std::string describe(const config& c) {
         << (c.directory_open ? " directory_open" : "")
         << " inquiry_expiry_s=" << c.inquiry_expiry.count()
         << " reminder_specialist_after_s=" << c.remind_specialist_after.count()
-        << " reminder_client_after_s=" << c.remind_client_after.count();
+        << " reminder_client_after_s=" << c.remind_client_after.count()
+        << " drain_delay_ms=" << c.drain_delay.count()
+        << " drain_timeout_ms=" << c.drain_timeout.count();
     return out.str();
 }
 

@@ -34,6 +34,10 @@ struct config {
     std::size_t max_outbound_bytes = 4 * 1024 * 1024;
     std::chrono::milliseconds handshake_timeout{10000};
     std::chrono::milliseconds drain_timeout{10000};
+    /// On SIGTERM, how long /readyz answers 503 before connections are told to go away.
+    std::chrono::milliseconds drain_delay{0};
+    std::string tls_cert;  ///< PEM certificate chain; with tls_key: TLS on the listener
+    std::string tls_key;   ///< PEM private key
 
     // Redis.
     std::string redis_host = "127.0.0.1";
@@ -41,7 +45,8 @@ struct config {
     std::string redis_unix_socket;  ///< when set, used instead of host and port
     std::string redis_password;     ///< never logged
     std::chrono::milliseconds redis_timeout{2000};
-    std::chrono::milliseconds redis_health_interval{2000};  ///< idle time before a health check
+    std::chrono::milliseconds redis_health_interval{2000};   ///< idle time before a health check
+    std::chrono::milliseconds redis_startup_timeout{15000};  ///< start-up waits this long
     bool allow_unsafe_redis = false;
 
     // Authentication.
@@ -86,6 +91,7 @@ struct config {
     unsigned io_threads = 1;  ///< default: the number of cores
     std::string node_id;      ///< default: <hostname>-<pid>
     std::string log_level = "info";
+    std::string log_format = "text";  ///< text or json
 };
 
 /// Parses and validates the flags in argv[1..argc) and the CONFIDE_* variables of the process

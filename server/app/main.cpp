@@ -28,15 +28,18 @@ int main(int argc, char** argv) {
         return 0;
     }
 
+    const bool json_log = cfg.log_format == "json";
     try {
-        log::init(cfg.log_level);
+        log::init(cfg.log_level, cfg.log_format, cfg.node_id);
         protocol::quiet_protobuf_logging();
         log::info("confide-server starting: {}", app::describe(cfg));
         app::server server(std::move(cfg));
         server.run();
     } catch (const std::exception& e) {
         log::error("fatal: {}", e.what());
-        std::cerr << "confide-server: " << e.what() << "\n";
+        if (!json_log) {  // a JSON log stays one object per line
+            std::cerr << "confide-server: " << e.what() << "\n";
+        }
         return 1;
     }
     return 0;

@@ -1,7 +1,9 @@
 #include "app/server.hpp"
 
+#include "app/build_info.hpp"
 #include "app/chat_node.hpp"
 #include "common/log.hpp"
+#include "metrics/process_metrics.hpp"
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/executor_work_guard.hpp>
@@ -9,6 +11,7 @@
 #include <boost/asio/use_future.hpp>
 
 #include <algorithm>
+#include <chrono>
 #include <csignal>
 #include <cstdio>
 #include <exception>
@@ -20,6 +23,23 @@ namespace {
 
 // After the connections were cut (drain deadline passed), how long their handlers get to finish.
 constexpr auto abort_grace = std::chrono::milliseconds(2000);
+
+// A certificate this close to its end is worth a warning at every (re)load.
+constexpr std::int64_t expiry_warning_s = 14 * 24 * 3600;
+
+void log_certificate(const net::certificate_info& info, std::string_view what) {
+    const auto now = std::chrono::duration_cast<std::chrono::seconds>(
+                         std::chrono::system_clock::now().time_since_epoch())
+                         .count();
+    const auto days_left = (info.not_after - now) / (24 * 3600);
+    if (info.not_after <= now) {
+        log::error("TLS certificate {}: {} EXPIRED {} day(s) ago", what, info.subject, -days_left);
+    } else if (info.not_after - now < expiry_warning_s) {
+        log::warn("TLS certificate {}: {} expires in {} day(s)", what, info.subject, days_left);
+    } else {
+        log::info("TLS certificate {}: {}, valid for {} more days", what, info.subject, days_left);
+    }
+}
 
 net::session_options session_options_of(const config& cfg) {
     net::session_options s;
@@ -62,7 +82,9 @@ server::server(config cfg)
     : cfg_(std::move(cfg)),
       contexts_(make_contexts(cfg_.io_threads)),
       control_(asio::make_strand(main_context())),
-      signals_(control_, SIGINT, SIGTERM) {
+      signals_(control_, SIGINT, SIGTERM),
+      drain_delay_(control_) {
+    signals_.add(SIGHUP);
     // ---- composition: the one place that knows every component ----
     for (auto& c : contexts_) {
         // Until shutdown is complete: a context with no connection must not stop running.
@@ -73,6 +95,14 @@ server::server(config cfg)
         shard_executors.emplace_back(c->get_executor());
     }
     node_ = std::make_unique<chat_node>(shard_executors, cfg_);
+    if (!cfg_.tls_cert.empty()) {
+        tls_ = net::tls_context::load(cfg_.tls_cert, cfg_.tls_key);
+        log_certificate(tls_->info(), "loaded");
+    }
+    auto session = session_options_of(cfg_);
+    session.tls = tls_;
+    session.metrics_text = [] { return metrics::registry::global().render(); };
+    session.ready = [this] { return readiness(); };
     net::listener_options lo;
     lo.listen = net::endpoint{cfg_.listen_address, cfg_.listen_port};
     lo.max_connections = cfg_.max_connections;
@@ -81,7 +111,63 @@ server::server(config cfg)
         return contexts_[i]->get_executor();
     };
     listener_ = std::make_unique<net::listener>(main_context().get_executor(), std::move(lo),
-                                                session_options_of(cfg_), node_->factory());
+                                                std::move(session), node_->factory());
+    add_metrics();
+}
+
+void server::add_metrics() {
+    auto& r = metrics::registry::global();
+    gauges_ = metrics::add_process_metrics(r);
+    gauges_.push_back(r.add_callback(
+        "confide_build_info", "The version and commit of this server (always 1)",
+        metrics::kind::gauge, {{"version", build_version()}, {"commit", build_commit()}},
+        [] { return 1.0; }));
+    gauges_.push_back(r.add_callback(
+        "confide_ready",
+        "1 when GET /readyz answers 200 (Redis answers, scripts loaded, not draining), else 0",
+        metrics::kind::gauge, {}, [this] { return readiness().ready ? 1.0 : 0.0; }));
+    gauges_.push_back(r.add_callback(
+        "confide_connections_limit", "--max-connections: connections beyond it are refused",
+        metrics::kind::gauge, {}, [n = static_cast<double>(cfg_.max_connections)] { return n; }));
+    gauges_.push_back(
+        r.add_callback("confide_draining", "1 from SIGTERM on (the node is shutting down)",
+                       metrics::kind::gauge, {}, [this] { return draining_.load() ? 1.0 : 0.0; }));
+    if (tls_) {
+        gauges_.push_back(
+            r.add_callback("confide_tls_certificate_expiry_timestamp_seconds",
+                           "When the TLS certificate in use expires (seconds since the epoch)",
+                           metrics::kind::gauge, {},
+                           [tls = tls_] { return static_cast<double>(tls->info().not_after); }));
+    }
+}
+
+net::readiness server::readiness() const {
+    if (draining_.load()) {
+        return {false, "draining"};
+    }
+    auto why = node_->not_ready_reason();
+    return {why.empty(), std::move(why)};
+}
+
+void server::reload_tls() {
+    static const auto ok = metrics::registry::global().add_counter(
+        "confide_tls_reloads_total", "TLS certificate reloads (SIGHUP), by result",
+        {{"result", "ok"}});
+    static const auto failed = metrics::registry::global().add_counter(
+        "confide_tls_reloads_total", "TLS certificate reloads (SIGHUP), by result",
+        {{"result", "error"}});
+    if (!tls_) {
+        log::info("SIGHUP: no TLS configured, nothing to reload");
+        return;
+    }
+    if (auto error = tls_->reload()) {
+        failed.inc();
+        log::error("SIGHUP: TLS certificate not reloaded, the previous one stays in use: {}",
+                   *error);
+        return;
+    }
+    ok.inc();
+    log_certificate(tls_->info(), "reloaded");
 }
 
 server::~server() = default;
@@ -139,8 +225,11 @@ void server::on_signal(const boost::system::error_code& ec, int signal) {
     if (ec) {
         return;  // cancelled: shutdown is complete
     }
-    if (stopping_) {
+    if (signal == SIGHUP) {
+        reload_tls();
+    } else if (stopping_) {
         log::warn("signal {} during shutdown: closing every connection now", signal);
+        drain_delay_.cancel();
         listener_->abort_connections();
     } else {
         log::info("signal {}: shutting down", signal);
@@ -159,6 +248,15 @@ void server::begin_shutdown() {
 }
 
 awaitable<void> server::shut_down() {
+    draining_ = true;
+    if (cfg_.drain_delay.count() > 0) {
+        // Load balancers see /readyz fail and stop sending new connections; the ones open go
+        // on as before until the delay is over.
+        log::info("draining: /readyz answers 503; connections are told to go away in {} ms",
+                  cfg_.drain_delay.count());
+        drain_delay_.expires_after(cfg_.drain_delay);
+        co_await drain_delay_.async_wait(use_nothrow);
+    }
     log::info("draining {} connection(s), up to {} ms", listener_->connection_count(),
               cfg_.drain_timeout.count());
     if (!co_await listener_->shutdown(cfg_.drain_timeout)) {

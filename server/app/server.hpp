@@ -3,11 +3,14 @@
 #include "app/chat_node.hpp"
 #include "app/config.hpp"
 #include "common/asio_types.hpp"
+#include "metrics/metrics.hpp"
 #include "net/listener.hpp"
+#include "net/tls.hpp"
 
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 
 #include <atomic>
@@ -19,9 +22,12 @@ namespace confide::app {
 /// The composition root: owns the io_context and wires the components together: the chat node
 /// (routing + store) and the listener that hands it connections.
 ///
-/// Shutdown (SIGINT/SIGTERM or request_stop()): close the acceptor, tell every connection to go
-/// away (1001), wait for them up to cfg.drain_timeout, cut the rest, stop the remaining
-/// components, and let run() return. A second signal cuts the connections at once.
+/// Shutdown (SIGINT/SIGTERM or request_stop()): GET /readyz answers 503 at once; after
+/// cfg.drain_delay, close the acceptor, tell every connection to go away (GoAwayPush, 1001),
+/// wait for them up to cfg.drain_timeout, cut the rest, stop the remaining components, and let
+/// run() return. A second signal skips the delay and cuts the connections at once.
+///
+/// SIGHUP re-reads the TLS certificate and key (when TLS is on); connections open keep theirs.
 class server {
 public:
     /// Builds every component and binds the listening socket. Throws on failure (e.g.
@@ -47,6 +53,9 @@ private:
     void on_signal(const boost::system::error_code& ec, int signal);
     void begin_shutdown();
     awaitable<void> shut_down();
+    void reload_tls();
+    net::readiness readiness() const;
+    void add_metrics();
 
     config cfg_;
     // One io_context per thread: a connection's socket, timers and session stay on one thread.
@@ -57,9 +66,13 @@ private:
     asio::io_context& main_context() { return *contexts_.front(); }
     asio::strand<asio::io_context::executor_type> control_;  // signals and shutdown
     asio::signal_set signals_;
+    asio::steady_timer drain_delay_;  // on control_
+    std::shared_ptr<net::tls_context> tls_;
     std::unique_ptr<chat_node> node_;
     std::unique_ptr<net::listener> listener_;
-    bool stopping_ = false;  // on control_
+    std::vector<metrics::callback_handle> gauges_;  // before members they read are destroyed
+    bool stopping_ = false;                         // on control_
+    std::atomic<bool> draining_{false};
 };
 
 }  // namespace confide::app

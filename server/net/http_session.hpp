@@ -1,7 +1,7 @@
 #pragma once
 
 #include "net/connection_registry.hpp"
-#include "net/websocket_session.hpp"
+#include "net/session_context.hpp"
 
 #include <boost/asio/ip/tcp.hpp>
 
@@ -10,9 +10,14 @@
 
 namespace confide::net {
 
-/// Runs the HTTP phase of a newly accepted connection on `socket`'s executor (a strand): reads
-/// a request within handshake_timeout and max_header_bytes, then
-///  - `GET /healthz` (no upgrade): 200 "ok", for load balancers;
+/// Runs the HTTP phase of a newly accepted connection on `socket`'s executor (a strand). With
+/// session_options::tls set, a TLS handshake comes first (within handshake_timeout; a failure
+/// closes the connection). Then it reads a request within handshake_timeout and
+/// max_header_bytes, and answers:
+///  - `GET /healthz` (no upgrade): 200 "ok": the process lives (liveness);
+///  - `GET /readyz`: 200 "ready" when session_options::ready says so, else 503 with the reason
+///    (readiness, for load balancers);
+///  - `GET /metrics`: session_options::metrics_text (Prometheus text format), 404 without one;
 ///  - `token=` or `access_token=` in the query: 400 (tokens are never accepted in URLs);
 ///  - a WebSocket upgrade (any path) from an allowed Origin: handed to start_websocket_session()
 ///    with the `Authorization: Bearer` token, if any, in connection_info;

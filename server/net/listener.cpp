@@ -4,7 +4,8 @@
 #include "common/random_id.hpp"
 #include "net/connection_registry.hpp"
 #include "net/http_session.hpp"
-#include "net/websocket_session.hpp"
+#include "net/net_metrics.hpp"
+#include "net/session_context.hpp"
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -46,6 +47,7 @@ struct listener::impl : std::enable_shared_from_this<listener::impl> {
     listener_options opts;
     std::shared_ptr<const session_context> ctx;
     endpoint bound;
+    metrics::callback_handle open_connections;
 
     // On `strand`.
     steady_clock::time_point last_refusal_log{};
@@ -102,6 +104,7 @@ awaitable<void> listener::impl::accept_loop() {
         // Chat frames are small and latency matters: no Nagle delay behind a delayed ACK.
         boost::system::error_code ignored;
         socket.set_option(tcp::no_delay(true), ignored);
+        stats::connections_accepted.inc();
         auto slot = ctx->registry->try_acquire();
         if (!slot) {
             refuse(socket);
@@ -117,6 +120,7 @@ void listener::impl::refuse(tcp::socket& socket) {
     if (ctx->registry->shutting_down()) {
         return;
     }
+    stats::connections_refused.inc();
     ++refused_since_log;
     const auto now = steady_clock::now();
     if (now - last_refusal_log >= refusal_log_interval) {
@@ -134,6 +138,13 @@ listener::listener(executor ex, listener_options options, session_options sessio
         session_context{std::move(session), std::move(factory), std::move(registry)});
     impl_ = std::make_shared<impl>(std::move(ex), std::move(options), std::move(ctx));
     impl_->open();
+    impl_->open_connections = metrics::registry::global().add_callback(
+        "confide_connections", "Connections held now (HTTP and WebSocket phases)",
+        metrics::kind::gauge, {},
+        [registry = std::weak_ptr<connection_registry>(impl_->ctx->registry)] {
+            auto r = registry.lock();
+            return r ? static_cast<double>(r->size()) : 0.0;
+        });
 }
 
 listener::~listener() {

@@ -14,6 +14,14 @@
 
 namespace confide::net {
 
+class tls_context;
+
+/// What GET /readyz answers: ready (200) or not, and why not (503).
+struct readiness {
+    bool ready = true;
+    std::string reason;  ///< why not ready, e.g. "draining"; shown in the 503 body
+};
+
 /// An IP address and a port, e.g. the address the listener is bound to.
 struct endpoint {
     std::string address;     ///< "127.0.0.1", "::1"
@@ -61,6 +69,14 @@ struct session_options {
     std::shared_ptr<const static_files> web_files;
     /// The Server header of HTTP responses and of the WebSocket handshake.
     std::string server_name = "confide";
+    /// TLS for every connection (`wss://`, `https://`); null: plain TCP (TLS terminated in
+    /// front of the server, or none).
+    std::shared_ptr<tls_context> tls;
+    /// The body of GET /metrics (the Prometheus text format); empty: /metrics answers 404.
+    /// Called on a connection's strand, from any thread.
+    std::function<std::string()> metrics_text;
+    /// The answer of GET /readyz; empty: always ready. Called from any thread.
+    std::function<readiness()> ready;
 };
 
 }  // namespace confide::net

@@ -1,47 +1,43 @@
 #pragma once
-// The WebSocket phase of a client connection. The session itself (Beast) lives in
-// websocket_session.cpp; this header carries only plain types across from the HTTP phase.
+// The WebSocket phase of a client connection, over plain TCP or TLS. The session itself lives
+// in detail/websocket_session_impl.hpp, compiled once per kind of stream (websocket_session.cpp,
+// websocket_session_tls.cpp); only net/ includes this header.
 
 #include "net/connection_registry.hpp"
-#include "net/options.hpp"
+#include "net/session_context.hpp"
 #include "routing/connection_handler.hpp"
 
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl/context.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/ssl/ssl_stream.hpp>
 
 #include <memory>
-#include <string>
-#include <utility>
-#include <vector>
 
 namespace confide::net {
 
-/// What every connection of a listener shares. Immutable once built.
-struct session_context {
-    session_options options;
-    std::shared_ptr<routing::connection_handler_factory> factory;
-    std::shared_ptr<connection_registry> registry;
-};
+/// A TLS connection after its handshake.
+using tls_stream = boost::beast::ssl_stream<boost::beast::tcp_stream>;
 
-/// The HTTP upgrade request as read by the HTTP phase, in plain types. The Authorization header
-/// is not in `fields`: the token travels in routing::connection_info only.
-struct upgrade_request {
-    unsigned version = 11;  ///< 11 = HTTP/1.1
-    std::string target;
-    std::vector<std::pair<std::string, std::string>> fields;  ///< name, value; in order
-};
-
-/// Answers the upgrade and runs the WebSocket session on `socket`'s executor (a strand):
+/// Answers the upgrade and runs the WebSocket session on the stream's executor (a strand):
 /// handshake (deadline: handshake_timeout), then the read and write loops until the connection
 /// ends. The handler is created by ctx->factory once the handshake is done and its on_closed()
 /// is awaited exactly once at the end. `slot` is held until the session is gone.
 ///
-/// The session implements routing::outbound: send() queues up to max_outbound_bytes (beyond:
-/// close 4003), close(code, reason) sends what is queued and then the close frame, and a
-/// closing handshake not done within close_timeout ends with the socket being closed.
+/// The session implements routing::outbound: send() queues up to max_outbound_bytes (beyond: a
+/// GoAwayPush and close 4003), close(code, reason) sends what is queued and then the close
+/// frame, and a closing handshake not done within close_timeout ends with the socket being
+/// closed. Told to go away (a drain), it queues a GoAwayPush and closes with 1001.
 ///
-/// Thread safety: call from `socket`'s strand or before the socket is used by anything else.
+/// Thread safety: call from the stream's strand or before the stream is used by anything else.
 void start_websocket_session(asio::ip::tcp::socket socket, upgrade_request request,
                              routing::connection_info info, connection_registry::slot slot,
+                             std::shared_ptr<const session_context> ctx);
+
+/// The same over TLS; `tls` is the context `stream` was made with, kept as long as it lives.
+void start_websocket_session(tls_stream stream, std::shared_ptr<asio::ssl::context> tls,
+                             upgrade_request request, routing::connection_info info,
+                             connection_registry::slot slot,
                              std::shared_ptr<const session_context> ctx);
 
 }  // namespace confide::net

@@ -2,6 +2,7 @@
 
 #include "common/log.hpp"
 #include "protocol/codec.hpp"
+#include "routing/routing_metrics.hpp"
 
 namespace confide::routing {
 
@@ -15,6 +16,8 @@ void connection::set_authenticated(auth::identity id, std::string device_id) {
     identity_ = std::move(id);
     device_id_ = std::move(device_id);
     authenticated_ = true;
+    stats::sessions.inc();
+    stats::authentications.inc();
     log_prefix_ = "conn=" + info_.connection_id + " user=" + identity_.user_id;
 }
 
@@ -39,6 +42,7 @@ void connection::reply_error(std::uint64_t rid, const failure& f) {
     if (f.code == errc::internal) {
         log::error("{} internal error: {}", log_prefix_, f.message);
     }
+    stats::count_error(f.code);
     out_.send(protocol::encode_error(rid, f));
 }
 
@@ -46,6 +50,13 @@ void connection::push(std::shared_ptr<const std::string> frame) {
     if (!closed_) {
         out_.send(std::move(frame));
     }
+}
+
+void connection::set_closed() noexcept {
+    if (!closed_ && authenticated_) {
+        stats::sessions.dec();
+    }
+    closed_ = true;
 }
 
 void connection::go_away(std::uint16_t code, const std::string& reason) {

@@ -46,7 +46,7 @@ public:
     // ---- the way back
     bool closed() const noexcept { return closed_; }
     /// The connection ended (routing::connection_handler::on_closed).
-    void set_closed() noexcept { closed_ = true; }
+    void set_closed() noexcept;
 
     /// Sends `frame` as the reply to request `rid`.
     void reply(v1::Frame& frame, std::uint64_t rid);

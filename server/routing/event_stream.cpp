@@ -1,5 +1,6 @@
 #include "routing/event_stream.hpp"
 
+#include "routing/routing_metrics.hpp"
 #include "routing/wire.hpp"
 
 #include <algorithm>
@@ -83,6 +84,7 @@ void event_stream::on_notice(const std::shared_ptr<const notice>& n, std::size_t
         // Live-only signals (receipts, presence, typing) go out whatever the stream is doing.
         const auto& frame = frame_of(*n);
         actions_.emplace_back(push{frame});
+        stats::live_pushes.inc();
         return;
     }
     switch (state_) {
@@ -216,7 +218,9 @@ void event_stream::push_event(const notice& n) {
     actions_.emplace_back(push{frame});
     cursor_ = n.cursor;
     last_n_ = n.n;
-    if (const auto* m = n.message_event(); m != nullptr && m->sender_id != user_id_) {
+    const auto* m = n.message_event();
+    (m != nullptr ? stats::message_events_pushed : stats::conversation_events_pushed).inc();
+    if (m != nullptr && m->sender_id != user_id_) {
         remember_unacked(n, *m);
     }
 }

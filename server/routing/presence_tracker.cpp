@@ -2,6 +2,7 @@
 
 #include "common/clock.hpp"
 #include "common/log.hpp"
+#include "routing/routing_metrics.hpp"
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/dispatch.hpp>
@@ -137,7 +138,9 @@ awaitable<void> presence_tracker::sweep_loop() {
             co_return;
         }
         auto r = co_await store_.sweep(now_ms());
+        stats::presence_sweeps.inc();
         if (!r) {
+            stats::presence_sweep_failures.inc();
             log::debug("presence sweep failed: {}", r.error().message);
         }
     }

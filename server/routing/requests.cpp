@@ -4,6 +4,7 @@
 #include "common/log.hpp"
 #include "common/random_id.hpp"
 #include "protocol/cursor.hpp"
+#include "routing/routing_metrics.hpp"
 #include "routing/wire.hpp"
 
 namespace confide::routing {
@@ -157,11 +158,13 @@ awaitable<void> request_dispatcher::sync(std::uint64_t rid, const v1::SyncReques
         cursor = first->end_cursor;
         n = first->end_n;
         reset = true;
+        stats::stream_resets.inc();
         auto saved = co_await svc_.chat.save_device_cursor(user, conn_.device_id(), cursor, false);
         if (conn_.closed() || failed(rid, saved)) {
             co_return;
         }
     } else if (reset) {
+        stats::stream_resets.inc();
         log::info("{} device={} cursor {} is gone: stream reset", conn_.log_prefix(),
                   conn_.device_id(), cursor);
     }
@@ -199,7 +202,9 @@ awaitable<void> request_dispatcher::ack(std::uint64_t rid, const v1::AckRequest&
     if (!r) {
         stream_.restore_marks(marks);
         conn_.reply_error(rid, r.error());
+        co_return;
     }
+    stats::device_acks.inc();
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -216,7 +221,11 @@ bool request_dispatcher::admit_send(std::uint64_t rid) {
 }
 
 void request_dispatcher::reply_sent(std::uint64_t rid, const send_result& r,
-                                    const std::string& client_msg_id, bool with_safety_notice) {
+                                    const std::string& client_msg_id,
+                                    metrics::histogram::time_point received,
+                                    bool with_safety_notice) {
+    (r.duplicate ? stats::messages_duplicate : stats::messages_stored).inc();
+    stats::send_ack_latency.observe_since(received);
     v1::Frame f;
     auto* s = f.mutable_sent();
     s->set_conversation_id(r.conversation_id);
@@ -237,6 +246,7 @@ void request_dispatcher::reply_sent(std::uint64_t rid, const send_result& r,
 
 awaitable<void> request_dispatcher::start_inquiry(std::uint64_t rid,
                                                   const v1::StartInquiryRequest& req) {
+    const auto received = metrics::histogram::now();
     if (conn_.identity().user_role != auth::role::client) {
         conn_.reply_error(rid, fail(errc::forbidden, "only clients can start an inquiry"));
         co_return;
@@ -272,12 +282,13 @@ awaitable<void> request_dispatcher::start_inquiry(std::uint64_t rid,
     if (!failed(rid, r)) {
         // The first message of a conversation is its seq 1: this inquiry opened it (or is a
         // retry of the one that did), so the client is shown the notice now.
-        reply_sent(rid, *r, req.client_msg_id(), r->seq == 1);
+        reply_sent(rid, *r, req.client_msg_id(), received, r->seq == 1);
     }
 }
 
 awaitable<void> request_dispatcher::send_message(std::uint64_t rid,
                                                  const v1::SendMessageRequest& req) {
+    const auto received = metrics::histogram::now();
     if (!admit_send(rid)) {
         co_return;
     }
@@ -289,7 +300,7 @@ awaitable<void> request_dispatcher::send_message(std::uint64_t rid,
     cmd.now_ms = now_ms();
     auto r = co_await svc_.chat.send_message(std::move(cmd));
     if (!failed(rid, r)) {
-        reply_sent(rid, *r, req.client_msg_id());
+        reply_sent(rid, *r, req.client_msg_id(), received);
     }
 }
 

@@ -2,6 +2,7 @@
 // The requests of an authenticated connection, each answered by exactly one reply or error.
 
 #include "common/asio_types.hpp"
+#include "metrics/metrics.hpp"
 #include "routing/connection.hpp"
 #include "routing/rate_limiter.hpp"
 #include "routing/services.hpp"
@@ -56,8 +57,9 @@ private:
 
     /// Whether the user may send one more message now; replies RATE_LIMITED if not.
     bool admit_send(std::uint64_t rid);
+    // The SendReply; `received` is when the request came (for the ack latency).
     void reply_sent(std::uint64_t rid, const send_result& r, const std::string& client_msg_id,
-                    bool with_safety_notice = false);
+                    metrics::histogram::time_point received, bool with_safety_notice = false);
     /// Replies `r`'s failure, if it failed; true if it did.
     template <class T>
     bool failed(std::uint64_t rid, const outcome<T>& r);

@@ -4,6 +4,7 @@
 #include "common/clock.hpp"
 #include "common/log.hpp"
 #include "routing/presence_tracker.hpp"
+#include "routing/routing_metrics.hpp"
 #include "routing/wire.hpp"
 
 #include <algorithm>
@@ -41,6 +42,7 @@ awaitable<std::optional<std::chrono::steady_clock::time_point>> sign_in(
     const std::string& token = req.token().empty() ? conn.info().bearer_token : req.token();
     if (token.empty()) {
         conn.reply_error(rid, fail(errc::unauthenticated, "a token is required"));
+        stats::authentication_refusals.inc();
         conn.go_away(close_code::unauthenticated, "a token is required");
         co_return std::nullopt;
     }
@@ -48,6 +50,7 @@ awaitable<std::optional<std::chrono::steady_clock::time_point>> sign_in(
     if (!id) {
         log::info("{} authentication refused: {}", conn.log_prefix(), id.error().message);
         conn.reply_error(rid, id.error());
+        stats::authentication_refusals.inc();
         conn.go_away(close_code::unauthenticated, id.error().message);
         co_return std::nullopt;
     }
@@ -60,6 +63,7 @@ awaitable<std::optional<std::chrono::steady_clock::time_point>> sign_in(
     if (!bound) {
         conn.reply_error(rid, bound.error());
         if (bound.error().code == errc::unauthenticated) {
+            stats::authentication_refusals.inc();
             conn.go_away(close_code::unauthenticated, bound.error().message);
         }
         co_return std::nullopt;
@@ -80,6 +84,7 @@ awaitable<std::optional<std::chrono::steady_clock::time_point>> sign_in(
         const std::string why = "too many connections for this user (at most " +
                                 std::to_string(svc.config.max_connections_per_user) + ")";
         conn.reply_error(rid, fail(errc::failed_precondition, why));
+        stats::authentication_refusals.inc();
         conn.go_away(close_code::too_many_connections, why);
         co_return std::nullopt;
     }

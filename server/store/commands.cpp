@@ -1,6 +1,7 @@
 #include "store/commands.hpp"
 
 #include "common/log.hpp"
+#include "store/store_metrics.hpp"
 
 #include <boost/asio/async_result.hpp>
 #include <boost/asio/this_coro.hpp>
@@ -54,9 +55,11 @@ auto async_call_all(redis::connection& conn, std::vector<std::vector<std::string
                 asio::post(ex, [st]() mutable { st->handler(std::move(st->results)); });
                 return;
             }
+            const auto sent = metrics::histogram::now();
             for (std::size_t i = 0; i < cmds.size(); ++i) {
                 conn.async_exec(
-                    std::move(cmds[i]), [st, i, ex](boost::system::error_code ec, reply r) {
+                    std::move(cmds[i]), [st, i, ex, sent](boost::system::error_code ec, reply r) {
+                        stats::redis_command_latency.observe_since(sent);
                         st->results[i] = {ec, std::move(r)};
                         // acq_rel: the last one sees every other result.
                         if (st->left.fetch_sub(1, std::memory_order_acq_rel) == 1) {
@@ -83,6 +86,7 @@ std::vector<std::string_view> flat_strings(const reply& r, std::size_t from) {
 }
 
 failure storage_failure(const boost::system::error_code& ec, const reply& r) {
+    stats::count_redis_error(ec, r);
     std::string why = ec.message();
     if (r.is_error()) {
         why += ": " + r.str;
@@ -101,7 +105,9 @@ failure storage_failure(const boost::system::error_code& ec, const reply& r) {
 }
 
 awaitable<outcome<reply>> call(redis::connection& conn, std::vector<std::string> args) {
+    const auto sent = metrics::histogram::now();
     auto [ec, r] = co_await conn.async_exec(std::move(args), use_nothrow);
+    stats::redis_command_latency.observe_since(sent);
     if (ec) {
         co_return storage_failure(ec, r);
     }
@@ -118,7 +124,9 @@ std::string_view script_status(const reply& r) noexcept {
 awaitable<outcome<reply>> call_script(redis::connection& conn, const redis::script& s,
                                       std::vector<std::string> keys,
                                       std::vector<std::string> args) {
+    const auto sent = metrics::histogram::now();
     auto [ec, r] = co_await s.run(conn, std::move(keys), std::move(args));
+    stats::redis_command_latency.observe_since(sent);
     if (ec) {
         co_return storage_failure(ec, r);
     }

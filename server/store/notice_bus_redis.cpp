@@ -3,6 +3,7 @@
 #include "common/log.hpp"
 #include "store/keys.hpp"
 #include "store/notice_codec.hpp"
+#include "store/store_metrics.hpp"
 
 #include <boost/asio/async_result.hpp>
 #include <boost/asio/post.hpp>
@@ -32,6 +33,10 @@ std::shared_ptr<redis_notice_bus> redis_notice_bus::create(
 
 redis_notice_bus::redis_notice_bus(std::shared_ptr<redis::connection> commands)
     : commands_(std::move(commands)) {}
+
+bool redis_notice_bus::is_connected() const noexcept {
+    return subscriber_->is_connected();
+}
 
 void redis_notice_bus::start() {
     subscriber_->start();
@@ -128,6 +133,7 @@ void redis_notice_bus::on_message(std::string_view channel, std::string_view pay
 }
 
 void redis_notice_bus::on_reset() {
+    stats::bus_resets.inc();
     std::vector<std::shared_ptr<routing::notice_listener>> all;
     {
         std::lock_guard lock(mutex_);

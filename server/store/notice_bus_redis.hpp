@@ -36,6 +36,9 @@ public:
     /// Users with at least one listener on this node (for tests and metrics).
     std::size_t subscribed_users() const;
 
+    /// Whether the pub/sub connection is up now (a hint, for readiness).
+    bool is_connected() const noexcept;
+
 private:
     explicit redis_notice_bus(std::shared_ptr<redis::connection> commands);
     void on_message(std::string_view channel, std::string_view payload);

@@ -3,7 +3,18 @@
 #include "store/commands.hpp"
 #include "store/keys.hpp"
 
+#include <boost/asio/connect.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/local/stream_protocol.hpp>
+#include <boost/asio/read_until.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/write.hpp>
+
+#include <array>
 #include <charconv>
+#include <vector>
 
 namespace confide::store {
 namespace {
@@ -27,18 +38,106 @@ std::string info_field(const std::string& info, std::string_view name) {
     return info.substr(pos, end == std::string::npos ? std::string::npos : end - pos);
 }
 
+// One command in the Redis protocol (RESP), binary safe.
+std::string resp(std::initializer_list<std::string_view> args) {
+    std::string out = "*" + std::to_string(args.size()) + "\r\n";
+    for (auto a : args) {
+        out += "$" + std::to_string(a.size()) + "\r\n";
+        out += a;
+        out += "\r\n";
+    }
+    return out;
+}
+
+// Sends AUTH (if any) and PING on `socket` and reads the answers: the first error line, or
+// empty when PING answered +PONG.
+template <class Socket>
+awaitable<std::string> auth_and_ping(Socket& socket, const redis::config& cfg) {
+    std::string request;
+    int answers = 1;
+    if (!cfg.password.empty()) {
+        request += resp({"AUTH", cfg.password});
+        ++answers;
+    }
+    request += resp({"PING"});
+    auto [wec, wn] = co_await asio::async_write(socket, asio::buffer(request), use_nothrow);
+    if (wec) {
+        co_return "cannot send to Redis: " + wec.message();
+    }
+    std::string buffer;
+    for (int i = 0; i < answers; ++i) {
+        auto [ec, n] = co_await asio::async_read_until(socket, asio::dynamic_buffer(buffer), "\r\n",
+                                                       use_nothrow);
+        if (ec) {
+            co_return "the connection ended before Redis answered PING (" + ec.message() + ")";
+        }
+        std::string line = buffer.substr(0, n - 2);
+        buffer.erase(0, n);
+        if (!line.empty() && line.front() == '-') {
+            co_return "Redis answered " + line.substr(0, 200);
+        }
+    }
+    co_return std::string();
+}
+
+awaitable<std::string> diagnose_unbounded(redis::config cfg) {
+    auto ex = co_await asio::this_coro::executor;
+    if (!cfg.unix_socket.empty()) {
+        asio::local::stream_protocol::socket socket(ex);
+        auto [ec] = co_await socket.async_connect(
+            asio::local::stream_protocol::endpoint(cfg.unix_socket), use_nothrow);
+        if (ec) {
+            co_return "cannot connect to unix:" + cfg.unix_socket + ": " + ec.message();
+        }
+        co_return co_await auth_and_ping(socket, cfg);
+    }
+    asio::ip::tcp::resolver resolver(ex);
+    auto [rec, found] =
+        co_await resolver.async_resolve(cfg.host, std::to_string(cfg.port), use_nothrow);
+    if (rec) {
+        co_return "cannot resolve " + cfg.host + ": " + rec.message();
+    }
+    asio::ip::tcp::socket socket(ex);
+    auto [ec, ep] = co_await asio::async_connect(socket, found, use_nothrow);
+    if (ec) {
+        co_return "cannot connect to " + cfg.host + ":" + std::to_string(cfg.port) + ": " +
+            ec.message();
+    }
+    co_return co_await auth_and_ping(socket, cfg);
+}
+
 }  // namespace
 
+awaitable<std::string> diagnose_connection(redis::config cfg) {
+    using namespace asio::experimental::awaitable_operators;
+    const auto limit = cfg.connect_timeout + cfg.command_timeout;
+    asio::steady_timer timer(co_await asio::this_coro::executor, limit);
+    auto result = co_await (diagnose_unbounded(std::move(cfg)) || timer.async_wait(use_nothrow));
+    if (result.index() == 0) {
+        co_return std::get<0>(std::move(result));
+    }
+    co_return "no answer from Redis within " + std::to_string(limit.count()) + " ms";
+}
+
 awaitable<outcome<persistence_report>> check_persistence(redis::connection& conn) {
-    auto rows = co_await call_all(
+    static constexpr std::array<const char*, 4> names{"CONFIG GET appendonly",
+                                                      "CONFIG GET appendfsync",
+                                                      "CONFIG GET maxmemory-policy", "INFO server"};
+    auto results = co_await exec_all(
         conn, cmds(cmd("CONFIG", "GET", "appendonly"), cmd("CONFIG", "GET", "appendfsync"),
                    cmd("CONFIG", "GET", "maxmemory-policy"), cmd("INFO", "server")));
-    for (const auto& r : rows) {
-        if (!r) {
-            co_return fail(errc::unavailable,
-                           "cannot read the Redis settings (CONFIG GET / INFO): is Redis up, "
-                           "and are these commands allowed?");
+    std::vector<outcome<reply>> rows;
+    for (std::size_t i = 0; i < results.size(); ++i) {
+        auto& [ec, r] = results[i];
+        if (ec == redis::errc::server_error) {
+            // Redis answered, and said no: a renamed or forbidden command (ACL), say which.
+            co_return fail(errc::unavailable, std::string("Redis refused ") + names[i] + ": " +
+                                                  r.str + " (Confide needs CONFIG GET and INFO)");
         }
+        if (ec) {
+            co_return fail(errc::unavailable, "Redis did not answer (" + ec.message() + ")");
+        }
+        rows.emplace_back(std::move(r));
     }
     persistence_report rep;
     rep.appendonly = config_value(rows[0]);

@@ -2,6 +2,7 @@
 
 #include "common/asio_types.hpp"
 #include "common/error.hpp"
+#include "store/redis/config.hpp"
 #include "store/redis/connection.hpp"
 
 #include <string>
@@ -22,8 +23,16 @@ struct persistence_report {
 
 /// Reads the settings and judges them: Redis 7 or newer, `appendonly yes` and a non-evicting
 /// `maxmemory-policy` are required for "sent" to mean "kept". Fails with unavailable when the
-/// settings cannot be read (Redis down, CONFIG disabled).
+/// settings cannot be read; the message says why: Redis did not answer (and how: not connected,
+/// timeout, ...), or refused a command (renamed, or forbidden by an ACL: its reply is quoted).
 awaitable<outcome<persistence_report>> check_persistence(redis::connection& conn);
+
+/// Why no connection to the Redis of `cfg` becomes ready, found out afresh with a connection of
+/// its own (Asio, not hiredis): "cannot connect: Connection refused" (or the resolver's or the
+/// unix socket's error); or, once connected, the first error reply to AUTH (when a password is
+/// set) and PING ("-WRONGPASS ...", "-NOAUTH ...", "-LOADING ..."); or "no answer within N ms".
+/// Empty when Redis answers PING. Bounded by cfg.connect_timeout + cfg.command_timeout.
+awaitable<std::string> diagnose_connection(redis::config cfg);
 
 }  // namespace confide::store
 

@@ -170,7 +170,7 @@ export class Stack {
     ];
     const child = spawn("setpriv", args, {
       stdio: ["ignore", "pipe", "pipe"],
-      env: { ...process.env, CONFIDE_TOKEN_KEYS: `dev:HS256:text:${this.secret}` },
+      env: { ...process.env, CONFIDE_TOKEN_KEY: `dev:HS256:text:${this.secret}` },
     });
     child.stderr?.on("data", (d: Buffer) => {
       this.serverLog += d.toString();

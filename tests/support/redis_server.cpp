@@ -1,5 +1,7 @@
 #include "support/redis_server.hpp"
 
+#include "support/local.hpp"
+
 #include <arpa/inet.h>
 #include <hiredis/hiredis.h>
 #include <netinet/in.h>
@@ -20,36 +22,6 @@ namespace confide::test {
 namespace {
 
 using namespace std::chrono_literals;
-
-// A port nobody listens on right now (the kernel's choice for port 0). Another process may take
-// it before redis-server binds it: the caller retries with another one.
-std::uint16_t free_port() {
-    const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0) {
-        throw std::system_error(errno, std::generic_category(), "socket");
-    }
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    addr.sin_port = 0;
-    socklen_t len = sizeof addr;
-    if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
-        ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
-        const int e = errno;
-        ::close(fd);
-        throw std::system_error(e, std::generic_category(), "bind to 127.0.0.1:0");
-    }
-    ::close(fd);
-    return ntohs(addr.sin_port);
-}
-
-std::filesystem::path make_temp_dir() {
-    auto pattern = (std::filesystem::temp_directory_path() / "confide-redis-XXXXXX").string();
-    if (::mkdtemp(pattern.data()) == nullptr) {
-        throw std::system_error(errno, std::generic_category(), "mkdtemp " + pattern);
-    }
-    return pattern;
-}
 
 std::string render(const redisReply& r) {
     switch (r.type) {
@@ -86,7 +58,7 @@ std::string tail(const std::vector<std::string>& lines, std::size_t n) {
 }  // namespace
 
 redis_server::redis_server(redis_server_options opts) : opts_(std::move(opts)) {
-    dir_ = make_temp_dir();
+    dir_ = make_temp_dir("confide-redis");
     std::string why;
     for (int attempt = 0; attempt < 5; ++attempt) {
         port_ = free_port();

@@ -78,10 +78,10 @@ void list_specialist(const redis_server& redis, const std::string& id,
     }
 }
 
-std::vector<std::string> server_args(const redis_server& redis) {
+std::vector<std::string> server_args(const redis_server& redis, const std::string& log_level) {
     return {"--redis",     redis.host() + ":" + std::to_string(redis.port()),
             "--token-key", "test:HS256:text:" + test_secret(),
-            "--log-level", "debug"};
+            "--log-level", log_level};
 }
 
 server_process::server_process(const redis_server& redis, std::vector<std::string> extra_args,

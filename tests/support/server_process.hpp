@@ -44,8 +44,10 @@ private:
 };
 
 /// The arguments for a server against `redis` (without --listen), for tests that start the
-/// binary themselves (e.g. to watch it refuse to start).
-std::vector<std::string> server_args(const redis_server& redis);
+/// binary themselves (e.g. to watch it refuse to start). Under load, a `log_level` above debug
+/// keeps the log from costing more than the load.
+std::vector<std::string> server_args(const redis_server& redis,
+                                     const std::string& log_level = "debug");
 
 /// The path of the confide-server binary under test.
 const char* server_binary();

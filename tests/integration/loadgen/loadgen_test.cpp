@@ -32,16 +32,10 @@ class server_under_load {
 public:
     explicit server_under_load(const redis_server& redis) {
         std::vector<std::string> args{"--listen", "127.0.0.1:0"};
-        const auto base = server_args(redis);
-        for (std::size_t i = 0; i < base.size(); ++i) {
-            if (base[i] == "--log-level") {
-                ++i;
-                continue;
-            }
-            args.push_back(base[i]);
+        for (auto& a : server_args(redis, "warn")) {
+            args.push_back(std::move(a));
         }
-        for (const char* a : {"--log-level", "warn", "--send-rate", "1000", "--send-burst", "1000",
-                              "--directory-open"}) {
+        for (const char* a : {"--send-rate", "1000", "--send-burst", "1000", "--directory-open"}) {
             args.emplace_back(a);
         }
         child_process::options opts;

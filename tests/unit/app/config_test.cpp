@@ -438,3 +438,45 @@ TEST(Config, DomainOptionsParse) {
 
 }  // namespace
 }  // namespace confide::app
+
+namespace confide::app {
+namespace {
+
+TEST(Config, OperationsOptions) {
+    auto d = parse({"--token-key", key});
+    EXPECT_EQ(d.drain_delay, 0ms);
+    EXPECT_EQ(d.redis_startup_timeout, 15000ms);
+    EXPECT_EQ(d.log_format, "text");
+    EXPECT_TRUE(d.tls_cert.empty() && d.tls_key.empty());
+
+    auto c = parse({"--token-key", key, "--drain-delay-ms", "5000", "--tls-cert", "/etc/c.pem",
+                    "--tls-key", "/etc/k.pem", "--log-format", "json", "--redis-startup-timeout-ms",
+                    "3000"});
+    EXPECT_EQ(c.drain_delay, 5000ms);
+    EXPECT_EQ(c.tls_cert, "/etc/c.pem");
+    EXPECT_EQ(c.tls_key, "/etc/k.pem");
+    EXPECT_EQ(c.log_format, "json");
+    EXPECT_EQ(c.redis_startup_timeout, 3000ms);
+    EXPECT_TRUE(contains(describe(c), "tls_cert=/etc/c.pem"));
+    EXPECT_TRUE(contains(describe(c), "drain_delay_ms=5000"));
+
+    auto e = parse({}, fake_env{{{"CONFIDE_TOKEN_KEY", key},
+                                 {"CONFIDE_TLS_CERT", "/c"},
+                                 {"CONFIDE_TLS_KEY", "/k"},
+                                 {"CONFIDE_DRAIN_DELAY_MS", "0"}}});
+    EXPECT_EQ(e.tls_cert, "/c");
+    EXPECT_EQ(e.drain_delay, 0ms);
+}
+
+TEST(Config, OperationsOptionsRefuseBadValues) {
+    EXPECT_TRUE(contains(error_of({"--token-key", key, "--tls-cert", "/c.pem"}), "--tls-key"));
+    EXPECT_TRUE(contains(error_of({"--token-key", key, "--tls-key", "/k.pem"}), "--tls-cert"));
+    EXPECT_TRUE(contains(error_of({"--token-key", key, "--log-format", "xml"}), "--log-format"));
+    EXPECT_TRUE(
+        contains(error_of({"--token-key", key, "--drain-delay-ms", "-1"}), "--drain-delay-ms"));
+    EXPECT_TRUE(contains(error_of({"--token-key", key, "--redis-startup-timeout-ms", "0"}),
+                         "--redis-startup-timeout-ms"));
+}
+
+}  // namespace
+}  // namespace confide::app

@@ -66,6 +66,10 @@ TEST_F(net_test, ShutdownClosesEverySessionWith1001AndWaitsForThem) {
     std::promise<std::optional<bool>> drained;
     std::thread drain([&] { drained.set_value(shutdown(5s)); });
     for (auto* c : {&a, &b}) {
+        // The protocol's GoAwayPush, then the close with the same code.
+        auto bye = c->read();
+        ASSERT_EQ(bye.what, kind::binary) << bye.error;
+        EXPECT_EQ(go_away_code(bye.data), 1001u);
         auto r = c->read();
         ASSERT_EQ(r.what, kind::closed) << r.error;
         EXPECT_EQ(r.code, 1001);
@@ -92,6 +96,7 @@ TEST_F(net_test, ShutdownDeliversQueuedFramesBeforeTheGoingAwayClose) {
     std::promise<std::optional<bool>> drained;
     std::thread drain([&] { drained.set_value(shutdown(5s)); });
     int frames = 0;
+    std::string last;
     for (;;) {
         auto r = a.read();
         if (r.what != kind::binary) {
@@ -100,9 +105,12 @@ TEST_F(net_test, ShutdownDeliversQueuedFramesBeforeTheGoingAwayClose) {
             break;
         }
         ++frames;
+        last = r.data;
     }
     drain.join();
-    EXPECT_EQ(frames, 20);
+    // The 20 queued frames, then the GoAwayPush.
+    EXPECT_EQ(frames, 21);
+    EXPECT_EQ(go_away_code(last), 1001u);
     EXPECT_EQ(drained.get_future().get(), std::optional<bool>(true));
 }
 

@@ -8,6 +8,7 @@
 //   "queued"                         send "q1", "q22", then reply with queued_bytes() as text
 
 #include "common/log.hpp"
+#include "confide/v1/confide.pb.h"
 #include "net/listener.hpp"
 #include "routing/connection_handler.hpp"
 #include "routing/outbound.hpp"
@@ -87,6 +88,15 @@ bool eventually(Pred pred, std::chrono::milliseconds timeout = 5s) {
         std::this_thread::sleep_for(2ms);
     }
     return true;
+}
+
+/// The close code of a GoAwayPush in `bytes`; 0 when they are not one.
+inline std::uint32_t go_away_code(const std::string& bytes) {
+    ::confide::v1::Frame f;
+    if (!f.ParseFromString(bytes) || !f.has_go_away()) {
+        return 0;
+    }
+    return f.go_away().close_code();
 }
 
 class fake_handler final : public routing::connection_handler {

@@ -92,6 +92,10 @@ TEST_F(net_test, OutboundOverTheByteBoundClosesWith4003) {
     EXPECT_EQ(c.read().data, "first");
     // 100 x 1 KiB queued at once, before the writer can run: the 65th goes over 64 KiB.
     ASSERT_TRUE(c.write_binary("flood:100:1024"));
+    // What was queued is dropped: only the GoAwayPush goes before the close.
+    auto bye = c.read();
+    ASSERT_EQ(bye.what, kind::binary) << bye.error;
+    EXPECT_EQ(go_away_code(bye.data), 4003u) << "got a message of " << bye.data.size() << " bytes";
     auto r = c.read();
     ASSERT_EQ(r.what, kind::closed) << "got a message of " << r.data.size() << " bytes";
     EXPECT_EQ(r.code, 4003);
