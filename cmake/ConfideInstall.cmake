@@ -16,7 +16,7 @@ set(CONFIDE_SYSUSERS_DIR ${CMAKE_INSTALL_PREFIX}/lib/sysusers.d
 set(CONFIDE_DOC_DIR ${CMAKE_INSTALL_FULL_DOCDIR})
 set(CONFIDE_WEB_DIR ${CMAKE_INSTALL_FULL_DATADIR}/confide/web)
 
-install(TARGETS confide-server confide-cli confide-loadgen RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
+install(TARGETS confide-server confide-admin confide-cli confide-loadgen RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
 
 # The web client is served when it was built (scripts/build-web.sh) before the configuration.
 set(web_dist ${PROJECT_SOURCE_DIR}/clients/web/dist)

@@ -15,7 +15,8 @@ DESTDIR=$stage cmake --install "$build" >"$stage.log" 2>&1 || { cat "$stage.log"
 rm -f "$stage.log"
 
 prefix=$stage/usr/local
-for f in bin/confide-server bin/confide-cli bin/confide-loadgen lib/systemd/system/confide.service \
+for f in bin/confide-server bin/confide-admin bin/confide-cli bin/confide-loadgen \
+  lib/systemd/system/confide.service \
   lib/systemd/system/confide-redis.service lib/sysusers.d/confide.conf \
   share/doc/confide/operations.md share/doc/confide/haproxy.cfg \
   share/doc/confide/prometheus/confide-alerts.yml share/doc/confide/confide.env.default; do
