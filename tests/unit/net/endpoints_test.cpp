@@ -33,36 +33,36 @@ TEST_F(net_test, ReadyzFollowsTheReadinessCallback) {
     auto ready = std::make_shared<std::atomic<bool>>(false);
     o.ready = [ready] { return readiness{ready->load(), "redis is not answering"}; };
     start(o);
-    auto r = ws_client::http_get(server(), "/readyz");
+    auto r = tcp_probe::http_get(server(), "/readyz");
     EXPECT_EQ(r.status, 503) << r.error;
     EXPECT_EQ(r.body, "not ready: redis is not answering\n");
     ready->store(true);
-    r = ws_client::http_get(server(), "/readyz");
+    r = tcp_probe::http_get(server(), "/readyz");
     EXPECT_EQ(r.status, 200) << r.error;
     EXPECT_EQ(r.body, "ready\n");
     // Liveness does not depend on it.
     ready->store(false);
-    EXPECT_EQ(ws_client::http_get(server(), "/healthz").status, 200);
+    EXPECT_EQ(tcp_probe::http_get(server(), "/healthz").status, 200);
 }
 
 TEST_F(net_test, WithoutAReadinessCallbackReadyzIsReady) {
     start();
-    EXPECT_EQ(ws_client::http_get(server(), "/readyz").status, 200);
+    EXPECT_EQ(tcp_probe::http_get(server(), "/readyz").status, 200);
 }
 
 TEST_F(net_test, MetricsServesTheGivenTextAnd404WithoutIt) {
     auto o = test_session_options();
     o.metrics_text = [] { return std::string("confide_test 1\n"); };
     start(o);
-    auto r = ws_client::http_get(server(), "/metrics");
+    auto r = tcp_probe::http_get(server(), "/metrics");
     EXPECT_EQ(r.status, 200) << r.error;
     EXPECT_EQ(r.body, "confide_test 1\n");
-    EXPECT_EQ(ws_client::http_get(server(), "/metrics?x=1").status, 200);
+    EXPECT_EQ(tcp_probe::http_get(server(), "/metrics?x=1").status, 200);
 }
 
 TEST_F(net_test, MetricsIs404WhenNotConfigured) {
     start();
-    EXPECT_EQ(ws_client::http_get(server(), "/metrics").status, 404);
+    EXPECT_EQ(tcp_probe::http_get(server(), "/metrics").status, 404);
 }
 
 TEST_F(net_test, CountersFollowTheTraffic) {
@@ -86,7 +86,7 @@ TEST_F(net_test, CountersFollowTheTraffic) {
         ASSERT_TRUE(c.close(1000));
     }
     ASSERT_TRUE(rec_->wait([&] { return rec_->closed == 1; }));
-    EXPECT_EQ(ws_client::http_get(server(), "/readyz").status, 200);
+    EXPECT_EQ(tcp_probe::http_get(server(), "/readyz").status, 200);
     EXPECT_EQ(metric("confide_connections_accepted_total"), accepted + 2);
     EXPECT_EQ(metric("confide_frames_received_total"), in + 3);
     EXPECT_EQ(metric("confide_received_bytes_total"), in_bytes + 3 * 8);
