@@ -307,8 +307,10 @@ struct options {
     /// Reconnect delays: attempt n waits a random time in [min, min(max, min * 2^n)]; n starts
     /// over after a connection that lasted 10 s. After token expiry (4001): within [0, min].
     /// A send refused with a retryable error and no retry_after backs off the same way.
+    /// The cap is 10 s: after an outage a person who waits half a minute for the app to notice
+    /// the server is back reads it as broken (issue 12 saw ~29 s within a minute).
     std::chrono::milliseconds reconnect_min{500};
-    std::chrono::milliseconds reconnect_max{30'000};
+    std::chrono::milliseconds reconnect_max{10'000};
     /// Bound on one attempt: TCP + WebSocket handshake + authenticate.
     std::chrono::milliseconds connect_timeout{10'000};
     /// Bound on a request's reply; an outbox send past it is re-sent (same client_msg_id).
