@@ -504,7 +504,10 @@ TEST(TokenVerifier, Audience) {
     EXPECT_TRUE(refused(hs256_token(p), "another audience", v));
     p["aud"] = 1;
     EXPECT_TRUE(refused(hs256_token(p), "another audience", v));
-    p["aud"] = json::array{json::array{"confide"}};
+    // Not json::array{json::array{"confide"}}: clang reads that as a copy of the inner array.
+    json::array nested;
+    nested.emplace_back(json::array{"confide"});
+    p["aud"] = nested;
     EXPECT_TRUE(refused(hs256_token(p), "another audience", v));
     p["aud"] = "confide";
     EXPECT_TRUE(v.verify(hs256_token(p), now_ms));
