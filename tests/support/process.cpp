@@ -2,17 +2,21 @@
 
 #include <fcntl.h>
 #include <poll.h>
-#include <signal.h>
 #include <spawn.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <gtest/gtest.h>
+
+#include <algorithm>
 #include <cerrno>
+#include <csignal>
 #include <cstdint>
 #include <cstdio>
 #include <filesystem>
+#include <iterator>
 #include <map>
 #include <system_error>
 
@@ -76,7 +80,8 @@ struct spawn_setup {
 
 }  // namespace
 
-child_process::child_process(std::string executable, std::vector<std::string> args, options opts)
+child_process::child_process(const std::string& executable, std::vector<std::string> args,
+                             options opts)
     : name_(opts.name.empty() ? std::filesystem::path(executable).filename().string()
                               : std::move(opts.name)),
       forward_(opts.forward_output) {
@@ -225,6 +230,33 @@ child_process::~child_process() {
     close_fd(pipes_[1]);
     close_fd(stop_fd_);
     close_input();
+    report_sanitizer_findings();
+}
+
+void child_process::report_sanitizer_findings() const {
+    // A sanitizer report in a child (a server under ThreadSanitizer, say) fails the test that
+    // ran it, even when the child went on working or was killed before it could exit with the
+    // sanitizer's status.
+    static constexpr std::string_view markers[] = {
+        "WARNING: ThreadSanitizer:", "ERROR: AddressSanitizer:", "ERROR: LeakSanitizer:",
+        ": runtime error: "};
+    constexpr std::size_t max_lines = 60;
+    std::lock_guard lock(mutex_);
+    for (std::size_t i = 0; i < lines_.size(); ++i) {
+        const bool found = std::any_of(std::begin(markers), std::end(markers), [&](auto m) {
+            return lines_[i].find(m) != std::string::npos;
+        });
+        if (!found) {
+            continue;
+        }
+        std::string report;
+        for (std::size_t j = i; j < lines_.size() && j < i + max_lines; ++j) {
+            report += lines_[j];
+            report += '\n';
+        }
+        ADD_FAILURE() << "[" << name_ << "] sanitizer report:\n" << report;
+        return;
+    }
 }
 
 bool child_process::write_input(std::string_view text) {

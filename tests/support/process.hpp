@@ -23,7 +23,9 @@ namespace confide::test {
 /// (or, with options::stdin_input, from the test through write_input()) and stdout and stderr
 /// captured as lines (one reader thread per pipe). Every line is also written to the test's stderr
 /// as "[name] line" for debugging. The destructor kills the process group (SIGKILL) if the child
-/// still runs, reaps it and joins the threads.
+/// still runs, reaps it and joins the threads; if the child printed a sanitizer report
+/// (ThreadSanitizer, AddressSanitizer, LeakSanitizer, UndefinedBehaviorSanitizer), it fails the
+/// current test with that report.
 ///
 /// Thread safety: every member may be called from any thread.
 class child_process {
@@ -37,9 +39,9 @@ public:
 
     /// Starts `executable` with `args` (argv[0] is the executable). Throws std::system_error
     /// when it cannot be started (e.g. not found: errc::no_such_file_or_directory).
-    child_process(std::string executable, std::vector<std::string> args, options opts);
-    child_process(std::string executable, std::vector<std::string> args)
-        : child_process(std::move(executable), std::move(args), options{}) {}
+    child_process(const std::string& executable, std::vector<std::string> args, options opts);
+    child_process(const std::string& executable, std::vector<std::string> args)
+        : child_process(executable, std::move(args), options{}) {}
     ~child_process();
 
     child_process(const child_process&) = delete;
@@ -87,6 +89,7 @@ public:
 private:
     void read_pipe(int fd);
     void reap();
+    void report_sanitizer_findings() const;
     void add_line(std::string line);
 
     std::string name_;

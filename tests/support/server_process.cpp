@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdlib>
 #include <regex>
 #include <stdexcept>
 
@@ -79,9 +80,16 @@ void list_specialist(const redis_server& redis, const std::string& id,
 }
 
 std::vector<std::string> server_args(const redis_server& redis, const std::string& log_level) {
-    return {"--redis",     redis.host() + ":" + std::to_string(redis.port()),
-            "--token-key", "test:HS256:text:" + test_secret(),
-            "--log-level", log_level};
+    std::vector<std::string> args{"--redis",     redis.host() + ":" + std::to_string(redis.port()),
+                                  "--token-key", "test:HS256:text:" + test_secret(),
+                                  "--log-level", log_level};
+    // The ThreadSanitizer pass sets this (CMakePresets.json, test preset "tsan"), so that every
+    // server under test runs several I/O threads whatever the machine's core count.
+    if (const char* n = std::getenv("CONFIDE_TEST_IO_THREADS"); n != nullptr && *n != '\0') {
+        args.emplace_back("--io-threads");
+        args.emplace_back(n);
+    }
+    return args;
 }
 
 server_process::server_process(const redis_server& redis, std::vector<std::string> extra_args,

@@ -45,7 +45,8 @@ private:
 
 /// The arguments for a server against `redis` (without --listen), for tests that start the
 /// binary themselves (e.g. to watch it refuse to start). Under load, a `log_level` above debug
-/// keeps the log from costing more than the load.
+/// keeps the log from costing more than the load. With CONFIDE_TEST_IO_THREADS=N in the
+/// environment, they include `--io-threads N`.
 std::vector<std::string> server_args(const redis_server& redis,
                                      const std::string& log_level = "debug");
 
