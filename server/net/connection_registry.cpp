@@ -46,8 +46,8 @@ struct connection_registry::waiter {
     asio::steady_timer timer;
 };
 
-connection_registry::connection_registry(executor ex, std::size_t max_connections)
-    : strand_(asio::make_strand(std::move(ex))), max_connections_(max_connections) {}
+connection_registry::connection_registry(const executor& ex, std::size_t max_connections)
+    : strand_(asio::make_strand(ex)), max_connections_(max_connections) {}
 
 connection_registry::slot connection_registry::try_acquire() {
     std::lock_guard lock(mutex_);
@@ -70,22 +70,22 @@ bool connection_registry::shutting_down() const {
 }
 
 void connection_registry::attach(std::uint64_t id, std::weak_ptr<drainable> target) {
-    bool tell = false;
+    std::shared_ptr<drainable> tell;
     {
         std::lock_guard lock(mutex_);
         auto it = live_.find(id);
         if (it == live_.end()) {
             return;
         }
-        it->second = target;
-        tell = shutting_down_;
+        if (shutting_down_) {
+            tell = target.lock();
+        }
+        it->second = std::move(target);
     }
     // A connection that moves from its HTTP phase to its WebSocket phase during a drain must
     // hear about it too, or the drain would wait for it until the deadline.
     if (tell) {
-        if (auto t = target.lock()) {
-            t->go_away();
-        }
+        tell->go_away();
     }
 }
 
@@ -97,7 +97,12 @@ void connection_registry::release(std::uint64_t id) noexcept {
         wake = live_.empty() && waiter_count_ > 0;
     }
     if (wake) {
-        wake_waiters();
+        try {
+            wake_waiters();
+        } catch (...) {
+            // Only when post() cannot allocate. The waiters then see the registry empty when
+            // their deadline passes: a slower drain, not a lost one.
+        }
     }
 }
 

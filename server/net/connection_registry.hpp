@@ -65,7 +65,7 @@ public:
     };
 
     /// `ex` runs the registry's own bookkeeping (it is wrapped in a strand).
-    connection_registry(executor ex, std::size_t max_connections);
+    connection_registry(const executor& ex, std::size_t max_connections);
 
     /// A place for a new connection, or an empty slot when `max_connections` are held or the
     /// registry is shutting down.

@@ -148,10 +148,14 @@ listener::listener(executor ex, listener_options options, session_options sessio
 }
 
 listener::~listener() {
-    asio::post(impl_->strand, [i = impl_] {
-        boost::system::error_code ignored;
-        i->acceptor.close(ignored);
-    });
+    try {
+        asio::post(impl_->strand, [i = impl_] {
+            boost::system::error_code ignored;
+            i->acceptor.close(ignored);
+        });
+    } catch (...) {
+        // Only when post() cannot allocate: the acceptor then closes with its io_context.
+    }
 }
 
 endpoint listener::local_endpoint() const {

@@ -12,7 +12,8 @@ namespace confide::protocol {
 struct cursor_position {
     std::uint64_t ms = 0;
     std::uint64_t seq = 0;
-    auto operator<=>(const cursor_position&) const = default;
+    // clang-tidy 14 sees a literal 0 in the defaulted comparison (fixed in later versions).
+    auto operator<=>(const cursor_position&) const = default;  // NOLINT(modernize-use-nullptr)
 };
 
 /// Parses "<ms>-<seq>" (each part at most 20 digits); nullopt if malformed.

@@ -5,12 +5,12 @@
 #include <arpa/inet.h>
 #include <hiredis/hiredis.h>
 #include <netinet/in.h>
-#include <signal.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
+#include <csignal>
 #include <cstdlib>
 #include <fstream>
 #include <regex>
@@ -204,12 +204,12 @@ std::size_t redis_server::unread_bytes() const {
     return most;
 }
 
-std::string redis_server::command(std::vector<std::string> args) const {
-    return render(*query(std::move(args)));
+std::string redis_server::command(const std::vector<std::string>& args) const {
+    return render(*query(args));
 }
 
 std::unique_ptr<redisReply, void (*)(void*)> redis_server::query(
-    std::vector<std::string> args) const {
+    const std::vector<std::string>& args) const {
     const timeval timeout{5, 0};
     redisContext* c = redisConnectWithTimeout(host_.c_str(), port_, timeout);
     if (c == nullptr || c->err != 0) {

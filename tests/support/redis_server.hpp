@@ -64,11 +64,11 @@ public:
     /// renders the reply: strings and statuses as they are, integers in decimal, nil as
     /// "(nil)", errors as "(error) MESSAGE", arrays as "[a, b, c]". Throws std::runtime_error
     /// when Redis cannot be reached.
-    std::string command(std::vector<std::string> args) const;
+    std::string command(const std::vector<std::string>& args) const;
 
     /// As command(), but the reply as hiredis parsed it (for nested replies, e.g. CLUSTER
     /// SLOTS). Never null.
-    std::unique_ptr<redisReply, void (*)(void*)> query(std::vector<std::string> args) const;
+    std::unique_ptr<redisReply, void (*)(void*)> query(const std::vector<std::string>& args) const;
 
     /// The most bytes that one of its clients has sent and it has not read yet (the receive
     /// queue of its connections, from /proc/net/tcp): while it is paused, proof that commands

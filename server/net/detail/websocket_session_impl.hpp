@@ -110,7 +110,7 @@ private:
     awaitable<void> read_loop();
     void start_writer();
     awaitable<void> write_pending();
-    void writer_ended(std::exception_ptr e);
+    void writer_ended(const std::exception_ptr& e);
     void reading_ended(const beast::error_code& ec);
     void leave_for_drain();
     void shut_socket() { beast::get_lowest_layer(ws_).close(); }
@@ -288,7 +288,7 @@ void websocket_session<Stream>::start_writer() {
     writing_ = true;
     asio::co_spawn(
         strand_, [self = this->shared_from_this()] { return self->write_pending(); },
-        [self = this->shared_from_this()](std::exception_ptr e) { self->writer_ended(e); });
+        [self = this->shared_from_this()](const std::exception_ptr& e) { self->writer_ended(e); });
 }
 
 template <class Stream>
@@ -333,7 +333,7 @@ awaitable<void> websocket_session<Stream>::write_pending() {
 }
 
 template <class Stream>
-void websocket_session<Stream>::writer_ended(std::exception_ptr e) {
+void websocket_session<Stream>::writer_ended(const std::exception_ptr& e) {
     if (!e) {
         return;
     }

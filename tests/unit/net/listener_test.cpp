@@ -149,7 +149,8 @@ TEST(connection_registry, CountsPlacesAndWakesTheDrainWaiter) {
     EXPECT_EQ(registry->size(), 2u);
 
     std::optional<bool> result;
-    asio::co_spawn(ioc, registry->wait_empty(10s), [&](std::exception_ptr, bool r) { result = r; });
+    asio::co_spawn(ioc, registry->wait_empty(10s),
+                   [&](const std::exception_ptr&, bool r) { result = r; });
     ioc.run_for(50ms);
     EXPECT_FALSE(result.has_value());
     a = {};
@@ -170,7 +171,7 @@ TEST(connection_registry, WaitEndsAtItsDeadline) {
     auto a = registry->try_acquire();
     std::optional<bool> result;
     asio::co_spawn(ioc, registry->wait_empty(100ms),
-                   [&](std::exception_ptr, bool r) { result = r; });
+                   [&](const std::exception_ptr&, bool r) { result = r; });
     ioc.run_for(5s);
     EXPECT_EQ(result, std::optional<bool>(false));
 }

@@ -224,7 +224,7 @@ protected:
         std::promise<bool> done;
         auto result = done.get_future();
         asio::co_spawn(ioc_, listener_->shutdown(timeout),
-                       [&done](std::exception_ptr e, bool drained) {
+                       [&done](const std::exception_ptr& e, bool drained) {
                            if (e) {
                                done.set_exception(e);
                            } else {
