@@ -19,6 +19,8 @@ packages=(
   # metrics and alert rules (promtool, from Debian's prometheus package) and of the installed
   # systemd units (systemd-analyze).
   openssl haproxy prometheus systemd
+  # The ThreadSanitizer pass (clang; its sanitizer runtimes are only "recommended") and lint.
+  clang-14 libclang-rt-14-dev clang-tidy-14
 )
 
 # Node.js and npm build the web client (clients/web). Debian 12 has Node.js 18 with npm 9; a

@@ -1,41 +1,80 @@
 #!/usr/bin/env bash
-# The test command: installs what is missing, checks formatting and layering, builds with
-# -Werror, runs every test (each suite starts its own redis-server and server processes), then
-# does the same under AddressSanitizer + UndefinedBehaviorSanitizer. The web client's tests (unit
-# tests in Node.js, then Playwright driving Debian's Chromium against real servers) run once,
-# against the first build.
+# The test command: installs what is missing, checks formatting and layering, then builds and
+# runs every test (each suite starts its own redis-server and server processes) in three passes,
+# each a preset of CMakePresets.json built in build/<preset>:
+#   dev    g++, -Werror; then the web client's tests (unit tests in Node.js, then Playwright
+#          driving Debian's Chromium against real servers of this build)
+#   asan   g++, AddressSanitizer + UndefinedBehaviorSanitizer
+#   tsan   clang 14, ThreadSanitizer; every server under test runs 3 I/O threads
+# and finally clang-tidy on the whole tree (scripts/lint.sh). Prints how long each step took.
 #
 #   scripts/test.sh            everything (what CI runs)
-#   scripts/test.sh --quick    one build, no sanitizer pass
+#   scripts/test.sh --quick    the dev pass and the web tests, and clang-tidy on the files
+#                              changed against main
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 quick=0
 [[ ${1:-} == --quick ]] && quick=1
 
-scripts/install-deps.sh --browser-tests
-scripts/check-style.sh
-
 jobs=$(nproc)
-export CTEST_OUTPUT_ON_FAILURE=1
+start=$(date +%s)
+timings=()
+report() {
+  local status=$?
+  if ((${#timings[@]} > 0)); then
+    echo "test.sh: time per step"
+    printf '  %s\n' "${timings[@]}"
+  fi
+  if ((status == 0)); then
+    echo "test.sh: all passed in $(($(date +%s) - start)) s"
+  else
+    echo "test.sh: FAILED after $(($(date +%s) - start)) s" >&2
+  fi
+}
+trap report EXIT
 
-run_suite() {
-  local dir=$1
-  shift
-  cmake -S . -B "$dir" -G Ninja -DCONFIDE_WERROR=ON "$@"
-  cmake --build "$dir" -j "$jobs"
-  (cd "$dir" && ctest -j "$jobs" --timeout 600)
+# CPU seconds (user + system) used so far by the processes this script has waited for.
+cpu_seconds() {
+  times | awk 'NR == 2 { split($1, u, "m"); split($2, s, "m"); printf "%d", u[1] * 60 + u[2] + s[1] * 60 + s[2] }'
 }
 
-start=$(date +%s)
-run_suite build/ci -DCMAKE_BUILD_TYPE=RelWithDebInfo
+# step NAME COMMAND...: runs the command and records its wall-clock and CPU time.
+step() {
+  local name=$1 t0 c0
+  shift
+  t0=$(date +%s)
+  c0=$(cpu_seconds)
+  "$@"
+  timings+=("$(printf '%-20s %5d s wall %6d s CPU' "$name" $(($(date +%s) - t0)) \
+    $(($(cpu_seconds) - c0)))")
+}
 
-# The web client: build and unit tests, then the browser tests against build/ci's server.
-scripts/build-web.sh --tests
-(cd tests/browser && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund &&
-  CONFIDE_SERVER="$PWD/../../build/ci/server/app/confide-server" npx playwright test)
+build() {
+  cmake --preset "$1"
+  cmake --build --preset "$1" -j "$jobs"
+}
+
+run_pass() {
+  step "$1: build" build "$1"
+  step "$1: tests" ctest --preset "$1" -j "$jobs"
+}
+
+# The web client: build and unit tests, then the browser tests against build/dev's server.
+web_tests() {
+  scripts/build-web.sh --tests
+  (cd tests/browser && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund &&
+    CONFIDE_SERVER="$PWD/../../build/dev/server/app/confide-server" npx playwright test)
+}
+
+step "install-deps" scripts/install-deps.sh --browser-tests
+step "check-style" scripts/check-style.sh
+run_pass dev
+step "web: tests" web_tests
 if ((quick == 0)); then
-  ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
-    run_suite build/asan -DCMAKE_BUILD_TYPE=Debug -DCONFIDE_SANITIZE=ON
+  run_pass asan
+  run_pass tsan
+  step "lint (whole tree)" scripts/lint.sh -j "$jobs"
+elif git rev-parse -q --verify main >/dev/null; then
+  step "lint (changed)" scripts/lint.sh -j "$jobs" --build-dir build/dev --changed main
 fi
-echo "test.sh: all tests passed in $(($(date +%s) - start)) s"
