@@ -9,6 +9,9 @@ template <class... Fs>
 struct overloaded : Fs... {
     using Fs::operator()...;
 };
+// clang 14 has no class template argument deduction for aggregates (clang 17 has).
+template <class... Fs>
+overloaded(Fs...) -> overloaded<Fs...>;
 
 v1::Frame notice_frame(const notice& n) {
     v1::Frame f;
