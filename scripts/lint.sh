@@ -15,24 +15,18 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# Temporarily excluded: areas being refactored right now (issue 7). Their findings are listed by
-# --report-excluded; take each pattern out once its refactor has landed and the area is clean.
+# Excluded: only what another branch is rewriting right now (wip/clients, issue 7 item 2: one
+# protocol client and one WebSocket transport for the library, the load generator and the tests).
+# Fixing findings here would only collide with that rewrite; --report-excluded lists them. Take a
+# pattern out when the rewrite has landed on main, and fix what it reports then.
 excluded=(
-  'server/routing/*'
-  'server/store/*'
-  'clients/*'
-  'server/app/config.*'
-  'server/app/chat_node.*'
-  'server/net/http_session.*'
-  'tests/support/ws_client.*'
-  'tests/unit/net/ws_client.*'
-  'tests/unit/routing/*'
-  'tests/unit/client/*'
+  'clients/lib/*'                 # the client library: core, outbox, runner (transport -> clients/ws)
+  'clients/loadgen/*'             # the load generator, moving onto the library's core
+  'clients/ws/*'                  # the shared WebSocket transport (new on wip/clients)
+  'tests/unit/client/*'           # the library's tests, rewritten with it
   'tests/unit/loadgen/*'
-  'tests/integration/clients/*'
-  'tests/integration/loadgen/*'
-  'tests/integration/redis/*'
-  'tests/unit/app/*'
+  'tests/support/ws_client.*'     # the tests' WebSocket clients, moving onto clients/ws
+  'tests/unit/net/ws_client.*'
 )
 
 build_dir=""

@@ -431,7 +431,7 @@ private:
                 reason = *r;
             }
             if (require_open()) {
-                auto done = [this, cmd](result<conversation> r) {
+                auto done = [this, cmd](const result<conversation>& r) {
                     std::lock_guard l(mutex_);
                     if (!r) {
                         say_locked(cmd + " failed: " + r.err().message);
@@ -460,7 +460,7 @@ private:
         return true;
     }
 
-    done_handler report(std::string what) {
+    done_handler report(const std::string& what) {
         return [this, what](std::optional<error> e) {
             if (e) {
                 std::lock_guard l(mutex_);
@@ -553,7 +553,7 @@ private:
 
     void history_locked(std::uint64_t before) {
         const auto conv = open_;
-        c_->history(conv, before, 20, [this, conv, before](result<history_page> r) {
+        c_->history(conv, before, 20, [this, conv, before](const result<history_page>& r) {
             std::lock_guard lock(mutex_);
             if (!r) {
                 say_locked("history failed: " + r.err().message);
@@ -569,16 +569,16 @@ private:
                 out << "— older —";
             }
             // Newest first on the wire; a terminal reads top-down.
-            for (auto it = page.messages.rbegin(); it != page.messages.rend(); ++it) {
+            for (const auto& m : std::views::reverse(page.messages)) {
                 if (out.tellp() > 0) {
                     out << "\n";
                 }
-                out << "[" << clock_time(it->server_time_ms) << "] "
-                    << (it->outgoing ? "you" : it->sender_id) << ": " << it->body;
-                if (it->outgoing && c != nullptr) {
-                    out << (it->seq <= c->other_read_seq        ? "  ✓✓ read"
-                            : it->seq <= c->other_delivered_seq ? "  ✓✓"
-                                                                : "  ✓");
+                out << "[" << clock_time(m.server_time_ms) << "] "
+                    << (m.outgoing ? "you" : m.sender_id) << ": " << m.body;
+                if (m.outgoing && c != nullptr) {
+                    out << (m.seq <= c->other_read_seq        ? "  ✓✓ read"
+                            : m.seq <= c->other_delivered_seq ? "  ✓✓"
+                                                              : "  ✓");
                 }
             }
             if (page.messages.empty()) {

@@ -9,12 +9,12 @@
 
 namespace confide::routing {
 
-std::shared_ptr<presence_tracker> presence_tracker::create(executor ex, presence_store& store,
-                                                           options opts) {
-    return std::shared_ptr<presence_tracker>(new presence_tracker(std::move(ex), store, opts));
+std::shared_ptr<presence_tracker> presence_tracker::create(const executor& ex,
+                                                           presence_store& store, options opts) {
+    return std::shared_ptr<presence_tracker>(new presence_tracker(ex, store, opts));
 }
 
-presence_tracker::presence_tracker(executor ex, presence_store& store, options opts)
+presence_tracker::presence_tracker(const executor& ex, presence_store& store, options opts)
     : strand_(asio::make_strand(ex)),
       store_(store),
       opts_(opts),

@@ -28,7 +28,7 @@ public:
         std::chrono::milliseconds sweep_interval{5'000};
     };
 
-    static std::shared_ptr<presence_tracker> create(executor ex, presence_store& store,
+    static std::shared_ptr<presence_tracker> create(const executor& ex, presence_store& store,
                                                     options opts);
 
     /// Starts the refresh and sweep loops.
@@ -50,7 +50,7 @@ private:
         std::shared_ptr<asio::steady_timer> grace;
     };
 
-    presence_tracker(executor ex, presence_store& store, options opts);
+    presence_tracker(const executor& ex, presence_store& store, options opts);
     awaitable<void> refresh_loop();
     awaitable<void> sweep_loop();
     void start_grace(const std::string& user_id, user_state& st);

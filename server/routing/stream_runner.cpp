@@ -76,8 +76,9 @@ void stream_runner::run_actions() {
         return;
     }
     running_actions_ = true;
+    // NOLINTNEXTLINE(modernize-loop-convert): an index, since running an action may grow the list.
     for (std::size_t i = 0; i < stream_.actions().size(); ++i) {
-        const auto a = stream_.actions()[i];  // a copy: running it may grow the list
+        const auto a = stream_.actions()[i];  // a copy, for the same reason
         if (const auto* p = std::get_if<event_stream::push>(&a)) {
             conn_.push(p->frame);
         } else if (const auto* r = std::get_if<event_stream::read>(&a)) {
