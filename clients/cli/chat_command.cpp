@@ -569,16 +569,16 @@ private:
                 out << "— older —";
             }
             // Newest first on the wire; a terminal reads top-down.
-            for (const auto& m : std::views::reverse(page.messages)) {
+            for (auto it = page.messages.rbegin(); it != page.messages.rend(); ++it) {
                 if (out.tellp() > 0) {
                     out << "\n";
                 }
-                out << "[" << clock_time(m.server_time_ms) << "] "
-                    << (m.outgoing ? "you" : m.sender_id) << ": " << m.body;
-                if (m.outgoing && c != nullptr) {
-                    out << (m.seq <= c->other_read_seq        ? "  ✓✓ read"
-                            : m.seq <= c->other_delivered_seq ? "  ✓✓"
-                                                              : "  ✓");
+                out << "[" << clock_time(it->server_time_ms) << "] "
+                    << (it->outgoing ? "you" : it->sender_id) << ": " << it->body;
+                if (it->outgoing && c != nullptr) {
+                    out << (it->seq <= c->other_read_seq        ? "  ✓✓ read"
+                            : it->seq <= c->other_delivered_seq ? "  ✓✓"
+                                                                : "  ✓");
                 }
             }
             if (page.messages.empty()) {
