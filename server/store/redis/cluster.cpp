@@ -166,7 +166,8 @@ struct cluster::impl {
         const auto pause = detail::backoff_delay(cfg_.retry_min, cfg_.retry_max, o->waits++, unit);
         o->timer->expires_at(std::min(o->deadline, now + pause));
         waiting_.insert(o);
-        o->timer->async_wait([owner = owner_, this, o](const error_code&) {
+        auto& timer = *o->timer;
+        timer.async_wait([owner = owner_, this, o = std::move(o)](const error_code&) {
             auto keep = owner.lock();
             if (!keep) {
                 finish(o->done, errc::stopped, {});
@@ -307,13 +308,13 @@ struct cluster::impl {
         refreshing_ = true;
         last_refresh_ = steady::now();
         std::vector<std::string> args{"CLUSTER", "SLOTS"};
-        source->conn->async_exec(
-            std::move(args),
-            asio::bind_executor(strand_, [owner = owner_, this, source](error_code ec, reply r) {
-                if (auto keep = owner.lock()) {
-                    on_slots(*source, ec, r);
-                }
-            }));
+        auto on_reply = [owner = owner_, this, source](error_code ec, const reply& r) {
+            if (auto keep = owner.lock()) {
+                on_slots(*source, ec, r);
+            }
+        };
+        source->conn->async_exec(std::move(args),
+                                 asio::bind_executor(strand_, std::move(on_reply)));
     }
 
     // A connected node, the masters of the current map first, in turn: a node with a stale
@@ -491,8 +492,10 @@ cluster::cluster(executor ex, cluster_config cfg)
       executor_(asio::make_strand(ex)),
       impl_(std::make_unique<impl>(std::move(ex), executor_, cfg_)) {}
 
-// As connection::~connection: no handler runs any more (they lock the owner), stop here.
-cluster::~cluster() {
+// As connection::~connection: no handler runs any more (they lock the owner), stop here. Stopping
+// posts the completion of every command in flight; if that cannot allocate, terminating beats
+// callers that would wait forever.
+cluster::~cluster() {  // NOLINT(bugprone-exception-escape)
     impl_->stop();
 }
 

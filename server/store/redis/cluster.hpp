@@ -61,7 +61,7 @@ class cluster : public std::enable_shared_from_this<cluster> {
 public:
     /// `ex` is any executor; the cluster makes its own strand on it (each connection too).
     static std::shared_ptr<cluster> create(executor ex, cluster_config cfg);
-    ~cluster();
+    ~cluster();  // NOLINT(bugprone-exception-escape): see cluster.cpp
 
     cluster(const cluster&) = delete;
     cluster& operator=(const cluster&) = delete;

@@ -74,7 +74,7 @@ struct connection::impl final : detail::reconnecting_context {
         // Every send() that succeeded gets exactly one callback, in order: the FIFO mirrors
         // hiredis's own callback list, so the privdata can be `this` for every command.
         pending_.push_back({op.get(), deadline_from_now()});
-        op.release();
+        static_cast<void>(op.release());  // owned by pending_ from here
         arm_deadline();
     }
 
@@ -197,13 +197,13 @@ struct connection::impl final : detail::reconnecting_context {
     std::function<void()> on_connected_;
 };
 
-std::shared_ptr<connection> connection::create(executor ex, config cfg) {
-    std::shared_ptr<connection> conn(new connection(std::move(ex), std::move(cfg)));
+std::shared_ptr<connection> connection::create(const executor& ex, config cfg) {
+    std::shared_ptr<connection> conn(new connection(ex, std::move(cfg)));
     conn->impl_->set_owner(conn);
     return conn;
 }
 
-connection::connection(executor ex, config cfg)
+connection::connection(const executor& ex, config cfg)
     : executor_(asio::make_strand(ex)), impl_(std::make_unique<impl>(executor_, std::move(cfg))) {}
 
 // Runs once no handler holds a reference (they lock their weak one while they run), so nothing

@@ -49,7 +49,7 @@ class connection : public std::enable_shared_from_this<connection> {
 
 public:
     /// `ex` is any executor; the connection makes its own strand on it.
-    static std::shared_ptr<connection> create(executor ex, config cfg);
+    static std::shared_ptr<connection> create(const executor& ex, config cfg);
     ~connection();
 
     connection(const connection&) = delete;
@@ -97,7 +97,7 @@ public:
 
 private:
     struct impl;
-    connection(executor ex, config cfg);
+    connection(const executor& ex, config cfg);
     void submit(std::vector<std::string> args, detail::exec_completion_ptr op, bool asking);
 
     executor executor_;  ///< the connection's strand

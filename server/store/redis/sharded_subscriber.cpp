@@ -441,24 +441,25 @@ struct sharded_subscriber::impl final : detail::pubsub_link_events {
     bool stopped_ = false;
 };
 
-std::shared_ptr<sharded_subscriber> sharded_subscriber::create(executor ex,
+std::shared_ptr<sharded_subscriber> sharded_subscriber::create(const executor& ex,
                                                                std::shared_ptr<cluster> topology,
                                                                message_callback on_message,
                                                                reset_callback on_reset) {
     std::shared_ptr<sharded_subscriber> sub(new sharded_subscriber(
-        std::move(ex), std::move(topology), std::move(on_message), std::move(on_reset)));
+        ex, std::move(topology), std::move(on_message), std::move(on_reset)));
     sub->impl_->owner_ = sub;
     return sub;
 }
 
-sharded_subscriber::sharded_subscriber(executor ex, std::shared_ptr<cluster> topology,
+sharded_subscriber::sharded_subscriber(const executor& ex, std::shared_ptr<cluster> topology,
                                        message_callback on_message, reset_callback on_reset)
     : executor_(asio::make_strand(ex)),
       impl_(std::make_shared<impl>(executor_, std::move(topology), std::move(on_message),
                                    std::move(on_reset))) {}
 
-// As connection::~connection: no handler can run any more, stop synchronously.
-sharded_subscriber::~sharded_subscriber() {
+// As connection::~connection: no handler can run any more, stop synchronously. As in
+// ~cluster, terminating when a completion cannot be posted beats callers waiting forever.
+sharded_subscriber::~sharded_subscriber() {  // NOLINT(bugprone-exception-escape)
     impl_->stop();
 }
 

@@ -42,11 +42,11 @@ public:
 
     /// `ex` is any executor; the subscriber makes its own strand on it. `topology` provides the
     /// slot map and the connection settings (cluster_config::node); it must be started.
-    static std::shared_ptr<sharded_subscriber> create(executor ex,
+    static std::shared_ptr<sharded_subscriber> create(const executor& ex,
                                                       std::shared_ptr<cluster> topology,
                                                       message_callback on_message,
                                                       reset_callback on_reset);
-    ~sharded_subscriber();
+    ~sharded_subscriber();  // NOLINT(bugprone-exception-escape): see the .cpp
 
     sharded_subscriber(const sharded_subscriber&) = delete;
     sharded_subscriber& operator=(const sharded_subscriber&) = delete;
@@ -84,8 +84,8 @@ public:
 
 private:
     struct impl;
-    sharded_subscriber(executor ex, std::shared_ptr<cluster> topology, message_callback on_message,
-                       reset_callback on_reset);
+    sharded_subscriber(const executor& ex, std::shared_ptr<cluster> topology,
+                       message_callback on_message, reset_callback on_reset);
     void submit(std::string channel, detail::completion_ptr<boost::system::error_code> done);
 
     executor executor_;  ///< the subscriber's strand

@@ -85,7 +85,7 @@ TEST_F(connection_test, runs_basic_commands) {
 TEST_F(connection_test, is_binary_safe) {
     auto conn = connect();
     const std::string key("k\0ey\r\n", 6);
-    const std::string value("a\0b\r\n%s\xff", 9);
+    const std::string value("a\0b\r\n%s\xff\0", 9);
     auto [ec, r] = exec(*conn, {"SET", key, value});
     ASSERT_FALSE(ec) << ec.message();
     std::tie(ec, r) = exec(*conn, {"GET", key});
@@ -169,7 +169,8 @@ TEST_F(connection_test, completes_on_the_handlers_executor) {
     auto strand = asio::make_strand(io_.get());
     auto on_strand = std::make_shared<std::promise<bool>>();
     auto f = on_strand->get_future();
-    conn->async_exec({"PING"}, asio::bind_executor(strand, [strand, on_strand](error_code, reply) {
+    conn->async_exec({"PING"},
+                     asio::bind_executor(strand, [strand, on_strand](error_code, const reply&) {
                          on_strand->set_value(strand.running_in_this_thread());
                      }));
     ASSERT_EQ(f.wait_for(10s), std::future_status::ready);

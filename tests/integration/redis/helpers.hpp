@@ -189,9 +189,9 @@ inline config health_test_config(const test::redis_server& server, const test::t
 }
 
 /// Starts a connection that bumps `connected` after every (re)connection.
-inline std::shared_ptr<connection> start_connection(executor ex, config cfg,
-                                                    std::shared_ptr<counter> connected) {
-    auto conn = connection::create(std::move(ex), std::move(cfg));
+inline std::shared_ptr<connection> start_connection(const executor& ex, config cfg,
+                                                    const std::shared_ptr<counter>& connected) {
+    auto conn = connection::create(ex, std::move(cfg));
     if (connected) {
         conn->on_connected([connected] { connected->bump(); });
     }
