@@ -13,11 +13,11 @@
 namespace confide::store {
 
 std::shared_ptr<redis_notice_bus> redis_notice_bus::create(
-    executor ex, redis::config cfg, std::shared_ptr<redis::connection> commands) {
+    const executor& ex, redis::config cfg, std::shared_ptr<redis::connection> commands) {
     auto bus = std::shared_ptr<redis_notice_bus>(new redis_notice_bus(std::move(commands)));
     std::weak_ptr<redis_notice_bus> weak = bus;
     bus->subscriber_ = redis::subscriber::create(
-        std::move(ex), std::move(cfg),
+        ex, std::move(cfg),
         [weak](std::string_view channel, std::string_view payload) {
             if (auto self = weak.lock()) {
                 self->on_message(channel, payload);

@@ -21,7 +21,7 @@ class redis_notice_bus final : public routing::notice_bus,
                                public std::enable_shared_from_this<redis_notice_bus> {
 public:
     /// `commands` publishes typing notices; the bus makes its own subscriber connection.
-    static std::shared_ptr<redis_notice_bus> create(executor ex, redis::config cfg,
+    static std::shared_ptr<redis_notice_bus> create(const executor& ex, redis::config cfg,
                                                     std::shared_ptr<redis::connection> commands);
 
     void start();

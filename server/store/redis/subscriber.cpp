@@ -317,15 +317,16 @@ struct subscriber::impl final : detail::reconnecting_context {
     bool deadline_armed_ = false;
 };
 
-std::shared_ptr<subscriber> subscriber::create(executor ex, config cfg, message_callback on_message,
+std::shared_ptr<subscriber> subscriber::create(const executor& ex, config cfg,
+                                               message_callback on_message,
                                                reset_callback on_reset) {
     std::shared_ptr<subscriber> sub(
-        new subscriber(std::move(ex), std::move(cfg), std::move(on_message), std::move(on_reset)));
+        new subscriber(ex, std::move(cfg), std::move(on_message), std::move(on_reset)));
     sub->impl_->set_owner(sub);
     return sub;
 }
 
-subscriber::subscriber(executor ex, config cfg, message_callback on_message,
+subscriber::subscriber(const executor& ex, config cfg, message_callback on_message,
                        reset_callback on_reset)
     : executor_(asio::make_strand(ex)),
       impl_(std::make_shared<impl>(executor_, std::move(cfg), std::move(on_message),

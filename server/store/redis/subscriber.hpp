@@ -36,8 +36,8 @@ public:
     using reset_callback = std::function<void()>;
 
     /// `ex` is any executor; the subscriber makes its own strand on it.
-    static std::shared_ptr<subscriber> create(executor ex, config cfg, message_callback on_message,
-                                              reset_callback on_reset);
+    static std::shared_ptr<subscriber> create(const executor& ex, config cfg,
+                                              message_callback on_message, reset_callback on_reset);
     ~subscriber();
 
     subscriber(const subscriber&) = delete;
@@ -80,7 +80,8 @@ public:
 
 private:
     struct impl;
-    subscriber(executor ex, config cfg, message_callback on_message, reset_callback on_reset);
+    subscriber(const executor& ex, config cfg, message_callback on_message,
+               reset_callback on_reset);
     void submit(std::string channel, detail::completion_ptr<boost::system::error_code> done);
 
     executor executor_;  ///< the subscriber's strand
