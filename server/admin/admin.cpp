@@ -86,7 +86,10 @@ struct connection_options {
 
 std::string env_or(const char* name, std::string fallback) {
     const char* v = std::getenv(name);
-    return v != nullptr && *v != '\0' ? std::string(v) : fallback;
+    if (v == nullptr || *v == '\0') {
+        return fallback;
+    }
+    return v;
 }
 
 void set_address(store::redis::config& cfg, const std::string& text) {
@@ -436,8 +439,8 @@ int run(const std::vector<std::string>& args, std::ostream& out, std::ostream& e
         if (i + 2 > args.size()) {
             throw usage_error("a group and a command are required (e.g. directory list)");
         }
-        const std::string group = args[i];
-        const std::string command = args[i + 1];
+        const std::string& group = args[i];
+        const std::string& command = args[i + 1];
         const std::vector<std::string> rest(args.begin() + static_cast<std::ptrdiff_t>(i + 2),
                                             args.end());
         if (group != "directory") {
