@@ -8,15 +8,15 @@
 
 namespace confide::routing {
 
-std::shared_ptr<workflow_sweeper> workflow_sweeper::create(executor ex, workflow_store& store,
+std::shared_ptr<workflow_sweeper> workflow_sweeper::create(const executor& ex,
+                                                           workflow_store& store,
                                                            directory_cache& directory,
                                                            options opts) {
-    return std::shared_ptr<workflow_sweeper>(
-        new workflow_sweeper(std::move(ex), store, directory, opts));
+    return std::shared_ptr<workflow_sweeper>(new workflow_sweeper(ex, store, directory, opts));
 }
 
-workflow_sweeper::workflow_sweeper(executor ex, workflow_store& store, directory_cache& directory,
-                                   options opts)
+workflow_sweeper::workflow_sweeper(const executor& ex, workflow_store& store,
+                                   directory_cache& directory, options opts)
     : strand_(asio::make_strand(ex)),
       store_(store),
       directory_(directory),

@@ -33,7 +33,7 @@ public:
         std::uint32_t batch = 100;
     };
 
-    static std::shared_ptr<workflow_sweeper> create(executor ex, workflow_store& store,
+    static std::shared_ptr<workflow_sweeper> create(const executor& ex, workflow_store& store,
                                                     directory_cache& directory, options opts);
 
     /// Starts the loop (the first round after one interval).
@@ -46,7 +46,8 @@ public:
     awaitable<void> sweep(std::int64_t now_ms);
 
 private:
-    workflow_sweeper(executor ex, workflow_store& store, directory_cache& directory, options opts);
+    workflow_sweeper(const executor& ex, workflow_store& store, directory_cache& directory,
+                     options opts);
     awaitable<void> loop();
     awaitable<void> expire(std::int64_t now_ms);
     awaitable<void> remind(std::int64_t now_ms);

@@ -28,6 +28,8 @@ struct fake_env {
 
 // The parser reads the process environment: for its lifetime, the CONFIDE_* variables are
 // exactly `vars` (whatever the shell running the tests exported); the old ones come back after.
+// setenv and unsetenv are not thread-safe: these tests run no other thread.
+// NOLINTBEGIN(concurrency-mt-unsafe)
 class scoped_environment {
 public:
     explicit scoped_environment(const std::map<std::string, std::string>& vars) : set_(vars) {
@@ -60,8 +62,9 @@ private:
     std::map<std::string, std::string> set_;
     std::map<std::string, std::string> saved_;
 };
+// NOLINTEND(concurrency-mt-unsafe)
 
-config parse(std::vector<std::string> args, const fake_env& env = {}) {
+config parse(const std::vector<std::string>& args, const fake_env& env = {}) {
     std::vector<const char*> argv{"confide-server"};
     for (const auto& a : args) {
         argv.push_back(a.c_str());
