@@ -189,7 +189,8 @@ void client::stop() {
 
 std::string client::send_message(const std::string& conversation_id, const std::string& body) {
     auto id = impl_->next_msg_id();
-    impl_->post([i = impl_.get(), id, conversation_id, body](clock::time_point now) mutable {
+    impl_->post([i = impl_.get(), id, conversation_id = conversation_id,
+                 body = body](clock::time_point now) mutable {
         i->core.send_message(std::move(id), std::move(conversation_id), std::move(body), now);
     });
     return id;
@@ -198,7 +199,7 @@ std::string client::send_message(const std::string& conversation_id, const std::
 std::string client::start_inquiry(const std::string& specialist_id, const std::string& body,
                                   bool free_consultation) {
     auto id = impl_->next_msg_id();
-    impl_->post([i = impl_.get(), id, specialist_id, body,
+    impl_->post([i = impl_.get(), id, specialist_id = specialist_id, body = body,
                  free_consultation](clock::time_point now) mutable {
         i->core.start_inquiry(std::move(id), std::move(specialist_id), std::move(body),
                               free_consultation, now);
@@ -240,7 +241,7 @@ void client::list_conversations(std::uint32_t limit,
 
 void client::history(const std::string& conversation_id, std::uint64_t before_seq,
                      std::uint32_t limit, reply_handler<history_page> done) {
-    impl_->post([i = impl_.get(), conversation_id, before_seq, limit,
+    impl_->post([i = impl_.get(), conversation_id = conversation_id, before_seq, limit,
                  done = std::move(done)](clock::time_point now) mutable {
         i->core.history(std::move(conversation_id), before_seq, limit, std::move(done), now);
     });
@@ -248,14 +249,14 @@ void client::history(const std::string& conversation_id, std::uint64_t before_se
 
 void client::mark_read(const std::string& conversation_id, std::uint64_t up_to_seq,
                        done_handler done) {
-    impl_->post([i = impl_.get(), conversation_id, up_to_seq,
+    impl_->post([i = impl_.get(), conversation_id = conversation_id, up_to_seq,
                  done = std::move(done)](clock::time_point now) mutable {
         i->core.mark_read(std::move(conversation_id), up_to_seq, std::move(done), now);
     });
 }
 
 void client::set_typing(const std::string& conversation_id, bool active, done_handler done) {
-    impl_->post([i = impl_.get(), conversation_id, active,
+    impl_->post([i = impl_.get(), conversation_id = conversation_id, active,
                  done = std::move(done)](clock::time_point now) mutable {
         i->core.set_typing(std::move(conversation_id), active, std::move(done), now);
     });
@@ -268,17 +269,17 @@ void client::set_presence(presence_state state, done_handler done) {
 }
 
 void client::accept(const std::string& conversation_id, reply_handler<conversation> done) {
-    impl_->post(
-        [i = impl_.get(), conversation_id, done = std::move(done)](clock::time_point now) mutable {
-            i->core.update_conversation(std::move(conversation_id), 1, std::move(done), now);
-        });
+    impl_->post([i = impl_.get(), conversation_id = conversation_id,
+                 done = std::move(done)](clock::time_point now) mutable {
+        i->core.update_conversation(std::move(conversation_id), 1, std::move(done), now);
+    });
 }
 
 void client::decline(const std::string& conversation_id, reply_handler<conversation> done) {
-    impl_->post(
-        [i = impl_.get(), conversation_id, done = std::move(done)](clock::time_point now) mutable {
-            i->core.update_conversation(std::move(conversation_id), 2, std::move(done), now);
-        });
+    impl_->post([i = impl_.get(), conversation_id = conversation_id,
+                 done = std::move(done)](clock::time_point now) mutable {
+        i->core.update_conversation(std::move(conversation_id), 2, std::move(done), now);
+    });
 }
 
 void client::decline(const std::string& conversation_id, decline_reason reason,
@@ -290,10 +291,10 @@ void client::decline(const std::string& conversation_id, decline_reason reason,
 }
 
 void client::close(const std::string& conversation_id, reply_handler<conversation> done) {
-    impl_->post(
-        [i = impl_.get(), conversation_id, done = std::move(done)](clock::time_point now) mutable {
-            i->core.update_conversation(std::move(conversation_id), 3, std::move(done), now);
-        });
+    impl_->post([i = impl_.get(), conversation_id = conversation_id,
+                 done = std::move(done)](clock::time_point now) mutable {
+        i->core.update_conversation(std::move(conversation_id), 3, std::move(done), now);
+    });
 }
 
 void client::sign_out(done_handler done) {
