@@ -74,9 +74,9 @@ config parse(const std::vector<std::string>& args, const fake_env& env = {}) {
 }
 
 // The config_error message, or "" when parsing succeeded.
-std::string error_of(std::vector<std::string> args, const fake_env& env = {}) {
+std::string error_of(const std::vector<std::string>& args, const fake_env& env = {}) {
     try {
-        parse(std::move(args), env);
+        parse(args, env);
     } catch (const config_error& e) {
         return e.what();
     }
