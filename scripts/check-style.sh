@@ -29,6 +29,15 @@ if grep -rlE '#include "(common|protocol|auth|routing|store|net|app)/' server/me
   echo "check-style: metrics/ includes another layer" >&2
   status=1
 fi
+# The crypto layer: the common layer and OpenSSL, nothing else of the server, no I/O.
+if grep -rlE '#include (<boost/(asio|beast)|"(protocol|auth|routing|store|net|app)/)' server/crypto; then
+  echo "check-style: server/crypto/ includes Asio, Beast or a layer other than common/" >&2
+  status=1
+fi
+if grep -rlE '#include "crypto/' server/routing server/protocol server/auth server/common server/net; then
+  echo "check-style: crypto/ is for storage and the composition root (store/, admin/, app/)" >&2
+  status=1
+fi
 if grep -rlE '#include "(net|app)/' server/store; then
   echo "check-style: store/ includes net/ or app/" >&2
   status=1
