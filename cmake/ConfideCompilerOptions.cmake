@@ -46,3 +46,18 @@ if(CONFIDE_TSAN)
     add_compile_options(-Wno-tsan)
   endif()
 endif()
+
+# libFuzzer: everything instrumented for coverage, AddressSanitizer and UndefinedBehaviorSanitizer;
+# only the fuzz targets link libFuzzer's main (tests/fuzz/CMakeLists.txt).
+if(CONFIDE_FUZZ)
+  if(NOT CMAKE_CXX_COMPILER_ID STREQUAL "Clang")
+    message(FATAL_ERROR "CONFIDE_FUZZ needs clang (e.g. -DCMAKE_CXX_COMPILER=clang++-14)")
+  endif()
+  if(CONFIDE_SANITIZE)
+    message(FATAL_ERROR "CONFIDE_FUZZ already sanitizes: leave CONFIDE_SANITIZE off")
+  endif()
+  set(_fuzz -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined
+            -fno-sanitize=function -fno-omit-frame-pointer)
+  add_compile_options(${_fuzz})
+  add_link_options(-fsanitize=address,undefined)
+endif()

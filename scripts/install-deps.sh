@@ -19,7 +19,8 @@ packages=(
   # metrics and alert rules (promtool, from Debian's prometheus package) and of the installed
   # systemd units (systemd-analyze).
   openssl haproxy prometheus systemd
-  # The ThreadSanitizer pass (clang; its sanitizer runtimes are only "recommended") and lint.
+  # The ThreadSanitizer pass and libFuzzer (scripts/fuzz.sh): clang and its sanitizer runtimes
+  # (only "recommended" by clang-14); lint.
   clang-14 libclang-rt-14-dev clang-tidy-14
 )
 

@@ -75,6 +75,9 @@ if ((quick == 0)); then
   run_pass asan
   run_pass tsan
   step "lint (whole tree)" scripts/lint.sh -j "$jobs"
+  # libFuzzer on the frame decoder and the token verifier, CONFIDE_FUZZ_SECONDS (60) each, in a
+  # clang build of their layers only (scripts/fuzz.sh, tests/fuzz/README.md).
+  step "fuzz" env CONFIDE_JOBS="$jobs" scripts/fuzz.sh
 elif git rev-parse -q --verify main >/dev/null; then
   step "lint (changed)" scripts/lint.sh -j "$jobs" --build-dir build/dev --changed main
 fi
