@@ -8,6 +8,7 @@
 #include "routing/services.hpp"
 #include "routing/session.hpp"
 #include "routing/workflow_sweeper.hpp"
+#include "store/audit_log_redis.hpp"
 #include "store/chat_store_redis.hpp"
 #include "store/directory_store_redis.hpp"
 #include "store/notice_bus_redis.hpp"
@@ -83,11 +84,19 @@ store::chat_store_config chat_store_config_of(const config& cfg) {
     return c;
 }
 
+store::audit_config audit_config_of(const config& cfg) {
+    store::audit_config a;
+    a.retention = cfg.audit_retention;
+    a.max_entries = cfg.audit_max_entries;
+    a.node_id = cfg.node_id;
+    return a;
+}
+
 }  // namespace
 
 // What one I/O thread's connections use: a Redis command connection, a notice bus (with its own
-// subscriber connection) and the chat store over them, all on that thread's io_context, so that
-// a session's Redis traffic and the notices for it never wake another thread.
+// subscriber connection), and the chat store and the audit log over them, all on that thread's
+// io_context, so that a session's Redis traffic and the notices for it never wake another thread.
 struct shard {
     shard(executor ex, const config& c, store::redis_presence_store& presence,
           routing::directory_cache& directory, routing::presence_tracker& tracker,
@@ -97,8 +106,10 @@ struct shard {
           redis(std::move(conn)),
           bus(store::redis_notice_bus::create(ex, redis_config(c), redis)),
           chat(redis, chat_store_config_of(c)),
+          audit(redis, audit_config_of(c)),
           services{chat,     presence, directory,   *bus,
-                   verifier, tracker,  send_limits, session_config_of(c)},
+                   verifier, tracker,  send_limits, session_config_of(c),
+                   audit},
           factory(std::make_shared<routing::session_factory>(services)) {}
 
     const asio::execution_context* context;
@@ -106,6 +117,7 @@ struct shard {
     std::shared_ptr<const store::scripts_status> scripts;  // set by chat_node::start()
     std::shared_ptr<store::redis_notice_bus> bus;
     store::redis_chat_store chat;
+    store::redis_audit_log audit;
     routing::services services;  // refers to the members above and to the node's shared parts
     std::shared_ptr<routing::session_factory> factory;
 };

@@ -164,6 +164,10 @@ constexpr option_spec specs[] = {
      "retry is recognised even after that conversation closed (sends are recognised for as long "
      "as their conversation is kept)",
      "604800"},
+    {"Storage", "audit-retention-days", kind::single, "DAYS",
+     "Age after which audit events leave Redis (the log keeps its JSON lines)", "90"},
+    {"Storage", "audit-max-entries", kind::single, "N", "Audit events Redis keeps at most",
+     "10000000"},
 
     {"Process", "io-threads", kind::single, "N",
      "Event-loop threads, each with two Redis connections of its own. Default: the number of "
@@ -520,6 +524,10 @@ void apply(config& c, const std::string& name, const raw_value& v) {
         c.presence_ttl = to_timeout(v);
     } else if (name == "stalled-reader-timeout-ms") {
         c.stalled_reader_timeout = to_timeout(v);
+    } else if (name == "audit-retention-days") {
+        c.audit_retention = std::chrono::hours(24 * to_integer(v, 1, 3660));
+    } else if (name == "audit-max-entries") {
+        c.audit_max_entries = static_cast<std::size_t>(to_integer(v, 1000, 1'000'000'000));
     } else if (name == "token-leeway-s") {
         c.token_leeway = std::chrono::seconds(to_integer(v, 0, 3600));
     } else if (name == "directory-open") {

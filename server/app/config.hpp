@@ -86,6 +86,8 @@ struct config {
     // Storage.
     std::size_t inbox_max_events = 100000;
     std::chrono::seconds sent_record_ttl{7 * 24 * 3600};
+    std::chrono::hours audit_retention{24 * 90};  ///< the audit stream's entries, by age
+    std::size_t audit_max_entries = 10'000'000;   ///< and by number
 
     // Process.
     unsigned io_threads = 1;  ///< default: the number of cores

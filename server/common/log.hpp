@@ -30,6 +30,10 @@ bool is_valid_level(std::string_view level) noexcept;
 /// strings are escaped, and bytes that are not UTF-8 become U+FFFD.
 std::unique_ptr<spdlog::formatter> json_formatter(std::string node);
 
+/// Writes `json_line` (one JSON object, no newline) as a line of its own to stderr, whatever the
+/// log level: the audit trail's copy in the log (routing/audit.hpp). Thread safety: safe.
+void audit(std::string_view json_line);
+
 using spdlog::debug;
 using spdlog::error;
 using spdlog::info;

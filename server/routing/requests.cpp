@@ -4,10 +4,44 @@
 #include "common/log.hpp"
 #include "common/random_id.hpp"
 #include "protocol/cursor.hpp"
+#include "routing/connection_audit.hpp"
 #include "routing/routing_metrics.hpp"
 #include "routing/wire.hpp"
 
+#include <google/protobuf/descriptor.h>
+
+#include <algorithm>
+#include <cctype>
+
 namespace confide::routing {
+namespace {
+
+// The conversation a request is about, if it names one.
+std::string conversation_of(const v1::Frame& f) {
+    using K = v1::Frame::KindCase;
+    switch (f.kind_case()) {
+        case K::kSendMessage:
+            return f.send_message().conversation_id();
+        case K::kMarkRead:
+            return f.mark_read().conversation_id();
+        case K::kTyping:
+            return f.typing().conversation_id();
+        case K::kGetHistory:
+            return f.get_history().conversation_id();
+        case K::kUpdateConversation:
+            return f.update_conversation().conversation_id();
+        default:
+            return {};
+    }
+}
+
+// The request's kind as the protocol names it ("send_message").
+std::string kind_of(const v1::Frame& f) {
+    const auto* field = v1::Frame::descriptor()->FindFieldByNumber(f.kind_case());
+    return field != nullptr ? field->name() : "unknown";
+}
+
+}  // namespace
 
 request_dispatcher::request_dispatcher(services& svc, connection& conn, stream_runner& stream,
                                        steady_time now)
@@ -18,6 +52,7 @@ request_dispatcher::request_dispatcher(services& svc, connection& conn, stream_r
 
 awaitable<void> request_dispatcher::dispatch(const v1::Frame& f) {
     const std::uint64_t rid = f.request_id();
+    current_ = &f;
     using K = v1::Frame::KindCase;
     switch (f.kind_case()) {
         case K::kAuthenticate:
@@ -69,6 +104,7 @@ awaitable<void> request_dispatcher::dispatch(const v1::Frame& f) {
             conn_.reply_error(rid, fail(errc::invalid_argument, "unknown request kind"));
             break;
     }
+    current_ = nullptr;
 }
 
 template <class T>
@@ -76,8 +112,25 @@ bool request_dispatcher::failed(std::uint64_t rid, const outcome<T>& r) {
     if (r) {
         return false;
     }
-    conn_.reply_error(rid, r.error());
+    if (r.error().code == errc::forbidden) {
+        deny(rid, r.error());
+    } else {
+        conn_.reply_error(rid, r.error());
+    }
     return true;
+}
+
+void request_dispatcher::audit(audit_action action, std::string conversation_id,
+                               std::string detail) {
+    svc_.audit.record(audit_event_of(conn_, action, std::move(conversation_id), std::move(detail)));
+}
+
+void request_dispatcher::deny(std::uint64_t rid, const failure& f) {
+    if (current_ != nullptr) {
+        audit(audit_action::access_denied, conversation_of(*current_),
+              kind_of(*current_) + ": " + f.message);
+    }
+    conn_.reply_error(rid, f);
 }
 
 std::uint32_t request_dispatcher::page_size(std::uint32_t requested) const noexcept {
@@ -168,6 +221,7 @@ awaitable<void> request_dispatcher::sync(std::uint64_t rid, const v1::SyncReques
         log::info("{} device={} cursor {} is gone: stream reset", conn_.log_prefix(),
                   conn_.device_id(), cursor);
     }
+    audit(audit_action::sync, {}, "from " + cursor + (first->reset ? " (reset)" : ""));
     v1::Frame f;
     f.mutable_synced()->set_from_cursor(cursor);
     f.mutable_synced()->set_reset(reset);
@@ -248,7 +302,7 @@ awaitable<void> request_dispatcher::start_inquiry(std::uint64_t rid,
                                                   const v1::StartInquiryRequest& req) {
     const auto received = metrics::histogram::now();
     if (conn_.identity().user_role != auth::role::client) {
-        conn_.reply_error(rid, fail(errc::forbidden, "only clients can start an inquiry"));
+        deny(rid, fail(errc::forbidden, "only clients can start an inquiry"));
         co_return;
     }
     const std::int64_t now = now_ms();
@@ -278,8 +332,12 @@ awaitable<void> request_dispatcher::start_inquiry(std::uint64_t rid,
     cmd.new_conversation_id = random_hex_id();
     cmd.now_ms = now;
     cmd.expires_at_ms = now + svc_.config.inquiry_expiry.count();
+    const std::string new_id = cmd.new_conversation_id;
     auto r = co_await svc_.chat.start_inquiry(std::move(cmd));
     if (!failed(rid, r)) {
+        if (r->conversation_id == new_id && !r->duplicate) {
+            audit(audit_action::conversation_state, r->conversation_id, "inquiry");
+        }
         // The first message of a conversation is its seq 1: this inquiry opened it (or is a
         // retry of the one that did), so the client is shown the notice now.
         reply_sent(rid, *r, req.client_msg_id(), received, r->seq == 1);
@@ -343,6 +401,7 @@ awaitable<void> request_dispatcher::list_conversations(std::uint64_t rid,
     if (failed(rid, r)) {
         co_return;
     }
+    audit(audit_action::conversations_read, {}, std::to_string(r->size()) + " conversations");
     if (conn_.identity().user_role == auth::role::client) {
         co_await add_availability(*r);
     }
@@ -361,6 +420,9 @@ awaitable<void> request_dispatcher::get_history(std::uint64_t rid,
     if (failed(rid, r)) {
         co_return;
     }
+    audit(audit_action::history_read, req.conversation_id(),
+          std::to_string(r->messages.size()) + " messages" +
+              (req.before_seq() != 0 ? " before " + std::to_string(req.before_seq()) : ""));
     v1::Frame f;
     auto* out = f.mutable_history();
     for (const auto& m : r->messages) {
@@ -378,6 +440,10 @@ awaitable<void> request_dispatcher::update_conversation(std::uint64_t rid,
     if (failed(rid, r)) {
         co_return;
     }
+    std::string action = v1::ConversationAction_Name(req.action());
+    std::transform(action.begin(), action.end(), action.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    audit(audit_action::conversation_state, req.conversation_id(), std::move(action));
     v1::Frame f;
     to_wire(*r, *f.mutable_conversation()->mutable_conversation());
     conn_.reply(f, rid);
@@ -496,6 +562,7 @@ awaitable<void> request_dispatcher::get_specialist(std::uint64_t rid,
 
 void request_dispatcher::sign_out(std::uint64_t rid) {
     conn_.set_signed_out();
+    audit(audit_action::sign_out, {}, {});
     conn_.reply_ok(rid);
     log::info("{} signed out", conn_.log_prefix());
     conn_.close(close_code::normal, "signed out");

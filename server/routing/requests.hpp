@@ -60,15 +60,20 @@ private:
     // The SendReply; `received` is when the request came (for the ack latency).
     void reply_sent(std::uint64_t rid, const send_result& r, const std::string& client_msg_id,
                     metrics::histogram::time_point received, bool with_safety_notice = false);
-    /// Replies `r`'s failure, if it failed; true if it did.
+    /// Replies `r`'s failure, if it failed; true if it did. A FORBIDDEN one is audited.
     template <class T>
     bool failed(std::uint64_t rid, const outcome<T>& r);
+    /// Audits an event of this connection about the request being handled.
+    void audit(audit_action action, std::string conversation_id, std::string detail);
+    /// Replies FORBIDDEN with `f` and audits the refusal.
+    void deny(std::uint64_t rid, const failure& f);
     std::uint32_t page_size(std::uint32_t requested) const noexcept;
 
     services& svc_;
     connection& conn_;
     stream_runner& stream_;
     token_bucket typing_bucket_;
+    const v1::Frame* current_ = nullptr;  // the request being handled, for the audit trail
 };
 
 }  // namespace confide::routing

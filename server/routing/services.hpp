@@ -2,6 +2,7 @@
 // What every connection of a node shares: its configuration and the node-wide services.
 
 #include "protocol/limits.hpp"
+#include "routing/audit.hpp"
 #include "routing/directory.hpp"
 #include "routing/event_stream.hpp"
 #include "routing/ports.hpp"
@@ -59,6 +60,7 @@ struct services {
     presence_tracker& tracker;
     user_rate_limits& send_limits;
     session_config config;
+    audit_log& audit;
 };
 
 }  // namespace confide::routing

@@ -3,6 +3,7 @@
 #include "auth/token_verifier.hpp"
 #include "common/clock.hpp"
 #include "common/log.hpp"
+#include "routing/connection_audit.hpp"
 #include "routing/presence_tracker.hpp"
 #include "routing/routing_metrics.hpp"
 #include "routing/wire.hpp"
@@ -39,8 +40,16 @@ void reply_authenticated(const services& svc, connection& conn, std::uint64_t ri
 awaitable<std::optional<std::chrono::steady_clock::time_point>> sign_in(
     services& svc, connection& conn, std::shared_ptr<notice_listener> listener, std::uint64_t rid,
     const v1::AuthenticateRequest& req) {
+    // Every refusal is audited, with the user once the token proved who it is.
+    auto refused = [&](std::string user, std::string reason) {
+        auto e = audit_event_of(conn, audit_action::sign_in_failed, {}, std::move(reason));
+        e.user_id = std::move(user);
+        e.device_id = req.device_id();
+        svc.audit.record(std::move(e));
+    };
     const std::string& token = req.token().empty() ? conn.info().bearer_token : req.token();
     if (token.empty()) {
+        refused({}, "a token is required");
         conn.reply_error(rid, fail(errc::unauthenticated, "a token is required"));
         stats::authentication_refusals.inc();
         conn.go_away(close_code::unauthenticated, "a token is required");
@@ -49,6 +58,7 @@ awaitable<std::optional<std::chrono::steady_clock::time_point>> sign_in(
     auto id = svc.verifier.verify(token, now_ms());
     if (!id) {
         log::info("{} authentication refused: {}", conn.log_prefix(), id.error().message);
+        refused({}, id.error().message);
         conn.reply_error(rid, id.error());
         stats::authentication_refusals.inc();
         conn.go_away(close_code::unauthenticated, id.error().message);
@@ -61,6 +71,7 @@ awaitable<std::optional<std::chrono::steady_clock::time_point>> sign_in(
         co_return std::nullopt;
     }
     if (!bound) {
+        refused(user, bound.error().message);
         conn.reply_error(rid, bound.error());
         if (bound.error().code == errc::unauthenticated) {
             stats::authentication_refusals.inc();
@@ -76,6 +87,7 @@ awaitable<std::optional<std::chrono::steady_clock::time_point>> sign_in(
         co_return std::nullopt;
     }
     if (!count) {
+        refused(user, count.error().message);
         conn.reply_error(rid, count.error());
         co_return std::nullopt;
     }
@@ -83,6 +95,7 @@ awaitable<std::optional<std::chrono::steady_clock::time_point>> sign_in(
         co_await svc.presence.disconnect(user, conn_id, false, now_ms());
         const std::string why = "too many connections for this user (at most " +
                                 std::to_string(svc.config.max_connections_per_user) + ")";
+        refused(user, why);
         conn.reply_error(rid, fail(errc::failed_precondition, why));
         stats::authentication_refusals.inc();
         conn.go_away(close_code::too_many_connections, why);
@@ -96,6 +109,7 @@ awaitable<std::optional<std::chrono::steady_clock::time_point>> sign_in(
         svc.bus.unsubscribe(user, subscriber);
         co_await svc.presence.disconnect(user, conn_id, false, now_ms());
         if (!sub) {
+            refused(user, sub.error().message);
             conn.reply_error(rid, sub.error());
         }
         co_return std::nullopt;
@@ -113,6 +127,8 @@ awaitable<std::optional<std::chrono::steady_clock::time_point>> sign_in(
     log::info("{} authenticated as {} device={} from {}", conn.log_prefix(),
               auth::to_string(conn.identity().user_role), conn.device_id(),
               conn.info().remote_address);
+    svc.audit.record(audit_event_of(conn, audit_action::sign_in, {},
+                                    std::string(auth::to_string(conn.identity().user_role))));
     reply_authenticated(svc, conn, rid);
     co_return expiry;
 }

@@ -73,6 +73,9 @@ std::string layout() {
 std::string presence_expiry() {
     return "cf:presence:expiry";
 }
+std::string audit_log() {
+    return "cf:audit";
+}
 std::string directory() {
     return "cf:directory";
 }

@@ -32,6 +32,7 @@ std::string first_replies(std::string_view id);  ///< zset: "<ms>:<cid>" -> time
 // Global
 std::string layout();             ///< string: the layout version of the data (layout_version)
 std::string presence_expiry();    ///< zset: user id -> expiry of their last live connection
+std::string audit_log();          ///< stream: the audit trail (store/audit_log_redis.hpp)
 std::string directory();          ///< zset: listed specialist ids (score 0)
 std::string directory_version();  ///< string: counter, moved by every change of the directory
 std::string inquiry_expiry();     ///< zset: conversation id -> when the inquiry expires

@@ -540,4 +540,14 @@ result<bool> fake_workflow_store::send_reminder(routing::due_reminder r, std::in
     co_return true;
 }
 
+std::vector<routing::audit_event> fake_audit_log::of(routing::audit_action action) const {
+    std::vector<routing::audit_event> out;
+    for (const auto& e : events) {
+        if (e.action == action) {
+            out.push_back(e);
+        }
+    }
+    return out;
+}
+
 }  // namespace confide::testing

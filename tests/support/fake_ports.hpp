@@ -7,6 +7,7 @@
 // Thread safety: none; a test drives everything from one thread (one io_context).
 
 #include "common/asio_types.hpp"
+#include "routing/audit.hpp"
 #include "routing/connection_handler.hpp"
 #include "routing/outbound.hpp"
 #include "routing/ports.hpp"
@@ -272,6 +273,17 @@ public:
 
 private:
     std::map<std::string, std::vector<std::weak_ptr<routing::notice_listener>>> listeners_;
+};
+
+/// routing::audit_log in memory: keeps every event.
+class fake_audit_log final : public routing::audit_log {
+public:
+    std::vector<routing::audit_event> events;
+
+    void record(routing::audit_event e) override { events.push_back(std::move(e)); }
+
+    /// The events of `action`, oldest first.
+    std::vector<routing::audit_event> of(routing::audit_action action) const;
 };
 
 /// routing::outbound in memory: keeps every frame sent; the queue's size is the bytes sent since

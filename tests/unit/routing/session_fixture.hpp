@@ -109,6 +109,7 @@ protected:
     fake_notice_bus bus;
     fake_directory_store directory_store;
     routing::directory_cache directory{directory_store};
+    fake_audit_log audit;
     auth::token_verifier verifier{verifier_config()};
     std::shared_ptr<routing::presence_tracker> tracker =
         routing::presence_tracker::create(ioc.get_executor(), presence, {});
@@ -131,7 +132,7 @@ protected:
         if (!services) {
             send_limits.emplace(config.send_rate, config.send_burst);
             services.emplace(routing::services{chat, presence, directory, bus, verifier, *tracker,
-                                               *send_limits, config});
+                                               *send_limits, config, audit});
         }
         auto& c = clients.emplace_back();
         const std::string id = "conn" + std::to_string(clients.size());
