@@ -61,6 +61,7 @@ routing::session_config session_config_of(const config& cfg) {
     s.limits.max_body_bytes = cfg.max_body_bytes;
     s.auth_timeout = cfg.auth_timeout;
     s.heartbeat_interval = cfg.heartbeat_interval;
+    s.idle_logoff = cfg.idle_logoff;
     s.max_connections_per_user = cfg.max_connections_per_user;
     s.send_rate = cfg.send_rate;
     s.send_burst = cfg.send_burst;

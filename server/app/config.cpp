@@ -123,6 +123,10 @@ constexpr option_spec specs[] = {
      "Connections one user may hold (beyond: closed with 4004)", "10"},
     {"Protocol limits", "heartbeat-interval-ms", kind::single, "MS",
      "Interval clients ping at; 3 missed intervals close the connection (4005)", "15000"},
+    {"Protocol limits", "idle-logoff-s", kind::single, "S",
+     "Automatic logoff: a connection without user activity (sends, history reads, typing; not "
+     "pings) for this long is signed out with 4006. 0: never",
+     "900"},
     {"Protocol limits", "presence-grace-ms", kind::single, "MS",
      "How long a user stays online after their last connection closed", "15000"},
     {"Protocol limits", "presence-ttl-ms", kind::single, "MS",
@@ -524,6 +528,8 @@ void apply(config& c, const std::string& name, const raw_value& v) {
         c.presence_ttl = to_timeout(v);
     } else if (name == "stalled-reader-timeout-ms") {
         c.stalled_reader_timeout = to_timeout(v);
+    } else if (name == "idle-logoff-s") {
+        c.idle_logoff = std::chrono::seconds(to_integer(v, 0, 24 * 3600));
     } else if (name == "audit-retention-days") {
         c.audit_retention = std::chrono::hours(24 * to_integer(v, 1, 3660));
     } else if (name == "audit-max-entries") {

@@ -66,6 +66,7 @@ struct config {
     double typing_rate = 2;  ///< typing signals per second per connection
     std::uint32_t max_connections_per_user = 10;
     std::chrono::milliseconds heartbeat_interval{15000};
+    std::chrono::milliseconds idle_logoff{15 * 60 * 1000};  ///< automatic logoff; 0: off
     std::chrono::milliseconds presence_grace{15000};
     std::chrono::milliseconds presence_ttl{60000};
     std::chrono::milliseconds stalled_reader_timeout{30000};

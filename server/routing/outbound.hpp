@@ -40,6 +40,8 @@ inline constexpr std::uint16_t unauthenticated = 4002;
 inline constexpr std::uint16_t too_slow = 4003;
 inline constexpr std::uint16_t too_many_connections = 4004;
 inline constexpr std::uint16_t heartbeat_missed = 4005;
+/// No user activity for the idle logoff time: signed out; the client must not reconnect by itself.
+inline constexpr std::uint16_t idle_logoff = 4006;
 }  // namespace close_code
 
 }  // namespace confide::routing

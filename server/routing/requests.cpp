@@ -568,4 +568,19 @@ void request_dispatcher::sign_out(std::uint64_t rid) {
     conn_.close(close_code::normal, "signed out");
 }
 
+bool is_user_activity(const v1::Frame& request) noexcept {
+    using K = v1::Frame::KindCase;
+    switch (request.kind_case()) {
+        case K::kStartInquiry:
+        case K::kSendMessage:
+        case K::kTyping:
+        case K::kSetPresence:
+        case K::kGetHistory:
+        case K::kUpdateConversation:
+            return true;
+        default:
+            return false;
+    }
+}
+
 }  // namespace confide::routing

@@ -33,6 +33,9 @@ struct session_config {
     std::chrono::milliseconds auth_timeout{10'000};
     /// Clients ping at least this often; 3 intervals of silence close the connection (4005).
     std::chrono::milliseconds heartbeat_interval{15'000};
+    /// Automatic logoff: an authenticated connection without user activity (sends, reads,
+    /// typing; not pings) for this long is closed with 4006. Zero: never.
+    std::chrono::milliseconds idle_logoff{15 * 60'000};
     std::uint32_t max_connections_per_user = 10;
     double send_rate = 10;  ///< messages per second per user (sustained)
     double send_burst = 30;

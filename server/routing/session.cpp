@@ -4,6 +4,7 @@
 #include "common/log.hpp"
 #include "protocol/codec.hpp"
 #include "protocol/validate.hpp"
+#include "routing/connection_audit.hpp"
 #include "routing/presence_tracker.hpp"
 #include "routing/sign_in.hpp"
 
@@ -14,7 +15,8 @@ namespace confide::routing {
 session::session(executor strand, services& svc, outbound& out, connection_info info)
     : svc_(svc),
       conn_(std::move(strand), out, std::move(info)),
-      deadlines_(deadlines::clock::now(), svc.config.auth_timeout, svc.config.heartbeat_interval),
+      deadlines_(deadlines::clock::now(), svc.config.auth_timeout, svc.config.heartbeat_interval,
+                 svc.config.idle_logoff),
       deadline_timer_(conn_.strand()),
       request_bucket_(svc.config.request_rate, svc.config.request_burst,
                       std::chrono::steady_clock::now()),
@@ -54,6 +56,9 @@ awaitable<void> session::on_frame(std::string_view bytes) {
         conn_.reply_error(rid, fail(errc::unauthenticated, "authenticate first"));
         conn_.go_away(close_code::unauthenticated, "authenticate first");
         co_return;
+    }
+    if (authenticate_request || is_user_activity(*frame)) {
+        deadlines_.active(now);
     }
     try {
         if (!conn_.authenticated()) {
@@ -125,6 +130,14 @@ void session::on_deadline() {
     }
     if (const auto due = deadlines_.due(deadlines::clock::now())) {
         log::info("{} {}", conn_.log_prefix(), due->log);
+        if (due->close_code == close_code::idle_logoff) {
+            // The user is signed out (contacts see them offline at once, not "connection lost").
+            conn_.set_signed_out();
+            const auto idle =
+                std::chrono::duration_cast<std::chrono::seconds>(svc_.config.idle_logoff);
+            svc_.audit.record(audit_event_of(conn_, audit_action::logoff, {},
+                                             "idle for " + std::to_string(idle.count()) + " s"));
+        }
         conn_.go_away(due->close_code, std::string(due->reason));
     } else {
         arm_deadline();

@@ -29,6 +29,7 @@ void reply_authenticated(const services& svc, connection& conn, std::uint64_t ri
     l->set_heartbeat_interval_ms(static_cast<std::uint32_t>(cfg.heartbeat_interval.count()));
     l->set_send_rate_per_second(static_cast<std::uint32_t>(cfg.send_rate));
     l->set_send_burst(static_cast<std::uint32_t>(cfg.send_burst));
+    l->set_idle_logoff_ms(static_cast<std::uint32_t>(cfg.idle_logoff.count()));
     if (id.user_role == auth::role::client) {
         to_wire(cfg.safety_notice, *a->mutable_safety_notice());
     }

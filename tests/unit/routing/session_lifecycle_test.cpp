@@ -290,6 +290,52 @@ TEST_F(session_test, a_connection_not_authenticated_in_time_is_closed_with_4002)
     EXPECT_EQ(frames[0].go_away().reason(), "not authenticated in time");
 }
 
+TEST_F(session_test, an_idle_user_is_signed_out_with_4006_audited_and_shown_offline_at_once) {
+    // Long enough for the sign-in to complete first on a loaded machine.
+    config.idle_logoff = std::chrono::milliseconds(300);
+    auto& c = signed_in("alice", role::client, "phone");
+    run_until([&] { return c.out.close_code.has_value(); });
+    EXPECT_EQ(*c.out.close_code, close_code::idle_logoff);
+    const auto frames = c.out.take_all();
+    ASSERT_EQ(frames.size(), 1u);
+    EXPECT_EQ(frames[0].go_away().close_code(), close_code::idle_logoff);
+    EXPECT_EQ(frames[0].go_away().reason(), "signed out after inactivity");
+    const auto logoffs = audit.of(confide::routing::audit_action::logoff);
+    ASSERT_EQ(logoffs.size(), 1u);
+    EXPECT_EQ(logoffs[0].user_id, "alice");
+    EXPECT_EQ(logoffs[0].device_id, "phone");
+    close(c);
+    ASSERT_EQ(presence.disconnects.size(), 1u);
+    EXPECT_TRUE(presence.disconnects[0].signed_out) << "signed out, not \"connection lost\"";
+}
+
+TEST_F(session_test, authenticate_states_the_idle_logoff) {
+    config.idle_logoff = std::chrono::minutes(15);
+    auto& c = open();
+    send(c, authenticate_request(token_for("alice")));
+    EXPECT_EQ(only_reply(c).authenticated().limits().idle_logoff_ms(), 900'000u);
+}
+
+TEST(user_activity, is_what_a_person_does_not_what_a_client_does_by_itself) {
+    const auto kinds = [](auto set) {
+        v1::Frame f;
+        set(f);
+        return confide::routing::is_user_activity(f);
+    };
+    EXPECT_TRUE(kinds([](v1::Frame& f) { f.mutable_send_message(); }));
+    EXPECT_TRUE(kinds([](v1::Frame& f) { f.mutable_start_inquiry(); }));
+    EXPECT_TRUE(kinds([](v1::Frame& f) { f.mutable_typing(); }));
+    EXPECT_TRUE(kinds([](v1::Frame& f) { f.mutable_get_history(); }));
+    EXPECT_TRUE(kinds([](v1::Frame& f) { f.mutable_update_conversation(); }));
+    EXPECT_TRUE(kinds([](v1::Frame& f) { f.mutable_set_presence(); }));
+    EXPECT_FALSE(kinds([](v1::Frame& f) { f.mutable_ping(); }));
+    EXPECT_FALSE(kinds([](v1::Frame& f) { f.mutable_sync(); }));
+    EXPECT_FALSE(kinds([](v1::Frame& f) { f.mutable_ack(); }));
+    EXPECT_FALSE(kinds([](v1::Frame& f) { f.mutable_list_conversations(); }));
+    EXPECT_FALSE(kinds([](v1::Frame& f) { f.mutable_mark_read(); }));
+    EXPECT_FALSE(kinds([](v1::Frame& f) { f.mutable_sign_out(); }));
+}
+
 TEST_F(session_test, a_silent_connection_is_closed_with_4005) {
     config.heartbeat_interval = std::chrono::milliseconds(0);
     auto& c = open();
