@@ -310,6 +310,19 @@ test("history is paged: the newest 50, then older ones on request; typed fast, i
   expect(shown).toEqual(Array.from({ length: 55 }, (_, i) => `message ${i + 1}`));
 });
 
+test("an idle page is signed out after inactivity (4006) and does not reconnect", async ({ browser }) => {
+  await stack.stop();
+  stack = new Stack({ serverArgs: ["--idle-logoff-s", "2"] });
+  await stack.start();
+  const alice = await signIn(browser, "alice", "client");
+  await expect(alice.page.locator("#who")).toHaveText("Signed out after inactivity");
+  await expect(alice.page.getByText(LOGIN_REQUIRED)).toBeVisible();
+  await expect(alice.page.getByLabel("Your message")).toBeDisabled();
+  expect(stack.log()).toMatch(/\{"audit":"logoff","time_ms":\d+,"user":"alice"/);
+  expect(stack.log().match(/\{"audit":"sign_in",/g)?.length).toBe(1);
+  await alice.context.close();
+});
+
 test("no token, an expired, a refused or an expiring token: You need to be logged in to send messages", async ({
   browser,
 }) => {

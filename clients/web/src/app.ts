@@ -673,16 +673,20 @@ export class App {
 
   private render(): void {
     const ui = this.ui;
-    const loggedOut = this.conn === "unauthenticated" || this.conn === "signed_out";
+    const loggedOut =
+      this.conn === "unauthenticated" || this.conn === "signed_out" || this.conn === "signed_out_idle";
     const isClient = this.role === Role.CLIENT;
     const isSpecialist = this.role === Role.SPECIALIST;
 
     ui.login.hidden = !loggedOut;
-    ui.who.textContent = this.me
-      ? `Signed in as ${this.me} (${isSpecialist ? "specialist" : "client"})${this.conn === "connected" ? "" : " — not connected"}`
-      : loggedOut
-        ? "Not signed in"
-        : "Connecting…";
+    ui.who.textContent =
+      this.conn === "signed_out_idle"
+        ? "Signed out after inactivity"
+        : this.me
+          ? `Signed in as ${this.me} (${isSpecialist ? "specialist" : "client"})${this.conn === "connected" ? "" : " — not connected"}`
+          : loggedOut
+            ? "Not signed in"
+            : "Connecting…";
     ui.signOut.hidden = !this.me || loggedOut;
     ui.myPresenceLabel.hidden = !this.me || loggedOut;
     ui.newInquiry.hidden = !isClient;

@@ -253,6 +253,17 @@ test("a silent server is given up and reconnected to", () => {
   assert.equal(h.client.connectionState(), "reconnecting");
 });
 
+test("an automatic logoff (4006) ends in 'signed_out_idle', without reconnecting", () => {
+  const h = new Harness();
+  h.client.start();
+  h.connect();
+  h.socket.drop(4006, "signed out after inactivity");
+  assert.equal(h.client.connectionState(), "signed_out_idle");
+  assert.equal(h.states.at(-1), "signed_out_idle");
+  h.advance(60_000);
+  assert.equal(h.sockets.length, 1);
+});
+
 test("an expired or refused token ends in 'unauthenticated', without retrying", () => {
   const expired = new Harness();
   expired.client.start();

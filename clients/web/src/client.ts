@@ -35,6 +35,7 @@ export type ConnectionState =
   // Final states: the client stops until start() is called again.
   | "unauthenticated" // no token, or the server refused or expired it
   | "signed_out"
+  | "signed_out_idle" // automatic logoff: no user activity for the server's idle time (4006)
   | "closed"; // too many connections, protocol error
 
 /// The part of a WebSocket the client uses (the browser's WebSocket fits).
@@ -302,6 +303,9 @@ export class ConfideClient {
         return;
       case 4004:
         this.finish("closed", "too many connections (close another tab or device)");
+        return;
+      case 4006: // automatic logoff: the person signs in again; never reconnected by itself
+        this.finish("signed_out_idle", "signed out after inactivity");
         return;
       default:
         // 1001 going away, 4003 too slow, 4005 heartbeat missed, resets: resume from the cursor.
