@@ -3,6 +3,7 @@
 #include "common/clock.hpp"
 #include "common/log.hpp"
 #include "routing/directory.hpp"
+#include "store/audit_log_redis.hpp"
 #include "store/directory_admin.hpp"
 #include "store/redis/connection.hpp"
 
@@ -16,6 +17,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <future>
+#include <limits>
 #include <optional>
 #include <ostream>
 #include <sstream>
@@ -60,6 +62,16 @@ inquiries):
                                                  existed who have signed in (dry run without
                                                  --apply; listed as not accepting new clients
                                                  unless --accepting yes)
+
+The audit trail (who accessed what and when; never a message body or a token):
+
+  audit query [--user ID] [--from MS] [--to MS] [--limit N]
+                                                 print the events of one user (every user
+                                                 without --user) added from --from to --to
+                                                 (ms since the Unix epoch, inclusive; default:
+                                                 everything kept), oldest first, one JSON line
+                                                 each, at most --limit (default 1000); a last
+                                                 line "more" on stderr says the range holds more
 
 Entry options:
   --name TEXT                    display name (required for add)
@@ -123,7 +135,8 @@ public:
         : work_(asio::make_work_guard(ioc_)),
           thread_([this] { ioc_.run(); }),
           conn_(store::redis::connection::create(ioc_.get_executor(), cfg)),
-          admin_(conn_) {
+          admin_(conn_),
+          audit_(conn_, store::audit_config{}) {
         auto ready = std::make_shared<std::promise<void>>();
         auto once = std::make_shared<std::once_flag>();
         conn_->on_connected([ready, once] { std::call_once(*once, [&] { ready->set_value(); }); });
@@ -151,6 +164,7 @@ public:
     }
 
     store::directory_admin& directory() { return admin_; }
+    store::redis_audit_log& audit() { return audit_; }
 
 private:
     void stop() {
@@ -166,6 +180,7 @@ private:
     std::thread thread_;
     std::shared_ptr<store::redis::connection> conn_;
     store::directory_admin admin_;
+    store::redis_audit_log audit_;
 };
 
 std::vector<std::string> split_list(const std::string& s) {
@@ -395,6 +410,45 @@ int directory_command(session& s, const std::string& command, const std::vector<
     throw usage_error("unknown directory command '" + command + "'");
 }
 
+std::int64_t milliseconds_since_epoch(const std::string& option, const std::string& v) {
+    std::int64_t n = 0;
+    auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
+    if (v.empty() || ec != std::errc{} || end != v.data() + v.size() || n < 0) {
+        throw usage_error("--" + option + ": '" + v + "' is not a time in ms since the Unix epoch");
+    }
+    return n;
+}
+
+int audit_command(session& s, const std::string& command, const std::vector<std::string>& args,
+                  std::ostream& out, std::ostream& err) {
+    if (command != "query") {
+        throw usage_error("unknown audit command '" + command + "' (known: query)");
+    }
+    po::options_description opts;
+    opts.add_options()("user", po::value<std::string>())("from", po::value<std::string>())(
+        "to", po::value<std::string>())("limit", po::value<std::string>());
+    const auto vm = parse(args, opts, false);
+    const std::string user = vm.count("user") != 0 ? vm["user"].as<std::string>() : "";
+    const std::int64_t from =
+        vm.count("from") != 0 ? milliseconds_since_epoch("from", vm["from"].as<std::string>()) : 0;
+    const std::int64_t to = vm.count("to") != 0
+                                ? milliseconds_since_epoch("to", vm["to"].as<std::string>())
+                                : std::numeric_limits<std::int64_t>::max();
+    const std::uint32_t limit =
+        vm.count("limit") != 0 ? whole_number("limit", vm["limit"].as<std::string>()) : 1000;
+    if (limit == 0 || from > to) {
+        throw usage_error("--limit must be more than 0 and --from at most --to");
+    }
+    const auto page = s.run(s.audit().query(user, from, to, limit));
+    for (const auto& e : page.events) {
+        out << routing::to_json_line(e) << "\n";
+    }
+    if (page.more) {
+        err << "more\n";
+    }
+    return 0;
+}
+
 }  // namespace
 
 std::string usage_text() {
@@ -443,11 +497,12 @@ int run(const std::vector<std::string>& args, std::ostream& out, std::ostream& e
         const std::string& command = args[i + 1];
         const std::vector<std::string> rest(args.begin() + static_cast<std::ptrdiff_t>(i + 2),
                                             args.end());
-        if (group != "directory") {
-            throw usage_error("unknown group '" + group + "' (known: directory)");
+        if (group != "directory" && group != "audit") {
+            throw usage_error("unknown group '" + group + "' (known: directory, audit)");
         }
         session s(cfg);
-        return directory_command(s, command, rest, out);
+        return group == "audit" ? audit_command(s, command, rest, out, err)
+                                : directory_command(s, command, rest, out);
     } catch (const usage_error& e) {
         err << "confide-admin: " << e.what() << "\n(see confide-admin --help)\n";
         return 2;

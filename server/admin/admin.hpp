@@ -1,6 +1,6 @@
 #pragma once
 // confide-admin: the operator's commands, grouped by subject (today the directory of
-// specialists; erasure, key rotation and audit come later as further groups).
+// specialists, the audit trail; erasure and key rotation come later as further groups).
 
 #include <iosfwd>
 #include <string>

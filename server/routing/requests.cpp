@@ -577,6 +577,8 @@ bool is_user_activity(const v1::Frame& request) noexcept {
         case K::kSetPresence:
         case K::kGetHistory:
         case K::kUpdateConversation:
+        case K::kListSpecialists:
+        case K::kGetSpecialist:
             return true;
         default:
             return false;

@@ -15,9 +15,9 @@
 namespace confide::routing {
 
 /// Whether `request` is the person's doing, for the automatic logoff: a send, typing, reading a
-/// conversation's history, a conversation's state change, a presence choice. Not what clients
-/// send by themselves: pings, syncs and acks, and the conversation list and read marks, which
-/// clients send when events arrive (an open page would otherwise never log off).
+/// conversation's history, a conversation's state change, a presence choice, a directory search.
+/// Not what clients send by themselves: pings, syncs and acks, and the conversation list and read
+/// marks, which clients send when events arrive (an open page would otherwise never log off).
 bool is_user_activity(const v1::Frame& request) noexcept;
 
 /// Turns each request of an authenticated connection into calls to the ports and one reply:

@@ -328,6 +328,8 @@ TEST(user_activity, is_what_a_person_does_not_what_a_client_does_by_itself) {
     EXPECT_TRUE(kinds([](v1::Frame& f) { f.mutable_get_history(); }));
     EXPECT_TRUE(kinds([](v1::Frame& f) { f.mutable_update_conversation(); }));
     EXPECT_TRUE(kinds([](v1::Frame& f) { f.mutable_set_presence(); }));
+    EXPECT_TRUE(kinds([](v1::Frame& f) { f.mutable_list_specialists(); }));
+    EXPECT_TRUE(kinds([](v1::Frame& f) { f.mutable_get_specialist(); }));
     EXPECT_FALSE(kinds([](v1::Frame& f) { f.mutable_ping(); }));
     EXPECT_FALSE(kinds([](v1::Frame& f) { f.mutable_sync(); }));
     EXPECT_FALSE(kinds([](v1::Frame& f) { f.mutable_ack(); }));
