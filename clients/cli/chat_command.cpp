@@ -199,8 +199,12 @@ private:
                 break;
             }
             case connection_state::closed:
-                say_locked(std::string("closed: ") + to_string(s.reason) +
-                           (s.detail.empty() ? "" : " (" + s.detail + ")"));
+                if (s.reason == close_reason::idle_logoff) {
+                    say_locked("signed out after inactivity: start confide-cli again to continue");
+                } else {
+                    say_locked(std::string("closed: ") + to_string(s.reason) +
+                               (s.detail.empty() ? "" : " (" + s.detail + ")"));
+                }
                 closed_ = true;
                 exit_code_ =
                     s.reason == close_reason::signed_out || s.reason == close_reason::stopped

@@ -88,6 +88,8 @@ const char* to_string(client::close_reason r) noexcept {
             return "token_rejected";
         case client::close_reason::too_many_connections:
             return "too_many_connections";
+        case client::close_reason::idle_logoff:
+            return "idle_logoff";
         case client::close_reason::protocol_error:
             return "protocol_error";
     }

@@ -322,6 +322,10 @@ void core::connection_ended(std::uint16_t code, const std::string& reason, clock
         case 4004:
             enter_closed(close_reason::too_many_connections, detail);
             return;
+        case 4006:
+            // Automatic logoff: the person signs in again; reconnecting by itself would undo it.
+            enter_closed(close_reason::idle_logoff, "signed out after inactivity");
+            return;
         default:
             // 1001 going away, 4003 too slow, 4005 heartbeat missed, resets: resume elsewhere
             // or later from the cursor.

@@ -86,5 +86,16 @@ TEST_F(cli_chat, BothRolesChatSeeTicksPresenceTypingAndACatchUpAfterALostConnect
     EXPECT_EQ(client.process().wait_exit(20s), 0);
 }
 
+TEST_F(cli_chat, AnIdleSessionIsSignedOutAfterInactivityAndNotReconnected) {
+    const auto alice = unique("alice");
+    auto& srv = server({"--idle-logoff-s", "1"});
+    terminal client("chat alice", url(srv.port()), mint(alice, role::client), "alice-phone");
+    ASSERT_TRUE(client.wait("connected as " + alice + " (client)"));
+    ASSERT_TRUE(client.wait("signed out after inactivity"));
+    // The chat ends (a person signs in again); it never connected a second time.
+    EXPECT_TRUE(client.process().wait_exit(10s).has_value());
+    EXPECT_EQ(client.count("connected as"), 1u);
+}
+
 }  // namespace
 }  // namespace confide::test

@@ -206,13 +206,10 @@ TEST_F(core_test, close_codes_map_to_closed_or_reconnect) {
         std::optional<cc::close_reason> closed;  // nullopt: reconnects
     };
     const expectation cases[] = {
-        {1000, cc::close_reason::signed_out},
-        {1001, std::nullopt},
-        {1008, cc::close_reason::protocol_error},
-        {4003, std::nullopt},
-        {4004, cc::close_reason::too_many_connections},
-        {4005, std::nullopt},
-        {0, std::nullopt},
+        {1000, cc::close_reason::signed_out},           {1001, std::nullopt},
+        {1008, cc::close_reason::protocol_error},       {4003, std::nullopt},
+        {4004, cc::close_reason::too_many_connections}, {4005, std::nullopt},
+        {4006, cc::close_reason::idle_logoff},          {0, std::nullopt},
     };
     for (const auto& c : cases) {
         make();
@@ -229,6 +226,20 @@ TEST_F(core_test, close_codes_map_to_closed_or_reconnect) {
             wait_for_attempt();
         }
     }
+}
+
+TEST_F(core_test, an_automatic_logoff_is_reported_and_never_reconnected) {
+    make();
+    core->start(now);
+    pump();
+    establish();
+    server_sends(opened.back(), go_away(4006));
+    ASSERT_EQ(last_state().state, cc::connection_state::closed);
+    EXPECT_EQ(last_state().reason, cc::close_reason::idle_logoff);
+    EXPECT_EQ(last_state().detail, "signed out after inactivity");
+    const auto attempts = opened.size();
+    advance(10min);
+    EXPECT_EQ(opened.size(), attempts);
 }
 
 // The server answers a final refusal (e.g. too many connections) with an error reply first and

@@ -258,6 +258,7 @@ enum class close_reason {
     signed_out,            ///< sign_out(), or the server ended the session (close code 1000)
     token_rejected,        ///< the server refused the token twice in a row (or it was empty)
     too_many_connections,  ///< close code 4004
+    idle_logoff,           ///< close code 4006: signed out after inactivity; not reconnected
     protocol_error,        ///< close code 1008/1009: a client/server mismatch
 };
 
