@@ -6,7 +6,8 @@
 #          driving Debian's Chromium against real servers of this build)
 #   asan   g++, AddressSanitizer + UndefinedBehaviorSanitizer
 #   tsan   clang 14, ThreadSanitizer; every server under test runs 3 I/O threads
-# and finally clang-tidy on the whole tree (scripts/lint.sh). Prints how long each step took.
+# then clang-tidy on the whole tree (scripts/lint.sh) and libFuzzer on the frame decoder and the
+# token verifier (scripts/fuzz.sh, 60 s each). Prints how long each step took.
 #
 #   scripts/test.sh            everything (what CI runs)
 #   scripts/test.sh --quick    the dev pass and the web tests, and clang-tidy on the files
