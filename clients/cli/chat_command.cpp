@@ -289,7 +289,7 @@ private:
             lines.push_back("  preferred times: " + times);
         }
         if (c.free_consultation) {
-            lines.push_back("  asks for the free initial consultation");
+            lines.emplace_back("  asks for the free initial consultation");
         }
         if (c.state == conversation_state::inquiry && c.expires_at_ms > 0) {
             lines.push_back("  expires unanswered " + when_text(c.expires_at_ms, now));
@@ -666,7 +666,7 @@ private:
         filter.limit = specialists_page;
         const auto shown_before = more ? specialists_shown_ : 0;
         c_->list_specialists(
-            filter, [this, filter, shown_before](result<client::specialist_page> r) {
+            filter, [this, filter, shown_before](const result<client::specialist_page>& r) {
                 std::lock_guard lock(mutex_);
                 if (!r) {
                     say_locked("directory failed: " + r.err().message);

@@ -424,6 +424,10 @@ std::optional<int> child_process::wait_exit(std::chrono::milliseconds timeout) {
     if (!cv_.wait_for(lock, timeout, [this] { return exited_; })) {
         return std::nullopt;
     }
+    // The exit can be seen before the readers have read the last lines from the pipes: wait for
+    // both to reach end of file, so that lines() holds all the child wrote (a forked helper of
+    // the child may hold them open: then not longer than the destructor waits).
+    cv_.wait_for(lock, std::chrono::seconds(2), [this] { return closed_pipes_ == 2; });
     return exit_status_;
 }
 

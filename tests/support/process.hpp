@@ -80,7 +80,7 @@ public:
     std::optional<int> terminate(std::chrono::milliseconds timeout);
 
     /// Waits until the process exits: its exit code, or 128 + the signal that killed it; nullopt
-    /// if it still runs after `timeout`.
+    /// if it still runs after `timeout`. After an exit, lines() holds everything it wrote.
     std::optional<int> wait_exit(std::chrono::milliseconds timeout);
 
     /// Whether the process has exited (and been reaped).

@@ -110,7 +110,7 @@ TEST_F(tls, SighupReloadsTheCertificateAndOpenConnectionsGoOn) {
 
     // A connection open across the reload: HTTP keep-alive over TLS, openssl as the client.
     auto args = s_client_args();
-    args.push_back("-quiet");
+    args.emplace_back("-quiet");
     child_process::options o;
     o.name = "s_client";
     o.stdin_input = true;
