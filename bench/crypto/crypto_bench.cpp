@@ -11,7 +11,7 @@
 #include "crypto/key_ring.hpp"
 #include "crypto/record.hpp"
 
-#include <time.h>
+#include <ctime>
 
 #include <cstdint>
 #include <cstdio>
@@ -36,7 +36,7 @@ double ns_per_op(long iterations, F&& f) {
     for (long i = 0; i < iterations; ++i) {
         if (!f(i)) {
             std::fprintf(stderr, "check failed at iteration %ld\n", i);
-            std::exit(1);
+            std::exit(1);  // NOLINT(concurrency-mt-unsafe): the benchmark runs one thread
         }
     }
     return static_cast<double>(thread_cpu_ns() - start) / static_cast<double>(iterations);

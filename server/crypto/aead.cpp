@@ -73,7 +73,7 @@ result<void> seal(const secret_key& key, std::string_view ad, std::string_view p
         EVP_EncryptUpdate(ctx, ciphertext, &len, bytes(plaintext),
                           static_cast<int>(plaintext.size())) == 1 &&
         EVP_EncryptFinal_ex(ctx, ciphertext + len, &final_len) == 1 &&
-        static_cast<std::size_t>(len + final_len) == plaintext.size() &&
+        static_cast<std::size_t>(len) + static_cast<std::size_t>(final_len) == plaintext.size() &&
         EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_GET_TAG, static_cast<int>(tag_bytes), tag) == 1;
     if (!ok) {
         out.resize(start);

@@ -10,6 +10,7 @@
 #include <cstring>
 #include <fstream>
 #include <sstream>
+#include <system_error>
 
 namespace confide::crypto {
 namespace {
@@ -48,10 +49,10 @@ bool all_zero(const secret_key& k) noexcept {
 }  // namespace
 
 kek_ring::kek_ring(std::vector<std::pair<std::string, secret_key>> keks, std::string current_id,
-                   secret_key fingerprint_key)
+                   const secret_key& fingerprint_key)
     : keks_(std::move(keks)),
       current_id_(std::move(current_id)),
-      fingerprint_key_(std::move(fingerprint_key)) {}
+      fingerprint_key_(fingerprint_key) {}
 
 kek_ring kek_ring::parse(std::string_view text, std::string_view source) {
     std::vector<std::pair<std::string, secret_key>> keks;
@@ -128,13 +129,14 @@ kek_ring kek_ring::parse(std::string_view text, std::string_view source) {
     if (!fingerprint) {
         throw key_file_error(src + ": no 'fingerprint <64 hex digits>' line");
     }
-    return kek_ring(std::move(keks), std::move(*current), std::move(*fingerprint));
+    return kek_ring(std::move(keks), std::move(*current), *fingerprint);
 }
 
 kek_ring kek_ring::load_file(const std::filesystem::path& path) {
     struct stat st {};
     if (::stat(path.c_str(), &st) != 0) {
-        throw key_file_error(path.string() + ": " + std::strerror(errno));
+        throw key_file_error(path.string() + ": " +
+                             std::error_code(errno, std::generic_category()).message());
     }
     if ((st.st_mode & (S_IRWXG | S_IRWXO)) != 0) {
         throw key_file_error(path.string() +

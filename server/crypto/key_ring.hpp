@@ -68,7 +68,7 @@ public:
 
 private:
     kek_ring(std::vector<std::pair<std::string, secret_key>> keks, std::string current_id,
-             secret_key fingerprint_key);
+             const secret_key& fingerprint_key);
 
     std::vector<std::pair<std::string, secret_key>> keks_;
     std::string current_id_;

@@ -62,12 +62,9 @@ std::optional<secret_key> secret_key::from_bytes(std::string_view bytes) {
     return k;
 }
 
-secret_key::secret_key(const secret_key& other) noexcept : bytes_(other.bytes_) {}
+secret_key::secret_key(const secret_key& other) noexcept = default;
 
-secret_key& secret_key::operator=(const secret_key& other) noexcept {
-    bytes_ = other.bytes_;
-    return *this;
-}
+secret_key& secret_key::operator=(const secret_key& other) noexcept = default;
 
 secret_key::~secret_key() {
     OPENSSL_cleanse(bytes_.data(), bytes_.size());

@@ -138,6 +138,8 @@ TEST_F(KeyFile, AMissingFileIsAnError) {
     EXPECT_THROW(kek_ring::load_file(dir_ / "absent"), key_file_error);
 }
 
+// The test changes the environment; no other thread of this test binary runs meanwhile.
+// NOLINTBEGIN(concurrency-mt-unsafe)
 TEST(KekRing, FromEnvironment) {
     ::unsetenv("CONFIDE_TEST_DATA_KEYS");
     EXPECT_FALSE(kek_ring::from_environment("CONFIDE_TEST_DATA_KEYS"));
@@ -158,6 +160,7 @@ TEST(KekRing, FromEnvironment) {
     }
     ::unsetenv("CONFIDE_TEST_DATA_KEYS");
 }
+// NOLINTEND(concurrency-mt-unsafe)
 
 TEST(KekRing, GeneratedFilesHoldFreshKeys) {
     const auto a = kek_ring::parse(kek_ring::generate_text("gen"), "a");
