@@ -265,7 +265,7 @@ private:
                 static_cast<unsigned long long>(p.totals.error_replies),
                 static_cast<unsigned long long>(p.totals.drops));
         }
-        result_.timeline.push_back(std::move(p));
+        result_.timeline.push_back(p);
     }
 
     double open_bound_s() const {

@@ -92,7 +92,7 @@ verdict judge(const run_result& r) {
         v.warnings.push_back(std::to_string(t.failed) + " messages refused for good");
     }
     if (!r.drained && !r.opt.connect_only) {
-        v.warnings.push_back("the drain period ended before every message was settled");
+        v.warnings.emplace_back("the drain period ended before every message was settled");
     }
     if (c.unexpected_closes > 0) {
         v.warnings.push_back(std::to_string(c.unexpected_closes) +

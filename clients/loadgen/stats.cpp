@@ -17,6 +17,7 @@ counter_values& counter_values::operator+=(const counter_values& o) noexcept {
 
 counter_values counters::snapshot() const noexcept {
     counter_values v;
+// NOLINTNEXTLINE(bugprone-macro-parentheses): `name` is a member's name, not an expression.
 #define CONFIDE_LOADGEN_COPY(name) v.name = name.load(std::memory_order_relaxed);
     CONFIDE_LOADGEN_COUNTERS(CONFIDE_LOADGEN_COPY)
 #undef CONFIDE_LOADGEN_COPY

@@ -85,6 +85,7 @@ struct counter_values {
 /// The live counters. Thread safety: one writer thread (add()), any number of readers
 /// (snapshot()).
 struct counters {
+// NOLINTNEXTLINE(bugprone-macro-parentheses): `name` is a member's name, not an expression.
 #define CONFIDE_LOADGEN_FIELD(name) std::atomic<std::uint64_t> name{0};
     CONFIDE_LOADGEN_COUNTERS(CONFIDE_LOADGEN_FIELD)
 #undef CONFIDE_LOADGEN_FIELD

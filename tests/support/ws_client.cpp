@@ -89,7 +89,7 @@ struct ws_client::impl final : ws::events {
     std::uint64_t next_id = 1;
 };
 
-ws_client::ws_client(options opts) : impl_(std::make_unique<impl>(opts)) {
+ws_client::ws_client(const options& opts) : impl_(std::make_unique<impl>(opts)) {
     auto& i = *impl_;
     i.on_thread([&i] { i.conn = ws::connection::open(i.ioc.get_executor(), i.target, i, 1); });
     std::unique_lock lock(i.mutex);

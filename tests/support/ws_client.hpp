@@ -36,7 +36,7 @@ public:
     };
 
     /// Connects and completes the WebSocket handshake; throws std::runtime_error on failure.
-    explicit ws_client(options opts);
+    explicit ws_client(const options& opts);
     ~ws_client();
 
     ws_client(const ws_client&) = delete;

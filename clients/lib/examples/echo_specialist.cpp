@@ -10,7 +10,6 @@
 #include <cstdio>
 #include <string>
 
-#include <signal.h>
 #include <unistd.h>
 
 namespace cc = confide::client;

@@ -170,7 +170,10 @@ client::client(options opts, handlers h)
     impl_->thread = std::thread([i = impl_.get()] { i->ioc.run(); });
 }
 
-client::~client() {
+// The post may throw bad_alloc and the join system_error (only if the thread were not
+// joinable, a broken invariant). Either way the library's thread would go on using impl_ after
+// it is freed: terminating (noexcept) beats returning.
+client::~client() {  // NOLINT(bugprone-exception-escape)
     if (std::this_thread::get_id() == impl_->thread.get_id()) {
         std::fputs("confide::client destroyed from its own callback\n", stderr);
         std::abort();
@@ -198,19 +201,15 @@ std::string client::send_message(const std::string& conversation_id, const std::
 
 std::string client::start_inquiry(const std::string& specialist_id, const std::string& body,
                                   bool free_consultation) {
-    auto id = impl_->next_msg_id();
-    impl_->post([i = impl_.get(), id, specialist_id = specialist_id, body = body,
-                 free_consultation](clock::time_point now) mutable {
-        i->core.start_inquiry(std::move(id), std::move(specialist_id), std::move(body),
-                              free_consultation, now);
-    });
-    return id;
+    inquiry_details details;
+    details.free_consultation = free_consultation;
+    return start_inquiry(specialist_id, body, std::move(details));
 }
 
 std::string client::start_inquiry(const std::string& specialist_id, const std::string& body,
                                   inquiry_details details) {
     auto id = impl_->next_msg_id();
-    impl_->post([i = impl_.get(), id, specialist_id, body,
+    impl_->post([i = impl_.get(), id, specialist_id = specialist_id, body = body,
                  details = std::move(details)](clock::time_point now) mutable {
         i->core.start_inquiry(std::move(id), std::move(specialist_id), std::move(body),
                               std::move(details), now);
@@ -226,10 +225,10 @@ void client::list_specialists(specialist_filter filter, reply_handler<specialist
 }
 
 void client::get_specialist(const std::string& specialist_id, reply_handler<specialist> done) {
-    impl_->post(
-        [i = impl_.get(), specialist_id, done = std::move(done)](clock::time_point now) mutable {
-            i->core.get_specialist(std::move(specialist_id), std::move(done), now);
-        });
+    impl_->post([i = impl_.get(), specialist_id = specialist_id,
+                 done = std::move(done)](clock::time_point now) mutable {
+        i->core.get_specialist(std::move(specialist_id), std::move(done), now);
+    });
 }
 
 void client::list_conversations(std::uint32_t limit,
@@ -284,7 +283,7 @@ void client::decline(const std::string& conversation_id, reply_handler<conversat
 
 void client::decline(const std::string& conversation_id, decline_reason reason,
                      reply_handler<conversation> done) {
-    impl_->post([i = impl_.get(), conversation_id, reason,
+    impl_->post([i = impl_.get(), conversation_id = conversation_id, reason,
                  done = std::move(done)](clock::time_point now) mutable {
         i->core.update_conversation(std::move(conversation_id), 2, std::move(done), now, reason);
     });

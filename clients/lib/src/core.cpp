@@ -156,10 +156,10 @@ std::shared_ptr<frame_buffers> make_frame_buffers() {
 
 core::core(options opts, std::uint64_t seed, tuning t)
     : opts_(std::move(opts)),
-      tuning_(t),
+      tuning_(std::move(t)),
       rng_(static_cast<jitter_rng::result_type>(seed ^ (seed >> 32))),
-      buffers_(t.buffers ? t.buffers : make_frame_buffers()),
-      outbox_(t.in_flight_per_conversation, t.in_flight_per_connection) {}
+      buffers_(tuning_.buffers ? tuning_.buffers : make_frame_buffers()),
+      outbox_(tuning_.in_flight_per_conversation, tuning_.in_flight_per_connection) {}
 
 core::~core() = default;
 
@@ -751,7 +751,7 @@ void core::request_done(done_handler done, v1::Frame& frame, clock::time_point n
             complete([done, e = std::move(e)] { done(e); });
         }
     };
-    auto on_reply = [this, done](const v1::Frame& reply) {
+    auto on_reply = [this, done = std::move(done)](const v1::Frame& reply) {
         if (!done) {
             return;
         }
@@ -781,7 +781,7 @@ void core::list_conversations(std::uint32_t limit, reply_handler<std::vector<con
             complete(bind_handler(done, result_type(std::move(e))));
         }
     };
-    auto on_reply = [this, done](const v1::Frame& reply) {
+    auto on_reply = [this, done = std::move(done)](const v1::Frame& reply) {
         if (!reply.has_conversations()) {
             if (done) {
                 complete(bind_handler(done, result_type(unexpected_reply())));
@@ -814,7 +814,7 @@ void core::history(std::string conversation_id, std::uint64_t before_seq, std::u
             complete(bind_handler(done, result_type(std::move(e))));
         }
     };
-    auto on_reply = [this, done](const v1::Frame& reply) {
+    auto on_reply = [this, done = std::move(done)](const v1::Frame& reply) {
         if (!done) {
             return;
         }
@@ -870,7 +870,7 @@ void core::update_conversation(std::string conversation_id, int verb,
             complete(bind_handler(done, result_type(std::move(e))));
         }
     };
-    auto on_reply = [this, done](const v1::Frame& reply) {
+    auto on_reply = [this, done = std::move(done)](const v1::Frame& reply) {
         if (!reply.has_conversation()) {
             if (done) {
                 complete(bind_handler(done, result_type(unexpected_reply())));
@@ -896,7 +896,7 @@ void core::sign_out(done_handler done, clock::time_point now) {
     v1::Frame f;
     f.mutable_sign_out();
     signing_out_ = true;
-    sign_out_done_ = done;
+    sign_out_done_ = std::move(done);
     auto on_error = [this](error e) {
         signing_out_ = false;
         if (auto d = std::exchange(sign_out_done_, nullptr)) {

@@ -18,7 +18,8 @@ void core::request_value(v1::Frame& frame, reply_handler<T> done, Convert conver
             complete([done, e = std::move(e)] { done(result<T>(e)); });
         }
     };
-    auto on_reply = [this, done, convert = std::move(convert)](const v1::Frame& reply) {
+    auto on_reply = [this, done = std::move(done),
+                     convert = std::move(convert)](const v1::Frame& reply) {
         if (!done) {
             return;
         }

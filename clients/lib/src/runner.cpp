@@ -12,7 +12,7 @@ runner::runner(const boost::asio::any_io_executor& executor, core& c,
       core_(c),
       target_(target),
       owner_(owner),
-      source_(source),
+      source_(std::move(source)),
       wake_(executor) {}
 
 runner::~runner() = default;

@@ -55,7 +55,7 @@ public:
         : opts_(options),
           events_(events),
           id_(id),
-          source_(source),
+          source_(std::move(source)),
           ws_(ex),
           resolver_(ex),
           deadline_(ex),
@@ -375,7 +375,7 @@ std::shared_ptr<connection> connection::open(const asio::any_io_executor& execut
                                              const connect_options& options, events& events,
                                              std::uint64_t id,
                                              std::optional<asio::ip::address> source) {
-    auto c = std::make_shared<connection_impl>(executor, options, events, id, source);
+    auto c = std::make_shared<connection_impl>(executor, options, events, id, std::move(source));
     c->start();
     return c;
 }

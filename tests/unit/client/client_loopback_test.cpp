@@ -175,7 +175,7 @@ private:
 
 class recorder {
 public:
-    void add(std::function<void()> f) {
+    void add(const std::function<void()>& f) {
         std::lock_guard lock(mutex_);
         f();
         cv_.notify_all();

@@ -128,7 +128,7 @@ protected:
         return o;
     }
 
-    void make(cc::options o, d::tuning t = {}) { core.emplace(std::move(o), 42, t); }
+    void make(cc::options o, d::tuning t = {}) { core.emplace(std::move(o), 42, std::move(t)); }
     void make() { make(default_options()); }
 
     // Executes the core's actions like the real runtime would.
@@ -139,7 +139,7 @@ protected:
             } else if (auto* s = std::get_if<d::send_frame>(&a)) {
                 v1::Frame f;
                 ASSERT_TRUE(f.ParseFromString(s->bytes));
-                sent.push_back({s->id, std::move(f)});
+                sent.emplace_back(s->id, std::move(f));
             } else if (auto* c = std::get_if<d::close_connection>(&a)) {
                 closes.push_back(*c);
             } else if (auto* cb = std::get_if<d::run_callback>(&a)) {

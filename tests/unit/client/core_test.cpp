@@ -521,7 +521,7 @@ TEST_F(core_test, receipts_move_own_messages_to_delivered_then_read) {
     v1::Frame list_reply;
     bool listed = false;
     core->list_conversations(
-        10, [&](cc::result<std::vector<cc::conversation>> r) { listed = r.ok(); }, now);
+        10, [&](const cc::result<std::vector<cc::conversation>>& r) { listed = r.ok(); }, now);
     pump();
     auto list = take(v1::Frame::kListConversations);
     list_reply.set_request_id(list.request_id());
@@ -724,7 +724,7 @@ TEST_F(core_test, replies_are_converted_and_errors_passed_through) {
 
     std::optional<cc::result<cc::conversation>> accepted;
     core->update_conversation(
-        "A", 1, [&](cc::result<cc::conversation> r) { accepted = r; }, now);
+        "A", 1, [&](const cc::result<cc::conversation>& r) { accepted = r; }, now);
     pump();
     auto up = take(v1::Frame::kUpdateConversation);
     EXPECT_EQ(up.update_conversation().action(), v1::ACCEPT);
@@ -741,7 +741,7 @@ TEST_F(core_test, sign_out_closes_for_good) {
     pump();
     auto c = establish();
     std::optional<std::optional<cc::error>> done;
-    core->sign_out([&](std::optional<cc::error> e) { done = e; }, now);
+    core->sign_out([&](const std::optional<cc::error>& e) { done = e; }, now);
     pump();
     auto req = take(v1::Frame::kSignOut);
     server_sends(c, ok_reply(req.request_id()));
@@ -760,7 +760,7 @@ TEST_F(core_test, a_close_1000_answers_a_sign_out_in_flight) {
     pump();
     auto c = establish();
     std::optional<std::optional<cc::error>> done;
-    core->sign_out([&](std::optional<cc::error> e) { done = e; }, now);
+    core->sign_out([&](const std::optional<cc::error>& e) { done = e; }, now);
     pump();
     lose(c, 1000);
     ASSERT_TRUE(done);
@@ -855,7 +855,7 @@ TEST_F(core_test, the_directory_is_listed_and_an_unlisted_id_is_not_found) {
     std::optional<cc::result<cc::specialist_page>> page;
     core->list_specialists(
         cc::specialist_filter{"anxiety", "de", true, 5, "after-x"},
-        [&](cc::result<cc::specialist_page> r) { page = r; }, now);
+        [&](const cc::result<cc::specialist_page>& r) { page = r; }, now);
     pump();
     auto req = take(v1::Frame::kListSpecialists);
     EXPECT_EQ(req.list_specialists().specialty(), "anxiety");
@@ -909,7 +909,7 @@ TEST_F(core_test, the_directory_is_listed_and_an_unlisted_id_is_not_found) {
 
     std::optional<cc::result<cc::specialist>> one;
     core->get_specialist(
-        "dr.nobody", [&](cc::result<cc::specialist> r) { one = r; }, now);
+        "dr.nobody", [&](const cc::result<cc::specialist>& r) { one = r; }, now);
     pump();
     auto get = take(v1::Frame::kGetSpecialist);
     EXPECT_EQ(get.get_specialist().specialist_id(), "dr.nobody");
@@ -919,7 +919,7 @@ TEST_F(core_test, the_directory_is_listed_and_an_unlisted_id_is_not_found) {
 
     // A reply of another kind makes no sense.
     core->get_specialist(
-        "drbob", [&](cc::result<cc::specialist> r) { one = r; }, now);
+        "drbob", [&](const cc::result<cc::specialist>& r) { one = r; }, now);
     pump();
     server_sends(c, ok_reply(take(v1::Frame::kGetSpecialist).request_id()));
     ASSERT_TRUE(one && !one->ok());

@@ -208,7 +208,7 @@ TEST_F(core_tuning_test, no_ping_while_frames_go_both_ways) {
         core->send_message("m" + std::to_string(i), "A", "x", now);
         pump();
         server_sends(
-            c, sent_reply(take(v1::Frame::kSendMessage), "A", static_cast<std::uint64_t>(i + 1)));
+            c, sent_reply(take(v1::Frame::kSendMessage), "A", static_cast<std::uint64_t>(i) + 1));
         advance(1s);
     }
     EXPECT_EQ(count(v1::Frame::kPing), 0U);

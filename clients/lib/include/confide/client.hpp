@@ -370,7 +370,7 @@ public:
     /// nothing itself (no closed(stopped)) but calls options::save_cursor for its final ack;
     /// callbacks already under way finish first. Pending requests are dropped without
     /// completion; the in-memory outbox is lost.
-    ~client();
+    ~client();  // NOLINT(bugprone-exception-escape): see client.cpp
     client(const client&) = delete;
     client& operator=(const client&) = delete;
 
