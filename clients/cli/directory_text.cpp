@@ -178,6 +178,7 @@ std::optional<client::decline_reason> parse_decline_reason(std::string_view name
 
 std::string decline_reason_names() {
     std::vector<std::string> names;
+    names.reserve(decline_reasons.size());
     for (const auto& row : decline_reasons) {
         names.emplace_back(row.typed);
     }

@@ -46,7 +46,10 @@ TEST_F(privacy, AFailedSignInIsAuditedInRedisAndInTheLogWithoutTheToken) {
     const auto alice = unique("alice");
     auto& srv = server();
     std::string forged = mint(alice, role::client);
-    forged.back() = forged.back() == 'A' ? 'B' : 'A';
+    // Not the last character: its low bits may be padding, and a change there makes the
+    // signature malformed rather than wrong.
+    auto& ch = forged[forged.size() - 2];
+    ch = ch == 'A' ? 'B' : 'A';
     auto c = srv.connect();
     v1::Frame f;
     f.mutable_authenticate()->set_token(forged);

@@ -18,6 +18,8 @@ constexpr std::int64_t day = 24 * hour;
 // Monday 2026-12-07 00:00 UTC.
 constexpr std::int64_t monday = 1796601600000;
 
+// setenv/tzset are not thread-safe: these tests run no other thread.
+// NOLINTBEGIN(concurrency-mt-unsafe)
 class directory_text : public ::testing::Test {
 protected:
     void zone(const char* tz) {
@@ -30,6 +32,7 @@ protected:
         ::tzset();
     }
 };
+// NOLINTEND(concurrency-mt-unsafe)
 
 TEST_F(directory_text, TheMondayConstantIsAMondayAtMidnight) {
     const std::time_t t = monday / 1000;
