@@ -61,6 +61,15 @@ std::string_view field_of(const reply& fields, std::string_view name) {
     return {};
 }
 
+// The value a send stores under its dedupe field: " <sent-at ms> <fingerprint>"; send.lua puts
+// the message's seq in front of it (read back by parse_send_reply).
+std::string dedupe_record(std::string_view now, std::string_view fp) {
+    std::string rec;
+    rec.reserve(now.size() + fp.size() + 2);
+    rec.append(" ").append(now).append(" ").append(fp);
+    return rec;
+}
+
 // The fields of a conversation hash that describe it (the rest are dedupe records).
 // Must match conversation_fields in scripts/prelude.lua.
 constexpr const char* conversation_fields[] = {
@@ -186,7 +195,7 @@ awaitable<outcome<routing::send_result>> redis_chat_store::send_message(routing:
     std::vector<std::string> a{
         p->client,
         keys::dedupe_field(from_client, cmd.client_msg_id),
-        " " + now + " " + fp,
+        dedupe_record(now, fp),
         "unread_" + other_party,
         cmd.sender_id,
         cmd.client_msg_id,
@@ -249,7 +258,7 @@ awaitable<outcome<routing::send_result>> redis_chat_store::start_inquiry(
         std::vector<std::string> a{
             cmd.client_id,
             keys::dedupe_field(true, cmd.client_msg_id),
-            " " + now + " " + fp,
+            dedupe_record(now, fp),
             "unread_s",
             cmd.client_id,
             cmd.client_msg_id,
@@ -447,7 +456,7 @@ awaitable<outcome<std::vector<routing::conversation>>> redis_chat_store::list_co
         for (std::size_t f = 0; f < std::size(conversation_fields) && f < meta_r->elements.size();
              ++f) {
             if (meta_r->elements[f].is_string()) {
-                named.push_back(conversation_fields[f]);
+                named.emplace_back(conversation_fields[f]);
                 named.push_back(meta_r->elements[f].str);
             }
         }

@@ -78,8 +78,8 @@ std::string redis_cluster::node_id(std::size_t i) const {
     return ids_.at(i);
 }
 
-std::string redis_cluster::command(std::size_t i, std::vector<std::string> args) const {
-    return node(i).command(std::move(args));
+std::string redis_cluster::command(std::size_t i, const std::vector<std::string>& args) const {
+    return node(i).command(args);
 }
 
 std::vector<redis_cluster::slot_owner> redis_cluster::slots_seen_by(std::size_t i) const {

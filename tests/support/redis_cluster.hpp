@@ -51,7 +51,7 @@ public:
     /// Node `i`'s cluster node id.
     std::string node_id(std::size_t i) const;
     /// Runs one command on node `i` (see redis_server::command).
-    std::string command(std::size_t i, std::vector<std::string> args) const;
+    std::string command(std::size_t i, const std::vector<std::string>& args) const;
 
     /// The node serving `slot`, as a running node sees it.
     std::size_t owner(std::uint16_t slot) const;
