@@ -13,6 +13,10 @@
 #include <boost/asio/use_future.hpp>
 #include <boost/program_options.hpp>
 
+#include <pwd.h>
+#include <unistd.h>
+
+#include <array>
 #include <charconv>
 #include <chrono>
 #include <cstdlib>
@@ -73,6 +77,10 @@ The audit trail (who accessed what and when; never a message body or a token):
                                                  each, at most --limit (default 1000); a last
                                                  line "more" on stderr says the range holds more
 
+Every change above, and every audit query, is itself recorded in the audit trail (action
+admin_command, user "os:<login>" of whoever ran it, the command in its detail); a command whose
+record Redis did not store exits with status 1 and says it was done.
+
 Entry options:
   --name TEXT                    display name (required for add)
   --specialties a,b              lower-case tags, e.g. anxiety,grief,couples
@@ -91,6 +99,31 @@ Connection options:
 
 Exit status: 0 done, 1 refused or failed (the reason on stderr), 2 a usage error.
 )";
+
+// Who runs the command, for the audit trail: the operator's login as the system knows it (the
+// one behind sudo when run through it), prefixed so it never reads as a platform user's id.
+std::string operator_name() {
+    if (const char* sudo = std::getenv("SUDO_USER"); sudo != nullptr && *sudo != '\0') {
+        return std::string("os:") + sudo;
+    }
+    passwd entry{};
+    passwd* found = nullptr;
+    std::array<char, 4096> strings{};
+    if (::getpwuid_r(::geteuid(), &entry, strings.data(), strings.size(), &found) == 0 &&
+        found != nullptr && found->pw_name != nullptr) {
+        return std::string("os:") + found->pw_name;
+    }
+    return "os:uid " + std::to_string(::geteuid());
+}
+
+// The machine the command ran on, where audit events of connections hold an address.
+std::string host_name() {
+    std::array<char, 256> name{};
+    if (::gethostname(name.data(), name.size() - 1) != 0) {
+        return {};
+    }
+    return name.data();
+}
 
 struct connection_options {
     store::redis::config redis;
@@ -165,6 +198,24 @@ public:
 
     store::directory_admin& directory() { return admin_; }
     store::redis_audit_log& audit() { return audit_; }
+
+    /// Stores the audit event of an administrative command that was carried out (`what`, e.g.
+    /// "directory remove dr.x"), waiting for Redis: a command whose event could not be stored
+    /// fails (exit status 1) with a reason saying it was done.
+    void audited(const std::string& what) {
+        routing::audit_event e;
+        e.action = routing::audit_action::admin_command;
+        e.time_ms = now_ms();
+        e.user_id = operator_name();
+        e.device_id = "confide-admin";
+        e.address = host_name();
+        e.detail = what;
+        auto r = asio::co_spawn(ioc_, audit_.store(std::move(e)), asio::use_future).get();
+        if (!r) {
+            throw command_failed(what + ": done, but its audit event was not stored (" +
+                                 r.error().message + ")");
+        }
+    }
 
 private:
     void stop() {
@@ -342,9 +393,11 @@ int directory_command(session& s, const std::string& command, const std::vector<
         validate(p);
         if (command == "add") {
             s.run(s.directory().add(p));
+            s.audited("directory add " + id);
             out << "listed " << id << "\n";
         } else {
             s.run(s.directory().update(p));
+            s.audited("directory update " + id);
             out << "updated " << id << "\n";
         }
         return 0;
@@ -355,6 +408,7 @@ int directory_command(session& s, const std::string& command, const std::vector<
         if (!s.run(s.directory().remove(id))) {
             throw command_failed(id + " is not listed");
         }
+        s.audited("directory remove " + id);
         out << "removed " << id << "\n";
         return 0;
     }
@@ -399,6 +453,7 @@ int directory_command(session& s, const std::string& command, const std::vector<
                 p.updated_ms = now_ms();
                 if (do_it) {
                     s.run(s.directory().add(p));
+                    s.audited("directory migrate " + b.id);
                 }
                 out << b.id << ": " << (do_it ? "listed" : "would be listed")
                     << (accepting ? "" : " (not accepting new clients)")
@@ -440,6 +495,9 @@ int audit_command(session& s, const std::string& command, const std::vector<std:
         throw usage_error("--limit must be more than 0 and --from at most --to");
     }
     const auto page = s.run(s.audit().query(user, from, to, limit));
+    // Reading the trail is itself an access an auditor asks about; recorded after the read so
+    // the query does not find its own event.
+    s.audited("audit query" + (user.empty() ? std::string() : " --user " + user));
     for (const auto& e : page.events) {
         out << routing::to_json_line(e) << "\n";
     }

@@ -23,7 +23,8 @@ enum class audit_action {
     access_denied,       ///< a request refused as FORBIDDEN (detail: the request and the reason)
     erasure,             ///< an erasure (confide-admin; planned)
     key_rotation,        ///< a rewrap of data keys (confide-admin; planned)
-    admin_command,       ///< another administrative command (confide-admin; planned)
+    admin_command,       ///< a confide-admin command: a directory change or an audit query
+                         ///< (user: "os:<login>"; detail: the command)
 };
 
 /// The action's name: "sign_in", "sign_in_failed", ...

@@ -42,8 +42,7 @@ std::string after(std::string_view id) {
 redis_audit_log::redis_audit_log(std::shared_ptr<redis::connection> conn, audit_config cfg)
     : conn_(std::move(conn)), cfg_(std::move(cfg)) {}
 
-void redis_audit_log::record(routing::audit_event e) {
-    log::audit(routing::to_json_line(e));
+std::vector<std::string> redis_audit_log::add_command(routing::audit_event&& e) const {
     const std::int64_t cutoff = now_ms() - cfg_.retention.count();
     std::vector<std::string> args{"XADD",
                                   keys::audit_log(),
@@ -62,6 +61,20 @@ void redis_audit_log::record(routing::audit_event e) {
         args.emplace_back("n");
         args.push_back(cfg_.node_id);
     }
+    return args;
+}
+
+awaitable<outcome<void>> redis_audit_log::store(routing::audit_event e) {
+    auto r = co_await call(*conn_, add_command(std::move(e)));
+    if (!r) {
+        co_return r.error();
+    }
+    co_return outcome<void>{};
+}
+
+void redis_audit_log::record(routing::audit_event e) {
+    log::audit(routing::to_json_line(e));
+    auto args = add_command(std::move(e));
     auto report = [](boost::system::error_code ec, const reply& r) {
         if (ec) {
             log::warn("audit event not stored in Redis (it is in the log): {}",

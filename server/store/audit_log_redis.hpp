@@ -50,6 +50,11 @@ public:
     /// line stays the record).
     void record(routing::audit_event e) override;
 
+    /// Adds the entry and waits for Redis's answer, without a log line: for confide-admin, whose
+    /// commands must not report success unless their audit event is stored. Fails with
+    /// unavailable when Redis does.
+    awaitable<outcome<void>> store(routing::audit_event e);
+
     /// Events of `user_id` (every user when empty) added from `from_ms` to `to_ms` (inclusive,
     /// Redis time), oldest first, at most `limit` of them. Reads the range in batches and stops
     /// after `max_scanned` entries (then `more`). Fails with unavailable when Redis does.
@@ -58,6 +63,9 @@ public:
                                          std::size_t max_scanned = 1'000'000) const;
 
 private:
+    // XADD with the retention's MINID for `e` (whose strings it takes).
+    std::vector<std::string> add_command(routing::audit_event&& e) const;
+
     std::shared_ptr<redis::connection> conn_;
     audit_config cfg_;
     std::atomic<std::size_t> added_{0};

@@ -139,6 +139,44 @@ TEST_F(privacy, AHistoryReadIsAuditedAndQueriedByUserAndTimeWithoutTheBody) {
     EXPECT_EQ(run_admin(*redis_, {"audit", "query", "--from", "tomorrow"}).status, 2);
 }
 
+TEST_F(privacy, ConfideAdminRecordsItsChangesAndAuditQueriesInTheTrail) {
+    const auto id = unique("dr.audited");
+    const auto from = std::to_string(now_ms() - 1000);
+    list_specialist(*redis_, id);
+    auto r = run_admin(*redis_, {"directory", "update", id, "--accepting", "no"});
+    ASSERT_EQ(r.status, 0) << r.text();
+    r = run_admin(*redis_, {"directory", "show", id});  // a read of the public directory
+    ASSERT_EQ(r.status, 0) << r.text();
+    r = run_admin(*redis_, {"directory", "remove", id});
+    ASSERT_EQ(r.status, 0) << r.text();
+    r = run_admin(*redis_, {"directory", "remove", id});  // refused: changes nothing
+    ASSERT_EQ(r.status, 1) << r.text();
+
+    const auto to = std::to_string(now_ms() + 1000);
+    auto lines = audit_query(*redis_, {"--from", from, "--to", to});
+    std::vector<std::string> commands;
+    for (const auto& l : lines) {
+        if (l.find(id) == std::string::npos) {
+            continue;
+        }
+        EXPECT_EQ(l.rfind(R"({"audit":"admin_command",)", 0), 0u) << l;
+        EXPECT_NE(l.find(R"("user":"os:)"), std::string::npos) << l;
+        EXPECT_NE(l.find(R"("device":"confide-admin")"), std::string::npos) << l;
+        const auto at = l.find(R"("detail":")");
+        ASSERT_NE(at, std::string::npos) << l;
+        commands.push_back(l.substr(at + 10, l.find('"', at + 10) - at - 10));
+    }
+    EXPECT_EQ(commands, (std::vector<std::string>{"directory add " + id, "directory update " + id,
+                                                  "directory remove " + id}));
+    // The query just run is in the trail now, as the next query shows.
+    lines = audit_query(*redis_, {"--from", from, "--to", std::to_string(now_ms() + 1000)});
+    EXPECT_EQ(std::count_if(lines.begin(), lines.end(),
+                            [](const std::string& l) {
+                                return l.find(R"("detail":"audit query")") != std::string::npos;
+                            }),
+              1);
+}
+
 TEST_F(privacy, AnIdleConnectionIsSignedOutWith4006WhilePingsDoNotCount) {
     const auto alice = unique("alice");
     const auto bob = specialist("dr.bob");
