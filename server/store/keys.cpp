@@ -93,7 +93,9 @@ std::string reminders() {
 }
 
 bool of_any_layout(std::string_view key) {
-    return key == directory() || key == directory_version() ||
+    // The audit stream too: confide-admin audits its own commands (directory changes) before
+    // any server may have recorded the layout.
+    return key == directory() || key == directory_version() || key == audit_log() ||
            (key.starts_with("cf:u:{") && key.ends_with("}:profile"));
 }
 

@@ -39,8 +39,9 @@ std::string inquiry_expiry();     ///< zset: conversation id -> when the inquiry
 std::string reminders_due();      ///< zset: "<cid>|c" or "<cid>|s" -> when the reminder is due
 std::string reminders();          ///< stream: unread reminders for the platform's mailer
 
-/// Whether `key` means the same in every layout (the directory, written by confide-admin even
-/// before a server recorded the layout); any other cf:* key without cf:layout is layout 1.
+/// Whether `key` means the same in every layout (the directory and the audit stream, written by
+/// confide-admin even before a server recorded the layout); any other cf:* key without cf:layout
+/// is layout 1.
 bool of_any_layout(std::string_view key);
 
 /// A SCAN pattern matching every user's main hash (keys::user), and the user id of such a key
