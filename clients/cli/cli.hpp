@@ -26,7 +26,7 @@ int run_chat(int argc, char** argv);
 int run_send(int argc, char** argv);
 int run_listen(int argc, char** argv);
 
-/// --url, --token (or CONFIDE_TOKEN), --device.
+/// --url, --token (or CONFIDE_TOKEN), --ca-file (or CONFIDE_CA_FILE), --device.
 void add_connection_options(boost::program_options::options_description& d);
 
 /// Client options from the parsed --url/--token/--device. `default_device` when --device is

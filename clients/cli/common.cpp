@@ -17,23 +17,35 @@ namespace json = boost::json;
 
 void add_connection_options(po::options_description& d) {
     d.add_options()("url", po::value<std::string>()->default_value("ws://127.0.0.1:8080/"),
-                    "server URL, ws://host:port/")("token", po::value<std::string>(),
-                                                   "access token (default: $CONFIDE_TOKEN)")(
-        "device", po::value<std::string>(), "device id ([A-Za-z0-9._:-], at most 128)");
+                    "server URL, ws://host:port/ or wss://host:port/")(
+        "token", po::value<std::string>(), "access token (default: $CONFIDE_TOKEN)")(
+        "ca-file", po::value<std::string>(),
+        "wss://: CA certificates (PEM) to trust instead of the system's (default: "
+        "$CONFIDE_CA_FILE)")("device", po::value<std::string>(),
+                             "device id ([A-Za-z0-9._:-], at most 128)");
 }
 
-client::options connection_options(const po::variables_map& vm, const std::string& default_device) {
-    std::string token;
-    if (vm.count("token") != 0) {
-        token = vm["token"].as<std::string>();
-    } else if (const char* env = std::getenv("CONFIDE_TOKEN"); env != nullptr) {
-        token = env;
+namespace {
+
+// A flag, else its environment variable (CONFIDE_ and the flag in upper case), else empty.
+std::string flag_or_env(const po::variables_map& vm, const char* flag, const char* env) {
+    if (vm.count(flag) != 0) {
+        return vm[flag].as<std::string>();
     }
+    const char* value = std::getenv(env);
+    return value != nullptr ? std::string(value) : std::string();
+}
+
+}  // namespace
+
+client::options connection_options(const po::variables_map& vm, const std::string& default_device) {
+    const std::string token = flag_or_env(vm, "token", "CONFIDE_TOKEN");
     if (token.empty()) {
         throw std::invalid_argument("no token: pass --token or set CONFIDE_TOKEN");
     }
     client::options o;
     o.url = vm["url"].as<std::string>();
+    o.ca_file = flag_or_env(vm, "ca-file", "CONFIDE_CA_FILE");
     o.device_id = vm.count("device") != 0 ? vm["device"].as<std::string>() : default_device;
     o.token_provider = [token] { return token; };
     return o;
@@ -90,6 +102,8 @@ const char* to_string(client::close_reason r) noexcept {
             return "too_many_connections";
         case client::close_reason::idle_logoff:
             return "idle_logoff";
+        case client::close_reason::certificate_refused:
+            return "certificate_refused";
         case client::close_reason::protocol_error:
             return "protocol_error";
     }

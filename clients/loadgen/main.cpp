@@ -2,6 +2,7 @@
 // message checked. See usage_text() and docs/benchmarks.md.
 
 #include "confide/dev_token.hpp"
+#include "confide/ws/tls.hpp"
 #include "options.hpp"
 #include "report.hpp"
 #include "shard.hpp"
@@ -92,6 +93,10 @@ private:
         target_.host = opt_.host;
         target_.port = opt_.port;
         target_.target = opt_.target;
+        if (opt_.tls) {
+            // One context for every connection: the CAs are read once.
+            target_.tls = ws::make_tls_context(opt_.ca_file);
+        }
         target_.headers = {{"User-Agent", "confide-loadgen"}};
         target_.open_timeout =
             std::chrono::milliseconds(static_cast<std::int64_t>(opt_.connect_timeout_s * 1000));

@@ -18,7 +18,10 @@ po::options_description describe_options(options& o) {
     // clang-format off
     d.add_options()
         ("help,h", "print this help and exit")
-        ("url", po::value(&o.url)->default_value(o.url), "server URL, ws://host:port[/path]")
+        ("url", po::value(&o.url)->default_value(o.url),
+            "server URL, ws://host:port[/path] or wss://host:port[/path]")
+        ("ca-file", po::value(&o.ca_file), "wss://: CA certificates (PEM) to trust instead of "
+            "the system's")
         ("secret", po::value(&o.secret), "HS256 token secret (>= 32 bytes), as the server's "
             "--token-key <kid>:HS256:text:<secret>")
         ("key-id", po::value(&o.key_id)->default_value(o.key_id), "token key id (kid)")
@@ -92,6 +95,7 @@ void parse_url(options& o) {
         o.host = std::move(ep.host);
         o.port = std::move(ep.port);
         o.target = std::move(ep.target);
+        o.tls = ep.tls;
     } catch (const std::invalid_argument& e) {
         throw options_error(std::string("--url: ") + e.what());
     }

@@ -3,6 +3,7 @@
 #include "core.hpp"
 #include "runner.hpp"
 
+#include "confide/ws/tls.hpp"
 #include "confide/ws/url.hpp"
 
 #include <boost/asio/executor_work_guard.hpp>
@@ -75,6 +76,13 @@ ws::connect_options connect_options_for(const options& o) {
     c.host = ep.host;
     c.port = ep.port;
     c.target = ep.target;
+    if (ep.tls) {
+        try {
+            c.tls = ws::make_tls_context(o.ca_file);
+        } catch (const std::runtime_error& e) {
+            throw std::invalid_argument(e.what());
+        }
+    }
     c.headers = {{"User-Agent", "confide-client"}};
     c.open_timeout = o.connect_timeout;
     c.close_timeout = close_timeout;

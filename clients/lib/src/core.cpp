@@ -251,6 +251,12 @@ void core::on_close(conn_id id, const close_info& info, clock::time_point now) {
     }
     // Our side of the connection is gone already; only the decision what to do next remains.
     conn_ = 0;
+    if (info.certificate_refused) {
+        // Trust is configuration: another attempt meets the same certificate.
+        drop_connection(false, 1000);
+        enter_closed(close_reason::certificate_refused, info.reason);
+        return;
+    }
     connection_ended(info.code, info.reason, now);
 }
 

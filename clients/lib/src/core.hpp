@@ -43,6 +43,8 @@ using conn_id = std::uint64_t;
 struct close_info {
     std::uint16_t code = 0;
     std::string reason;
+    /// The server's TLS certificate was refused: closed(certificate_refused), no retry.
+    bool certificate_refused = false;
 };
 
 // ---- actions -------------------------------------------------------------------------------

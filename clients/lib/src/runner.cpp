@@ -128,7 +128,7 @@ void runner::on_message(std::uint64_t id, std::string_view bytes, bool binary) {
 
 void runner::on_close(std::uint64_t id, const ws::close_info& info) {
     std::erase_if(connections_, [id](const auto& c) { return c.first == id; });
-    core_.on_close(id, close_info{info.code, info.reason}, clock::now());
+    core_.on_close(id, close_info{info.code, info.reason, info.certificate_refused}, clock::now());
     owner_.on_connection_closed(info);
     drain();
 }

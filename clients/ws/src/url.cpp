@@ -11,15 +11,13 @@ endpoint parse_url(std::string_view url) {
     endpoint ep;
     const auto scheme_end = url.find("://");
     if (scheme_end == std::string_view::npos) {
-        throw bad("expected ws://host:port/");
+        throw bad("expected ws://host:port/ or wss://host:port/");
     }
     const auto scheme = url.substr(0, scheme_end);
-    if (scheme == "wss") {
-        throw bad("wss:// is not supported yet");
+    if (scheme != "ws" && scheme != "wss") {
+        throw bad("the scheme must be ws or wss");
     }
-    if (scheme != "ws") {
-        throw bad("the scheme must be ws");
-    }
+    ep.tls = scheme == "wss";
     auto rest = url.substr(scheme_end + 3);
     const auto path_start = rest.find_first_of("/?");
     auto authority = rest.substr(0, path_start);
@@ -55,7 +53,7 @@ endpoint parse_url(std::string_view url) {
         throw bad("no host");
     }
     if (port.empty()) {
-        ep.port = "80";
+        ep.port = ep.tls ? "443" : "80";
     } else {
         if (port.size() > 5 || port.find_first_not_of("0123456789") != std::string_view::npos ||
             std::stoul(std::string(port)) > 65535 || std::stoul(std::string(port)) == 0) {
@@ -66,14 +64,14 @@ endpoint parse_url(std::string_view url) {
     return ep;
 }
 
-std::string host_header(std::string_view host, std::string_view port) {
+std::string host_header(std::string_view host, std::string_view port, bool tls) {
     std::string out;
     if (host.find(':') != std::string_view::npos) {
         out.append("[").append(host).append("]");
     } else {
         out.append(host);
     }
-    if (port != "80") {
+    if (port != (tls ? "443" : "80")) {
         out.append(":").append(port);
     }
     return out;

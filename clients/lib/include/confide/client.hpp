@@ -260,6 +260,9 @@ enum class close_reason {
     too_many_connections,  ///< close code 4004
     idle_logoff,           ///< close code 4006: signed out after inactivity; not reconnected
     protocol_error,        ///< close code 1008/1009: a client/server mismatch
+    /// wss://: the server's certificate was refused (unknown CA, another host name, expired).
+    /// A configuration error (options::ca_file, the URL's host): not retried.
+    certificate_refused,
 };
 
 struct state_change {
@@ -292,8 +295,11 @@ struct send_update {
 // Configuration
 
 struct options {
-    /// "ws://host:port/path" ("/" when no path). wss:// is not supported yet.
+    /// "ws://host:port/path" or "wss://host:port/path" ("/" when no path).
     std::string url;
+    /// wss://: the CA certificates (PEM) the server's certificate must chain to; empty: the
+    /// system's CAs. The certificate must also name the URL's host. TLS 1.2 at least.
+    std::string ca_file;
     /// Stable id of this installation, 1..128 chars of [A-Za-z0-9._:-].
     std::string device_id;
     /// Called on the library's thread before every connection attempt: a current token.
@@ -364,7 +370,7 @@ using done_handler = std::function<void(std::optional<error>)>;
 class client {
 public:
     /// Starts the library's thread; does not connect yet. Throws std::invalid_argument for a
-    /// bad url or device_id, or a missing token_provider.
+    /// bad url or device_id, an unreadable ca_file, or a missing token_provider.
     client(options opts, handlers h);
     /// Stops (as stop()), waits up to ~2 s for a polite close, and joins the thread. Reports
     /// nothing itself (no closed(stopped)) but calls options::save_cursor for its final ack;

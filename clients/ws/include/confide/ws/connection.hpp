@@ -1,7 +1,7 @@
 #pragma once
 // One client WebSocket connection: connect, handshake, messages both ways, close. The one
 // WebSocket client of the repository: the client library, the load generator and the tests all
-// speak through it. Beast lives in connection.cpp only.
+// speak through it. Beast and OpenSSL live in its .cpp files only.
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/ip/address.hpp>
@@ -19,6 +19,8 @@
 
 namespace confide::ws {
 
+class tls_context;
+
 /// A request header of the handshake, e.g. {"Authorization", "Bearer ..."}.
 using header = std::pair<std::string, std::string>;
 
@@ -32,7 +34,10 @@ struct connect_options {
     std::optional<boost::asio::ip::tcp::endpoint> address;
     /// Path and query of the request.
     std::string target = "/";
-    /// The Host header; empty: host_header(host, port).
+    /// wss:// when set (make_tls_context, in tls.hpp): the server's certificate must chain to
+    /// the context's CAs and name `host` (sent as SNI unless it is an IP address).
+    std::shared_ptr<tls_context> tls;
+    /// The Host header; empty: host_header(host, port, tls != nullptr).
     std::string host_header;
     /// Added to the request (User-Agent, Authorization, Origin, ...).
     std::vector<header> headers;
@@ -55,6 +60,9 @@ struct close_info {
     std::string reason;      ///< the peer's close reason, or what failed ("connect: ...")
     int http_status = 0;     ///< a refused handshake: the server's HTTP status (e.g. 403)
     std::string http_body;   ///< and its body
+    /// The server's certificate was refused (untrusted CA, wrong name, expired): a
+    /// configuration error, `reason` says "TLS certificate not trusted: ...".
+    bool certificate_refused = false;
 };
 
 /// What a connection reports, always from a completion handler on its executor (never from
