@@ -18,12 +18,13 @@ test_pki::test_pki() : dir_("confide-pki") {
              "/CN=Confide Test CA"});
 }
 
-certificate_files test_pki::issue(const std::string& name, const std::string& common_name) {
+certificate_files test_pki::issue(const std::string& name, const std::string& common_name,
+                                  const std::string& alt_names) {
     certificate_files f{dir_ / (name + ".pem"), dir_ / (name + ".key")};
     const auto csr = dir_ / (name + ".csr");
     const auto ext = dir_ / (name + ".ext");
-    std::ofstream(ext) << "subjectAltName=DNS:localhost,IP:127.0.0.1\n"
-                          "basicConstraints=CA:FALSE\n"
+    std::ofstream(ext) << "subjectAltName=" << alt_names << "\n"
+                       << "basicConstraints=CA:FALSE\n"
                           "keyUsage=digitalSignature\n"
                           "extendedKeyUsage=serverAuth\n";
     openssl({"req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout",

@@ -23,9 +23,11 @@ public:
     /// The CA certificate (PEM), for clients to verify the servers.
     const std::filesystem::path& ca_file() const noexcept { return ca_; }
 
-    /// A new key and a certificate for CN=`common_name`, subjectAltName DNS:localhost and
-    /// IP:127.0.0.1, valid for a day, signed by the CA, in files named after `name`.
-    certificate_files issue(const std::string& name, const std::string& common_name);
+    /// A new key and a certificate for CN=`common_name` and `alt_names` (subjectAltName: by
+    /// default DNS:localhost and IP:127.0.0.1), valid for a day, signed by the CA, in files
+    /// named after `name`.
+    certificate_files issue(const std::string& name, const std::string& common_name,
+                            const std::string& alt_names = "DNS:localhost,IP:127.0.0.1");
 
     const std::filesystem::path& dir() const noexcept { return dir_.path(); }
 

@@ -4,6 +4,7 @@
 #include "harness.hpp"
 
 #include "confide/dev_token.hpp"
+#include "support/test_pki.hpp"
 
 #include <boost/json/parse.hpp>
 #include <boost/json/value.hpp>
@@ -228,6 +229,48 @@ TEST_F(cli, ExitCodesSayWhatWentWrong) {
                          "anyone?", "--timeout", "1.5"});
     EXPECT_EQ(down.status, exit_timeout);
     EXPECT_TRUE(of_type(json_lines(down.lines), "send").empty());
+}
+
+TEST_F(cli, SendAndListenOverWssWithACaFileAndRefuseAnUntrustedCertificate) {
+    test_pki pki;
+    const auto files = pki.issue("server", "confide-test");
+    const auto port =
+        server({"--tls-cert", files.cert.string(), "--tls-key", files.key.string()}).port();
+    const auto u = "wss://localhost:" + std::to_string(port) + "/";
+    const auto ca = pki.ca_file().string();
+    const auto alice = unique("alice"), bob = specialist("bob");
+
+    auto sent = run_cli({"send", "--url", u, "--ca-file", ca, "--token",
+                         mint(alice, role::client), "--to-specialist", bob, "--text",
+                         "hello over wss", "--timeout", "20"});
+    ASSERT_EQ(sent.status, exit_ok);
+    ASSERT_EQ(of_type(json_lines(sent.lines), "send").size(), 1u);
+    // The CA file from the environment.
+    auto heard = run_cli({"listen", "--url", u, "--token", mint(bob, role::specialist), "--count",
+                          "2", "--timeout", "20"},
+                         30s, {{"CONFIDE_CA_FILE", ca}});
+    ASSERT_EQ(heard.status, exit_ok);
+    const auto messages = of_type(json_lines(heard.lines), "message");
+    ASSERT_EQ(messages.size(), 1u);
+    EXPECT_EQ(str(messages.front(), "body"), "hello over wss");
+
+    // Another CA: a configuration error, said as such, at once, and not retried.
+    test_pki other;
+    auto refused = run_cli({"send", "--url", u, "--ca-file", other.ca_file().string(), "--token",
+                            mint(alice, role::client), "--to-specialist", bob, "--text", "hi",
+                            "--timeout", "20"});
+    EXPECT_EQ(refused.status, exit_closed);
+    std::string all;
+    for (const auto& l : refused.lines) {
+        all += l + "\n";
+    }
+    EXPECT_NE(all.find("certificate_refused: TLS certificate not trusted: "), std::string::npos)
+        << all;
+    EXPECT_EQ(all.find("connection lost"), std::string::npos) << all;
+    // A CA file that cannot be read: a usage error naming it.
+    auto unreadable = run_cli({"send", "--url", u, "--ca-file", "/nonexistent/ca.pem", "--token",
+                               mint(alice, role::client), "--to-specialist", bob, "--text", "hi"});
+    EXPECT_EQ(unreadable.status, exit_usage);
 }
 
 }  // namespace
