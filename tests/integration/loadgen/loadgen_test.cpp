@@ -4,9 +4,11 @@
 #include "support/process.hpp"
 #include "support/redis_server.hpp"
 #include "support/server_process.hpp"
+#include "support/test_pki.hpp"
 
 #include <gtest/gtest.h>
 #include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
 
 #include <unistd.h>
@@ -30,8 +32,9 @@ using namespace std::chrono_literals;
 // per-user send limits above what the runs ask for.
 class server_under_load {
 public:
-    explicit server_under_load(const redis_server& redis) {
+    explicit server_under_load(const redis_server& redis, std::vector<std::string> extra = {}) {
         std::vector<std::string> args{"--listen", "127.0.0.1:0"};
+        args.insert(args.end(), extra.begin(), extra.end());
         for (auto& a : server_args(redis, "warn")) {
             args.push_back(std::move(a));
         }
@@ -72,6 +75,8 @@ protected:
         redis_ = nullptr;
     }
 
+    static std::string plain_url() { return "ws://127.0.0.1:" + std::to_string(server_->port()); }
+
     void SetUp() override {
         dir_ = fs::temp_directory_path() /
                ("confide-loadgen-test-" + std::to_string(::getpid()) + "-" +
@@ -87,10 +92,16 @@ protected:
     // and the parsed report.
     std::pair<int, json::value> run(std::vector<std::string> args,
                                     std::chrono::seconds timeout = 120s) {
+        return run_at(plain_url(), std::move(args), timeout);
+    }
+
+    // run() against `url`.
+    std::pair<int, json::value> run_at(const std::string& url, std::vector<std::string> args,
+                                       std::chrono::seconds timeout = 120s) {
         const auto report = (dir_ / "report.json").string();
         std::vector<std::string> argv{CONFIDE_LOADGEN_PATH,
                                       "--url",
-                                      "ws://127.0.0.1:" + std::to_string(server_->port()),
+                                      url,
                                       "--secret",
                                       test_secret(),
                                       "--key-id",
@@ -153,6 +164,34 @@ TEST_F(loadgen_test, short_run_loses_nothing) {
     EXPECT_GT(number(r, {"latency", "ack", "count"}), 0U);
     EXPECT_GT(number(r, {"latency", "delivery", "count"}), 0U);
     EXPECT_TRUE(server_->running());
+}
+
+TEST_F(loadgen_test, a_short_run_over_wss_with_churn_loses_nothing) {
+    test_pki pki;
+    const auto files = pki.issue("server", "confide-test");
+    server_under_load tls(*redis_,
+                          {"--tls-cert", files.cert.string(), "--tls-key", files.key.string()});
+    const auto [code, r] =
+        run_at("wss://localhost:" + std::to_string(tls.port()),
+               {"--ca-file", pki.ca_file().string(), "--clients", "10", "--specialists", "5",
+                "--rate", "100", "--window", "4", "--duration", "4", "--ramp-up", "1", "--churn",
+                "0.3", "--drain", "15", "--quiet"});
+    EXPECT_EQ(code, 0);
+    expect_clean(r);
+    EXPECT_EQ(number(r, {"connections", "established"}), 15U);
+    EXPECT_GT(number(r, {"connections", "reconnects"}), 0U) << "churn: TLS reconnects";
+    EXPECT_GT(number(r, {"messages", "acked"}), 100U);
+    EXPECT_EQ(number(r, {"messages", "delivered"}), number(r, {"messages", "acked"}));
+
+    // Without the CA file the system's CAs decide: not one connection, and the report says why.
+    const auto [refused, rr] =
+        run_at("wss://localhost:" + std::to_string(tls.port()),
+               {"--clients", "1", "--specialists", "1", "--duration", "2", "--ramp-up", "0",
+                "--connect-retries", "0", "--drain", "1", "--quiet"});
+    EXPECT_NE(refused, 0);
+    EXPECT_EQ(number(rr, {"connections", "established"}), 0U);
+    EXPECT_NE(json::serialize(rr).find("TLS certificate not trusted"), std::string::npos)
+        << json::serialize(rr);
 }
 
 TEST_F(loadgen_test, as_fast_as_allowed_with_a_message_bound) {
