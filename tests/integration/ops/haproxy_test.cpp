@@ -1,5 +1,6 @@
 // A rolling restart behind Debian's haproxy, run with deploy/haproxy.cfg itself: two real
-// confide-server nodes on loopback, confide-loadgen sending through haproxy with churn, and each
+// confide-server nodes on loopback, confide-loadgen sending through haproxy with churn over
+// wss:// (haproxy ends TLS with a test certificate the load generator verifies), and each
 // node drained in turn (SIGTERM) while messages flow. haproxy must see each node's /readyz turn
 // 503 and take it out before the node says goodbye; every client must move to the other node;
 // the load generator must find nothing lost, duplicated or reordered.
@@ -105,18 +106,26 @@ TEST(haproxy, RollingRestartLosesNothing) {
     ho.env = {{"CONFIDE_LB_BIND", "127.0.0.1:" + std::to_string(tls_port)},
               {"CONFIDE_LB_HTTP_BIND", "127.0.0.1:" + std::to_string(plain_port)},
               {"CONFIDE_LB_CERT", (dir / "lb.pem").string()},
-              // The load generator speaks ws:// only: the plain port serves instead of redirecting.
-              {"CONFIDE_LB_ALLOW_PLAIN", "yes"},
               {"CONFIDE_LB_MAXCONN", "2000"},
               {"CONFIDE_NODE1", "127.0.0.1:" + std::to_string(n1.port())},
               {"CONFIDE_NODE2", "127.0.0.1:" + std::to_string(n2.port())}};
     child_process haproxy(CONFIDE_HAPROXY, {"-db", "-f", CONFIDE_HAPROXY_CFG}, ho);
+    const auto https = [&](const std::string& target) {
+        http_request r;
+        r.port = tls_port;
+        r.target = target;
+        r.ca_file = pki.ca_file().string();
+        return http_get(r);
+    };
     // Through haproxy, /readyz answers once haproxy listens and a node is up.
-    ASSERT_TRUE(eventually(
-        [&] { return haproxy.exited() || get(plain_port, "/readyz").status == 200; }, 20s));
+    ASSERT_TRUE(
+        eventually([&] { return haproxy.exited() || https("/readyz").status == 200; }, 20s));
     ASSERT_FALSE(haproxy.exited()) << "haproxy did not start";
-    // The public never sees a node's metrics.
-    EXPECT_EQ(get(plain_port, "/metrics").status, 404);
+    // The public never sees a node's metrics; plain HTTP is only redirected to https.
+    EXPECT_EQ(https("/metrics").status, 404);
+    const auto plain = get(plain_port, "/readyz");
+    EXPECT_EQ(plain.status, 301);
+    EXPECT_EQ(plain.header("Location").rfind("https://", 0), 0u) << plain.headers;
 
     const auto report = dir / "report.json";
     child_process::options lo;
@@ -124,7 +133,9 @@ TEST(haproxy, RollingRestartLosesNothing) {
     child_process loadgen(CONFIDE_LOADGEN_PATH,
                           {CONFIDE_LOADGEN_PATH,
                            "--url",
-                           "ws://127.0.0.1:" + std::to_string(plain_port) + "/",
+                           "wss://localhost:" + std::to_string(tls_port) + "/",
+                           "--ca-file",
+                           pki.ca_file().string(),
                            "--secret",
                            test_secret(),
                            "--key-id",
