@@ -375,7 +375,15 @@ void core::token_rejected(std::string detail, clock::time_point now) {
         enter_closed(close_reason::token_rejected, std::move(detail));
         return;
     }
-    schedule_reconnect(quick_delay(), std::move(detail), now);
+    if (reported_ != connection_state::connecting) {
+        schedule_reconnect(quick_delay(), std::move(detail), now);
+        return;
+    }
+    // A refusal while connecting: the attempt goes on with a fresh token, so nothing is
+    // reported ("connection lost" here read as a network problem just before "token rejected",
+    // issue 12). The short jitter is all the wait.
+    phase_ = phase::waiting;
+    reconnect_at_ = now + quick_delay();
 }
 
 void core::enter_closed(close_reason reason, std::string detail) {
@@ -967,6 +975,13 @@ void core::enqueue(outbox_item item, clock::time_point now) {
     if (!tuning_.lean) {
         report_send(queued->client_msg_id, queued->inquiry ? conversation_id : queued->target,
                     send_state::pending, 0, 0);
+    }
+    if (phase_ == phase::waiting) {
+        // Someone is waiting for this message: try now rather than at the end of the backoff
+        // (up to 10 s). One send starts at most one attempt (a failed one waits again), and the
+        // message stays in the outbox until that or a later connection takes it.
+        begin_attempt(now);
+        return;
     }
     pump_outbox(now);
 }

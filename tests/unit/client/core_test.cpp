@@ -136,9 +136,11 @@ TEST_F(core_test, token_rejected_twice_closes_instead_of_retrying_forever) {
     make();
     auto auth = start_until_authenticate();
     server_sends(opened.back(), error_reply(auth.request_id(), v1::UNAUTHENTICATED, false));
-    // One more try, soon, with a fresh token.
-    ASSERT_EQ(last_state().state, cc::connection_state::connection_lost);
-    EXPECT_LE(last_state().next_attempt - now, clock::duration(500ms));
+    // One more try, soon, with a fresh token; the attempt goes on: nothing says "connection
+    // lost" (which read as a network problem just before "token rejected").
+    ASSERT_EQ(last_state().state, cc::connection_state::connecting);
+    ASSERT_TRUE(core->next_wakeup());
+    EXPECT_LE(*core->next_wakeup() - now, clock::duration(500ms));
     wait_for_attempt();
     core->on_open(opened.back(), now);
     pump();
@@ -147,6 +149,9 @@ TEST_F(core_test, token_rejected_twice_closes_instead_of_retrying_forever) {
     server_sends(opened.back(), error_reply(auth.request_id(), v1::UNAUTHENTICATED, false));
     ASSERT_EQ(last_state().state, cc::connection_state::closed);
     EXPECT_EQ(last_state().reason, cc::close_reason::token_rejected);
+    EXPECT_TRUE(std::none_of(states.begin(), states.end(), [](const auto& st) {
+        return st.state == cc::connection_state::connection_lost;
+    }));
     const auto attempts = opened.size();
     advance(10min);
     EXPECT_EQ(opened.size(), attempts);
@@ -160,10 +165,11 @@ TEST_F(core_test, close_4002_counts_as_a_rejection_and_success_resets_the_count)
     core->on_open(opened.back(), now);
     pump();
     lose(opened.back(), 4002);
-    EXPECT_EQ(last_state().state, cc::connection_state::connection_lost);
+    EXPECT_EQ(last_state().state, cc::connection_state::connecting);
     wait_for_attempt();
     auto id = establish();  // accepted: the count starts over
     lose(id, 4002);
+    // Lost after being connected: that is news.
     EXPECT_EQ(last_state().state, cc::connection_state::connection_lost);
     wait_for_attempt();
     core->on_open(opened.back(), now);
@@ -372,6 +378,64 @@ TEST_F(core_test, a_message_sent_offline_goes_out_on_connect_and_again_after_a_l
     // A late reply to the first request changes nothing.
     server_sends(c2, sent_reply(first, "conv1", 7, true));
     EXPECT_EQ(updates_for(id).size(), 2U);
+}
+
+TEST_F(core_test, a_send_during_the_backoff_asks_for_a_connection_at_once) {
+    make();
+    core->start(now);
+    pump();
+    for (int i = 0; i < 6; ++i) {
+        lose(opened.back());  // connection refused: the backoff grows
+        wait_for_attempt();
+    }
+    lose(opened.back());
+    ASSERT_EQ(last_state().state, cc::connection_state::connection_lost);
+    ASSERT_GT(last_state().next_attempt - now, clock::duration(10ms)) << "a wait to skip";
+    const auto attempts = opened.size();
+    const auto id = std::string("dev1.m1");
+    core->send_message(id, "conv1", "hello", now);
+    pump();
+    // At once, at the same instant: an open_connection, and the message pending in the outbox.
+    ASSERT_EQ(opened.size(), attempts + 1);
+    EXPECT_EQ(last_state().state, cc::connection_state::connecting);
+    ASSERT_EQ(updates_for(id).size(), 1U);
+    EXPECT_EQ(updates_for(id)[0].state, cc::send_state::pending);
+    EXPECT_EQ(core->outbox_size(), 1U);
+    // A second send while that attempt is under way starts no other one.
+    core->send_message("dev1.m2", "conv2", "again", now);
+    pump();
+    EXPECT_EQ(opened.size(), attempts + 1);
+
+    auto c = establish();
+    auto first = take(v1::Frame::kSendMessage);
+    auto second = take(v1::Frame::kSendMessage);
+    EXPECT_EQ(first.send_message().client_msg_id(), id);
+    EXPECT_EQ(second.send_message().client_msg_id(), "dev1.m2");
+    server_sends(c, sent_reply(first, "conv1", 1, true));
+    server_sends(c, sent_reply(second, "conv2", 1, true));
+    EXPECT_EQ(core->outbox_size(), 0U);
+    // Each went out once.
+    EXPECT_EQ(count(v1::Frame::kSendMessage), 0U);
+    EXPECT_EQ(updates_for(id).back().state, cc::send_state::sent);
+}
+
+TEST_F(core_test, a_refused_certificate_closes_for_good_without_retrying) {
+    make();
+    core->start(now);
+    pump();
+    core->on_close(opened.back(),
+                   d::close_info{0, "TLS certificate not trusted: hostname mismatch (h)", true},
+                   now);
+    pump();
+    ASSERT_EQ(last_state().state, cc::connection_state::closed);
+    EXPECT_EQ(last_state().reason, cc::close_reason::certificate_refused);
+    EXPECT_EQ(last_state().detail, "TLS certificate not trusted: hostname mismatch (h)");
+    EXPECT_TRUE(std::none_of(states.begin(), states.end(), [](const auto& st) {
+        return st.state == cc::connection_state::connection_lost;
+    }));
+    const auto attempts = opened.size();
+    advance(10min);
+    EXPECT_EQ(opened.size(), attempts);
 }
 
 TEST_F(core_test, sends_are_ordered_per_conversation_and_parallel_across) {

@@ -314,6 +314,8 @@ struct options {
     /// Reconnect delays: attempt n waits a random time in [min, min(max, min * 2^n)]; n starts
     /// over after a connection that lasted 10 s. After token expiry (4001): within [0, min].
     /// A send refused with a retryable error and no retry_after backs off the same way.
+    /// A send_message/start_inquiry while waiting to reconnect starts the attempt at once (the
+    /// message stays pending in the outbox and goes out once connected).
     /// The cap is 10 s: after an outage a person who waits half a minute for the app to notice
     /// the server is back reads it as broken (issue 12 saw ~29 s within a minute).
     std::chrono::milliseconds reconnect_min{500};
