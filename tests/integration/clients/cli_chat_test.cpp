@@ -97,5 +97,14 @@ TEST_F(cli_chat, AnIdleSessionIsSignedOutAfterInactivityAndNotReconnected) {
     EXPECT_EQ(client.count("connected as"), 1u);
 }
 
+TEST_F(cli_chat, ARefusedTokenIsSaidSoWithoutAConnectionLostFirst) {
+    terminal client("chat alice", url(server().port()), forged_token(unique("alice")),
+                    "alice-phone");
+    ASSERT_TRUE(client.wait("closed: token_rejected (token rejected"));
+    EXPECT_EQ(client.process().wait_exit(10s), 5);
+    EXPECT_EQ(client.count("connection lost"), 0u);
+    EXPECT_EQ(client.count("reconnecting"), 0u);
+}
+
 }  // namespace
 }  // namespace confide::test

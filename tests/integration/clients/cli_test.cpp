@@ -3,7 +3,6 @@
 
 #include "harness.hpp"
 
-#include "confide/dev_token.hpp"
 #include "support/test_pki.hpp"
 
 #include <boost/json/parse.hpp>
@@ -200,20 +199,23 @@ TEST_F(cli, ExitCodesSayWhatWentWrong) {
     EXPECT_TRUE(of_type(json_lines(forbidden.lines), "send").empty());
 
     // A token the server refuses: closed for good.
-    const auto now = std::chrono::duration_cast<std::chrono::seconds>(
-                         std::chrono::system_clock::now().time_since_epoch())
-                         .count();
-    dev_token::claims claims;
-    claims.sub = alice;
-    claims.iat = now;
-    claims.exp = now + 3600;
-    const auto forged =
-        dev_token::mint("test", "another-secret-of-at-least-32-bytes-long", "HS256", claims);
+    const auto forged = forged_token(alice);
     auto refused = run_cli({"send", "--url", u, "--token", forged, "--to-specialist", bob, "--text",
                             "hi", "--timeout", "20"});
     EXPECT_EQ(refused.status, exit_closed);
     auto refused_listen = run_cli({"listen", "--url", u, "--token", forged, "--timeout", "20"});
     EXPECT_EQ(refused_listen.status, exit_closed);
+    // Said as a refused token, with no "connection lost" before it.
+    for (const auto* run : {&refused, &refused_listen}) {
+        std::string all;
+        for (const auto& l : run->lines) {
+            all += l + "\n";
+        }
+        EXPECT_NE(all.find("token_rejected"), std::string::npos) << all;
+        EXPECT_NE(all.find("token rejected"), std::string::npos) << all;
+        EXPECT_EQ(all.find("connection_lost"), std::string::npos) << all;
+        EXPECT_EQ(all.find("connection lost"), std::string::npos) << all;
+    }
 
     // Bad command lines.
     EXPECT_EQ(run_cli({"send", "--url", u, "--token", token, "--to-specialist", bob}).status,

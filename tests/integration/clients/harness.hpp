@@ -4,6 +4,7 @@
 // library's own callbacks.
 
 #include "confide/client.hpp"
+#include "confide/dev_token.hpp"
 #include "support/redis_server.hpp"
 #include "support/server_process.hpp"
 
@@ -102,6 +103,19 @@ inline cc::options client_options(std::string url, std::string device,
     o.request_timeout = 5000ms;
     o.ack_delay = 50ms;
     return o;
+}
+
+/// A one-hour token for `user` the test servers cannot verify (another secret under their key
+/// id): refused.
+inline std::string forged_token(const std::string& user) {
+    const auto now = std::chrono::duration_cast<std::chrono::seconds>(
+                         std::chrono::system_clock::now().time_since_epoch())
+                         .count();
+    dev_token::claims claims;
+    claims.sub = user;
+    claims.iat = now;
+    claims.exp = now + 3600;
+    return dev_token::mint("test", "another-secret-of-at-least-32-bytes-long", "HS256", claims);
 }
 
 /// A token provider that mints a fresh one-hour token for `user` on every call.

@@ -171,6 +171,45 @@ TEST_F(library_resilience, DroppedConnectionsMidBurstLoseAndDoubleNothing) {
     expect_exactly_once_in_order(client->snapshot().messages, cid, {"b5", "b30"});
 }
 
+TEST_F(library_resilience, ASendDuringTheReconnectWaitConnectsAtOnceAndGoesOutOnce) {
+    const auto alice = unique("alice"), bob = unique("bob");
+    auto& srv = server();
+    tcp_proxy proxy(srv.port());
+    auto specialist = online(bob, role::specialist, "bob-desk", url(srv.port()));
+    // A long wait before every reconnect: only the send can end it in time.
+    auto o = client_options(proxy.url(), "alice-phone", tokens_for(alice, role::client));
+    o.reconnect_min = 20s;
+    o.reconnect_max = 20s;
+    peer client(std::move(o));
+    client.start();
+    ASSERT_TRUE(client.wait_connected());
+    const auto inquiry = client.start_inquiry(bob, "before");
+    auto first = client.wait_send(inquiry, send_state::sent);
+    ASSERT_TRUE(first);
+    const auto cid = first->conversation_id;
+
+    proxy.drop_all();
+    ASSERT_TRUE(client.wait(
+        [](const record& r) { return r.count(connection_state::connection_lost) == 1; }));
+    const auto lost = client.snapshot().states.back();
+    ASSERT_EQ(lost.change.state, connection_state::connection_lost);
+    ASSERT_GE(lost.change.next_attempt - lost.at, std::chrono::seconds(19));
+
+    const auto t0 = cc::clock::now();
+    const auto id = client.send_message(cid, "typed while waiting");
+    ASSERT_TRUE(client.wait_send(id, send_state::sent, 10s));
+    EXPECT_LT(cc::clock::now() - t0, std::chrono::seconds(10)) << "the send waited the backoff";
+    EXPECT_LT(cc::clock::now(), lost.change.next_attempt);
+    EXPECT_EQ(client.snapshot().count(connection_state::connected), 2u);
+    EXPECT_EQ(client.snapshot().send_states(id),
+              (std::vector<send_state>{send_state::pending, send_state::sent}));
+    ASSERT_TRUE(specialist->wait_message("typed while waiting"));
+    auto h = specialist->history(cid);
+    ASSERT_TRUE(h);
+    expect_clean_history(*h, {"before", "typed while waiting"});
+    EXPECT_EQ(h->size(), 2u);
+}
+
 TEST_F(library_resilience, FrozenServerIsLeftAndRejoinedWhenItThaws) {
     const auto alice = unique("alice"), bob = unique("bob");
     auto& srv = server();
