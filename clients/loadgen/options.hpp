@@ -26,7 +26,7 @@ struct options {
     std::string target = "/";
     bool tls = false;     ///< from url: wss://
     std::string ca_file;  ///< wss://: CAs to trust (PEM); empty: the system's
-    std::string secret;  ///< HS256 secret, at least 32 bytes
+    std::string secret;   ///< HS256 secret, at least 32 bytes
     std::string key_id = "dev";
     std::string run_id;  ///< names users and devices; random when not given
 

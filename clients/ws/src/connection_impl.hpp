@@ -238,9 +238,9 @@ private:
         ws_.read_message_max(opts_.read_message_max);
         // One frame per message: no copy into a fragmentation buffer.
         ws_.auto_fragment(false);
-        const std::string host =
-            opts_.host_header.empty() ? host_header(opts_.host, opts_.port, opts_.tls != nullptr)
-                                      : opts_.host_header;
+        const std::string host = opts_.host_header.empty()
+                                     ? host_header(opts_.host, opts_.port, opts_.tls != nullptr)
+                                     : opts_.host_header;
         websocket::response_type response;
         auto [ec] = co_await ws_.async_handshake(response, host, opts_.target, use_nothrow);
         if (ec == websocket::error::upgrade_declined) {
@@ -335,9 +335,10 @@ private:
             writing_ = true;
             const auto& next = out_.front();
             ws_.binary(next.binary);
-            ws_.async_write(
-                asio::buffer(next.bytes),
-                [self = this->shared_from_this()](error_code ec, std::size_t) { self->written(ec); });
+            ws_.async_write(asio::buffer(next.bytes),
+                            [self = this->shared_from_this()](error_code ec, std::size_t) {
+                                self->written(ec);
+                            });
             return;
         }
         if (closing_ && !close_sent_) {

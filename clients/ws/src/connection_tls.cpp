@@ -71,8 +71,7 @@ struct secure {
                 // Asio's check says no without an OpenSSL error: name the failure, so that the
                 // verify result tells a wrong name apart from an unknown CA.
                 if (preverified && !ok) {
-                    X509_STORE_CTX_set_error(ctx.native_handle(),
-                                             X509_V_ERR_HOSTNAME_MISMATCH);
+                    X509_STORE_CTX_set_error(ctx.native_handle(), X509_V_ERR_HOSTNAME_MISMATCH);
                 }
                 return ok;
             },

@@ -43,9 +43,9 @@ TEST_F(library_tokens, RefusedTokenClosesForGoodWithoutRetrying) {
     for (const auto& e : r.states) {
         states.push_back(e.change.state);
     }
-    EXPECT_EQ(states, (std::vector<connection_state>{
-                          connection_state::connecting, connection_state::connecting,
-                          connection_state::closed}));
+    EXPECT_EQ(states, (std::vector<connection_state>{connection_state::connecting,
+                                                     connection_state::connecting,
+                                                     connection_state::closed}));
     EXPECT_EQ(r.count(connection_state::connected), 0u);
     EXPECT_EQ(proxy.accepted(), 2u);
     // Longer than the largest reconnect delay: a third attempt would have come by now.

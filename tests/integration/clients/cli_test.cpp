@@ -242,9 +242,8 @@ TEST_F(cli, SendAndListenOverWssWithACaFileAndRefuseAnUntrustedCertificate) {
     const auto ca = pki.ca_file().string();
     const auto alice = unique("alice"), bob = specialist("bob");
 
-    auto sent = run_cli({"send", "--url", u, "--ca-file", ca, "--token",
-                         mint(alice, role::client), "--to-specialist", bob, "--text",
-                         "hello over wss", "--timeout", "20"});
+    auto sent = run_cli({"send", "--url", u, "--ca-file", ca, "--token", mint(alice, role::client),
+                         "--to-specialist", bob, "--text", "hello over wss", "--timeout", "20"});
     ASSERT_EQ(sent.status, exit_ok);
     ASSERT_EQ(of_type(json_lines(sent.lines), "send").size(), 1u);
     // The CA file from the environment.

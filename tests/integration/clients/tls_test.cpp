@@ -86,15 +86,14 @@ TEST_F(library_tls, MessagesGoBothWaysOverWss) {
     ASSERT_TRUE(client->wait_message("and back"));
     expect_exactly_once_in_order(specialist->snapshot().messages, sent->conversation_id,
                                  {"hello over TLS"});
-    expect_exactly_once_in_order(client->snapshot().messages, sent->conversation_id,
-                                 {"and back"});
+    expect_exactly_once_in_order(client->snapshot().messages, sent->conversation_id, {"and back"});
 }
 
 TEST_F(library_tls, AnotherCaIsRefusedClearlyAndNotRetried) {
     const auto port = tls_server(good_).port();
     test_pki other;
-    auto p = tls_peer(unique("alice"), role::client, wss("localhost", port),
-                      other.ca_file().string());
+    auto p =
+        tls_peer(unique("alice"), role::client, wss("localhost", port), other.ca_file().string());
     expect_refused(*p, "unable to get local issuer certificate");
 }
 

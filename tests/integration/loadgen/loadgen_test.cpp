@@ -99,15 +99,9 @@ protected:
     std::pair<int, json::value> run_at(const std::string& url, std::vector<std::string> args,
                                        std::chrono::seconds timeout = 120s) {
         const auto report = (dir_ / "report.json").string();
-        std::vector<std::string> argv{CONFIDE_LOADGEN_PATH,
-                                      "--url",
-                                      url,
-                                      "--secret",
-                                      test_secret(),
-                                      "--key-id",
-                                      "test",
-                                      "--report-json",
-                                      report};
+        std::vector<std::string> argv{
+            CONFIDE_LOADGEN_PATH, "--url", url, "--secret", test_secret(), "--key-id", "test",
+            "--report-json",      report};
         argv.insert(argv.end(), args.begin(), args.end());
         child_process::options opts;
         opts.name = "loadgen";
