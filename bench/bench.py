@@ -226,11 +226,11 @@ class Redis:
 
 
 class Server:
-    def __init__(self, build, workdir, redis, extra, port=0, name="server"):
+    def __init__(self, build, workdir, redis, extra, port=0, name="server", log_level="warn"):
         self.argv = [os.path.join(build, "server", "app", "confide-server"),
                      "--listen", "127.0.0.1:%d" % port, "--redis", "127.0.0.1:%d" % redis.port,
                      "--token-key", "%s:HS256:text:%s" % (KID, SECRET),
-                     "--log-level", "warn",
+                     "--log-level", log_level,
                      # The load generator's specialists are listed when they sign in.
                      "--directory-open"] + extra
         self.unsafe = False
@@ -290,7 +290,8 @@ def portable(cmd):
 class Run:
     """One redis-server + confide-server pair, measured around the load."""
 
-    def __init__(self, build, fsync, server_extra, redis_extra=(), server_build=None, port=0):
+    def __init__(self, build, fsync, server_extra, redis_extra=(), server_build=None, port=0,
+                 log_level="warn"):
         self.build = build
         self.fsync = fsync
         self.quiet = 1.0 if os.environ.get("BENCH_QUICK") == "1" else wait_for_quiet()
@@ -298,7 +299,7 @@ class Run:
         self.redis = Redis(self.workdir, fsync, redis_extra)
         try:
             self.server = Server(server_build or build, self.workdir, self.redis, server_extra,
-                                 port)
+                                 port, log_level=log_level)
         except Exception:
             self.redis.stop()
             raise
@@ -653,10 +654,14 @@ def run_storm(build, fsync, quick):
     p = dict(STORM)
     if quick:
         p.update(total=2000, ramp=4)
+    # A smaller storm on a shared machine (docs/benchmarks.md measured 3,000 this way).
+    if os.environ.get("BENCH_STORM_CONNECTIONS"):
+        p.update(total=int(os.environ["BENCH_STORM_CONNECTIONS"]), ramp=6)
     procs = p["processes"]
     per = [p["total"] // procs + (1 if i < p["total"] % procs else 0) for i in range(procs)]
     port = free_port()
-    run = Run(build, fsync, list(GENEROUS_RATE), port=port)
+    # At info level the old server logs each step of its shutdown, with times.
+    run = Run(build, fsync, list(GENEROUS_RATE), port=port, log_level="info")
     started = []
     msgs = None
     new_server = None

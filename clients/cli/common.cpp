@@ -39,7 +39,7 @@ std::string flag_or_env(const po::variables_map& vm, const char* flag, const cha
 }  // namespace
 
 client::options connection_options(const po::variables_map& vm, const std::string& default_device) {
-    const std::string token = flag_or_env(vm, "token", "CONFIDE_TOKEN");
+    std::string token = flag_or_env(vm, "token", "CONFIDE_TOKEN");
     if (token.empty()) {
         throw std::invalid_argument("no token: pass --token or set CONFIDE_TOKEN");
     }
