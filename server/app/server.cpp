@@ -23,6 +23,9 @@ namespace {
 
 // After the connections were cut (drain deadline passed), how long their handlers get to finish.
 constexpr auto abort_grace = std::chrono::milliseconds(2000);
+// Beyond the drain delay, the drain timeout and the abort grace: then the I/O threads are
+// stopped wherever they are (see server::exit_deadline_).
+constexpr auto exit_margin = std::chrono::milliseconds(1000);
 
 // A certificate this close to its end is worth a warning at every (re)load.
 constexpr std::int64_t expiry_warning_s = 14 * 24 * 3600;
@@ -179,8 +182,16 @@ net::endpoint server::local_endpoint() const {
 void server::run() {
     std::vector<std::thread> threads;
     threads.reserve(contexts_.size());
+    io_threads_running_ = contexts_.size();
     for (auto& c : contexts_) {
-        threads.emplace_back([&ctx = *c] { run_io(ctx); });
+        threads.emplace_back([this, &ctx = *c] {
+            run_io(ctx);
+            {
+                std::lock_guard lock(exit_mutex_);
+                --io_threads_running_;
+            }
+            exit_changed_.notify_all();
+        });
     }
     auto stop_threads = [&] {
         for (auto& c : contexts_) {
@@ -211,10 +222,31 @@ void server::run() {
     log::info("listening on {} with {} io thread(s), node {}", local_endpoint().to_string(),
               cfg_.io_threads, cfg_.node_id);
 
+    wait_for_io_threads();
     for (auto& t : threads) {
         t.join();
     }
     log::info("stopped");
+}
+
+void server::wait_for_io_threads() {
+    std::unique_lock lock(exit_mutex_);
+    exit_changed_.wait(lock, [this] { return io_threads_running_ == 0 || exit_deadline_; });
+    if (io_threads_running_ == 0) {
+        return;
+    }
+    const auto deadline = *exit_deadline_;
+    if (exit_changed_.wait_until(lock, deadline, [this] { return io_threads_running_ == 0; })) {
+        return;
+    }
+    lock.unlock();
+    log::error("shutdown not done {} ms after it began (the I/O threads are behind): stopping now",
+               std::chrono::duration_cast<std::chrono::milliseconds>(
+                   cfg_.drain_delay + cfg_.drain_timeout + abort_grace + exit_margin)
+                   .count());
+    for (auto& c : contexts_) {
+        c->stop();
+    }
 }
 
 void server::request_stop() {
@@ -243,6 +275,12 @@ void server::begin_shutdown() {
         return;
     }
     stopping_ = true;
+    {
+        std::lock_guard lock(exit_mutex_);
+        exit_deadline_ = std::chrono::steady_clock::now() + cfg_.drain_delay + cfg_.drain_timeout +
+                         abort_grace + exit_margin;
+    }
+    exit_changed_.notify_all();
     asio::co_spawn(
         control_, [this] { return shut_down(); }, log_exception{"shutdown"});
 }
