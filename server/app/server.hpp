@@ -83,7 +83,7 @@ private:
     // once they fired seconds late (bench storm: 15 s to exit with a 10 s drain timeout).
     std::mutex exit_mutex_;
     std::condition_variable exit_changed_;
-    std::size_t io_threads_running_ = 0;                                // under exit_mutex_
+    std::size_t io_threads_running_ = 0;                                  // under exit_mutex_
     std::optional<std::chrono::steady_clock::time_point> exit_deadline_;  // under exit_mutex_
 };
 
