@@ -28,6 +28,11 @@ constexpr auto auth_failure_grace = std::chrono::seconds(2);
 // Events per ack at most, so a long catch-up moves the server's cursor as it goes.
 constexpr unsigned ack_every_events = 100;
 
+// An ack that only covers our own messages' events (skip_own_echo) waits this many ack delays
+// for company: at W (a client sending ten messages a second and receiving few) it is one ack
+// per ten sends instead of one per send.
+constexpr int own_event_ack_delays = 10;
+
 // Per conversation: how many seen seqs and own sent messages are remembered.
 constexpr std::size_t seen_capacity = 1024;
 constexpr std::size_t own_capacity = 1024;
@@ -452,6 +457,12 @@ void core::on_frame(conn_id id, std::string_view bytes, clock::time_point now) {
         handle_sync_reply(frame, now);
         return;
     }
+    if (frame.has_sent() && !frame.sent().cursor().empty()) {
+        // Our own message's event, which the server will not push to this connection: it is
+        // the next event whether or not the reply still finds its request (it may have timed
+        // out and gone again; the retry is then answered as a duplicate, without a cursor).
+        event_processed(frame.sent().cursor(), now, true);
+    }
     if (auto* item = outbox_.take_request(rid)) {
         handle_send_reply(*item, frame, now);
         return;
@@ -526,6 +537,7 @@ void core::handle_auth_reply(const v1::Frame& frame, clock::time_point now) {
     sync_resumes_ = !cursor_.empty();
     sync.set_request_id(sync_request_);
     sync.mutable_sync()->set_after_cursor(cursor_);
+    sync.mutable_sync()->set_skip_own_echo(opts_.skip_own_echo);
     send(sync);
     // The cursor may have been processed but not acked (or the ack lost) on the last
     // connection; acking again is cheap and makes the senders' "delivered" catch up.
@@ -1135,14 +1147,15 @@ bool core::first_sight(const std::string& conversation_id, std::uint64_t seq) {
     return true;
 }
 
-void core::event_processed(const std::string& cursor, clock::time_point now) {
+void core::event_processed(const std::string& cursor, clock::time_point now, bool own) {
     cursor_ = cursor;
     if (++unacked_events_ >= ack_every_events) {
         flush_ack();
         return;
     }
-    if (!ack_at_) {
-        ack_at_ = now + opts_.ack_delay;
+    const auto at = now + (own ? opts_.ack_delay * own_event_ack_delays : opts_.ack_delay);
+    if (!ack_at_ || at < *ack_at_) {
+        ack_at_ = at;
     }
 }
 

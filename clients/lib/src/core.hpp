@@ -298,7 +298,9 @@ private:
                      std::uint64_t read);
     void apply_conversation_marks(const v1::Conversation& c);
     bool first_sight(const std::string& conversation_id, std::uint64_t seq);
-    void event_processed(const std::string& cursor, clock::time_point now);
+    // `own`: the event of our own message, taken from its SendReply (skip_own_echo); it is
+    // acked lazily, since nobody waits for it (no other party's "delivered" hangs on it).
+    void event_processed(const std::string& cursor, clock::time_point now, bool own = false);
     void flush_ack();
 
     options opts_;

@@ -326,6 +326,13 @@ struct options {
     std::chrono::milliseconds request_timeout{10'000};
     /// Processed events are acked at most this long after they arrive (or after 100 events).
     std::chrono::milliseconds ack_delay{100};
+    /// Asks the server not to push this device's own messages back to the connection that sent
+    /// them (`SyncRequest.skip_own_echo`): their SendReply then carries the event's cursor and
+    /// stands for the push. Nothing the application sees changes (a sent message is reported by
+    /// its send_update, as always; other devices of the user still get it as a message); the
+    /// connection saves one frame per message, and the cursor such a reply moves is acked with
+    /// the next ack, or 10 ack_delays later when nothing else comes.
+    bool skip_own_echo = true;
 
     /// Optional cursor persistence: load is called once by start() when the object has no
     /// cursor yet; save after each ack with the cursor the server now holds for this device
