@@ -48,6 +48,7 @@ client::options core_options(const options& o, const std::string& user_id,
     // duplicate) but not free.
     c.request_timeout = 30s;
     c.ack_delay = std::chrono::milliseconds(o.ack_delay_ms);
+    c.skip_own_echo = o.skip_own_echo;
     return c;
 }
 

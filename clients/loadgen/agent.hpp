@@ -112,7 +112,14 @@ private:
     void on_malformed() override;
     void on_stored(const client::detail::outbox_item& item, const std::string& conversation_id,
                    std::uint64_t seq, const v1::SendReply* reply) override;
+    // The order of `seq` in this device's view of `conversation_id`, counted when wrong.
+    seq_tracker::verdict check_order(const std::string& conversation_id, std::uint64_t seq);
     void check_message(const v1::Message& m);
+    // A SendReply with a cursor: the push of our own message, which the server skipped.
+    void check_own_event(const v1::SendReply& r);
+    // Message `n` of `sender` reached this device as `seq` of `conversation_id`.
+    void check_delivery(agent& sender, std::uint64_t n, const std::string& conversation_id,
+                        std::uint64_t seq, seq_tracker::verdict order);
     void learn_conversation(const std::string& conversation_id, agent* client);
 
     // Generating and handing messages to the core.

@@ -82,8 +82,14 @@ void agent::on_received(const v1::Frame& frame) {
             shard_.note("go_away " + std::to_string(frame.go_away().close_code()) + ": " +
                         frame.go_away().reason());
             break;
-        case v1::Frame::kSynced:
         case v1::Frame::kSent:
+            if (!frame.sent().cursor().empty()) {
+                // skip_own_echo: the reply stands for the push of our own message's event.
+                counters::add(c.echo_replies);
+                check_own_event(frame.sent());
+            }
+            break;
+        case v1::Frame::kSynced:
         case v1::Frame::kPong:
         case v1::Frame::kOk:
         case v1::Frame::kTypingPush:
@@ -151,14 +157,13 @@ void agent::learn_conversation(const std::string& conversation_id, agent* client
     }
 }
 
-void agent::check_message(const v1::Message& m) {
+seq_tracker::verdict agent::check_order(const std::string& conversation_id, std::uint64_t seq) {
     auto& c = shard_.c();
     const bool gapless = shard_.opt().expect_echo;
-    const auto order =
-        trackers_.try_emplace(m.conversation_id(), 1, gapless).first->second.on_seq(m.seq());
+    const auto order = trackers_.try_emplace(conversation_id, 1, gapless).first->second.on_seq(seq);
     switch (order) {
         case seq_tracker::verdict::in_order:
-        case seq_tracker::verdict::behind:  // judged below, once the ledger says if it is new
+        case seq_tracker::verdict::behind:  // judged by check_delivery, once the ledger says
             break;
         case seq_tracker::verdict::gap:
             counters::add(c.seq_gaps);
@@ -170,6 +175,12 @@ void agent::check_message(const v1::Message& m) {
             counters::add(c.seq_duplicates);
             break;
     }
+    return order;
+}
+
+void agent::check_message(const v1::Message& m) {
+    auto& c = shard_.c();
+    const auto order = check_order(m.conversation_id(), m.seq());
     agent* sender = shard_.find_user(m.sender_id());
     const auto n = message_number(m.client_msg_id());
     if (sender == nullptr || !n || !sender->ledger_.contains(*n)) {
@@ -188,22 +199,40 @@ void agent::check_message(const v1::Message& m) {
             return;
         }
     }
-    const auto& rec = sender->ledger_.at(*n);
-    agent& client = shard_.at(rec.conversation);
-    if (client.conversation_id_.empty()) {
-        client.conversation_id_ = m.conversation_id();
-    } else if (client.conversation_id_ != m.conversation_id()) {
-        corrupted("a message was pushed in another conversation");
-        return;
-    }
     if (role_ == agent_role::specialist && sender->role_ == agent_role::client) {
         learn_conversation(m.conversation_id(), sender);
     }
     if (!body_matches(m.body(), sender->index_, *n, shard_.opt().body_bytes)) {
         corrupted("a body arrived corrupted");
     }
+    check_delivery(*sender, *n, m.conversation_id(), m.seq(), order);
+}
+
+void agent::check_own_event(const v1::SendReply& r) {
+    const auto order = check_order(r.conversation_id(), r.seq());
+    const auto n = message_number(r.client_msg_id());
+    if (!n || !ledger_.contains(*n)) {
+        counters::add(shard_.c().unknown_messages);
+        shard_.note("a SendReply's cursor names a message this device did not send");
+        return;
+    }
+    check_delivery(*this, *n, r.conversation_id(), r.seq(), order);
+}
+
+void agent::check_delivery(agent& sender, std::uint64_t n, const std::string& conversation_id,
+                           std::uint64_t seq, seq_tracker::verdict order) {
+    auto& c = shard_.c();
+    const bool echo = &sender == this;
+    const auto& rec = sender.ledger_.at(n);
+    agent& client = shard_.at(rec.conversation);
+    if (client.conversation_id_.empty()) {
+        client.conversation_id_ = conversation_id;
+    } else if (client.conversation_id_ != conversation_id) {
+        corrupted("a message was pushed in another conversation");
+        return;
+    }
     const std::int64_t now = shard_.now_us();
-    switch (sender->ledger_.on_delivery(*n, m.seq(), rec.conversation, echo)) {
+    switch (sender.ledger_.on_delivery(n, seq, rec.conversation, echo)) {
         case check::first:
             if (order == seq_tracker::verdict::behind) {
                 counters::add(c.reordered);

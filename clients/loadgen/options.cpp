@@ -56,6 +56,9 @@ po::options_description describe_options(options& o) {
             "specialists go offline while the clients send --messages-per-connection each, "
             "then reconnect; reports how long the backlog takes to drain")
         ("no-echo-check", "do not require a sender's own device to get its message pushed")
+        ("skip-own-echo", po::value(&o.skip_own_echo)->default_value(o.skip_own_echo),
+            "ask the server not to push a device's own messages back (their SendReply carries "
+            "the event's cursor instead): 1 or 0")
         ("drain", po::value(&o.drain_s)->default_value(o.drain_s),
             "seconds to wait after sending for acks and deliveries")
         ("connect-timeout", po::value(&o.connect_timeout_s)->default_value(o.connect_timeout_s),

@@ -45,6 +45,9 @@ struct options {
     bool connect_only = false;
     bool backlog = false;  ///< specialists are offline while clients send, then drain
     bool expect_echo = true;
+    /// Sync with skip_own_echo: a sender's own device takes the SendReply's cursor for the push
+    /// of its message (and the verifier counts it as that push, gapless order included).
+    bool skip_own_echo = true;
 
     // Bounds and reporting.
     double drain_s = 15;

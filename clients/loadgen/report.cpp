@@ -129,6 +129,7 @@ json::value to_json(const run_result& r, const verdict& v) {
     cfg["drain_s"] = o.drain_s;
     cfg["ack_delay_ms"] = o.ack_delay_ms;
     cfg["expect_echo"] = o.expect_echo;
+    cfg["skip_own_echo"] = o.skip_own_echo;
     json::array sources;
     for (const auto& s : o.source_addresses) {
         sources.push_back(json::value(s));
@@ -219,6 +220,7 @@ json::value to_json(const run_result& r, const verdict& v) {
 
     json::object frames;
     frames["events"] = c.events;
+    frames["echo_replies"] = c.echo_replies;
     frames["conversation_events"] = c.conversation_events;
     frames["receipts"] = c.receipts;
     frames["presence"] = c.presence;

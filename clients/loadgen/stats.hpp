@@ -36,6 +36,7 @@ namespace confide::loadgen {
     X(failed_messages)   /* messages refused for good */                                       \
     X(behind_schedule)   /* paced sends skipped because the outbox was full */                 \
     X(events)            /* EventPush frames */                                                \
+    X(echo_replies)      /* SendReplies that stood for the push of their own message */        \
     X(conversation_events)                                                                     \
     X(receipts)                                                                                \
     X(presence)                                                                                \

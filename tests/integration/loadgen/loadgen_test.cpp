@@ -157,6 +157,10 @@ TEST_F(loadgen_test, short_run_loses_nothing) {
     EXPECT_EQ(number(r, {"messages", "delivered"}), number(r, {"messages", "acked"}));
     EXPECT_GT(number(r, {"latency", "ack", "count"}), 0U);
     EXPECT_GT(number(r, {"latency", "delivery", "count"}), 0U);
+    // skip_own_echo (the default): most own messages come back in their SendReply, and each
+    // reached its sender's device exactly once, in order, by the one way or the other.
+    EXPECT_GT(number(r, {"frames", "echo_replies"}), 0U);
+    EXPECT_EQ(number(r, {"messages", "echoed"}), number(r, {"messages", "acked"}));
     EXPECT_TRUE(server_->running());
 }
 
@@ -186,6 +190,17 @@ TEST_F(loadgen_test, a_short_run_over_wss_with_churn_loses_nothing) {
     EXPECT_EQ(number(rr, {"connections", "established"}), 0U);
     EXPECT_NE(json::serialize(rr).find("TLS certificate not trusted"), std::string::npos)
         << json::serialize(rr);
+}
+
+TEST_F(loadgen_test, without_echo_suppression_every_own_message_is_pushed_back) {
+    const auto [code, r] = run({"--clients", "10", "--specialists", "5", "--rate", "200",
+                                "--window", "4", "--duration", "3", "--ramp-up", "1", "--drain",
+                                "15", "--skip-own-echo", "0", "--quiet"});
+    EXPECT_EQ(code, 0);
+    expect_clean(r);
+    EXPECT_EQ(number(r, {"frames", "echo_replies"}), 0U);
+    EXPECT_GT(number(r, {"messages", "acked"}), 200U);
+    EXPECT_EQ(number(r, {"messages", "echoed"}), number(r, {"messages", "acked"}));
 }
 
 TEST_F(loadgen_test, as_fast_as_allowed_with_a_message_bound) {

@@ -32,6 +32,7 @@ TEST(options, defaults) {
     EXPECT_EQ(o.window, 1U);
     EXPECT_EQ(o.rate, 0.0);
     EXPECT_TRUE(o.expect_echo);
+    EXPECT_TRUE(o.skip_own_echo);
     EXPECT_TRUE(o.progress);
     EXPECT_EQ(o.run_id.size(), 8U) << "random run id";
     EXPECT_NE(o.run_id, parse({"--secret", secret}).run_id);
@@ -73,6 +74,8 @@ TEST(options, everything) {
                           "--drain",
                           "20",
                           "--no-echo-check",
+                          "--skip-own-echo",
+                          "0",
                           "--quiet",
                           "--max-failed-connections",
                           "5",
@@ -98,6 +101,7 @@ TEST(options, everything) {
     EXPECT_EQ(o.report_json, "/tmp/r.json");
     EXPECT_EQ(o.drain_s, 20.0);
     EXPECT_FALSE(o.expect_echo);
+    EXPECT_FALSE(o.skip_own_echo);
     EXPECT_FALSE(o.progress);
     EXPECT_EQ(o.max_failed_connections, 5U);
     EXPECT_EQ(o.ack_delay_ms, 0U);
