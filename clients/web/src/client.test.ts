@@ -244,6 +244,53 @@ test("a lost connection reconnects with backoff and resumes after the last event
   assert.equal(sync.kind.case === "sync" && sync.kind.value.afterCursor, "5-0");
 });
 
+test("with skip_own_echo a reply's cursor is the next event, acked lazily, and resumed from", () => {
+  const h = new Harness();
+  h.client.start();
+  const s = h.connect("0-1");
+  const sync = s.last("sync");
+  assert.equal(sync.kind.case === "sync" && sync.kind.value.skipOwnEcho, true);
+  h.client.enqueue(msg("mine"));
+  const send = s.last("sendMessage");
+  s.receive(send.requestId, {
+    case: "sent",
+    value: { conversationId: "c1", seq: 3n, serverTimeMs: 9n, clientMsgId: "id-mine", cursor: "6-0" } as never,
+  });
+  assert.equal(h.updates.at(-1)?.state, "sent");
+  assert.equal(h.updates.at(-1)?.seq, 3);
+  h.advance(100);
+  assert.equal(s.all("ack").length, 0, "nobody waits for the ack of our own event");
+  h.advance(900);
+  const ack = s.last("ack");
+  assert.equal(ack.kind.case === "ack" && ack.kind.value.cursor, "6-0");
+  // The other party's event brings the ack forward again.
+  h.client.enqueue(msg("again"));
+  s.receive(s.last("sendMessage").requestId, {
+    case: "sent",
+    value: { conversationId: "c1", seq: 4n, serverTimeMs: 10n, clientMsgId: "id-again", cursor: "7-0" } as never,
+  });
+  s.receive(0n, { case: "event", value: { cursor: "8-0", kind: { case: undefined } } as never });
+  h.advance(100);
+  assert.equal(s.all("ack").length, 2);
+  const second = s.last("ack");
+  assert.equal(second.kind.case === "ack" && second.kind.value.cursor, "8-0");
+  // A reconnect resumes after our own events.
+  h.client.enqueue(msg("last"));
+  s.receive(s.last("sendMessage").requestId, {
+    case: "sent",
+    value: { conversationId: "c1", seq: 5n, serverTimeMs: 11n, clientMsgId: "id-last", cursor: "9-0" } as never,
+  });
+  s.drop();
+  h.advance(1000);
+  h.socket.open();
+  h.socket.receive(h.socket.last("authenticate").requestId, {
+    case: "authenticated",
+    value: { userId: "alice", role: Role.CLIENT } as never,
+  });
+  const again = h.socket.last("sync");
+  assert.equal(again.kind.case === "sync" && again.kind.value.afterCursor, "9-0");
+});
+
 test("a silent server is given up and reconnected to", () => {
   const h = new Harness();
   h.client.start();

@@ -67,6 +67,9 @@ export interface ClientOptions {
   connectTimeoutMs?: number;
   requestTimeoutMs?: number;
   ackDelayMs?: number;
+  /// Ask the server not to push this device's own messages back (default true): their
+  /// SendReply carries the event's cursor instead (docs/design.md, "Echo suppression").
+  skipOwnEcho?: boolean;
 }
 
 export class ClientError extends Error {
@@ -130,6 +133,9 @@ export interface ClientEvents {
 // a server that accepts and drops at once must not turn us into a tight loop).
 const STABLE_CONNECTION_MS = 10_000;
 const ACK_EVERY_EVENTS = 100;
+// An ack covering only our own messages' events (skip_own_echo) waits this many ack delays
+// for company: nobody waits for it, as no other party's "delivered" hangs on it.
+const OWN_EVENT_ACK_DELAYS = 10;
 const DEFAULT_HEARTBEAT_MS = 15_000;
 
 type Kind = NonNullable<Frame["kind"]["case"]>;
@@ -170,6 +176,7 @@ export class ConfideClient {
   private cursor = "";
   private ackedCursor = "";
   private unackedEvents = 0;
+  private ackDueAt = 0; // when the "ack" timer fires
   private userId = "";
   private outbox: QueuedItem[] = [];
   private outboxHoldUntil = 0;
@@ -421,6 +428,11 @@ export class ConfideClient {
       this.handleSyncReply(frame);
       return;
     }
+    if (frame.kind.case === "sent" && frame.kind.value.cursor) {
+      // Our own message's event, which this connection will not be pushed: the next event,
+      // whether or not the reply still finds its request (a late one, after a resend).
+      this.eventProcessed(frame.kind.value.cursor, true);
+    }
     const msgId = this.sendRequests.get(id);
     if (msgId !== undefined) {
       this.sendRequests.delete(id);
@@ -476,7 +488,10 @@ export class ConfideClient {
     );
     this.report("connected", "");
     this.syncRequest = this.newRequestId();
-    this.write(this.syncRequest, "sync", { afterCursor: this.cursor });
+    this.write(this.syncRequest, "sync", {
+      afterCursor: this.cursor,
+      skipOwnEcho: this.opts.skipOwnEcho ?? true,
+    });
     if (this.cursor) {
       // The last cursor may have been processed but its ack lost with the connection.
       this.scheduleAck();
@@ -550,18 +565,26 @@ export class ConfideClient {
       this.events.onConversation(event.kind.value);
     }
     if (event.cursor) {
-      this.cursor = event.cursor;
-      if (++this.unackedEvents >= ACK_EVERY_EVENTS) {
-        this.flushAck();
-      } else {
-        this.scheduleAck();
-      }
+      this.eventProcessed(event.cursor, false);
     }
   }
 
-  private scheduleAck(): void {
-    if (!this.timers.has("ack")) {
-      this.setTimer("ack", this.opts.ackDelayMs ?? 100, () => this.flushAck());
+  private eventProcessed(cursor: string, own: boolean): void {
+    this.cursor = cursor;
+    if (++this.unackedEvents >= ACK_EVERY_EVENTS) {
+      this.flushAck();
+    } else {
+      this.scheduleAck(own ? OWN_EVENT_ACK_DELAYS : 1);
+    }
+  }
+
+  /// The ack goes out `delays` ack delays from now, or earlier if already due earlier.
+  private scheduleAck(delays = 1): void {
+    const ms = (this.opts.ackDelayMs ?? 100) * delays;
+    const at = this.env.now() + ms;
+    if (!this.timers.has("ack") || at < this.ackDueAt) {
+      this.ackDueAt = at;
+      this.setTimer("ack", ms, () => this.flushAck());
     }
   }
 
