@@ -11,10 +11,18 @@ Besides CPU per message (server, Redis, load generator), each row keeps Redis's 
 commandstats` (reset when the load starts): calls per message by command, and µs per message.
 """
 
+import os
+
 W = dict(clients=200, specialists=20, rate=2000, window=4, duration=30, ramp=3, drain=20,
          threads=1)
 W_MAX = dict(W, rate=0, window=1)
 REDIS_EXTRA = ["--auto-aof-rewrite-percentage", "0"]
+
+
+def _echo_args():
+    """BENCH_SKIP_OWN_ECHO=0|1: the load generator's --skip-own-echo (unset: its default)."""
+    v = os.environ.get("BENCH_SKIP_OWN_ECHO")
+    return ["--skip-own-echo", v] if v in ("0", "1") else []
 
 
 def _run(b, build, scenario, p, fsync, quick):
@@ -27,7 +35,8 @@ def _run(b, build, scenario, p, fsync, quick):
         code, rep, argv, _ = run.loadgen(scenario, [
             "--clients", p["clients"], "--specialists", p["specialists"], "--rate", p["rate"],
             "--window", p["window"], "--duration", p["duration"], "--ramp-up", p["ramp"],
-            "--threads", p["threads"], "--drain", p["drain"], "--quiet"], p["duration"] + 120)
+            "--threads", p["threads"], "--drain", p["drain"], "--quiet"] + _echo_args(),
+            p["duration"] + 120)
         run.end()
     finally:
         run.close()
