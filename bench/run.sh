@@ -18,11 +18,12 @@
 #   BENCH_QUIET_WAIT=600            seconds to wait, before each run, for the machine to be idle
 #   BENCH_METRICS_OFF_BUILD=dir     metrics: also run a server built with -DCONFIDE_METRICS=OFF
 #   BENCH_SKIP_OWN_ECHO=0|1         w, w-max: the load generator's --skip-own-echo (default 1)
+#   BENCH_CONNECTIONS=19500         connections: how many idle connections to hold
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 if (($# == 0)); then
-  sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'
+  sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//'
   exit 2
 fi
 for s in "$@"; do

@@ -7,9 +7,12 @@ namespace confide::net {
 void start_websocket_session(asio::ip::tcp::socket socket, upgrade_request request,
                              routing::connection_info info, connection_registry::slot slot,
                              std::shared_ptr<const session_context> ctx) {
-    detail::spawn_websocket_session(boost::beast::tcp_stream(std::move(socket)), nullptr,
-                                    std::move(request), std::move(info), std::move(slot),
-                                    std::move(ctx));
+    // The socket itself is the next layer, not a beast::tcp_stream: the WebSocket stream has
+    // its own timer for the handshake and idle timeouts, and tcp_stream's would cost every
+    // connection a shared implementation with three more timers (docs/benchmarks.md, "Idle
+    // memory").
+    detail::spawn_websocket_session(std::move(socket), nullptr, std::move(request), std::move(info),
+                                    std::move(slot), std::move(ctx));
 }
 
 }  // namespace confide::net

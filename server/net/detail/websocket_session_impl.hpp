@@ -1,5 +1,5 @@
 #pragma once
-// The WebSocket session, a template over its stream (beast::tcp_stream or tls_stream). Included
+// The WebSocket session, a template over its stream (a plain tcp::socket or tls_stream). Included
 // only by websocket_session.cpp and websocket_session_tls.cpp, which compile one each.
 
 #include "common/asio_types.hpp"
@@ -19,10 +19,10 @@
 
 #include <chrono>
 #include <cstdint>
-#include <deque>
 #include <exception>
 #include <string_view>
 #include <tuple>
+#include <vector>
 
 namespace confide::net::detail {
 
@@ -107,13 +107,20 @@ private:
     enum class phase { handshake, open, done };
 
     void configure();
-    awaitable<void> read_loop();
     void start_writer();
     awaitable<void> write_pending();
     void writer_ended(const std::exception_ptr& e);
     void reading_ended(const beast::error_code& ec);
     void leave_for_drain();
     void shut_socket() { beast::get_lowest_layer(ws_).close(); }
+    void clear_queue() {
+        queue_.clear();
+        queue_head_ = 0;
+        // A burst's capacity is given back: idle connections keep a few pointers at most.
+        if (queue_.capacity() > 16) {
+            queue_.shrink_to_fit();
+        }
+    }
 
     const executor strand_;  // the connection's strand; copied so other threads never touch ws_
     std::shared_ptr<void> keep_;
@@ -129,7 +136,10 @@ private:
     std::shared_ptr<routing::connection_handler> handler_;
 
     phase phase_ = phase::handshake;
-    std::deque<std::shared_ptr<const std::string>> queue_;
+    // A FIFO: the frames from queue_head_ on. Not a std::deque, which allocates 576 bytes up
+    // front: every idle connection would hold them (docs/benchmarks.md, "Idle memory").
+    std::vector<std::shared_ptr<const std::string>> queue_;
+    std::size_t queue_head_ = 0;
     std::size_t queued_bytes_ = 0;
     bool reading_done_ = false;
     bool writing_ = false;  // a write_pending() coroutine runs
@@ -162,13 +172,19 @@ awaitable<void> websocket_session<Stream>::run(upgrade_request request) {
     slot_.attach(this->weak_from_this());
     configure();
 
-    http::request<http::empty_body> req{http::verb::get, request.target, request.version};
-    for (auto& [name, value] : request.fields) {
-        req.insert(name, value);
+    beast::error_code accept_ec;
+    {
+        // Scoped: a coroutine frame keeps its locals for its whole life, and these (a dozen
+        // header fields, each its own allocation) are not needed after the handshake.
+        http::request<http::empty_body> req{http::verb::get, request.target, request.version};
+        for (auto& [name, value] : request.fields) {
+            req.insert(name, value);
+        }
+        request = {};
+        std::tie(accept_ec) = co_await ws_.async_accept(req, use_nothrow);
     }
-    auto [ec] = co_await ws_.async_accept(req, use_nothrow);
-    if (ec) {
-        log::debug("conn {}: WebSocket handshake failed: {}", id_, ec.message());
+    if (accept_ec) {
+        log::debug("conn {}: WebSocket handshake failed: {}", id_, accept_ec.message());
         close_deadline_.cancel();
         phase_ = phase::done;
         co_return;
@@ -191,8 +207,38 @@ awaitable<void> websocket_session<Stream>::run(upgrade_request request) {
     }
     try {
         // The reader runs for the connection's whole life (after our close it drains until the
-        // peer's close); a writer runs only while there is something to write.
-        co_await read_loop();
+        // peer's close); a writer runs only while there is something to write. It runs in this
+        // coroutine, not one of its own: one frame less for every idle connection.
+        beast::flat_buffer buffer;
+        for (;;) {
+            beast::error_code ec;
+            std::size_t limit = first_read_bytes;
+            do {
+                std::tie(ec, std::ignore) =
+                    co_await ws_.async_read_some(buffer, limit, use_nothrow);
+                limit = 0;  // no limit: as much as the frame header says remains
+            } while (!ec && !ws_.is_message_done());
+            if (ec) {
+                reading_ended(ec);
+                break;
+            }
+            stats::frames_received.inc();
+            stats::bytes_received.inc(buffer.size());
+            // After close() the peer's remaining messages are read (to reach its close frame)
+            // but no longer handled: the handler said it is done with this connection.
+            if (!close_requested_) {
+                if (ws_.got_text()) {
+                    handler_->on_text_frame();
+                } else {
+                    co_await handler_->on_frame(std::string_view(
+                        static_cast<const char*>(buffer.data().data()), buffer.size()));
+                }
+            }
+            buffer.consume(buffer.size());
+            if (buffer.capacity() > keep_read_buffer_bytes) {
+                buffer.shrink_to_fit();
+            }
+        }
     } catch (const std::exception& e) {
         log::error("conn {}: session ended with an exception: {}", id_, e.what());
         shut_socket();
@@ -205,46 +251,13 @@ awaitable<void> websocket_session<Stream>::run(upgrade_request request) {
     }
     close_deadline_.cancel();
     phase_ = phase::done;
-    queue_.clear();
+    clear_queue();
     queued_bytes_ = 0;
     stats::websocket_sessions.dec();
 
     co_await handler_->on_closed();
     handler_.reset();
     log::debug("conn {}: gone", id_);
-}
-
-template <class Stream>
-awaitable<void> websocket_session<Stream>::read_loop() {
-    beast::flat_buffer buffer;
-    for (;;) {
-        beast::error_code ec;
-        std::size_t limit = first_read_bytes;
-        do {
-            std::tie(ec, std::ignore) = co_await ws_.async_read_some(buffer, limit, use_nothrow);
-            limit = 0;  // no limit: as much as the frame header says remains
-        } while (!ec && !ws_.is_message_done());
-        if (ec) {
-            reading_ended(ec);
-            co_return;
-        }
-        stats::frames_received.inc();
-        stats::bytes_received.inc(buffer.size());
-        // After close() the peer's remaining messages are read (to reach its close frame) but
-        // no longer handled: the handler said it is done with this connection.
-        if (!close_requested_) {
-            if (ws_.got_text()) {
-                handler_->on_text_frame();
-            } else {
-                co_await handler_->on_frame(std::string_view(
-                    static_cast<const char*>(buffer.data().data()), buffer.size()));
-            }
-        }
-        buffer.consume(buffer.size());
-        if (buffer.capacity() > keep_read_buffer_bytes) {
-            buffer.shrink_to_fit();
-        }
-    }
 }
 
 template <class Stream>
@@ -297,9 +310,11 @@ awaitable<void> websocket_session<Stream>::write_pending() {
     // it): what it queues goes out together, and the outbound bound sees all of it at once.
     co_await asio::post(strand_, use_nothrow);
     while (!reading_done_) {
-        if (!queue_.empty()) {
-            auto frame = std::move(queue_.front());
-            queue_.pop_front();
+        if (queue_head_ < queue_.size()) {
+            auto frame = std::move(queue_[queue_head_++]);
+            if (queue_head_ == queue_.size()) {
+                clear_queue();
+            }
             queued_bytes_ -= frame->size();
             auto [ec, n] = co_await ws_.async_write(asio::buffer(*frame), use_nothrow);
             if (ec) {
@@ -357,7 +372,7 @@ void websocket_session<Stream>::send(std::shared_ptr<const std::string> frame) {
         // Unlike a plain close(), what is queued is dropped: the client resumes from its cursor
         // and loses nothing, a slow reader learns sooner that it must reconnect, and the memory
         // is freed now. The GoAwayPush says why, as before every close.
-        queue_.clear();
+        clear_queue();
         std::string reason = "outgoing queue over its limit: reconnect and resume from your cursor";
         auto bye = go_away_frame(routing::close_code::too_slow, reason);
         queued_bytes_ = bye->size();

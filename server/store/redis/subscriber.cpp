@@ -48,8 +48,10 @@ std::string_view view(const redisReply& r) noexcept {
 //   confirmation with the command it answers.
 struct subscriber::impl final : detail::reconnecting_context {
     struct channel_state {
-        bool subscribe_last = false;                 ///< the last command sent for it was SUBSCRIBE
-        std::deque<std::vector<done_ptr>> awaiting;  ///< per unconfirmed SUBSCRIBE, in order
+        bool subscribe_last = false;  ///< the last command sent for it was SUBSCRIBE
+        /// Per unconfirmed SUBSCRIBE, in order. Rarely more than one: a vector, as a std::deque
+        /// would allocate 576 bytes up front for every user's channel (docs/benchmarks.md).
+        std::vector<std::vector<done_ptr>> awaiting;
     };
     struct confirmation {
         std::string channel;
@@ -165,13 +167,7 @@ struct subscriber::impl final : detail::reconnecting_context {
         const errc lost = why == errc::stopped ? errc::stopped : errc::disconnected;
         if (why == errc::timeout && !confirmations_.empty()) {
             // The oldest unconfirmed SUBSCRIBE is the one that timed out.
-            auto it = channels_.find(confirmations_.front().channel);
-            if (it != channels_.end() && !it->second.awaiting.empty()) {
-                for (auto& done : it->second.awaiting.front()) {
-                    complete(std::move(done), errc::timeout);
-                }
-                it->second.awaiting.pop_front();
-            }
+            settle_oldest(confirmations_.front().channel, errc::timeout);
         }
         for (auto& [channel, st] : channels_) {
             for (auto& batch : st.awaiting) {
@@ -243,17 +239,24 @@ struct subscriber::impl final : detail::reconnecting_context {
         }
     }
 
+    // Completes the waiters of `channel`'s oldest unconfirmed SUBSCRIBE with `ec`.
+    void settle_oldest(std::string_view channel, boost::system::error_code ec) {
+        auto it = channels_.find(channel);
+        if (it == channels_.end() || it->second.awaiting.empty()) {
+            return;
+        }
+        auto& awaiting = it->second.awaiting;
+        for (auto& done : awaiting.front()) {
+            complete(std::move(done), ec);
+        }
+        awaiting.erase(awaiting.begin());
+    }
+
     void on_subscribed(std::string_view channel) {
         if (!confirmations_.empty()) {
             confirmations_.pop_front();
         }
-        auto it = channels_.find(channel);
-        if (it != channels_.end() && !it->second.awaiting.empty()) {
-            for (auto& done : it->second.awaiting.front()) {
-                complete(std::move(done), {});
-            }
-            it->second.awaiting.pop_front();
-        }
+        settle_oldest(channel, {});
         if (resubscribing_ > 0 && --resubscribing_ == 0 && reset_pending_) {
             reset_pending_ = false;
             asio::post(strand(), guarded([this] {
