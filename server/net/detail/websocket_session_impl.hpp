@@ -20,6 +20,7 @@
 #include <chrono>
 #include <cstdint>
 #include <exception>
+#include <optional>
 #include <string_view>
 #include <tuple>
 #include <vector>
@@ -81,8 +82,6 @@ public:
         : strand_(stream.get_executor()),
           keep_(std::move(keep)),
           ws_(std::move(stream)),
-          writer_done_(strand_),
-          close_deadline_(strand_),
           id_(info.connection_id),
           info_(std::move(info)),
           slot_(std::move(slot)),
@@ -113,6 +112,11 @@ private:
     void reading_ended(const beast::error_code& ec);
     void leave_for_drain();
     void shut_socket() { beast::get_lowest_layer(ws_).close(); }
+    static void cancel(std::optional<asio::steady_timer>& timer) {
+        if (timer) {
+            timer->cancel();
+        }
+    }
     void clear_queue() {
         queue_.clear();
         queue_head_ = 0;
@@ -127,8 +131,10 @@ private:
     // `false`: permessage-deflate is compiled out, not merely switched off (the protocol has no
     // compression; it would cost memory per connection and invites compression oracles).
     websocket::stream<Stream, false> ws_;
-    asio::steady_timer writer_done_;     // run() waits on it for a writer still running
-    asio::steady_timer close_deadline_;  // armed by close()
+    // Made when first needed, at the end of the connection's life: 120 bytes each that idle
+    // connections do without.
+    std::optional<asio::steady_timer> writer_done_;  // run() waits on it for a writer still running
+    std::optional<asio::steady_timer> close_deadline_;  // armed by close()
     const std::string id_;
     routing::connection_info info_;  // moved into the handler once it exists
     connection_registry::slot slot_;
@@ -185,7 +191,7 @@ awaitable<void> websocket_session<Stream>::run(upgrade_request request) {
     }
     if (accept_ec) {
         log::debug("conn {}: WebSocket handshake failed: {}", id_, accept_ec.message());
-        close_deadline_.cancel();
+        cancel(close_deadline_);
         phase_ = phase::done;
         co_return;
     }
@@ -246,10 +252,13 @@ awaitable<void> websocket_session<Stream>::run(upgrade_request request) {
     // A writer still running ends soon: the socket is shut, or it finishes the closing
     // handshake that the reader's end completed.
     while (writing_) {
-        writer_done_.expires_at(std::chrono::steady_clock::time_point::max());
-        co_await writer_done_.async_wait(use_nothrow);
+        if (!writer_done_) {
+            writer_done_.emplace(strand_);
+        }
+        writer_done_->expires_at(std::chrono::steady_clock::time_point::max());
+        co_await writer_done_->async_wait(use_nothrow);
     }
-    close_deadline_.cancel();
+    cancel(close_deadline_);
     phase_ = phase::done;
     clear_queue();
     queued_bytes_ = 0;
@@ -344,7 +353,7 @@ awaitable<void> websocket_session<Stream>::write_pending() {
     }
     // Still on the strand, with nothing queued: the next send() starts a new writer.
     writing_ = false;
-    writer_done_.cancel();
+    cancel(writer_done_);
 }
 
 template <class Stream>
@@ -356,7 +365,7 @@ void websocket_session<Stream>::writer_ended(const std::exception_ptr& e) {
     log_exception{"websocket writer"}(e);
     writing_ = false;
     shut_socket();
-    writer_done_.cancel();
+    cancel(writer_done_);
 }
 
 template <class Stream>
@@ -412,8 +421,11 @@ void websocket_session<Stream>::close(std::uint16_t code, std::string reason) {
 
     // One deadline for everything still to do: the queued frames, the close frame and the
     // peer's answer. A peer that stopped reading must not hold the connection open.
-    close_deadline_.expires_after(ctx_->options.close_timeout);
-    close_deadline_.async_wait(
+    if (!close_deadline_) {
+        close_deadline_.emplace(strand_);
+    }
+    close_deadline_->expires_after(ctx_->options.close_timeout);
+    close_deadline_->async_wait(
         [self = this->shared_from_this()](const boost::system::error_code& ec) {
             if (!ec && self->phase_ != phase::done) {
                 log::debug("conn {}: closing handshake not done within {} ms: socket closed",
