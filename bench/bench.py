@@ -17,6 +17,7 @@ import os
 import platform
 import re
 import resource
+import secrets
 import shutil
 import shlex
 import signal
@@ -235,6 +236,16 @@ class Server:
                      "--log-level", log_level,
                      # The load generator's specialists are listed when they sign in.
                      "--directory-open"] + extra
+        # What people write is sealed with a key file of the run's own (docs/privacy.md),
+        # unless the scenario measures plaintext storage.
+        if "--allow-plaintext-storage" not in extra and "--data-key-file" not in extra:
+            keys = os.path.join(workdir, "data.keys")  # one for every node of a Redis
+            if not os.path.exists(keys):
+                fd = os.open(keys, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+                with os.fdopen(fd, "w") as f:
+                    f.write("kek bench %s\ncurrent bench\nfingerprint %s\n"
+                            % (secrets.token_hex(32), secrets.token_hex(32)))
+            self.argv += ["--data-key-file", keys]
         self.unsafe = False
         for attempt in range(2):
             self.proc = Process("%s%d" % (name, attempt), self.argv, workdir)

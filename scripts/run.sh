@@ -116,21 +116,41 @@ cleanup() {
 trap 'cleanup; exit 0' INT TERM
 trap cleanup EXIT
 
-# setsid: a session (and process group) of its own, out of reach of the terminal's signals.
-setsid redis-server --bind 127.0.0.1 --port "$redis_port" --dir "$run_dir/redis" \
-  --appendonly yes --appendfsync everysec --save "" --maxmemory-policy noeviction \
-  --logfile "$run_dir/redis.log" </dev/null &
-redis_pid=$!
-for _ in $(seq 1 100); do
-  redis-cli -p "$redis_port" ping >/dev/null 2>&1 && break
-  kill -0 "$redis_pid" 2>/dev/null || break
-  sleep 0.1
-done
-redis-cli -p "$redis_port" ping >/dev/null 2>&1 || {
-  echo "run.sh: redis did not start; its log ($run_dir/redis.log):" >&2
-  tail -20 "$run_dir/redis.log" >&2
-  exit 1
+# The key file that seals what people write (docs/privacy.md), made once and kept with the
+# data it seals: a new one could not read the old messages.
+if [[ ! -s $run_root/data.keys ]]; then
+  "$admin" keys generate --out "$run_root/data.keys" --id dev1 >/dev/null
+fi
+
+start_redis() {
+  # setsid: a session (and process group) of its own, out of reach of the terminal's signals.
+  setsid redis-server --bind 127.0.0.1 --port "$redis_port" --dir "$run_dir/redis" \
+    --appendonly yes --appendfsync everysec --save "" --maxmemory-policy noeviction \
+    --logfile "$run_dir/redis.log" </dev/null &
+  redis_pid=$!
+  for _ in $(seq 1 100); do
+    redis-cli -p "$redis_port" ping >/dev/null 2>&1 && break
+    kill -0 "$redis_pid" 2>/dev/null || break
+    sleep 0.1
+  done
+  redis-cli -p "$redis_port" ping >/dev/null 2>&1 || {
+    echo "run.sh: redis did not start; its log ($run_dir/redis.log):" >&2
+    tail -20 "$run_dir/redis.log" >&2
+    exit 1
+  }
 }
+start_redis
+# Demo data of an older key layout (before encryption at rest) is put aside, not read.
+old_layout=$(redis-cli -p "$redis_port" get cf:layout)
+if [[ -n $old_layout && $old_layout != 3 ]]; then
+  stop "$redis_pid" redis-server 60
+  aside=$run_dir/redis.layout$old_layout.$(date +%s)
+  mv "$run_dir/redis" "$aside"
+  mkdir -p "$run_dir/redis"
+  echo "run.sh: the demo data was of key layout $old_layout, which this server does not read;" \
+    "it is kept in $aside and the demo starts afresh" >&2
+  start_redis
+fi
 
 # Two demo specialists in the directory (only listed specialists may sign in as specialists).
 list_demo() {
@@ -155,6 +175,7 @@ fi
 : >"$run_dir/server.out"
 CONFIDE_TOKEN_KEY="dev:HS256:text:$secret" setsid "$server_bin" \
   --listen "127.0.0.1:$port" --redis "127.0.0.1:$redis_port" --node-id "run-$port" \
+  --data-key-file "$run_root/data.keys" \
   "${web_args[@]}" </dev/null >"$run_dir/server.out" 2>"$run_dir/server.log" &
 server_pid=$!
 for _ in $(seq 1 300); do

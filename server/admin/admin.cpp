@@ -2,6 +2,7 @@
 
 #include "common/clock.hpp"
 #include "common/log.hpp"
+#include "crypto/key_ring.hpp"
 #include "routing/directory.hpp"
 #include "store/audit_log_redis.hpp"
 #include "store/directory_admin.hpp"
@@ -13,13 +14,16 @@
 #include <boost/asio/use_future.hpp>
 #include <boost/program_options.hpp>
 
+#include <fcntl.h>
 #include <pwd.h>
 #include <unistd.h>
 
 #include <array>
 #include <charconv>
 #include <chrono>
+#include <cerrno>
 #include <cstdlib>
+#include <cstring>
 #include <future>
 #include <limits>
 #include <optional>
@@ -66,6 +70,13 @@ inquiries):
                                                  existed who have signed in (dry run without
                                                  --apply; listed as not accepting new clients
                                                  unless --accepting yes)
+
+The keys that seal what people write (docs/privacy.md; no Redis needed):
+
+  keys generate --out FILE [--id ID]             write a new key file (chmod 600): one fresh
+                                                 key-encryption key named ID (default k1),
+                                                 current, and a fresh fingerprint key; refuses
+                                                 to overwrite FILE
 
 The audit trail (who accessed what and when; never a message body or a token):
 
@@ -513,6 +524,48 @@ std::string usage_text() {
     return usage;
 }
 
+namespace {
+
+// keys generate --out FILE [--id ID]: written with O_EXCL and mode 600, so an existing key file
+// (whose loss would make its data unreadable) is never replaced.
+int keys_command(const std::string& command, const std::vector<std::string>& rest,
+                 std::ostream& out) {
+    if (command != "generate") {
+        throw usage_error("unknown keys command '" + command + "' (known: generate)");
+    }
+    std::string path;
+    std::string id = "k1";
+    for (std::size_t i = 0; i < rest.size(); i += 2) {
+        if (i + 1 >= rest.size()) {
+            throw usage_error(rest[i] + " needs a value");
+        }
+        if (rest[i] == "--out") {
+            path = rest[i + 1];
+        } else if (rest[i] == "--id") {
+            id = rest[i + 1];
+        } else {
+            throw usage_error("unknown option " + rest[i]);
+        }
+    }
+    if (path.empty()) {
+        throw usage_error("keys generate needs --out FILE");
+    }
+    const std::string text = crypto::kek_ring::generate_text(id);
+    const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd < 0) {
+        throw std::runtime_error(path + ": " + std::strerror(errno));
+    }
+    const auto written = ::write(fd, text.data(), text.size());
+    const bool ok = written == static_cast<ssize_t>(text.size()) && ::close(fd) == 0;
+    if (!ok) {
+        throw std::runtime_error(path + ": cannot be written");
+    }
+    out << "wrote " << path << " (key-encryption key " << id << ")\n";
+    return 0;
+}
+
+}  // namespace
+
 int run(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
     log::init("warn");
     try {
@@ -555,8 +608,11 @@ int run(const std::vector<std::string>& args, std::ostream& out, std::ostream& e
         const std::string& command = args[i + 1];
         const std::vector<std::string> rest(args.begin() + static_cast<std::ptrdiff_t>(i + 2),
                                             args.end());
+        if (group == "keys") {
+            return keys_command(command, rest, out);
+        }
         if (group != "directory" && group != "audit") {
-            throw usage_error("unknown group '" + group + "' (known: directory, audit)");
+            throw usage_error("unknown group '" + group + "' (known: directory, audit, keys)");
         }
         session s(cfg);
         return group == "audit" ? audit_command(s, command, rest, out, err)

@@ -10,6 +10,7 @@
 #include "routing/workflow_sweeper.hpp"
 #include "store/audit_log_redis.hpp"
 #include "store/chat_store_redis.hpp"
+#include "store/keys.hpp"
 #include "store/directory_store_redis.hpp"
 #include "store/notice_bus_redis.hpp"
 #include "store/presence_store_redis.hpp"
@@ -85,6 +86,14 @@ store::chat_store_config chat_store_config_of(const config& cfg) {
     return c;
 }
 
+// The key file's keys, or none with --allow-plaintext-storage (config refuses neither given).
+std::shared_ptr<store::sealer> sealer_of(const config& cfg) {
+    if (cfg.data_key_file.empty()) {
+        return std::make_shared<store::sealer>(std::nullopt);
+    }
+    return std::make_shared<store::sealer>(crypto::kek_ring::load_file(cfg.data_key_file));
+}
+
 store::audit_config audit_config_of(const config& cfg) {
     store::audit_config a;
     a.retention = cfg.audit_retention;
@@ -102,12 +111,13 @@ struct shard {
     shard(executor ex, const config& c, store::redis_presence_store& presence,
           routing::directory_cache& directory, routing::presence_tracker& tracker,
           routing::user_rate_limits& send_limits, const auth::token_verifier& verifier,
-          std::shared_ptr<store::redis::connection> conn)
+          std::shared_ptr<store::redis::connection> conn,
+          const std::shared_ptr<store::sealer>& sealer)
         : context(&asio::query(ex, asio::execution::context)),
           redis(std::move(conn)),
-          bus(store::redis_notice_bus::create(ex, redis_config(c), redis)),
-          chat(redis, chat_store_config_of(c)),
+          bus(store::redis_notice_bus::create(ex, redis_config(c), redis, sealer)),
           audit(redis, audit_config_of(c)),
+          chat(redis, chat_store_config_of(c), sealer, audit),
           services{chat,     presence, directory,   *bus,
                    verifier, tracker,  send_limits, session_config_of(c),
                    audit},
@@ -117,8 +127,8 @@ struct shard {
     std::shared_ptr<store::redis::connection> redis;
     std::shared_ptr<const store::scripts_status> scripts;  // set by chat_node::start()
     std::shared_ptr<store::redis_notice_bus> bus;
+    store::redis_audit_log audit;  // before chat, which records integrity failures in it
     store::redis_chat_store chat;
-    store::redis_audit_log audit;
     routing::services services;  // refers to the members above and to the node's shared parts
     std::shared_ptr<routing::session_factory> factory;
 };
@@ -148,6 +158,7 @@ private:
 struct chat_node::parts {
     parts(const std::vector<executor>& executors, const config& c)
         : cfg(c),
+          sealer(sealer_of(c)),
           main_redis(store::redis::connection::create(executors.front(), redis_config(c))),
           presence(main_redis, c.presence_ttl),
           directory_store(main_redis),
@@ -166,7 +177,8 @@ struct chat_node::parts {
             auto conn = i == 0 ? main_redis
                                : store::redis::connection::create(executors[i], redis_config(c));
             shards.push_back(std::make_unique<shard>(executors[i], c, presence, directory, *tracker,
-                                                     send_limits, verifier, std::move(conn)));
+                                                     send_limits, verifier, std::move(conn),
+                                                     sealer));
         }
         factory = std::make_shared<shard_factory>(shards);
         // The shards outlive the handles (members declared after them go first).
@@ -189,6 +201,7 @@ struct chat_node::parts {
     }
 
     config cfg;
+    std::shared_ptr<store::sealer> sealer;  // the node's keys, shared by every shard
     std::shared_ptr<store::redis::connection> main_redis;
     store::redis_presence_store presence;
     store::redis_directory_store directory_store;
@@ -264,7 +277,10 @@ awaitable<void> chat_node::check_storage() {
     }
     // Data of another key layout is refused whatever the flags: reading it as ours would lose
     // or corrupt messages.
-    auto layout = co_await store::check_layout(*parts_->main_redis);
+    const bool seals = parts_->sealer->seals();
+    auto layout = co_await store::check_layout(
+        *parts_->main_redis, seals ? store::keys::layout_version
+                                   : store::keys::layout_version_plaintext);
     if (!layout) {
         throw std::runtime_error("cannot use Redis at " + redis_address(cfg) + ": " +
                                  layout.error().message);
@@ -275,6 +291,25 @@ awaitable<void> chat_node::check_storage() {
     }
     log::info("redis key layout {}{}", layout->version,
               layout->recorded ? " (recorded: no Confide data yet)" : "");
+    // A key file that is not the one the data was sealed with is refused before anything is
+    // written with it: messages sealed with another key would be unreadable to the other nodes.
+    auto keys_problem =
+        co_await store::check_keys(*parts_->main_redis, *parts_->sealer, cfg.data_key_file);
+    if (!keys_problem) {
+        throw std::runtime_error("cannot use Redis at " + redis_address(cfg) + ": " +
+                                 keys_problem.error().message);
+    }
+    if (!keys_problem->empty()) {
+        throw std::runtime_error(*keys_problem);
+    }
+    if (seals) {
+        log::info("stored text is sealed (AES-256-GCM); key-encryption key {} is current",
+                  parts_->sealer->ring().current_id());
+    } else {
+        log::warn(
+            "--allow-plaintext-storage: message bodies, topics and preferred times are stored "
+            "in plaintext (development only)");
+    }
     parts_->tracker->start();
     parts_->sweeper->start();
     parts_->storage_checked = true;

@@ -89,6 +89,15 @@ constexpr option_spec specs[] = {
      "Accept a Redis without persistence or with an evicting maxmemory-policy (benchmarks "
      "only: messages can be lost)",
      "false"},
+    {"Redis", "data-key-file", kind::single, "PATH",
+     "The key file (chmod 600) whose keys seal what people write before it reaches Redis "
+     "(docs/privacy.md); confide-admin keys generate makes one. Required, unless "
+     "--allow-plaintext-storage",
+     nullptr},
+    {"Redis", "allow-plaintext-storage", kind::flag, "BOOL",
+     "Store message bodies, topics and preferred times in plaintext, without --data-key-file "
+     "(development only; such data is refused by a server with a key file, and the other way)",
+     "false"},
 
     {"Authentication", "token-key", kind::list, "KID:ALG:MATERIAL",
      "A key that verifies access tokens, e.g. dev:HS256:text:<secret> (repeatable; the "
@@ -486,6 +495,10 @@ void apply(config& c, const std::string& name, const raw_value& v) {
         c.redis_startup_timeout = to_timeout(v);
     } else if (name == "allow-unsafe-redis") {
         c.allow_unsafe_redis = to_bool(v);
+    } else if (name == "data-key-file") {
+        c.data_key_file = text;
+    } else if (name == "allow-plaintext-storage") {
+        c.allow_plaintext_storage = to_bool(v);
     } else if (name == "token-key") {
         for (const auto& k : v.values) {
             auto first = k.find(':');
@@ -673,6 +686,16 @@ config parse_config(int argc, const char* const* argv) {
             "--token-key: at least one token key is required (or CONFIDE_TOKEN_KEY), e.g. "
             "--token-key dev:HS256:text:<secret>");
     }
+    if (c.data_key_file.empty() && !c.allow_plaintext_storage) {
+        throw config_error(
+            "--data-key-file: required (or CONFIDE_DATA_KEY_FILE): what people write is sealed "
+            "before it reaches Redis; `confide-admin keys generate --out FILE` makes a key file. "
+            "For development only, --allow-plaintext-storage stores it in plaintext");
+    }
+    if (!c.data_key_file.empty() && c.allow_plaintext_storage) {
+        throw config_error(origin("allow-plaintext-storage") +
+                           ": contradicts --data-key-file; give one of them");
+    }
     if (c.tls_cert.empty() != c.tls_key.empty()) {
         throw config_error(c.tls_cert.empty()
                                ? origin("tls-key") + ": --tls-cert is required with it"
@@ -710,7 +733,9 @@ std::string describe(const config& c) {
     out << (c.redis_password.empty() ? "" : " (with password)")
         << " redis_timeout_ms=" << c.redis_timeout.count()
         << " redis_health_interval_ms=" << c.redis_health_interval.count()
-        << (c.allow_unsafe_redis ? " allow_unsafe_redis" : "") << " token_keys=[";
+        << (c.allow_unsafe_redis ? " allow_unsafe_redis" : "")
+        << (c.data_key_file.empty() ? "" : " data_key_file=" + c.data_key_file)
+        << (c.allow_plaintext_storage ? " allow_plaintext_storage" : "") << " token_keys=[";
     for (std::size_t i = 0; i < c.token_keys.size(); ++i) {
         out << (i ? "," : "") << c.token_keys[i].substr(0, c.token_keys[i].find(':'));
     }

@@ -48,6 +48,8 @@ struct config {
     std::chrono::milliseconds redis_health_interval{2000};   ///< idle time before a health check
     std::chrono::milliseconds redis_startup_timeout{15000};  ///< start-up waits this long
     bool allow_unsafe_redis = false;
+    std::string data_key_file;             ///< the key file (crypto::kek_ring); empty: none
+    bool allow_plaintext_storage = false;  ///< without a key file: store text as it is
 
     // Authentication.
     std::vector<std::string> token_keys;  ///< `<kid>:<alg>:<material>`, parsed by auth/

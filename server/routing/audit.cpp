@@ -9,7 +9,7 @@
 namespace confide::routing {
 namespace {
 
-constexpr std::array<std::pair<audit_action, std::string_view>, 12> names{{
+constexpr std::array<std::pair<audit_action, std::string_view>, 13> names{{
     {audit_action::sign_in, "sign_in"},
     {audit_action::sign_in_failed, "sign_in_failed"},
     {audit_action::sign_out, "sign_out"},
@@ -19,6 +19,7 @@ constexpr std::array<std::pair<audit_action, std::string_view>, 12> names{{
     {audit_action::history_read, "history_read"},
     {audit_action::conversation_state, "conversation_state"},
     {audit_action::access_denied, "access_denied"},
+    {audit_action::integrity_failure, "integrity_failure"},
     {audit_action::erasure, "erasure"},
     {audit_action::key_rotation, "key_rotation"},
     {audit_action::admin_command, "admin_command"},

@@ -25,6 +25,8 @@ enum class audit_action {
     key_rotation,        ///< a rewrap of data keys (confide-admin; planned)
     admin_command,       ///< a confide-admin command: a directory change or an audit query
                          ///< (user: "os:<login>"; detail: the command)
+    integrity_failure,   ///< a stored record failed its check: altered, moved, or keys wrong
+                         ///< (detail: which record and why; never its content)
 };
 
 /// The action's name: "sign_in", "sign_in_failed", ...

@@ -105,11 +105,12 @@ void event_stream::on_notice(const std::shared_ptr<const notice>& n, std::size_t
         return;  // already pushed: a notice and a read raced
     }
     queued_ = queued;
-    if (last_n_ && n->n == *last_n_ + 1 && queued_ <= high_water()) {
+    if (last_n_ && n->n == *last_n_ + 1 && queued_ <= high_water() && !n->content_elsewhere) {
         push_event(*n);  // the common case: in order, no storage read needed
         return;
     }
-    // A gap (a notice was missed), an unknown position, or no room: storage has the events.
+    // A gap (a notice was missed), an unknown position, no room, or a notice without its
+    // content: storage has the events.
     read_more(now);
 }
 

@@ -46,6 +46,11 @@ struct notice {
 
     payload what;
 
+    /// An event whose content this notice could not carry (storage holds it sealed, and the
+    /// node had not opened its conversation's key yet): it only says that event `n` exists, so
+    /// the stream reads it from storage. `what` is then meaningless.
+    bool content_elsewhere = false;
+
     /// The encoded frame (request_id 0), see routing::frame_of.
     shared_bytes frame;
 

@@ -7,12 +7,12 @@
 #include "store/commands.hpp"
 #include "store/conversation_view.hpp"
 #include "store/fields.hpp"
-#include "store/fingerprint.hpp"
 #include "store/keys.hpp"
 #include "store/notice_codec.hpp"
 #include "store/scripts.hpp"
 
 #include <algorithm>
+#include <array>
 #include <optional>
 #include <unordered_set>
 
@@ -61,6 +61,10 @@ std::string_view field_of(const reply& fields, std::string_view name) {
     return {};
 }
 
+// How many times a send guesses the conversation's next seq again when another message took it
+// meanwhile (each time with the seq the script answered).
+constexpr int max_seq_attempts = 8;
+
 // The value a send stores under its dedupe field: " <sent-at ms> <fingerprint>"; send.lua puts
 // the message's seq in front of it (read back by parse_send_reply).
 std::string dedupe_record(std::string_view now, std::string_view fp) {
@@ -83,8 +87,100 @@ constexpr std::size_t list_scan_max = 2000;
 
 }  // namespace
 
-redis_chat_store::redis_chat_store(std::shared_ptr<redis::connection> conn, chat_store_config cfg)
-    : conn_(std::move(conn)), cfg_(cfg) {}
+redis_chat_store::redis_chat_store(std::shared_ptr<redis::connection> conn, chat_store_config cfg,
+                                   std::shared_ptr<sealer> sealer, routing::audit_log& audit)
+    : conn_(std::move(conn)), cfg_(cfg), sealer_(std::move(sealer)), audit_(audit) {}
+
+void redis_chat_store::refused(std::string_view reader, std::string_view cid, std::string_view what,
+                               const boost::system::error_code& why) const {
+    // Never the stored value or its text: which record, and the check's verdict.
+    log::error("user={} conversation={}: {} refused: {}", reader, cid, what, why.message());
+    routing::audit_event e;
+    e.action = routing::audit_action::integrity_failure;
+    e.time_ms = now_ms();
+    e.user_id = reader;
+    e.conversation_id = cid;
+    e.detail = std::string(what) + ": " + why.message();
+    audit_.record(std::move(e));
+}
+
+void redis_chat_store::remember_seq(const std::string& conversation_id, std::uint64_t seq) {
+    std::lock_guard lock(parties_mutex_);
+    if (auto it = parties_.find(conversation_id); it != parties_.end()) {
+        it->second.last_seq = std::max(it->second.last_seq, seq);
+    }
+}
+
+awaitable<outcome<redis_chat_store::key_map>> redis_chat_store::keys_of(
+    std::string user_id, std::vector<std::string> conversation_ids) {
+    key_map out;
+    if (!sealer_->seals()) {
+        co_return out;
+    }
+    std::vector<std::string> missing;
+    for (auto& cid : conversation_ids) {
+        if (out.contains(cid)) {
+            continue;
+        }
+        auto key = sealer_->find(cid);
+        if (!key) {
+            missing.push_back(cid);
+        }
+        out.emplace(std::move(cid), std::move(key));
+    }
+    if (missing.empty()) {
+        co_return out;
+    }
+    std::vector<std::vector<std::string>> reads;
+    reads.reserve(missing.size());
+    for (const auto& cid : missing) {
+        reads.push_back(cmd("HGET", keys::conversation(cid), "dk"));
+    }
+    auto rows = co_await call_all(*conn_, std::move(reads));
+    for (std::size_t i = 0; i < missing.size(); ++i) {
+        if (!rows[i]) {
+            co_return rows[i].error();
+        }
+        if (!rows[i]->is_string()) {
+            continue;  // no such conversation (yet): nothing of it can be opened
+        }
+        auto key = sealer_->open_key(missing[i], rows[i]->str);
+        if (!key) {
+            refused(user_id, missing[i], "the conversation's data key", key.error());
+            continue;
+        }
+        out[missing[i]] = std::move(*key);
+    }
+    co_return out;
+}
+
+awaitable<outcome<redis_chat_store::key_ptr>> redis_chat_store::key_of(std::string user_id,
+                                                                      std::string conversation_id) {
+    std::vector<std::string> ids{conversation_id};
+    auto found = co_await keys_of(std::move(user_id), std::move(ids));
+    if (!found) {
+        co_return found.error();
+    }
+    co_return std::move((*found)[conversation_id]);
+}
+
+std::optional<routing::message> redis_chat_store::open_log_entry(const reply& e,
+                                                                 std::string_view cid,
+                                                                 const key_ptr& key,
+                                                                 std::string_view reader) const {
+    auto m = parse_log_entry(e, cid);
+    if (!m) {
+        log::error("user={} conversation={}: malformed message in storage", reader, cid);
+        return std::nullopt;
+    }
+    auto body = sealer_->open(key.get(), {cid, m->seq, m->sender_id}, m->body);
+    if (!body) {
+        refused(reader, cid, "message " + std::to_string(m->seq), body.error());
+        return std::nullopt;
+    }
+    m->body = std::move(*body);
+    return m;
+}
 
 awaitable<outcome<void>> redis_chat_store::bind_role(std::string user_id, auth::role r) {
     std::vector<std::string> k{keys::user(user_id), keys::profile(user_id), keys::directory(),
@@ -108,17 +204,18 @@ awaitable<outcome<redis_chat_store::parties>> redis_chat_store::parties_for(
         }
     }
     if (p.client.empty()) {
-        auto res = co_await call(
-            *conn_, cmd("HMGET", keys::conversation(conversation_id), "client", "specialist"));
+        auto res = co_await call(*conn_, cmd("HMGET", keys::conversation(conversation_id),
+                                             "client", "specialist", "seq"));
         if (!res) {
             co_return res.error();
         }
-        if (!res->is_array() || res->elements.size() != 2 || !res->elements[0].is_string() ||
+        if (!res->is_array() || res->elements.size() != 3 || !res->elements[0].is_string() ||
             !res->elements[1].is_string()) {
             co_return fail(errc::forbidden, "no such conversation");
         }
         p.client = res->elements[0].str;
         p.specialist = res->elements[1].str;
+        p.last_seq = int_or_zero<std::uint64_t>(res->elements[2].str);
         std::lock_guard lock(parties_mutex_);
         if (parties_.size() >= max_cached_parties) {
             parties_.clear();
@@ -179,42 +276,72 @@ awaitable<outcome<routing::send_result>> redis_chat_store::send_message(routing:
     if (!p) {
         co_return p.error();
     }
+    auto key = co_await key_of(cmd.sender_id, cmd.conversation_id);
+    if (!key) {
+        co_return key.error();
+    }
     const bool from_client = cmd.sender_id == p->client;
     const std::string now = std::to_string(cmd.now_ms);
-    std::string fp = fingerprint({"send", cmd.conversation_id, cmd.body});
-    std::vector<std::string> k{keys::conversation(cmd.conversation_id),
-                               keys::conversation_log(cmd.conversation_id),
-                               keys::inbox(p->client),
-                               keys::inbox(p->specialist),
-                               keys::first_replies(p->specialist),
-                               keys::inquiry_expiry(),
-                               keys::reminders_due()};
+    const std::string fp = sealer_->fingerprint({"send", cmd.conversation_id, cmd.body});
     // The reminder of the other party, should this be the first message they have not read.
     const auto remind_after = from_client ? cfg_.remind_specialist_after : cfg_.remind_client_after;
     const std::string other_party = from_client ? "s" : "c";
-    std::vector<std::string> a{
-        p->client,
-        keys::dedupe_field(from_client, cmd.client_msg_id),
-        dedupe_record(now, fp),
-        "unread_" + other_party,
-        cmd.sender_id,
-        cmd.client_msg_id,
-        now,
-        cmd.body,
-        std::to_string(cfg_.inbox_max_events),
-        cmd.conversation_id,
-        keys::channel(p->client),
-        keys::channel(p->specialist),
-        message_notice_prefix(cmd.conversation_id, cmd.sender_id, cmd.client_msg_id, now, cmd.body),
-        "rem_" + other_party,
-        std::to_string(cmd.now_ms + remind_after.count()),
-        cmd.conversation_id + "|" + other_party,
-        "(" + std::to_string(cmd.now_ms - routing::reply_time_window.count())};
-    auto res = co_await call_script(*conn_, scripts::send(), std::move(k), std::move(a));
-    if (!res) {
-        co_return res.error();
+    // The body is sealed for its seq before the script assigns it (docs/design.md, "Encryption
+    // at rest"): sealed for the seq this node last saw plus one; the script stores it only if
+    // that is the conversation's next seq, and otherwise answers the last one, to seal again.
+    std::uint64_t last_seq = p->last_seq;
+    for (int attempt = 0; attempt < max_seq_attempts; ++attempt) {
+        const std::uint64_t seq = last_seq + 1;
+        auto sealed =
+            sealer_->seal(key->get(), {cmd.conversation_id, seq, cmd.sender_id}, cmd.body);
+        if (!sealed) {
+            log::error("conversation={}: cannot seal a message: {}", cmd.conversation_id,
+                       sealed.error().message());
+            co_return fail(errc::internal, "cannot store the message");
+        }
+        std::vector<std::string> k{keys::conversation(cmd.conversation_id),
+                                   keys::conversation_log(cmd.conversation_id),
+                                   keys::inbox(p->client),
+                                   keys::inbox(p->specialist),
+                                   keys::first_replies(p->specialist),
+                                   keys::inquiry_expiry(),
+                                   keys::reminders_due()};
+        std::vector<std::string> a{
+            p->client,
+            keys::dedupe_field(from_client, cmd.client_msg_id),
+            dedupe_record(now, fp),
+            "unread_" + other_party,
+            cmd.sender_id,
+            cmd.client_msg_id,
+            now,
+            *sealed,
+            std::to_string(cfg_.inbox_max_events),
+            cmd.conversation_id,
+            keys::channel(p->client),
+            keys::channel(p->specialist),
+            message_notice_prefix(cmd.conversation_id, cmd.sender_id, cmd.client_msg_id, now,
+                                  *sealed),
+            "rem_" + other_party,
+            std::to_string(cmd.now_ms + remind_after.count()),
+            cmd.conversation_id + "|" + other_party,
+            "(" + std::to_string(cmd.now_ms - routing::reply_time_window.count()),
+            std::to_string(seq)};
+        auto res = co_await call_script(*conn_, scripts::send(), std::move(k), std::move(a));
+        if (!res) {
+            co_return res.error();
+        }
+        if (script_status(*res) == "seq" && res->elements.size() == 2) {
+            last_seq = int_or_zero<std::uint64_t>(res->elements[1].str);
+            remember_seq(cmd.conversation_id, last_seq);
+            continue;
+        }
+        auto out = parse_send_reply(*res, cmd.conversation_id, from_client, fp, cmd.now_ms);
+        if (out && !out->duplicate) {
+            remember_seq(cmd.conversation_id, out->seq);
+        }
+        co_return out;
     }
-    co_return parse_send_reply(*res, cmd.conversation_id, from_client, fp, cmd.now_ms);
+    co_return fail(errc::unavailable, "the conversation is busy; retry");
 }
 
 awaitable<outcome<routing::send_result>> redis_chat_store::start_inquiry(
@@ -222,7 +349,7 @@ awaitable<outcome<routing::send_result>> redis_chat_store::start_inquiry(
     const std::string now = std::to_string(cmd.now_ms);
     // A retry may land in another conversation (the first one got closed): the fingerprint names
     // the recipient, not the conversation.
-    const std::string fp = fingerprint({"inquiry", cmd.specialist_id, cmd.body});
+    const std::string fp = sealer_->fingerprint({"inquiry", cmd.specialist_id, cmd.body});
     const std::string record = keys::inquiry_record(cmd.client_id, cmd.client_msg_id);
     // The script refuses with 'retry' when what is read here changed meanwhile (another device
     // of the client wrote at the same moment); a few rounds settle it.
@@ -241,6 +368,58 @@ awaitable<outcome<routing::send_result>> redis_chat_store::start_inquiry(
                                 : !found.empty() ? found
                                 : attempt == 0   ? cmd.new_conversation_id
                                                  : random_hex_id();
+        // What is sealed, and for which seq: nothing for a retry that went through (the script
+        // answers its dedupe record); the next seq of the open conversation; or seq 1, the topic
+        // and the preferred times of a new one, under its new data key.
+        std::uint64_t seq = 1;
+        std::string wrapped_key;
+        std::string body;
+        std::string topic;
+        std::string preferred;
+        auto seal_error = [&](const boost::system::error_code& ec) {
+            log::error("conversation={}: cannot seal an inquiry: {}", cid, ec.message());
+            return fail(errc::internal, "cannot store the message");
+        };
+        if (went_to.empty()) {
+            key_ptr key;
+            if (!found.empty()) {
+                auto p = co_await parties_for(cmd.client_id, found);
+                if (!p) {
+                    co_return p.error();
+                }
+                auto found_key = co_await key_of(cmd.client_id, found);
+                if (!found_key) {
+                    co_return found_key.error();
+                }
+                key = std::move(*found_key);
+                seq = p->last_seq + 1;
+            } else {
+                auto created = sealer_->create_key(cid);
+                if (!created) {
+                    co_return seal_error(created.error());
+                }
+                key = std::move(created->key);
+                wrapped_key = std::move(created->wrapped);
+                const std::string times = format_time_ranges(cmd.preferred_times);
+                for (auto [out, text, field] :
+                     {std::tuple{&topic, std::string_view(cmd.topic), "topic"},
+                      std::tuple{&preferred, std::string_view(times), "pref"}}) {
+                    if (text.empty()) {
+                        continue;
+                    }
+                    auto sealed = sealer_->seal(key.get(), {cid, 0, field}, text);
+                    if (!sealed) {
+                        co_return seal_error(sealed.error());
+                    }
+                    *out = std::move(*sealed);
+                }
+            }
+            auto sealed = sealer_->seal(key.get(), {cid, seq, cmd.client_id}, cmd.body);
+            if (!sealed) {
+                co_return seal_error(sealed.error());
+            }
+            body = std::move(*sealed);
+        }
         std::vector<std::string> k{keys::conversation(cid),
                                    keys::conversation_log(cid),
                                    keys::inbox(cmd.client_id),
@@ -263,20 +442,22 @@ awaitable<outcome<routing::send_result>> redis_chat_store::start_inquiry(
             cmd.client_id,
             cmd.client_msg_id,
             now,
-            cmd.body,
+            body,
             std::to_string(cfg_.inbox_max_events),
             cid,
             keys::channel(cmd.client_id),
             keys::channel(cmd.specialist_id),
-            message_notice_prefix(cid, cmd.client_id, cmd.client_msg_id, now, cmd.body),
+            message_notice_prefix(cid, cmd.client_id, cmd.client_msg_id, now, body),
             cmd.specialist_id,
             cmd.free_consultation ? "1" : "0",
             found,
             std::to_string(cfg_.sent_record_ttl.count()),
-            cmd.topic,
-            format_time_ranges(cmd.preferred_times),
+            topic,
+            preferred,
             std::to_string(cmd.expires_at_ms),
-            std::to_string(cfg_.remind_specialist_after.count())};
+            std::to_string(cfg_.remind_specialist_after.count()),
+            wrapped_key,
+            std::to_string(seq)};
         auto res = co_await call_script(*conn_, scripts::inquiry(), std::move(k), std::move(a));
         if (!res) {
             co_return res.error();
@@ -284,7 +465,15 @@ awaitable<outcome<routing::send_result>> redis_chat_store::start_inquiry(
         if (script_status(*res) == "retry") {
             continue;
         }
-        co_return parse_send_reply(*res, cid, true, fp, cmd.now_ms);
+        if (script_status(*res) == "seq" && res->elements.size() == 2) {
+            remember_seq(cid, int_or_zero<std::uint64_t>(res->elements[1].str));
+            continue;
+        }
+        auto out = parse_send_reply(*res, cid, true, fp, cmd.now_ms);
+        if (out && !out->duplicate) {
+            remember_seq(cid, out->seq);
+        }
+        co_return out;
     }
     co_return fail(errc::unavailable, "the conversation changed while writing; retry");
 }
@@ -321,7 +510,18 @@ awaitable<outcome<routing::conversation>> redis_chat_store::update_conversation(
         co_return res.error();
     }
     // {'ok', 'k', 'c', 'c', <id>, the conversation's fields...}
-    const auto fields = flat_strings(*res, 1);
+    auto fields = flat_strings(*res, 1);
+    auto key = co_await key_of(user_id, conversation_id);
+    if (!key) {
+        co_return key.error();
+    }
+    std::array<std::string, 2> opened;
+    if (!open_conversation_fields(*sealer_, key->get(), conversation_id,
+                                  std::span<std::string_view>(fields), opened)) {
+        refused(user_id, conversation_id, "the inquiry's details",
+                crypto::make_error_code(crypto::errc::refused));
+        co_return fail(errc::internal, "a stored record failed its integrity check");
+    }
     const auto meta = parse_conversation_meta(
         fields.size() > 4 ? std::span<const std::string_view>(fields).subspan(4)
                           : std::span<const std::string_view>{});
@@ -436,6 +636,7 @@ awaitable<outcome<std::vector<routing::conversation>>> redis_chat_store::list_co
     for (const auto& cid : candidates) {
         std::vector<std::string> hmget{"HMGET", keys::conversation(cid)};
         hmget.insert(hmget.end(), std::begin(conversation_fields), std::end(conversation_fields));
+        hmget.emplace_back("dk");
         reads.push_back(std::move(hmget));
         reads.push_back({"XREVRANGE", keys::conversation_log(cid), "+", "-", "COUNT", "1"});
     }
@@ -460,13 +661,36 @@ awaitable<outcome<std::vector<routing::conversation>>> redis_chat_store::list_co
                 named.push_back(meta_r->elements[f].str);
             }
         }
-        auto meta = parse_conversation_meta(named);
-        if (!meta.exists() || (meta.client != user_id && meta.specialist != user_id)) {
+        const std::string& cid = candidates[i];
+        const auto& client = meta_r->elements.empty() ? std::string() : meta_r->elements[0].str;
+        const auto& specialist =
+            meta_r->elements.size() < 2 ? std::string() : meta_r->elements[1].str;
+        if (client.empty() || (client != user_id && specialist != user_id)) {
             continue;
         }
+        key_ptr key;
+        if (sealer_->seals()) {
+            const auto& dk = meta_r->elements.size() > std::size(conversation_fields)
+                                 ? meta_r->elements[std::size(conversation_fields)].str
+                                 : std::string();
+            auto opened_key = sealer_->open_key(cid, dk);
+            if (!opened_key) {
+                // Listed without what cannot be opened; the rest of the list stays readable.
+                refused(user_id, cid, "the conversation's data key", opened_key.error());
+            } else {
+                key = std::move(*opened_key);
+            }
+        }
+        std::array<std::string, 2> opened;
+        if (!open_conversation_fields(*sealer_, key.get(), cid, named, opened)) {
+            refused(user_id, cid, "the inquiry's details",
+                    crypto::make_error_code(crypto::errc::refused));
+            continue;
+        }
+        auto meta = parse_conversation_meta(named);
         std::optional<routing::message> last_message;
         if (last_r->is_array() && !last_r->elements.empty()) {
-            last_message = parse_log_entry(last_r->elements[0], candidates[i]);
+            last_message = open_log_entry(last_r->elements[0], cid, key, user_id);
         }
         if (last_message) {
             meta.seq = last_message->seq;
@@ -518,6 +742,11 @@ awaitable<outcome<routing::history_page>> redis_chat_store::history(std::string 
     if (!p) {
         co_return p.error();
     }
+    auto dk = co_await key_of(user_id, conversation_id);
+    if (!dk) {
+        co_return dk.error();
+    }
+    const key_ptr key = std::move(*dk);
     const std::string end = before_seq == 0 ? "+" : "(0-" + std::to_string(before_seq);
     auto res = co_await call(*conn_, cmd("XREVRANGE", keys::conversation_log(conversation_id), end,
                                          "-", "COUNT", std::to_string(limit + 1)));
@@ -531,9 +760,9 @@ awaitable<outcome<routing::history_page>> redis_chat_store::history(std::string 
             out.more = true;
             break;
         }
-        auto m = parse_log_entry(e, conversation_id);
+        auto m = open_log_entry(e, conversation_id, key, user_id);
         if (!m) {
-            co_return fail(errc::internal, "malformed message in storage");
+            co_return fail(errc::internal, "a stored message failed its integrity check");
         }
         out.messages.push_back(std::move(*m));
     }
@@ -592,29 +821,25 @@ awaitable<outcome<routing::event_batch>> redis_chat_store::read_events(std::stri
         batch.reset = !cursor || *cursor < max_deleted;
     }
     // Message events are pointers (conversation, log id): their messages are read from the
-    // logs, all in one round trip.
+    // logs, all in one round trip, and the data keys not cached yet in one more.
     struct slot {
         std::string_view id;
-        std::shared_ptr<const routing::notice> conversation_event;
         std::string_view conversation_id;
+        std::vector<std::string_view> fields;  ///< of a conversation event; empty for a message
     };
     std::vector<slot> slots;
     slots.reserve(entries.elements.size());
     std::vector<std::vector<std::string>> lookups;
-    std::vector<std::string_view> fields;
+    std::vector<std::string> cids;
     for (const auto& e : entries.elements) {
         if (!e.is_array() || e.elements.size() != 2) {
             continue;
         }
         const std::string_view id = e.elements[0].str;
-        fields = flat_strings(e.elements[1]);
-        if (!fields.empty() && fields[0] == "k") {
-            auto n = conversation_notice(user_id, id, fields);
-            if (!n) {
-                log::error("user={} malformed event {} in storage, skipped", user_id, id);
-                continue;
-            }
-            slots.push_back({id, std::move(n), {}});
+        auto fields = flat_strings(e.elements[1]);
+        if (fields.size() >= 4 && fields[0] == "k") {
+            cids.emplace_back(fields[3]);
+            slots.push_back({id, fields[3], std::move(fields)});
             continue;
         }
         const auto cid = field_of(e.elements[1], "c");
@@ -623,17 +848,33 @@ awaitable<outcome<routing::event_batch>> redis_chat_store::read_events(std::stri
             log::error("user={} malformed event {} in storage, skipped", user_id, id);
             continue;
         }
-        slots.push_back({id, nullptr, cid});
+        cids.emplace_back(cid);
+        slots.push_back({id, cid, {}});
         lookups.push_back({"XRANGE", keys::conversation_log(cid), std::string(q), std::string(q)});
     }
     std::vector<outcome<reply>> messages;
     if (!lookups.empty()) {
         messages = co_await call_all(*conn_, std::move(lookups));
     }
+    auto dks = co_await keys_of(user_id, std::move(cids));
+    if (!dks) {
+        co_return dks.error();
+    }
     std::size_t next = 0;
     for (auto& s : slots) {
-        if (s.conversation_event) {
-            batch.events.push_back(std::move(s.conversation_event));
+        const key_ptr& key = (*dks)[std::string(s.conversation_id)];
+        if (!s.fields.empty()) {
+            std::array<std::string, 2> opened;
+            auto n = open_conversation_fields(*sealer_, key.get(), s.conversation_id, s.fields,
+                                              opened)
+                         ? conversation_notice(user_id, s.id, s.fields)
+                         : nullptr;
+            if (!n) {
+                log::error("user={} event {} malformed or refused in storage, skipped", user_id,
+                           s.id);
+                continue;
+            }
+            batch.events.push_back(std::move(n));
             continue;
         }
         const auto& m = messages[next++];
@@ -642,12 +883,13 @@ awaitable<outcome<routing::event_batch>> redis_chat_store::read_events(std::stri
         }
         std::optional<routing::message> msg;
         if (m->is_array() && m->elements.size() == 1) {
-            msg = parse_log_entry(m->elements[0], s.conversation_id);
+            // A message that fails its check is skipped (logged and audited): the stream goes on.
+            msg = open_log_entry(m->elements[0], s.conversation_id, key, user_id);
         }
         auto n = msg ? message_notice(s.id, std::move(*msg)) : nullptr;
         if (!n) {
-            log::error("user={} event {}: its message is missing in storage, skipped", user_id,
-                       s.id);
+            log::error("user={} event {}: its message is missing or refused in storage, skipped",
+                       user_id, s.id);
             continue;
         }
         batch.events.push_back(std::move(n));

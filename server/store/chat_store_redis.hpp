@@ -1,7 +1,9 @@
 #pragma once
 
+#include "routing/audit.hpp"
 #include "routing/ports.hpp"
 #include "store/redis/connection.hpp"
+#include "store/sealing.hpp"
 
 #include <chrono>
 #include <cstddef>
@@ -27,14 +29,18 @@ struct chat_store_config {
     std::chrono::milliseconds remind_client_after{std::chrono::hours(24)};
 };
 
-/// routing::chat_store on Redis (key layout 2, docs/design.md): conversations, messages, user
+/// routing::chat_store on Redis (key layout 3, docs/design.md): conversations, messages, user
 /// streams of pointers to messages, device cursors and delivered marks. Every multi-key write is
-/// one Lua script (server/store/scripts/), so it is atomic.
+/// one Lua script (server/store/scripts/), so it is atomic. What people write (bodies, an
+/// inquiry's topic and preferred times) is sealed by `sealer` before it reaches Redis; a stored
+/// value that fails its check is never shown: it is logged without content and audited
+/// (`integrity_failure`) through `audit`.
 ///
 /// Thread safety: safe; the coroutines may run concurrently on any executor.
 class redis_chat_store final : public routing::chat_store {
 public:
-    redis_chat_store(std::shared_ptr<redis::connection> conn, chat_store_config cfg);
+    redis_chat_store(std::shared_ptr<redis::connection> conn, chat_store_config cfg,
+                     std::shared_ptr<sealer> sealer, routing::audit_log& audit);
 
     awaitable<outcome<void>> bind_role(std::string user_id, auth::role r) override;
     awaitable<outcome<routing::send_result>> start_inquiry(routing::inquiry_command cmd) override;
@@ -70,7 +76,33 @@ private:
     struct parties {
         std::string client;
         std::string specialist;
+        std::uint64_t last_seq = 0;  ///< as last seen here: a guess for the next send's seq
     };
+
+    using key_ptr = std::shared_ptr<const crypto::data_key>;
+    using key_map = std::unordered_map<std::string, key_ptr>;
+
+    /// The data keys of `conversation_ids` (cached, else read and unwrapped, in one round trip).
+    /// Null in plaintext storage. A key that is missing or cannot be unwrapped fails with
+    /// no key for it (logged and audited for `user_id`); only Redis trouble fails.
+    awaitable<outcome<key_map>> keys_of(std::string user_id,
+                                        std::vector<std::string> conversation_ids);
+
+    /// keys_of() for one conversation.
+    awaitable<outcome<key_ptr>> key_of(std::string user_id, std::string conversation_id);
+
+    /// Notes what this node learnt of a conversation's last seq.
+    void remember_seq(const std::string& conversation_id, std::uint64_t seq);
+
+    /// The log entry `e` as a message, its body opened. Nullopt (logged, audited for `reader`)
+    /// when it is malformed or fails its check.
+    std::optional<routing::message> open_log_entry(const redis::reply& e, std::string_view cid,
+                                                   const key_ptr& key,
+                                                   std::string_view reader) const;
+
+    /// A stored value of `cid` failed its check: logged without content, audited.
+    void refused(std::string_view reader, std::string_view cid, std::string_view what,
+                 const boost::system::error_code& why) const;
 
     /// The parties, if `user_id` is one of them; forbidden otherwise (also for a conversation
     /// that does not exist: the same answer, so ids cannot be probed).
@@ -85,6 +117,8 @@ private:
 
     std::shared_ptr<redis::connection> conn_;
     chat_store_config cfg_;
+    std::shared_ptr<sealer> sealer_;
+    routing::audit_log& audit_;
     std::mutex parties_mutex_;
     std::unordered_map<std::string, parties> parties_;
 };

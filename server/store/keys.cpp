@@ -70,6 +70,10 @@ std::string layout() {
     return "cf:layout";
 }
 
+std::string key_check() {
+    return "cf:keys";
+}
+
 std::string presence_expiry() {
     return "cf:presence:expiry";
 }

@@ -8,8 +8,11 @@
 
 namespace confide::store::keys {
 
-/// The layout version this server reads and writes (docs/design.md, "Key layout").
-constexpr std::string_view layout_version = "2";
+/// The layout version this server reads and writes (docs/design.md, "Key layout"), with what
+/// people wrote sealed; plaintext storage (--allow-plaintext-storage) records
+/// layout_version_plaintext instead, so that neither kind of server reads the other's data.
+constexpr std::string_view layout_version = "3";
+constexpr std::string_view layout_version_plaintext = "3-plaintext";
 
 // Conversation <id>
 std::string conversation(std::string_view id);      ///< hash: parties, state, marks, dedupe
@@ -31,6 +34,8 @@ std::string first_replies(std::string_view id);  ///< zset: "<ms>:<cid>" -> time
 
 // Global
 std::string layout();             ///< string: the layout version of the data (layout_version)
+std::string key_check();          ///< hash: what each key-encryption key and the fingerprint
+                                  ///< key were when first used (store::check_keys)
 std::string presence_expiry();    ///< zset: user id -> expiry of their last live connection
 std::string audit_log();          ///< stream: the audit trail (store/audit_log_redis.hpp)
 std::string directory();          ///< zset: listed specialist ids (score 0)

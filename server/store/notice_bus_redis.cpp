@@ -13,8 +13,10 @@
 namespace confide::store {
 
 std::shared_ptr<redis_notice_bus> redis_notice_bus::create(
-    const executor& ex, redis::config cfg, std::shared_ptr<redis::connection> commands) {
-    auto bus = std::shared_ptr<redis_notice_bus>(new redis_notice_bus(std::move(commands)));
+    const executor& ex, redis::config cfg, std::shared_ptr<redis::connection> commands,
+    std::shared_ptr<const sealer> keys) {
+    auto bus = std::shared_ptr<redis_notice_bus>(
+        new redis_notice_bus(std::move(commands), std::move(keys)));
     std::weak_ptr<redis_notice_bus> weak = bus;
     bus->subscriber_ = redis::subscriber::create(
         ex, std::move(cfg),
@@ -31,8 +33,9 @@ std::shared_ptr<redis_notice_bus> redis_notice_bus::create(
     return bus;
 }
 
-redis_notice_bus::redis_notice_bus(std::shared_ptr<redis::connection> commands)
-    : commands_(std::move(commands)) {}
+redis_notice_bus::redis_notice_bus(std::shared_ptr<redis::connection> commands,
+                                   std::shared_ptr<const sealer> keys)
+    : commands_(std::move(commands)), keys_(std::move(keys)) {}
 
 bool redis_notice_bus::is_connected() const noexcept {
     return subscriber_->is_connected();
@@ -122,7 +125,7 @@ void redis_notice_bus::on_message(std::string_view channel, std::string_view pay
     if (targets.empty()) {
         return;
     }
-    auto n = decode_notice(user, payload);
+    auto n = decode_notice(user, payload, *keys_);
     if (!n) {
         log::error("user={} malformed notice ignored", user);
         return;

@@ -3,6 +3,7 @@
 #include "routing/ports.hpp"
 #include "store/redis/connection.hpp"
 #include "store/redis/subscriber.hpp"
+#include "store/sealing.hpp"
 
 #include <memory>
 #include <mutex>
@@ -21,8 +22,10 @@ class redis_notice_bus final : public routing::notice_bus,
                                public std::enable_shared_from_this<redis_notice_bus> {
 public:
     /// `commands` publishes typing notices; the bus makes its own subscriber connection.
+    /// `keys` opens what notices carry sealed.
     static std::shared_ptr<redis_notice_bus> create(const executor& ex, redis::config cfg,
-                                                    std::shared_ptr<redis::connection> commands);
+                                                    std::shared_ptr<redis::connection> commands,
+                                                    std::shared_ptr<const sealer> keys);
 
     void start();
     void stop();
@@ -40,12 +43,14 @@ public:
     bool is_connected() const noexcept;
 
 private:
-    explicit redis_notice_bus(std::shared_ptr<redis::connection> commands);
+    redis_notice_bus(std::shared_ptr<redis::connection> commands,
+                     std::shared_ptr<const sealer> keys);
     void on_message(std::string_view channel, std::string_view payload);
     void on_reset();
     std::vector<std::shared_ptr<routing::notice_listener>> listeners_of(std::string_view user);
 
     std::shared_ptr<redis::connection> commands_;
+    std::shared_ptr<const sealer> keys_;
     std::shared_ptr<redis::subscriber> subscriber_;
     mutable std::mutex mutex_;
     std::unordered_map<std::string, std::vector<std::weak_ptr<routing::notice_listener>>>

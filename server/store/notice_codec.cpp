@@ -1,7 +1,10 @@
 #include "store/notice_codec.hpp"
 
+#include "common/log.hpp"
 #include "store/conversation_view.hpp"
 #include "store/fields.hpp"
+
+#include <array>
 
 namespace confide::store {
 namespace {
@@ -25,8 +28,21 @@ bool take_field(std::string_view& in, std::string_view& out) {
     return true;
 }
 
-// 'M' + conversation, sender, client_msg_id, time, body, then "<log id> <event id>".
-std::shared_ptr<const routing::notice> decode_message(std::string_view in) {
+// The notice of event `id` without its content: the reader takes it from storage.
+std::shared_ptr<const routing::notice> position_only(std::string_view id) {
+    const auto n = number_of_id(id);
+    if (!n || *n == 0) {
+        return nullptr;
+    }
+    auto out = std::make_shared<routing::notice>();
+    out->n = *n;
+    out->cursor = id;
+    out->content_elsewhere = true;
+    return out;
+}
+
+// 'M' + conversation, sender, client_msg_id, time, body (sealed), then "<log id> <event id>".
+std::shared_ptr<const routing::notice> decode_message(std::string_view in, const sealer& keys) {
     std::string_view cid, sender, msgid, time, body;
     if (!take_field(in, cid) || !take_field(in, sender) || !take_field(in, msgid) ||
         !take_field(in, time) || !take_field(in, body)) {
@@ -41,12 +57,23 @@ std::shared_ptr<const routing::notice> decode_message(std::string_view in) {
     if (!seq || !parse_int(time, m.server_time_ms) || cid.empty()) {
         return nullptr;
     }
+    const std::string_view event_id = in.substr(space + 1);
+    const auto key = keys.find(cid);
+    if (keys.seals() && !key) {
+        return position_only(event_id);
+    }
+    auto text = keys.open(key.get(), {cid, *seq, sender}, body);
+    if (!text) {
+        log::error("conversation={}: the notice of message {} refused: {}", cid, *seq,
+                   text.error().message());
+        return position_only(event_id);
+    }
     m.conversation_id = cid;
     m.seq = *seq;
     m.sender_id = sender;
     m.client_msg_id = msgid;
-    m.body = body;
-    return message_notice(in.substr(space + 1), std::move(m));
+    m.body = std::move(*text);
+    return message_notice(event_id, std::move(m));
 }
 
 }  // namespace
@@ -115,24 +142,34 @@ std::shared_ptr<const routing::notice> conversation_notice(
 }
 
 std::shared_ptr<const routing::notice> decode_notice(std::string_view user_id,
-                                                     std::string_view payload) {
+                                                     std::string_view payload,
+                                                     const sealer& keys) {
     if (payload.empty()) {
         return nullptr;
     }
     if (payload[0] == 'M') {
-        return decode_message(payload.substr(1));
+        return decode_message(payload.substr(1), keys);
     }
     std::vector<std::string_view> f;
     if (!split_fields(payload.substr(1), f)) {
         return nullptr;
     }
     switch (payload[0]) {
-        case 'E':
-            if (f.empty()) {
+        case 'E': {
+            // The event id, then k, c, c, <conversation id>, the conversation's fields.
+            if (f.size() < 5) {
                 return nullptr;
+            }
+            const auto key = keys.find(f[4]);
+            std::array<std::string, 2> opened;
+            if ((keys.seals() && !key) ||
+                !open_conversation_fields(keys, key.get(), f[4],
+                                          std::span<std::string_view>(f).subspan(1), opened)) {
+                return position_only(f[0]);
             }
             return conversation_notice(user_id, f[0],
                                        std::span<const std::string_view>(f).subspan(1));
+        }
         case 'R': {
             routing::receipt r;
             if (f.size() != 4 || !parse_int(f[3], r.up_to_seq)) {

@@ -4,6 +4,7 @@
 // docs/design.md, "Notices".
 
 #include "routing/ports.hpp"
+#include "store/sealing.hpp"
 
 #include <cstdint>
 #include <memory>
@@ -35,9 +36,13 @@ std::shared_ptr<const routing::notice> message_notice(std::string_view id, routi
 std::shared_ptr<const routing::notice> conversation_notice(
     std::string_view user_id, std::string_view id, std::span<const std::string_view> fields);
 
-/// Decodes a payload published to `user_id`'s channel. Null if malformed.
+/// Decodes a payload published to `user_id`'s channel. Null if malformed. What was sealed is
+/// opened with the conversation's key if `keys` has it cached; otherwise (or when it fails its
+/// check, logged) an event's notice only tells its position (routing::notice::content_elsewhere)
+/// and the reader takes it from storage, which refuses and audits what fails.
 std::shared_ptr<const routing::notice> decode_notice(std::string_view user_id,
-                                                     std::string_view payload);
+                                                     std::string_view payload,
+                                                     const sealer& keys);
 
 /// The payload that tells `to` that `from` is (not) typing.
 std::string typing_payload(std::string_view conversation_id, std::string_view from, bool typing);

@@ -2,6 +2,7 @@
 
 #include "store/commands.hpp"
 #include "store/keys.hpp"
+#include "crypto/fingerprint.hpp"
 
 #include <boost/asio/connect.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
@@ -14,6 +15,7 @@
 
 #include <array>
 #include <charconv>
+#include <unordered_map>
 #include <vector>
 
 namespace confide::store {
@@ -164,7 +166,8 @@ awaitable<outcome<persistence_report>> check_persistence(redis::connection& conn
     co_return rep;
 }
 
-awaitable<outcome<layout_report>> check_layout(redis::connection& conn) {
+awaitable<outcome<layout_report>> check_layout(redis::connection& conn,
+                                               std::string_view expected) {
     const std::string key = keys::layout();
     auto current = co_await call(conn, cmd("GET", key));
     if (!current) {
@@ -197,12 +200,12 @@ awaitable<outcome<layout_report>> check_layout(redis::connection& conn) {
             rep.problem =
                 "Redis holds Confide data of layout 1 (written before layout versions); this "
                 "server reads and writes layout " +
-                std::string(keys::layout_version) +
+                std::string(expected) +
                 ". Start it on an empty Redis (or one without cf:* keys); docs/design.md, "
                 "\"Key layout\"";
             co_return rep;
         }
-        auto set = co_await call(conn, cmd("SET", key, std::string(keys::layout_version), "NX"));
+        auto set = co_await call(conn, cmd("SET", key, std::string(expected), "NX"));
         if (!set) {
             co_return set.error();
         }
@@ -213,12 +216,96 @@ awaitable<outcome<layout_report>> check_layout(redis::connection& conn) {
         }
         rep.version = now->is_string() ? now->str : std::string();
     }
-    if (rep.version != keys::layout_version) {
+    if (rep.version != expected) {
+        std::string hint;
+        if (rep.version == keys::layout_version_plaintext) {
+            hint = "; that data was stored in plaintext (--allow-plaintext-storage) and this "
+                   "server seals what it stores (--data-key-file)";
+        } else if (rep.version == keys::layout_version) {
+            hint = "; that data is sealed: start with its --data-key-file";
+        }
         rep.problem = "Redis holds Confide data of layout " + rep.version +
-                      "; this server reads and writes layout " + std::string(keys::layout_version) +
+                      "; this server reads and writes layout " + std::string(expected) + hint +
                       " (docs/design.md, \"Key layout\")";
     }
     co_return rep;
+}
+
+namespace {
+
+// What a key is checked by: an HMAC under it of a fixed text, which says nothing about the key.
+std::string check_value(const crypto::secret_key& k) {
+    const crypto::fingerprinter mac(k);
+    auto v = mac({"confide.key-check.v1"});
+    return v ? std::move(*v) : std::string();
+}
+
+}  // namespace
+
+awaitable<outcome<std::string>> check_keys(redis::connection& conn, const sealer& s,
+                                           std::string source) {
+    if (!s.seals()) {
+        co_return std::string();
+    }
+    const auto& ring = s.ring();
+    auto stored = co_await call(conn, cmd("HGETALL", keys::key_check()));
+    if (!stored) {
+        co_return stored.error();
+    }
+    std::unordered_map<std::string, std::string> known;
+    const auto flat = flat_strings(*stored);
+    for (std::size_t i = 0; i + 1 < flat.size(); i += 2) {
+        known.emplace(flat[i], flat[i + 1]);
+    }
+    std::vector<std::string> add{"HSET", keys::key_check()};
+    bool any_kek_known = false;
+    bool any_kek_stored = false;
+    for (const auto& [field, value] : known) {
+        any_kek_stored = any_kek_stored || field.starts_with("kek:");
+    }
+    for (const auto& id : ring.ids()) {
+        const std::string field = "kek:" + id;
+        const std::string value = check_value(*ring.find(id));
+        if (auto it = known.find(field); it != known.end()) {
+            if (it->second != value) {
+                co_return source + ": the key-encryption key '" + id +
+                    "' is not the key this Redis's data was sealed with (a wrong or a changed key "
+                    "file)";
+            }
+            any_kek_known = true;
+        } else {
+            add.push_back(field);
+            add.push_back(value);
+        }
+    }
+    if (any_kek_stored && !any_kek_known) {
+        std::string ids;
+        for (const auto& [field, value] : known) {
+            if (field.starts_with("kek:")) {
+                ids += (ids.empty() ? "" : ", ") + field.substr(4);
+            }
+        }
+        co_return source + ": holds none of the key-encryption keys this Redis's data was sealed "
+                           "with (" +
+            ids + ")";
+    }
+    const std::string fp = check_value(ring.fingerprint_key());
+    if (auto it = known.find("fingerprint"); it != known.end()) {
+        if (it->second != fp) {
+            co_return source + ": its fingerprint key is not the one this Redis's data was "
+                               "written with (retries would be refused as conflicts)";
+        }
+    } else {
+        add.emplace_back("fingerprint");
+        add.push_back(fp);
+    }
+    if (add.size() > 2) {
+        auto set = co_await call(conn, std::move(add));
+        if (!set) {
+            co_return set.error();
+        }
+    }
+    co_return std::string();
 }
 
 }  // namespace confide::store

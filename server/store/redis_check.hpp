@@ -4,8 +4,10 @@
 #include "common/error.hpp"
 #include "store/redis/config.hpp"
 #include "store/redis/connection.hpp"
+#include "store/sealing.hpp"
 
 #include <string>
+#include <string_view>
 
 namespace confide::store {
 
@@ -54,6 +56,15 @@ struct layout_report {
 /// starting together agree); with it at another version, or without it but with `cf:*` keys
 /// (the data of a server before layout versions, layout 1), the report names the problem.
 /// Fails with unavailable when Redis cannot be asked.
-awaitable<outcome<layout_report>> check_layout(redis::connection& conn);
+awaitable<outcome<layout_report>> check_layout(redis::connection& conn, std::string_view expected);
+
+/// Whether the keys of `s` are those the data was sealed with: `cf:keys` records, per
+/// key-encryption key id and for the fingerprint key, an HMAC under that key of a fixed text.
+/// A key whose id is recorded with another value, or a key file holding none of the recorded
+/// ids, is named in the returned problem (prefixed with `source`, the key file); empty when
+/// the keys fit (the ones not recorded yet are recorded). Nothing to check in plaintext
+/// storage. Fails with unavailable when Redis cannot be asked.
+awaitable<outcome<std::string>> check_keys(redis::connection& conn, const sealer& s,
+                                           std::string source);
 
 }  // namespace confide::store

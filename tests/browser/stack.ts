@@ -7,7 +7,7 @@
 
 import { type ChildProcess, execFile, spawn } from "node:child_process";
 import { createHmac, randomBytes } from "node:crypto";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { promisify } from "node:util";
@@ -155,6 +155,22 @@ export class Stack {
     return node;
   }
 
+  /// The key file that seals what people write (docs/privacy.md): one per stack, shared by
+  /// its nodes, made on first use (chmod 600).
+  private dataKeyFile(): string {
+    const path = join(this.dir, "data.keys");
+    if (!this.keysWritten) {
+      const hex = () => randomBytes(32).toString("hex");
+      writeFileSync(path, `kek browser ${hex()}\ncurrent browser\nfingerprint ${hex()}\n`, {
+        mode: 0o600,
+      });
+      this.keysWritten = true;
+    }
+    return path;
+  }
+
+  private keysWritten = false;
+
   private async spawnServer(port: number): Promise<ServerNode> {
     const args = [
       "--pdeathsig", "KILL", "--",
@@ -166,6 +182,7 @@ export class Stack {
       "--presence-grace-ms", "1500",
       "--token-leeway-s", "0",
       "--redis-timeout-ms", "1000",
+      "--data-key-file", this.dataKeyFile(),
       ...(this.opts.serverArgs ?? []),
     ];
     const child = spawn("setpriv", args, {

@@ -1,10 +1,14 @@
 #include "support/server_process.hpp"
 
 #include "confide/dev_token.hpp"
+#include "crypto/key_ring.hpp"
+#include "support/local.hpp"
 
 #include <algorithm>
 #include <chrono>
 #include <cstdlib>
+#include <filesystem>
+#include <fstream>
 #include <regex>
 #include <stdexcept>
 
@@ -79,10 +83,31 @@ void list_specialist(const redis_server& redis, const std::string& id,
     }
 }
 
+namespace {
+
+bool given_flag(const std::vector<std::string>& args, const std::string& flag) {
+    return std::find(args.begin(), args.end(), flag) != args.end();
+}
+
+}  // namespace
+
+const std::string& test_data_key_file() {
+    static const temp_dir dir("confide-keys");
+    static const std::string path = [] {
+        const auto file = dir.path() / "data.keys";
+        std::ofstream(file) << crypto::kek_ring::generate_text("test");
+        std::filesystem::permissions(file, std::filesystem::perms::owner_read |
+                                               std::filesystem::perms::owner_write);
+        return file.string();
+    }();
+    return path;
+}
+
 std::vector<std::string> server_args(const redis_server& redis, const std::string& log_level) {
-    std::vector<std::string> args{"--redis",     redis.host() + ":" + std::to_string(redis.port()),
-                                  "--token-key", "test:HS256:text:" + test_secret(),
-                                  "--log-level", log_level};
+    std::vector<std::string> args{"--redis",         redis.host() + ":" + std::to_string(redis.port()),
+                                  "--token-key",     "test:HS256:text:" + test_secret(),
+                                  "--log-level",     log_level,
+                                  "--data-key-file", test_data_key_file()};
     // The ThreadSanitizer pass sets this (CMakePresets.json, test preset "tsan"), so that every
     // server under test runs several I/O threads whatever the machine's core count.
     if (const char* n = std::getenv("CONFIDE_TEST_IO_THREADS"); n != nullptr && *n != '\0') {
@@ -95,8 +120,20 @@ std::vector<std::string> server_args(const redis_server& redis, const std::strin
 server_process::server_process(const redis_server& redis, std::vector<std::string> extra_args,
                                std::string name) {
     std::vector<std::string> args{"--listen", "127.0.0.1:0"};
-    for (auto& a : server_args(redis)) {
-        args.push_back(std::move(a));
+    // A default the extra arguments give otherwise is left out (an option given twice is an
+    // error): --log-level, --data-key-file (also left out for --allow-plaintext-storage).
+    const auto given = [&](const std::string& flag) {
+        return std::find(extra_args.begin(), extra_args.end(), flag) != extra_args.end() ||
+               (flag == "--data-key-file" && given_flag(extra_args, "--allow-plaintext-storage"));
+    };
+    const auto defaults = server_args(redis);
+    for (std::size_t i = 0; i < defaults.size(); ++i) {
+        if ((defaults[i] == "--log-level" || defaults[i] == "--data-key-file") &&
+            given(defaults[i])) {
+            ++i;
+            continue;
+        }
+        args.push_back(defaults[i]);
     }
     for (auto& a : extra_args) {
         args.push_back(std::move(a));

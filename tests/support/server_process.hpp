@@ -20,8 +20,8 @@ const std::string& test_secret();
 std::string mint(const std::string& user, auth::role r,
                  std::chrono::seconds ttl = std::chrono::hours(1));
 
-/// Starts `confide-server --listen 127.0.0.1:0` against `redis`, with the test key and
-/// `extra_args` appended, and waits for its "listening on" line. Throws when it does not start.
+/// Starts `confide-server --listen 127.0.0.1:0` against `redis`, with server_args() (but those
+/// `extra_args` give otherwise: --log-level, --data-key-file) and `extra_args` appended, and waits for its "listening on" line. Throws when it does not start.
 /// The destructor stops it (SIGTERM, then SIGKILL).
 class server_process {
 public:
@@ -46,9 +46,14 @@ private:
 /// The arguments for a server against `redis` (without --listen), for tests that start the
 /// binary themselves (e.g. to watch it refuse to start). Under load, a `log_level` above debug
 /// keeps the log from costing more than the load. With CONFIDE_TEST_IO_THREADS=N in the
-/// environment, they include `--io-threads N`.
+/// environment, they include `--io-threads N`. They include `--data-key-file
+/// test_data_key_file()`.
 std::vector<std::string> server_args(const redis_server& redis,
                                      const std::string& log_level = "debug");
+
+/// A key file (chmod 600) made once per test process, in a temporary directory: what every
+/// server of server_args() seals with (--data-key-file).
+const std::string& test_data_key_file();
 
 /// The path of the confide-server binary under test.
 const char* server_binary();

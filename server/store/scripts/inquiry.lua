@@ -10,6 +10,8 @@
 --  ARGV[16] the open conversation the server found ('' if none)  ARGV[17] record ttl s
 --  ARGV[18] topic  ARGV[19] preferred times ("<start>-<end>,...")  ARGV[20] expires at ms
 --  ARGV[21] the specialist's reminder delay ms
+--  ARGV[22] a new conversation's wrapped data key ('' in plaintext storage)
+--  ARGV[23] the seq the body was sealed for (1 for a new conversation), as send.lua's ARGV[18]
 -- Returns as send.lua, or {'retry'}: what the server read before changed meanwhile (another
 -- device of the client wrote at the same moment); it reads again.
 local cid, client, specialist, now, maxlen = ARGV[10], ARGV[1], ARGV[14], ARGV[7], ARGV[9]
@@ -50,7 +52,13 @@ if open == '' then
                     'inquiry', 'free', ARGV[15], 'created', now, 'updated', now, 'read_c', '0',
                     'read_s', '0', 'unread_c', '0', 'unread_s', '0', 'topic', ARGV[18], 'pref',
                     ARGV[19], 'expires', ARGV[20]}
+    if ARGV[23] ~= '1' then
+        return {'seq', '0'}
+    end
     redis.call('HSET', KEYS[1], unpack(fields, 5))
+    if ARGV[22] ~= '' then
+        redis.call('HSET', KEYS[1], 'dk', ARGV[22])
+    end
     redis.call('ZADD', KEYS[13], ARGV[20], cid)
     redis.call('HSET', KEYS[6], specialist, cid)
     redis.call('ZADD', KEYS[7], now, cid)
@@ -63,7 +71,7 @@ if open == '' then
     append_event(KEYS[3], client, maxlen, fields)
     append_event(KEYS[4], specialist, maxlen, fields)
 else
-    local m = redis.call('HMGET', KEYS[1], 'state', ARGV[2], ARGV[4])
+    local m = redis.call('HMGET', KEYS[1], 'state', ARGV[2], ARGV[4], 'seq')
     if m[2] then
         -- This id went into this conversation another way (send_message): the fingerprint
         -- tells the server whether that is a conflict.
@@ -73,10 +81,15 @@ else
         return {'retry'}
     end
     unread = (tonumber(m[3]) or 0) + 1
+    local last = tonumber(m[4]) or 0
+    if last + 1 ~= tonumber(ARGV[23]) then
+        return {'seq', tostring(last)}
+    end
 end
 schedule_reminder(KEYS[1], KEYS[14], cid, 's', now, ARGV[21])
-local id = redis.call('XADD', KEYS[2], '0-*', 's', client, 'i', ARGV[6], 't', now, 'b', ARGV[8])
-redis.call('HSET', KEYS[1], ARGV[2], id .. ARGV[3], ARGV[4], unread)
+local id = redis.call('XADD', KEYS[2], '0-' .. ARGV[23], 's', client, 'i', ARGV[6], 't', now,
+                      'b', ARGV[8])
+redis.call('HSET', KEYS[1], ARGV[2], id .. ARGV[3], ARGV[4], unread, 'seq', ARGV[23])
 local a = redis.call('XADD', KEYS[3], 'MAXLEN', '~', maxlen, '0-*', 'c', cid, 'q', id)
 local b = redis.call('XADD', KEYS[4], 'MAXLEN', '~', maxlen, '0-*', 'c', cid, 'q', id)
 redis.call('PUBLISH', ARGV[11], ARGV[13] .. id .. ' ' .. a)

@@ -64,19 +64,30 @@ private:
 };
 // NOLINTEND(concurrency-mt-unsafe)
 
-config parse(const std::vector<std::string>& args, const fake_env& env = {}) {
+// Every server needs --data-key-file or --allow-plaintext-storage: the tests that are not about
+// them get the second (`as_given`: exactly the arguments given).
+config parse(const std::vector<std::string>& args, const fake_env& env = {},
+             bool as_given = false) {
     std::vector<const char*> argv{"confide-server"};
+    bool storage_given = as_given || env.vars.contains("CONFIDE_DATA_KEY_FILE") ||
+                         env.vars.contains("CONFIDE_ALLOW_PLAINTEXT_STORAGE");
     for (const auto& a : args) {
         argv.push_back(a.c_str());
+        storage_given = storage_given || a.starts_with("--data-key-file") ||
+                        a.starts_with("--allow-plaintext-storage");
+    }
+    if (!storage_given) {
+        argv.push_back("--allow-plaintext-storage");
     }
     const scoped_environment scope(env.vars);
     return parse_config(static_cast<int>(argv.size()), argv.data());
 }
 
 // The config_error message, or "" when parsing succeeded.
-std::string error_of(const std::vector<std::string>& args, const fake_env& env = {}) {
+std::string error_of(const std::vector<std::string>& args, const fake_env& env = {},
+                     bool as_given = false) {
     try {
-        parse(args, env);
+        parse(args, env, as_given);
     } catch (const config_error& e) {
         return e.what();
     }
@@ -85,6 +96,20 @@ std::string error_of(const std::vector<std::string>& args, const fake_env& env =
 
 bool contains(const std::string& haystack, const std::string& needle) {
     return haystack.find(needle) != std::string::npos;
+}
+
+TEST(Config, StorageNeedsAKeyFileOrPlaintextExplicitly) {
+    EXPECT_TRUE(contains(error_of({"--token-key", key}, {}, true), "--data-key-file: required"));
+    EXPECT_TRUE(contains(error_of({"--token-key", key, "--data-key-file", "/k",
+                                   "--allow-plaintext-storage"},
+                                  {}, true),
+                         "contradicts --data-key-file"));
+    const auto sealed = parse({"--token-key", key, "--data-key-file", "/etc/confide/keys"});
+    EXPECT_EQ(sealed.data_key_file, "/etc/confide/keys");
+    EXPECT_FALSE(sealed.allow_plaintext_storage);
+    const auto plain = parse({"--token-key", key, "--allow-plaintext-storage"});
+    EXPECT_TRUE(plain.data_key_file.empty());
+    EXPECT_TRUE(plain.allow_plaintext_storage);
 }
 
 TEST(Config, DefaultsWithOneKey) {
