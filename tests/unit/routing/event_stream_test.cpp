@@ -326,6 +326,25 @@ TEST_F(event_stream_test, a_gap_reads_the_missed_events_from_storage) {
     EXPECT_EQ(stream.current(), state::live);
 }
 
+TEST_F(event_stream_test, a_notice_without_its_content_reads_the_event_from_storage) {
+    go_live();
+    // The next event, but sealed with a key this node has not opened yet: only its position.
+    auto sealed = std::make_shared<routing::notice>();
+    sealed->n = 3;
+    sealed->cursor = "1-3";
+    sealed->content_elsewhere = true;
+    notice(sealed);
+    EXPECT_TRUE(pushed.empty()) << "nothing of it is pushed";
+    ASSERT_EQ(reads.size(), 1u);
+    EXPECT_EQ(reads[0].after_cursor, "1-2");
+    read_done({message_notice(3, "c1", 3)});
+    EXPECT_EQ(pushed_cursors(), (strings{"1-3"}));
+    EXPECT_EQ(stream.current(), state::live);
+    // Already pushed: a late position-only notice of it changes nothing.
+    notice(sealed);
+    EXPECT_EQ(reads.size(), 1u);
+}
+
 TEST_F(event_stream_test, a_position_before_the_first_event_pushes_the_first_notice_as_is) {
     stream.sync_started();
     stream.synced("0-0", 0, batch_of({}), queued, now);  // n known: nothing before
