@@ -56,6 +56,8 @@ CONNECTIONS = dict(total=int(os.environ.get("BENCH_CONNECTIONS", "19500")), proc
 BACKLOG = dict(clients=100, messages_per_client=100, window=8)
 # The throughput load that counts the most per CPU second, alternated between variants.
 METRICS = dict(clients=25, specialists=25, window=16, duration=15, rounds=2, scrape_interval=0.1)
+# Encryption at rest: the metrics scenario's load, sealed (the default) against plaintext storage.
+SEALING = dict(clients=25, specialists=25, window=16, duration=15, rounds=2)
 # A node holding ~19,000 connections restarted; the goal is every client back within 10 s.
 STORM = dict(total=19000, processes=4, ramp=20, pairs=50, rate=200, resume_limit=60,
              sources=["127.0.0.%d" % i for i in range(1, 9)])
@@ -658,6 +660,36 @@ def run_metrics(build, fsync, quick):
     return rows
 
 
+def run_sealing(build, fsync, quick):
+    """What encryption at rest costs (docs/privacy.md): the metrics scenario's load (busy
+    connections) against a server that seals what people write (--data-key-file, the default
+    here) and one that stores it in plaintext (--allow-plaintext-storage). The variants
+    alternate, so that the machine's drift falls on both."""
+    p = dict(SEALING)
+    if quick:
+        p.update(duration=5, rounds=1)
+    variants = [("sealed", []), ("plaintext", ["--allow-plaintext-storage"])]
+    rows = []
+    for rnd in range(p["rounds"]):
+        for variant, extra in variants:
+            run = Run(build, fsync, list(GENEROUS_RATE) + extra)
+            try:
+                run.begin()
+                code, rep, argv, _ = run.loadgen("sealing", [
+                    "--clients", p["clients"], "--specialists", p["specialists"], "--rate", 0,
+                    "--window", p["window"], "--duration", p["duration"], "--ramp-up", 2,
+                    "--threads", 1, "--drain", 20, "--quiet"], p["duration"] + 120)
+                run.end()
+            finally:
+                run.close()
+            r = row("sealing", run, rep, [argv], code, variant=variant)
+            r["key"] = "sealing-%s-%d" % (variant, rnd)
+            log("sealing %s round %d: %.1f server µs/msg, %.0f msg/s" % (
+                variant, rnd, r.get("server_cpu_us_per_msg") or 0, r.get("delivered_per_s", 0)))
+            rows.append(r)
+    return rows
+
+
 def run_storm(build, fsync, quick):
     """A reconnect storm: a node holding STORM["total"] idle connections (plus a few pairs that
     send, checked by the load generator) is restarted (SIGTERM: GoAwayPush and 1001 to all, then
@@ -757,10 +789,10 @@ def run_storm(build, fsync, quick):
 
 SCENARIOS = {"latency": run_latency, "throughput": run_throughput,
              "connections": run_connections, "backlog": run_backlog,
-             "metrics": run_metrics, "storm": run_storm}
+             "metrics": run_metrics, "storm": run_storm, "sealing": run_sealing}
 # Where each scenario's rows go in the table; modules that add scenarios extend it.
 SCENARIO_ORDER = {"latency": 0, "throughput": 1, "connections": 2, "backlog": 3, "metrics": 4,
-                  "storm": 5}
+                  "storm": 5, "sealing": 6}
 # Functions of a row that add notes to its "other" column, and of (rows, find, check) that add
 # lines to "Against the targets".
 NOTE_HOOKS = []
@@ -828,6 +860,10 @@ def render(rows, mach):
         if r["scenario"] == "metrics":
             other.append({"on": "nobody scrapes", "off": "built with -DCONFIDE_METRICS=OFF",
                           "scraped": "scraped every 100 ms (%d scrapes)" % r.get("scrapes", 0)}
+                         .get(r.get("variant"), r.get("variant")))
+        if r["scenario"] == "sealing":
+            other.append({"sealed": "what people write sealed (--data-key-file)",
+                          "plaintext": "stored in plaintext (--allow-plaintext-storage)"}
                          .get(r.get("variant"), r.get("variant")))
         if r["scenario"] == "storm" and r.get("resume_s") is not None:
             other.append("restarted holding %d; all back %.1f s after SIGTERM (old process gone "

@@ -2,7 +2,7 @@
 # Confide benchmarks: one command.
 #
 #   bench/run.sh <scenario>...      scenarios: latency throughput connections backlog metrics
-#                                   storm w w-max, or all
+#                                   storm sealing w w-max, or all
 #
 # Builds a release build if needed (build/release, -DCMAKE_BUILD_TYPE=Release), then for each
 # scenario and each appendfsync setting starts its own redis-server (temporary directory, free
@@ -28,9 +28,9 @@ if (($# == 0)); then
 fi
 for s in "$@"; do
   case $s in
-    latency | throughput | connections | backlog | metrics | storm | w | w-max | all) ;;
+    latency | throughput | connections | backlog | metrics | storm | sealing | w | w-max | all) ;;
     *)
-      echo "bench/run.sh: unknown scenario '$s' (latency throughput connections backlog metrics storm w w-max all)" >&2
+      echo "bench/run.sh: unknown scenario '$s' (latency throughput connections backlog metrics storm sealing w w-max all)" >&2
       exit 2
       ;;
   esac

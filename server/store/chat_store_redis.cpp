@@ -111,6 +111,31 @@ void redis_chat_store::remember_seq(const std::string& conversation_id, std::uin
     }
 }
 
+std::uint64_t redis_chat_store::next_seq(const std::string& conversation_id, std::uint64_t guess,
+                                         std::optional<std::uint64_t> answered, int attempt) {
+    std::lock_guard lock(parties_mutex_);
+    auto it = parties_.find(conversation_id);
+    if (it == parties_.end()) {
+        return (answered ? *answered : guess) + 1;
+    }
+    std::uint64_t& last = it->second.last_seq;
+    // Sends of one node to one conversation are pipelined on one connection and applied in
+    // order, so each takes the next number. A script that answered another last seq: behind,
+    // take it; ahead (numbers taken by sends that then stored nothing), start over from it
+    // after a few tries.
+    if (answered && (last <= *answered || attempt >= 3)) {
+        last = *answered;
+    }
+    return ++last;
+}
+
+void redis_chat_store::release_seq(const std::string& conversation_id, std::uint64_t seq) {
+    std::lock_guard lock(parties_mutex_);
+    if (auto it = parties_.find(conversation_id); it != parties_.end() && it->second.last_seq == seq) {
+        it->second.last_seq = seq - 1;
+    }
+}
+
 awaitable<outcome<redis_chat_store::key_map>> redis_chat_store::keys_of(
     std::string user_id, std::vector<std::string> conversation_ids) {
     key_map out;
@@ -289,9 +314,9 @@ awaitable<outcome<routing::send_result>> redis_chat_store::send_message(routing:
     // The body is sealed for its seq before the script assigns it (docs/design.md, "Encryption
     // at rest"): sealed for the seq this node last saw plus one; the script stores it only if
     // that is the conversation's next seq, and otherwise answers the last one, to seal again.
-    std::uint64_t last_seq = p->last_seq;
+    std::optional<std::uint64_t> answered;
     for (int attempt = 0; attempt < max_seq_attempts; ++attempt) {
-        const std::uint64_t seq = last_seq + 1;
+        const std::uint64_t seq = next_seq(cmd.conversation_id, p->last_seq, answered, attempt);
         auto sealed =
             sealer_->seal(key->get(), {cmd.conversation_id, seq, cmd.sender_id}, cmd.body);
         if (!sealed) {
@@ -331,13 +356,14 @@ awaitable<outcome<routing::send_result>> redis_chat_store::send_message(routing:
             co_return res.error();
         }
         if (script_status(*res) == "seq" && res->elements.size() == 2) {
-            last_seq = int_or_zero<std::uint64_t>(res->elements[1].str);
-            remember_seq(cmd.conversation_id, last_seq);
+            answered = int_or_zero<std::uint64_t>(res->elements[1].str);
             continue;
         }
         auto out = parse_send_reply(*res, cmd.conversation_id, from_client, fp, cmd.now_ms);
         if (out && !out->duplicate) {
             remember_seq(cmd.conversation_id, out->seq);
+        } else {
+            release_seq(cmd.conversation_id, seq);  // stored nothing: the number is free again
         }
         co_return out;
     }

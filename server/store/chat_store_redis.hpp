@@ -9,6 +9,7 @@
 #include <cstddef>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <unordered_map>
 
@@ -93,6 +94,15 @@ private:
 
     /// Notes what this node learnt of a conversation's last seq.
     void remember_seq(const std::string& conversation_id, std::uint64_t seq);
+
+    /// The seq to seal a send for: the next one this node has not handed out (`guess` + 1 when
+    /// the conversation is not cached), or after `answered`, the last seq the script said the
+    /// conversation has (docs/design.md, "Encryption at rest").
+    std::uint64_t next_seq(const std::string& conversation_id, std::uint64_t guess,
+                           std::optional<std::uint64_t> answered, int attempt);
+
+    /// A send sealed for `seq` stored nothing: hands the number back if it was the last one.
+    void release_seq(const std::string& conversation_id, std::uint64_t seq);
 
     /// The log entry `e` as a message, its body opened. Nullopt (logged, audited for `reader`)
     /// when it is malformed or fails its check.
