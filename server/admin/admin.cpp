@@ -19,9 +19,9 @@
 #include <unistd.h>
 
 #include <array>
+#include <cerrno>
 #include <charconv>
 #include <chrono>
-#include <cerrno>
 #include <cstdlib>
 #include <cstring>
 #include <future>

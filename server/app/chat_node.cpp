@@ -10,8 +10,8 @@
 #include "routing/workflow_sweeper.hpp"
 #include "store/audit_log_redis.hpp"
 #include "store/chat_store_redis.hpp"
-#include "store/keys.hpp"
 #include "store/directory_store_redis.hpp"
+#include "store/keys.hpp"
 #include "store/notice_bus_redis.hpp"
 #include "store/presence_store_redis.hpp"
 #include "store/redis/connection.hpp"
@@ -279,8 +279,8 @@ awaitable<void> chat_node::check_storage() {
     // or corrupt messages.
     const bool seals = parts_->sealer->seals();
     auto layout = co_await store::check_layout(
-        *parts_->main_redis, seals ? store::keys::layout_version
-                                   : store::keys::layout_version_plaintext);
+        *parts_->main_redis,
+        seals ? store::keys::layout_version : store::keys::layout_version_plaintext);
     if (!layout) {
         throw std::runtime_error("cannot use Redis at " + redis_address(cfg) + ": " +
                                  layout.error().message);

@@ -131,7 +131,8 @@ std::uint64_t redis_chat_store::next_seq(const std::string& conversation_id, std
 
 void redis_chat_store::release_seq(const std::string& conversation_id, std::uint64_t seq) {
     std::lock_guard lock(parties_mutex_);
-    if (auto it = parties_.find(conversation_id); it != parties_.end() && it->second.last_seq == seq) {
+    if (auto it = parties_.find(conversation_id);
+        it != parties_.end() && it->second.last_seq == seq) {
         it->second.last_seq = seq - 1;
     }
 }
@@ -179,8 +180,8 @@ awaitable<outcome<redis_chat_store::key_map>> redis_chat_store::keys_of(
     co_return out;
 }
 
-awaitable<outcome<redis_chat_store::key_ptr>> redis_chat_store::key_of(std::string user_id,
-                                                                      std::string conversation_id) {
+awaitable<outcome<redis_chat_store::key_ptr>> redis_chat_store::key_of(
+    std::string user_id, std::string conversation_id) {
     std::vector<std::string> ids{conversation_id};
     auto found = co_await keys_of(std::move(user_id), std::move(ids));
     if (!found) {
@@ -229,8 +230,8 @@ awaitable<outcome<redis_chat_store::parties>> redis_chat_store::parties_for(
         }
     }
     if (p.client.empty()) {
-        auto res = co_await call(*conn_, cmd("HMGET", keys::conversation(conversation_id),
-                                             "client", "specialist", "seq"));
+        auto res = co_await call(*conn_, cmd("HMGET", keys::conversation(conversation_id), "client",
+                                             "specialist", "seq"));
         if (!res) {
             co_return res.error();
         }
@@ -891,10 +892,10 @@ awaitable<outcome<routing::event_batch>> redis_chat_store::read_events(std::stri
         const key_ptr& key = (*dks)[std::string(s.conversation_id)];
         if (!s.fields.empty()) {
             std::array<std::string, 2> opened;
-            auto n = open_conversation_fields(*sealer_, key.get(), s.conversation_id, s.fields,
-                                              opened)
-                         ? conversation_notice(user_id, s.id, s.fields)
-                         : nullptr;
+            auto n =
+                open_conversation_fields(*sealer_, key.get(), s.conversation_id, s.fields, opened)
+                    ? conversation_notice(user_id, s.id, s.fields)
+                    : nullptr;
             if (!n) {
                 log::error("user={} event {} malformed or refused in storage, skipped", user_id,
                            s.id);

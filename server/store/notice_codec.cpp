@@ -142,8 +142,7 @@ std::shared_ptr<const routing::notice> conversation_notice(
 }
 
 std::shared_ptr<const routing::notice> decode_notice(std::string_view user_id,
-                                                     std::string_view payload,
-                                                     const sealer& keys) {
+                                                     std::string_view payload, const sealer& keys) {
     if (payload.empty()) {
         return nullptr;
     }

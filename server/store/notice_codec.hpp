@@ -41,8 +41,7 @@ std::shared_ptr<const routing::notice> conversation_notice(
 /// check, logged) an event's notice only tells its position (routing::notice::content_elsewhere)
 /// and the reader takes it from storage, which refuses and audits what fails.
 std::shared_ptr<const routing::notice> decode_notice(std::string_view user_id,
-                                                     std::string_view payload,
-                                                     const sealer& keys);
+                                                     std::string_view payload, const sealer& keys);
 
 /// The payload that tells `to` that `from` is (not) typing.
 std::string typing_payload(std::string_view conversation_id, std::string_view from, bool typing);

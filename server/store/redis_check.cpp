@@ -1,8 +1,8 @@
 #include "store/redis_check.hpp"
 
+#include "crypto/fingerprint.hpp"
 #include "store/commands.hpp"
 #include "store/keys.hpp"
-#include "crypto/fingerprint.hpp"
 
 #include <boost/asio/connect.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
@@ -166,8 +166,7 @@ awaitable<outcome<persistence_report>> check_persistence(redis::connection& conn
     co_return rep;
 }
 
-awaitable<outcome<layout_report>> check_layout(redis::connection& conn,
-                                               std::string_view expected) {
+awaitable<outcome<layout_report>> check_layout(redis::connection& conn, std::string_view expected) {
     const std::string key = keys::layout();
     auto current = co_await call(conn, cmd("GET", key));
     if (!current) {
@@ -219,8 +218,9 @@ awaitable<outcome<layout_report>> check_layout(redis::connection& conn,
     if (rep.version != expected) {
         std::string hint;
         if (rep.version == keys::layout_version_plaintext) {
-            hint = "; that data was stored in plaintext (--allow-plaintext-storage) and this "
-                   "server seals what it stores (--data-key-file)";
+            hint =
+                "; that data was stored in plaintext (--allow-plaintext-storage) and this "
+                "server seals what it stores (--data-key-file)";
         } else if (rep.version == keys::layout_version) {
             hint = "; that data is sealed: start with its --data-key-file";
         }
@@ -285,15 +285,17 @@ awaitable<outcome<std::string>> check_keys(redis::connection& conn, const sealer
                 ids += (ids.empty() ? "" : ", ") + field.substr(4);
             }
         }
-        co_return source + ": holds none of the key-encryption keys this Redis's data was sealed "
-                           "with (" +
+        co_return source +
+            ": holds none of the key-encryption keys this Redis's data was sealed "
+            "with (" +
             ids + ")";
     }
     const std::string fp = check_value(ring.fingerprint_key());
     if (auto it = known.find("fingerprint"); it != known.end()) {
         if (it->second != fp) {
-            co_return source + ": its fingerprint key is not the one this Redis's data was "
-                               "written with (retries would be refused as conflicts)";
+            co_return source +
+                ": its fingerprint key is not the one this Redis's data was "
+                "written with (retries would be refused as conflicts)";
         }
     } else {
         add.emplace_back("fingerprint");

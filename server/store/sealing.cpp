@@ -23,8 +23,8 @@ crypto::secret_key public_fingerprint_key() {
 
 sealer::sealer(std::optional<crypto::kek_ring> ring)
     : ring_(std::move(ring)),
-      fingerprinter_(std::make_unique<crypto::fingerprinter>(
-          ring_ ? ring_->fingerprint_key() : public_fingerprint_key())) {}
+      fingerprinter_(std::make_unique<crypto::fingerprinter>(ring_ ? ring_->fingerprint_key()
+                                                                   : public_fingerprint_key())) {}
 
 std::string sealer::fingerprint(std::initializer_list<std::string_view> parts) const {
     auto fp = (*fingerprinter_)(parts);

@@ -11,11 +11,11 @@
 
 #include <array>
 #include <cstdint>
-#include <span>
 #include <initializer_list>
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <unordered_map>

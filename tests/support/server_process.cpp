@@ -96,18 +96,19 @@ const std::string& test_data_key_file() {
     static const std::string path = [] {
         const auto file = dir.path() / "data.keys";
         std::ofstream(file) << crypto::kek_ring::generate_text("test");
-        std::filesystem::permissions(file, std::filesystem::perms::owner_read |
-                                               std::filesystem::perms::owner_write);
+        std::filesystem::permissions(
+            file, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
         return file.string();
     }();
     return path;
 }
 
 std::vector<std::string> server_args(const redis_server& redis, const std::string& log_level) {
-    std::vector<std::string> args{"--redis",         redis.host() + ":" + std::to_string(redis.port()),
-                                  "--token-key",     "test:HS256:text:" + test_secret(),
-                                  "--log-level",     log_level,
-                                  "--data-key-file", test_data_key_file()};
+    std::vector<std::string> args{
+        "--redis",         redis.host() + ":" + std::to_string(redis.port()),
+        "--token-key",     "test:HS256:text:" + test_secret(),
+        "--log-level",     log_level,
+        "--data-key-file", test_data_key_file()};
     // The ThreadSanitizer pass sets this (CMakePresets.json, test preset "tsan"), so that every
     // server under test runs several I/O threads whatever the machine's core count.
     if (const char* n = std::getenv("CONFIDE_TEST_IO_THREADS"); n != nullptr && *n != '\0') {

@@ -21,8 +21,9 @@ std::string mint(const std::string& user, auth::role r,
                  std::chrono::seconds ttl = std::chrono::hours(1));
 
 /// Starts `confide-server --listen 127.0.0.1:0` against `redis`, with server_args() (but those
-/// `extra_args` give otherwise: --log-level, --data-key-file) and `extra_args` appended, and waits for its "listening on" line. Throws when it does not start.
-/// The destructor stops it (SIGTERM, then SIGKILL).
+/// `extra_args` give otherwise: --log-level, --data-key-file) and `extra_args` appended, and waits
+/// for its "listening on" line. Throws when it does not start. The destructor stops it (SIGTERM,
+/// then SIGKILL).
 class server_process {
 public:
     server_process(const redis_server& redis, std::vector<std::string> extra_args = {},

@@ -77,8 +77,8 @@ std::string read_files(const std::filesystem::path& dir) {
 std::string key_file(const temp_dir& dir, const std::string& name, const std::string& id) {
     const auto path = dir.path() / name;
     std::ofstream(path) << crypto::kek_ring::generate_text(id);
-    std::filesystem::permissions(path, std::filesystem::perms::owner_read |
-                                           std::filesystem::perms::owner_write);
+    std::filesystem::permissions(
+        path, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
     return path.string();
 }
 

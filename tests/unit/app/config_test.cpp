@@ -100,10 +100,10 @@ bool contains(const std::string& haystack, const std::string& needle) {
 
 TEST(Config, StorageNeedsAKeyFileOrPlaintextExplicitly) {
     EXPECT_TRUE(contains(error_of({"--token-key", key}, {}, true), "--data-key-file: required"));
-    EXPECT_TRUE(contains(error_of({"--token-key", key, "--data-key-file", "/k",
-                                   "--allow-plaintext-storage"},
-                                  {}, true),
-                         "contradicts --data-key-file"));
+    EXPECT_TRUE(contains(
+        error_of({"--token-key", key, "--data-key-file", "/k", "--allow-plaintext-storage"}, {},
+                 true),
+        "contradicts --data-key-file"));
     const auto sealed = parse({"--token-key", key, "--data-key-file", "/etc/confide/keys"});
     EXPECT_EQ(sealed.data_key_file, "/etc/confide/keys");
     EXPECT_FALSE(sealed.allow_plaintext_storage);
