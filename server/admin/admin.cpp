@@ -23,13 +23,13 @@
 #include <charconv>
 #include <chrono>
 #include <cstdlib>
-#include <cstring>
 #include <future>
 #include <limits>
 #include <optional>
 #include <ostream>
 #include <sstream>
 #include <stdexcept>
+#include <system_error>
 #include <thread>
 
 namespace confide::admin {
@@ -553,7 +553,8 @@ int keys_command(const std::string& command, const std::vector<std::string>& res
     const std::string text = crypto::kek_ring::generate_text(id);
     const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
     if (fd < 0) {
-        throw std::runtime_error(path + ": " + std::strerror(errno));
+        throw std::runtime_error(path + ": " +
+                                 std::error_code(errno, std::generic_category()).message());
     }
     const auto written = ::write(fd, text.data(), text.size());
     const bool ok = written == static_cast<ssize_t>(text.size()) && ::close(fd) == 0;

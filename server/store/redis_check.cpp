@@ -268,9 +268,12 @@ awaitable<outcome<std::string>> check_keys(redis::connection& conn, const sealer
         const std::string value = check_value(*ring.find(id));
         if (auto it = known.find(field); it != known.end()) {
             if (it->second != value) {
-                co_return source + ": the key-encryption key '" + id +
-                    "' is not the key this Redis's data was sealed with (a wrong or a changed key "
-                    "file)";
+                source.append(": the key-encryption key '")
+                    .append(id)
+                    .append(
+                        "' is not the key this Redis's data was sealed with (a wrong or a "
+                        "changed key file)");
+                co_return source;
             }
             any_kek_known = true;
         } else {
@@ -285,17 +288,18 @@ awaitable<outcome<std::string>> check_keys(redis::connection& conn, const sealer
                 ids += (ids.empty() ? "" : ", ") + field.substr(4);
             }
         }
-        co_return source +
-            ": holds none of the key-encryption keys this Redis's data was sealed "
-            "with (" +
-            ids + ")";
+        source.append(": holds none of the key-encryption keys this Redis's data was sealed with (")
+            .append(ids)
+            .append(")");
+        co_return source;
     }
     const std::string fp = check_value(ring.fingerprint_key());
     if (auto it = known.find("fingerprint"); it != known.end()) {
         if (it->second != fp) {
-            co_return source +
-                ": its fingerprint key is not the one this Redis's data was "
-                "written with (retries would be refused as conflicts)";
+            source.append(
+                ": its fingerprint key is not the one this Redis's data was written with "
+                "(retries would be refused as conflicts)");
+            co_return source;
         }
     } else {
         add.emplace_back("fingerprint");

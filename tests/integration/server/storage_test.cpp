@@ -134,7 +134,7 @@ TEST_F(storage, ACanaryIsDeliveredSyncedAndReadButFoundNowhereInPlaintext) {
     auto a = login(alice, role::client);
 
     const auto sent = must_send(*a, inquiry_about(bob, "I write " + canary, "topic " + canary));
-    const auto cid = sent.conversation_id();
+    const auto& cid = sent.conversation_id();
     ASSERT_FALSE(cid.empty());
     // Pushed live, opened by the node.
     ASSERT_TRUE(b->wait_for(is_message_event("I write " + canary)));
