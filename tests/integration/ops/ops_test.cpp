@@ -173,7 +173,8 @@ TEST_F(ops, JsonLogsAreOneObjectPerLineWithIdsAndNeitherBodiesNorTokens) {
 std::string start_up_failure(std::vector<std::string> args) {
     args.insert(args.end(),
                 {"--listen", "127.0.0.1:0", "--token-key", "test:HS256:text:" + test_secret(),
-                 "--redis-startup-timeout-ms", "1000", "--redis-timeout-ms", "500"});
+                 "--redis-startup-timeout-ms", "1000", "--redis-timeout-ms", "500",
+                 "--data-key-file", test_data_key_file()});
     child_process p(server_binary(), args);
     auto code = p.wait_exit(20s);
     EXPECT_TRUE(code.has_value() && *code != 0);
