@@ -28,8 +28,8 @@ bool take_field(std::string_view& in, std::string_view& out) {
     return true;
 }
 
-// The notice of event `id` without its content: the reader takes it from storage.
-std::shared_ptr<const routing::notice> position_only(std::string_view id) {
+// A notice of event `id` ("0-<n>", n > 0) with nothing in it yet, or null for another id.
+std::shared_ptr<routing::notice> notice_at(std::string_view id) {
     const auto n = number_of_id(id);
     if (!n || *n == 0) {
         return nullptr;
@@ -37,7 +37,15 @@ std::shared_ptr<const routing::notice> position_only(std::string_view id) {
     auto out = std::make_shared<routing::notice>();
     out->n = *n;
     out->cursor = id;
-    out->content_elsewhere = true;
+    return out;
+}
+
+// The notice of event `id` without its content: the reader takes it from storage.
+std::shared_ptr<const routing::notice> position_only(std::string_view id) {
+    auto out = notice_at(id);
+    if (out) {
+        out->content_elsewhere = true;
+    }
     return out;
 }
 
@@ -111,33 +119,25 @@ std::string message_notice_prefix(std::string_view conversation_id, std::string_
 }
 
 std::shared_ptr<const routing::notice> message_notice(std::string_view id, routing::message m) {
-    const auto n = number_of_id(id);
-    if (!n || *n == 0) {
-        return nullptr;
+    auto out = notice_at(id);
+    if (out) {
+        out->what = std::move(m);
     }
-    auto out = std::make_shared<routing::notice>();
-    out->n = *n;
-    out->cursor = id;
-    out->what = std::move(m);
     return out;
 }
 
 std::shared_ptr<const routing::notice> conversation_notice(
     std::string_view user_id, std::string_view id, std::span<const std::string_view> fields) {
-    const auto n = number_of_id(id);
     // k, c, c, <id>, then the conversation's own fields.
-    if (!n || *n == 0 || fields.size() < 4 || fields[0] != "k" || fields[1] != "c" ||
-        fields[2] != "c" || fields[3].empty()) {
+    if (fields.size() < 4 || fields[0] != "k" || fields[1] != "c" || fields[2] != "c" ||
+        fields[3].empty()) {
         return nullptr;
     }
     const auto meta = parse_conversation_meta(fields.subspan(4));
-    if (!meta.exists()) {
-        return nullptr;
+    auto out = meta.exists() ? notice_at(id) : nullptr;
+    if (out) {
+        out->what = view_of(fields[3], meta, user_id);
     }
-    auto out = std::make_shared<routing::notice>();
-    out->n = *n;
-    out->cursor = id;
-    out->what = view_of(fields[3], meta, user_id);
     return out;
 }
 
