@@ -131,6 +131,12 @@ TEST_F(run_script, ReadmeScriptableExamplesRunAsWritten) {
     EXPECT_EQ(sh.wait_exit(60s), std::optional<int>(0));
     // The specialist's listen printed the message as a JSON line.
     EXPECT_TRUE(sh.wait_for_line(std::regex(R"(^\{.*"hello")"), 5s));
+    // run.sh lists its second demo specialist too: an inquiry to an unlisted id is refused
+    // (NOT_FOUND), so this one going out shows dr.ana is in the directory.
+    const auto to_ana =
+        cli({"send", "--url", "ws://127.0.0.1:" + std::to_string(port) + "/", "--token",
+             token("carol", "client"), "--to-specialist", "dr.ana", "--text", "hello Ana"});
+    EXPECT_EQ(to_ana.code, 0) << to_ana.output;
     EXPECT_EQ(interrupt(*instance), std::optional<int>(0));
 }
 
