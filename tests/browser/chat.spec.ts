@@ -118,6 +118,38 @@ async function watchBanner(page: Page): Promise<() => Promise<boolean>> {
   return () => page.evaluate(() => (window as unknown as { bannerShown: boolean }).bannerShown);
 }
 
+/// The app shell fits the viewport: the message box and the newest message are on screen (the
+/// message inside the message list's visible part) and the document itself does not scroll; the
+/// sidebar and the message list scroll on their own.
+async function expectFitsViewport(page: Page, newest: Locator): Promise<void> {
+  const viewport = page.viewportSize() as { width: number; height: number };
+  await expect(async () => {
+    const log = await page.locator("#message-log").boundingBox();
+    expect(log, "message list").not.toBeNull();
+    for (const [name, l] of [
+      ["message box", page.getByLabel("Your message")],
+      ["newest message", newest],
+    ] as const) {
+      const box = await l.boundingBox();
+      expect(box, name).not.toBeNull();
+      const b = box as { x: number; y: number; width: number; height: number };
+      expect(b.y, name).toBeGreaterThanOrEqual(0);
+      expect(b.x, name).toBeGreaterThanOrEqual(0);
+      expect(b.y + b.height, name).toBeLessThanOrEqual(viewport.height);
+      expect(b.x + b.width, name).toBeLessThanOrEqual(viewport.width);
+      if (name === "newest message" && log) {
+        expect(b.y, name).toBeGreaterThanOrEqual(log.y - 1);
+        expect(b.y + b.height, name).toBeLessThanOrEqual(log.y + log.height + 1);
+      }
+    }
+    const doc = await page.evaluate(() => ({
+      scrollHeight: document.documentElement.scrollHeight,
+      innerHeight: window.innerHeight,
+    }));
+    expect(doc.scrollHeight, "the document does not scroll").toBeLessThanOrEqual(doc.innerHeight + 1);
+  }).toPass({ timeout: 10_000 });
+}
+
 test("inquiry → specialist sees it first → accept → reply; ticks ✓ ✓✓ read; typing; presence", async ({
   browser,
 }) => {
@@ -299,6 +331,10 @@ test("history is paged: the newest 50, then older ones on request; typed fast, i
   }
   await expect(rows(alice.page, "message 55")).toHaveAttribute("data-state", "sent", { timeout: 30_000 });
   await expect(alice.page.locator("#messages li.msg[data-state=pending]")).toHaveCount(0);
+  // A desktop with the directory shown and a long conversation: the page is the viewport's
+  // height, the newest message and the message box are both in view.
+  await expect(alice.page.locator("#directory-section")).toBeVisible();
+  await expectFitsViewport(alice.page, rows(alice.page, "message 55"));
   const bob = await signIn(browser, "dr.bob", "specialist");
   await openConversationWith(bob.page, "alice");
   await expect(rows(bob.page)).toHaveCount(50);
@@ -520,6 +556,11 @@ test("both views: no serious or critical accessibility violations (axe), and scr
       await expect(rows(alice.page, "Mostly at night")).toHaveAttribute("data-state", "read");
     }
 
+    if (viewport === desktop) {
+      await expect(alice.page.locator("#directory-section")).toBeVisible();
+      await expectFitsViewport(alice.page, rows(alice.page, "Mostly at night"));
+      await expectFitsViewport(bob.page, rows(bob.page, "Mostly at night"));
+    }
     for (const [who, p] of [
       ["client", alice],
       ["specialist", bob],
@@ -608,4 +649,123 @@ test("the directory: find a specialist away until their hours, write with a topi
   await expect(alice.page.locator("#conv-hint")).toContainText("write to another specialist");
   await expect(bob.page.locator("#conv-state")).toHaveText(/expired/);
   await expect(alice.page.getByLabel("Your message")).toBeDisabled();
+});
+
+test("a refused message: failed with the reason, Retry and Discard; Retry sends it once when the cause is gone", async ({
+  browser,
+}) => {
+  await stack.stop();
+  stack = new Stack({ specialists: { "dr.full": ["--name", "Dr Full", "--accepting", "no"] } });
+  await stack.start();
+  const alice = await signIn(browser, "alice", "client");
+
+  // Refused for good: a specialist nobody listed. Discard takes it out of the outbox.
+  await writeToSpecialist(alice.page, "dr.nobody", "Is anyone there?");
+  const lost = rows(alice.page, "Is anyone there?");
+  await expect(lost).toHaveAttribute("data-state", "failed");
+  await expect(lost.locator(".error")).toHaveText("Not sent: no specialist with this id is listed");
+  await lost.getByRole("button", { name: "Discard" }).click();
+  await expect(lost).toHaveCount(0);
+  expect(await alice.page.evaluate(() => localStorage.getItem("confide.outbox.v1.alice"))).toBeNull();
+
+  // Refused until the specialist takes new clients again.
+  await writeToSpecialist(alice.page, "dr.full", "Do you have room for me?");
+  const row = rows(alice.page, "Do you have room for me?");
+  await expect(row).toHaveAttribute("data-state", "failed");
+  await expect(row.locator(".error")).toHaveText("Not sent: this specialist is not accepting new clients");
+  await expect(row.locator(".tick")).toHaveText(/^!\s*Not sent$/);
+  await expect(row.getByRole("button", { name: "Discard" })).toBeVisible();
+  await expect(alice.page.locator("#announcer")).toHaveText(
+    "Message not sent: this specialist is not accepting new clients.",
+  );
+  // It waits in the outbox, failed, with the id it will be retried under.
+  const saved = JSON.parse(
+    (await alice.page.evaluate(() => localStorage.getItem("confide.outbox.v1.alice"))) ?? "[]",
+  ) as { clientMsgId: string; state: string }[];
+  expect(saved.map((i) => i.state)).toEqual(["failed"]);
+
+  await stack.admin("directory", "update", "dr.full", "--accepting", "yes");
+  await row.getByRole("button", { name: "Retry" }).click();
+  await expect(row).toHaveAttribute("data-state", /sent|delivered|read/);
+  await expect(row.locator(".error")).toHaveCount(0);
+  await expect(row.getByRole("button", { name: "Retry" })).toHaveCount(0);
+  expect(await alice.page.evaluate(() => localStorage.getItem("confide.outbox.v1.alice"))).toBeNull();
+
+  // Sent once, under the same id.
+  const full = await signIn(browser, "dr.full", "specialist");
+  await openConversationWith(full.page, "alice");
+  await expect(rows(full.page, "Do you have room for me?")).toHaveCount(1);
+  const cid = await conversationId(alice.page, "dr.full");
+  expect(await stack.redisCli("XLEN", `cf:c:{${cid}}:log`)).toBe("1");
+  expect(await stack.redisCli("XRANGE", `cf:c:{${cid}}:log`, "-", "+")).toContain(saved[0].clientMsgId);
+});
+
+test("the specialist declines with a reason: both see the state and why, and sending is disabled", async ({
+  browser,
+}) => {
+  const bob = await signIn(browser, "dr.bob", "specialist");
+  const alice = await signIn(browser, "alice", "client");
+  await writeToSpecialist(alice.page, "dr.bob", "Can you help me with my sleep?");
+  await expect(rows(alice.page, "Can you help me with my sleep?")).toHaveAttribute("data-state", /sent|delivered|read/);
+  // A client cannot accept or decline; an open inquiry can be closed by either party.
+  await expect(alice.page.getByRole("button", { name: "Decline", exact: true })).toBeHidden();
+  await expect(alice.page.getByRole("button", { name: "Close conversation" })).toBeVisible();
+
+  await openConversationWith(bob.page, "alice");
+  await bob.page.getByLabel("Reason").selectOption({ label: "Outside my expertise" });
+  await bob.page.getByRole("button", { name: "Decline", exact: true }).click();
+  const why = "This is outside the specialist's area of expertise.";
+  await expect(bob.page.locator("#conv-state")).toHaveText(/^declined/);
+  await expect(bob.page.locator("#conv-hint")).toHaveText(`You declined this inquiry. ${why}`);
+  for (const name of ["Accept", "Decline", "Close conversation"]) {
+    await expect(bob.page.getByRole("button", { name, exact: true })).toBeHidden();
+  }
+  await expect(bob.page.getByLabel("Your message")).toBeDisabled();
+
+  await expect(alice.page.locator("#conv-state")).toHaveText(/^declined/);
+  await expect(alice.page.locator("#conv-hint")).toHaveText(
+    `dr.bob declined this inquiry. ${why} You can write to another specialist.`,
+  );
+  await expect(alice.page.getByLabel("Your message")).toBeDisabled();
+  await expect(alice.page.getByRole("button", { name: "Send" })).toBeDisabled();
+  await expect(alice.page.getByRole("button", { name: "Close conversation" })).toBeHidden();
+  await expect(alice.page.locator("nav .conv", { hasText: "dr.bob" }).first()).toContainText("declined");
+});
+
+test("the specialist closes the conversation: a message typed meanwhile fails with the reason; sending is disabled and explained", async ({
+  browser,
+}) => {
+  const bob = await signIn(browser, "dr.bob", "specialist");
+  const alice = await signIn(browser, "alice", "client");
+  await writeToSpecialist(alice.page, "dr.bob", "Hello");
+  await openConversationWith(bob.page, "alice");
+  await bob.page.getByRole("button", { name: "Accept" }).click();
+  await expect(alice.page.locator("#conv-state")).toHaveText(/^active/);
+  await expect(alice.page.getByRole("button", { name: "Close conversation" })).toBeVisible();
+  const cid = await conversationId(alice.page, "dr.bob");
+
+  // Alice's message waits for the connection while Dr Bob closes the conversation.
+  await alice.context.setOffline(true);
+  await expect(alice.page.locator("body")).toHaveAttribute("data-connection", /reconnecting|offline/);
+  await say(alice.page, "One more thing");
+  const row = rows(alice.page, "One more thing");
+  await expect(row).toHaveAttribute("data-state", "pending");
+  await bob.page.getByRole("button", { name: "Close conversation" }).click();
+  await expect(bob.page.locator("#conv-state")).toHaveText(/^closed/);
+  await expect(bob.page.getByLabel("Your message")).toBeDisabled();
+  await alice.context.setOffline(false);
+
+  await expect(row).toHaveAttribute("data-state", "failed");
+  await expect(row.locator(".error")).toHaveText("Not sent: the conversation is closed");
+  await expect(row.getByRole("button", { name: "Retry" })).toBeVisible();
+  await expect(alice.page.locator("#conv-state")).toHaveText(/^closed/);
+  await expect(alice.page.locator("#conv-hint")).toHaveText(
+    "This conversation is closed. Write to the specialist again to start a new one.",
+  );
+  await expect(alice.page.getByLabel("Your message")).toBeDisabled();
+  await expect(alice.page.getByRole("button", { name: "Send" })).toBeDisabled();
+  await expect(alice.page.getByRole("button", { name: "Close conversation" })).toBeHidden();
+  // Nothing was stored after the close.
+  expect(await stack.redisCli("XLEN", `cf:c:{${cid}}:log`)).toBe("1");
+  await expect(rows(bob.page, "One more thing")).toHaveCount(0);
 });

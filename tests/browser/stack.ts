@@ -93,7 +93,12 @@ export class Stack {
   /// Lists a specialist in the directory, as an operator does (confide-admin).
   async listSpecialist(id: string, ...args: string[]): Promise<void> {
     const name = args.includes("--name") ? [] : ["--name", id];
-    await run(adminBinary, ["--redis", `unix:${this.redisSocket}`, "directory", "add", id, ...name, ...args]);
+    await this.admin("directory", "add", id, ...name, ...args);
+  }
+
+  /// Runs confide-admin on this stack's Redis, as an operator does (e.g. `directory update`).
+  async admin(...args: string[]): Promise<void> {
+    await run(adminBinary, ["--redis", `unix:${this.redisSocket}`, ...args]);
   }
 
   async startRedis(): Promise<void> {
