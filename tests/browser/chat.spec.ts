@@ -550,17 +550,17 @@ test("both views: no serious or critical accessibility violations (axe), and scr
       await expect(rows(alice.page, "thank you for writing")).toHaveCount(1);
       await say(alice.page, "Thank you. Mostly at night, it's hard to sleep.");
       await expect(rows(alice.page, "Mostly at night")).toHaveAttribute("data-state", "read");
+      await expect(alice.page.locator("#directory-section")).toBeVisible();
+      await expectFitsViewport(alice.page, rows(alice.page, "Mostly at night"));
+      await expectFitsViewport(bob.page, rows(bob.page, "Mostly at night"));
       await bob.page.getByLabel("Your message").pressSequentially("That sounds");
       await expect(alice.page.locator("#typing")).toHaveText("dr.bob is typing…");
     } else {
       await expect(rows(alice.page, "Mostly at night")).toHaveAttribute("data-state", "read");
-    }
-
-    if (viewport === desktop) {
-      await expect(alice.page.locator("#directory-section")).toBeVisible();
       await expectFitsViewport(alice.page, rows(alice.page, "Mostly at night"));
       await expectFitsViewport(bob.page, rows(bob.page, "Mostly at night"));
     }
+
     for (const [who, p] of [
       ["client", alice],
       ["specialist", bob],
