@@ -6,7 +6,11 @@
 #include "routing/directory.hpp"
 #include "store/audit_log_redis.hpp"
 #include "store/directory_admin.hpp"
+#include "store/erasure.hpp"
+#include "store/key_rotation.hpp"
 #include "store/redis/connection.hpp"
+#include "store/redis_check.hpp"
+#include "store/sealing.hpp"
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/executor_work_guard.hpp>
@@ -25,6 +29,7 @@
 #include <cstdlib>
 #include <future>
 #include <limits>
+#include <map>
 #include <optional>
 #include <ostream>
 #include <sstream>
@@ -71,12 +76,28 @@ inquiries):
                                                  --apply; listed as not accepting new clients
                                                  unless --accepting yes)
 
-The keys that seal what people write (docs/privacy.md; no Redis needed):
+The keys that seal what people write (docs/privacy.md; generate needs no Redis):
 
   keys generate --out FILE [--id ID]             write a new key file (chmod 600): one fresh
                                                  key-encryption key named ID (default k1),
                                                  current, and a fresh fingerprint key; refuses
                                                  to overwrite FILE
+
+  keys rotate --data-key-file FILE [--batch N]
+                                                 rewrap every conversation's data key under
+                                                 FILE's current key-encryption key (FILE holds
+                                                 the old keys too); safe while servers run. Then
+                                                 the old keys can be removed from the key file
+                                                 [CONFIDE_DATA_KEY_FILE]
+
+Erasure (crypto-shredding; docs/privacy.md, "Erasure"). Each ends with Redis rewriting its
+append-only file and writing a new RDB snapshot, waited for:
+
+  erase user ID [--rewrite-timeout-s S]          close the user's connections, erase each of
+                                                 their conversations (the other party sees it as
+                                                 erased) and delete every key of theirs
+  erase conversation CID [--rewrite-timeout-s S] erase one conversation for both parties
+                                                 (default timeout 600 s)
 
 The audit trail (who accessed what and when; never a message body or a token):
 
@@ -89,8 +110,8 @@ The audit trail (who accessed what and when; never a message body or a token):
                                                  line "more" on stderr says the range holds more
 
 Every change above, and every audit query, is itself recorded in the audit trail (action
-admin_command, user "os:<login>" of whoever ran it, the command in its detail); a command whose
-record Redis did not store exits with status 1 and says it was done.
+admin_command, key_rotation or erasure, user "os:<login>" of whoever ran it, the command in its
+detail); a command whose record Redis did not store exits with status 1 and says it was done.
 
 Entry options:
   --name TEXT                    display name (required for add)
@@ -208,14 +229,19 @@ public:
     }
 
     store::directory_admin& directory() { return admin_; }
+    store::redis::connection& redis() { return *conn_; }
+    asio::io_context& executor() { return ioc_; }
     store::redis_audit_log& audit() { return audit_; }
 
     /// Stores the audit event of an administrative command that was carried out (`what`, e.g.
     /// "directory remove dr.x"), waiting for Redis: a command whose event could not be stored
     /// fails (exit status 1) with a reason saying it was done.
-    void audited(const std::string& what) {
+    void audited(const std::string& what,
+                 routing::audit_action action = routing::audit_action::admin_command,
+                 const std::string& conversation_id = {}) {
         routing::audit_event e;
-        e.action = routing::audit_action::admin_command;
+        e.action = action;
+        e.conversation_id = conversation_id;
         e.time_ms = now_ms();
         e.user_id = operator_name();
         e.device_id = "confide-admin";
@@ -531,7 +557,7 @@ namespace {
 int keys_command(const std::string& command, const std::vector<std::string>& rest,
                  std::ostream& out) {
     if (command != "generate") {
-        throw usage_error("unknown keys command '" + command + "' (known: generate)");
+        throw usage_error("unknown keys command '" + command + "' (known: generate, rotate)");
     }
     std::string path;
     std::string id = "k1";
@@ -562,6 +588,112 @@ int keys_command(const std::string& command, const std::vector<std::string>& res
         throw std::runtime_error(path + ": cannot be written");
     }
     out << "wrote " << path << " (key-encryption key " << id << ")\n";
+    return 0;
+}
+
+// The value of each `--name value` pair of `rest` among `known` (a usage error otherwise).
+std::map<std::string, std::string> option_values(const std::vector<std::string>& rest,
+                                                 std::initializer_list<const char*> known) {
+    std::map<std::string, std::string> out;
+    for (std::size_t i = 0; i < rest.size(); i += 2) {
+        if (std::find(known.begin(), known.end(), rest[i]) == known.end()) {
+            throw usage_error("unknown option " + rest[i]);
+        }
+        if (i + 1 >= rest.size()) {
+            throw usage_error(rest[i] + " needs a value");
+        }
+        out[rest[i].substr(2)] = rest[i + 1];
+    }
+    return out;
+}
+
+// keys rotate --data-key-file FILE [--batch N]: the key file must fit what Redis recorded
+// (store::check_keys, which also records a new KEK), then every data key is rewrapped.
+int rotate_command(session& s, const std::vector<std::string>& rest, std::ostream& out,
+                   std::ostream& err) {
+    auto opts = option_values(rest, {"--data-key-file", "--batch"});
+    const std::string path = opts.count("data-key-file") != 0 ? opts["data-key-file"]
+                                                              : env_or("CONFIDE_DATA_KEY_FILE", "");
+    if (path.empty()) {
+        throw usage_error("keys rotate needs --data-key-file FILE (or CONFIDE_DATA_KEY_FILE)");
+    }
+    const std::uint32_t batch =
+        opts.count("batch") != 0 ? whole_number("batch", opts["batch"]) : 500;
+    if (batch == 0) {
+        throw usage_error("--batch must be more than 0");
+    }
+    const store::sealer keys(crypto::kek_ring::load_file(path));
+    const auto problem = s.run(store::check_keys(s.redis(), keys, path));
+    if (!problem.empty()) {
+        throw command_failed(problem);
+    }
+    const auto& current = keys.ring().current_id();
+    const auto r = s.run(store::rotate_data_keys(s.redis(), keys.ring(), batch));
+    const std::string summary = std::to_string(r.rewrapped) + " rewrapped, " +
+                                std::to_string(r.failures.size()) + " failed";
+    s.audited("keys rotate to " + current + ": " + summary, routing::audit_action::key_rotation);
+    out << "conversations: " << r.conversations << "\n"
+        << "rewrapped under " << current << ": " << r.rewrapped << "\n"
+        << "already under " << current << ": " << r.current << "\n"
+        << "without a data key (erased): " << r.without_key << "\n"
+        << "erased meanwhile: " << r.changed << "\n";
+    for (const auto& f : r.failures) {
+        err << "not rewrapped: " << f << "\n";
+    }
+    if (!r.failures.empty()) {
+        throw command_failed(std::to_string(r.failures.size()) +
+                             " data keys are still under another key: keep it in the key file");
+    }
+    out << "every data key is wrapped under " << current
+        << ": the other keys can be removed from the key file (then restart the servers)\n";
+    return 0;
+}
+
+// erase user ID | erase conversation CID [--rewrite-timeout-s S]
+int erase_command(session& s, const std::string& command, const std::vector<std::string>& args,
+                  std::ostream& out) {
+    if (command != "user" && command != "conversation") {
+        throw usage_error("unknown erase command '" + command + "' (known: user, conversation)");
+    }
+    if (args.empty() || args[0].starts_with("--")) {
+        throw usage_error("erase " + command + " needs an id");
+    }
+    const std::string id = args[0];
+    auto opts = option_values({args.begin() + 1, args.end()}, {"--rewrite-timeout-s"});
+    const std::uint32_t timeout_s =
+        opts.count("rewrite-timeout-s") != 0
+            ? whole_number("rewrite-timeout-s", opts["rewrite-timeout-s"])
+            : 600;
+    const auto r = command == "user"
+                       ? s.run(store::erase_user(s.redis(), id, std::chrono::seconds(10)))
+                       : s.run(store::erase_conversation(s.redis(), id));
+    for (const auto& cid : r.conversations) {
+        out << "erased conversation " << cid << "\n";
+    }
+    std::string detail = "erase " + command + " " + id + ": " +
+                         std::to_string(r.conversations.size()) + " conversations";
+    if (command == "user") {
+        out << "deleted " << r.user_keys << " keys of user " << id << "\n";
+        detail += ", " + std::to_string(r.user_keys) + " keys";
+        if (r.connections_left != 0) {
+            out << "warning: " << r.connections_left
+                << " connections still registered (a node that did not answer): their entries "
+                   "expire with the presence TTL\n";
+        }
+    }
+    s.audited(detail, routing::audit_action::erasure, command == "conversation" ? id : "");
+    auto rewritten =
+        asio::co_spawn(s.executor(),
+                       store::rewrite_redis_files(s.redis(), std::chrono::seconds(timeout_s)),
+                       asio::use_future)
+            .get();
+    if (!rewritten) {
+        throw command_failed("erased, but Redis's files were not rewritten (" +
+                             rewritten.error().message +
+                             "): an old copy may stay on disk until the next rewrite; run the "
+                             "command again");
+    }
+    out << "Redis rewrote its append-only file and its RDB snapshot\n";
     return 0;
 }
 
@@ -609,13 +741,20 @@ int run(const std::vector<std::string>& args, std::ostream& out, std::ostream& e
         const std::string& command = args[i + 1];
         const std::vector<std::string> rest(args.begin() + static_cast<std::ptrdiff_t>(i + 2),
                                             args.end());
-        if (group == "keys") {
+        if (group == "keys" && command != "rotate") {
             return keys_command(command, rest, out);
         }
-        if (group != "directory" && group != "audit") {
-            throw usage_error("unknown group '" + group + "' (known: directory, audit, keys)");
+        if (group != "directory" && group != "audit" && group != "keys" && group != "erase") {
+            throw usage_error("unknown group '" + group +
+                              "' (known: directory, audit, keys, erase)");
         }
         session s(cfg);
+        if (group == "keys") {
+            return rotate_command(s, rest, out, err);
+        }
+        if (group == "erase") {
+            return erase_command(s, command, rest, out);
+        }
         return group == "audit" ? audit_command(s, command, rest, out, err)
                                 : directory_command(s, command, rest, out);
     } catch (const usage_error& e) {

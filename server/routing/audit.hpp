@@ -21,8 +21,8 @@ enum class audit_action {
     history_read,        ///< messages of a conversation (detail: how many, before which seq)
     conversation_state,  ///< a conversation opened, accepted, declined or closed (detail: which)
     access_denied,       ///< a request refused as FORBIDDEN (detail: the request and the reason)
-    erasure,             ///< an erasure (confide-admin; planned)
-    key_rotation,        ///< a rewrap of data keys (confide-admin; planned)
+    erasure,             ///< an erasure of a user or a conversation (confide-admin erase)
+    key_rotation,        ///< a rewrap of the data keys (confide-admin keys rotate)
     admin_command,       ///< a confide-admin command: a directory change or an audit query
                          ///< (user: "os:<login>"; detail: the command)
     integrity_failure,   ///< a stored record failed its check: altered, moved, or keys wrong

@@ -20,6 +20,7 @@ enum class conversation_state {
     declined,  ///< declined by the specialist; read-only
     closed,    ///< closed by either party; read-only
     expired,   ///< not answered in time; read-only
+    erased,    ///< erased by the operator (confide-admin erase): nothing of it left to read
 };
 
 /// Why a specialist declined (see confide.v1.DeclineReason): a fixed list.

@@ -36,8 +36,12 @@ private:
 /// sends it (routing/wire.hpp), once for all of them.
 ///
 /// Thread safety: const members are safe from any thread.
+/// A live signal: the user's account was erased (confide-admin erase user); every connection of
+/// theirs closes, signed out.
+struct account_erased {};
+
 struct notice {
-    using payload = std::variant<message, conversation, receipt, presence, typing>;
+    using payload = std::variant<message, conversation, receipt, presence, typing, account_erased>;
 
     /// Events: the position in the user's stream. `n` is gapless (1, 2, 3, ...) so a listener
     /// can tell a missed notice; `cursor` is what the client acks and resumes from.

@@ -97,6 +97,10 @@ awaitable<void> session::authenticate(std::uint64_t rid, const v1::AuthenticateR
 // Notices and the outbound queue: the event stream's
 
 void session::on_notice(std::shared_ptr<const notice> n) {
+    if (std::holds_alternative<account_erased>(n->what)) {
+        asio::post(conn_.strand(), [self = shared_from_this()] { self->on_account_erased(); });
+        return;
+    }
     asio::post(conn_.strand(),
                [self = shared_from_this(), n = std::move(n)] { self->stream_.on_notice(n); });
 }
@@ -142,6 +146,16 @@ void session::on_deadline() {
     } else {
         arm_deadline();
     }
+}
+
+void session::on_account_erased() {
+    if (conn_.closed()) {
+        return;
+    }
+    log::info("{} account erased: closing", conn_.log_prefix());
+    // Signed out, so that the client does not reconnect by itself (close code 1000).
+    conn_.set_signed_out();
+    conn_.go_away(close_code::normal, "account erased");
 }
 
 awaitable<void> session::on_closed() {

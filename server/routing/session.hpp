@@ -46,6 +46,7 @@ private:
     awaitable<void> authenticate(std::uint64_t rid, const v1::AuthenticateRequest& req);
     void arm_deadline();
     void on_deadline();
+    void on_account_erased();
 
     services& svc_;
     connection conn_;

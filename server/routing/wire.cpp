@@ -41,6 +41,8 @@ v1::Frame notice_frame(const notice& n) {
                 out->set_user_id(t.user_id);
                 out->set_typing(t.active);
             },
+            // Never sent as a frame: the session closes the connection (session::on_notice).
+            [&](const account_erased&) {},
         },
         n.what);
     return f;
@@ -64,6 +66,8 @@ v1::ConversationState to_wire(conversation_state s) noexcept {
             return v1::CLOSED;
         case conversation_state::expired:
             return v1::EXPIRED;
+        case conversation_state::erased:
+            return v1::ERASED;
         case conversation_state::unknown:
             break;
     }

@@ -696,10 +696,11 @@ awaitable<outcome<std::vector<routing::conversation>>> redis_chat_store::list_co
             continue;
         }
         key_ptr key;
-        if (sealer_->seals()) {
-            const auto& dk = meta_r->elements.size() > std::size(conversation_fields)
-                                 ? meta_r->elements[std::size(conversation_fields)].str
-                                 : std::string();
+        const bool has_key = meta_r->elements.size() > std::size(conversation_fields) &&
+                             meta_r->elements[std::size(conversation_fields)].is_string();
+        // Without a data key (an erased conversation) there is nothing sealed left to open.
+        if (sealer_->seals() && has_key) {
+            const auto& dk = meta_r->elements[std::size(conversation_fields)].str;
             auto opened_key = sealer_->open_key(cid, dk);
             if (!opened_key) {
                 // Listed without what cannot be opened; the rest of the list stays readable.
@@ -775,11 +776,21 @@ awaitable<outcome<routing::history_page>> redis_chat_store::history(std::string 
     }
     const key_ptr key = std::move(*dk);
     const std::string end = before_seq == 0 ? "+" : "(0-" + std::to_string(before_seq);
-    auto res = co_await call(*conn_, cmd("XREVRANGE", keys::conversation_log(conversation_id), end,
-                                         "-", "COUNT", std::to_string(limit + 1)));
-    if (!res) {
-        co_return res.error();
+    // The state in the same round trip: an erased conversation (store/erasure.cpp) answers as
+    // such, not as an empty one.
+    auto rows =
+        co_await call_all(*conn_, cmds(cmd("XREVRANGE", keys::conversation_log(conversation_id),
+                                           end, "-", "COUNT", std::to_string(limit + 1)),
+                                       cmd("HGET", keys::conversation(conversation_id), "state")));
+    for (const auto& r : rows) {
+        if (!r) {
+            co_return r.error();
+        }
     }
+    if (parse_state(rows[1]->str) == routing::conversation_state::erased) {
+        co_return fail(errc::not_found, "this conversation was erased");
+    }
+    const auto& res = rows[0];
     routing::history_page out;
     out.messages.reserve(std::min<std::size_t>(res->elements.size(), limit));
     for (const auto& e : res->elements) {

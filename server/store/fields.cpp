@@ -41,6 +41,9 @@ conversation_state parse_state(std::string_view s) noexcept {
     if (s == "expired") {
         return conversation_state::expired;
     }
+    if (s == "erased") {
+        return conversation_state::erased;
+    }
     return conversation_state::unknown;
 }
 

@@ -107,13 +107,41 @@ std::string user_pattern() {
     return "cf:u:{*}";
 }
 
-std::string_view user_of_key(std::string_view key) {
-    constexpr std::string_view prefix = "cf:u:{";
+namespace {
+
+// The id of a main key "<prefix><id>}" (a user's or a conversation's), else empty.
+std::string_view id_of_main_key(std::string_view key, std::string_view prefix) {
     if (key.size() <= prefix.size() + 1 || !key.starts_with(prefix) || key.back() != '}') {
         return {};
     }
     auto id = key.substr(prefix.size(), key.size() - prefix.size() - 1);
     return id.find('}') == std::string_view::npos ? id : std::string_view();
+}
+
+}  // namespace
+
+std::string_view user_of_key(std::string_view key) {
+    return id_of_main_key(key, "cf:u:{");
+}
+
+std::string conversation_pattern() {
+    return "cf:c:{*}";
+}
+
+std::string_view conversation_of_key(std::string_view key) {
+    return id_of_main_key(key, "cf:c:{");
+}
+
+std::string inquiry_record_pattern(std::string_view user_id) {
+    // SCAN's glob: the id's own glob characters are escaped.
+    std::string id;
+    for (const char c : user_id) {
+        if (c == '*' || c == '?' || c == '[' || c == ']' || c == '\\') {
+            id.push_back('\\');
+        }
+        id.push_back(c);
+    }
+    return user_key(id, ":inq:*");
 }
 
 std::string channel(std::string_view user_id) {

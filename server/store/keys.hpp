@@ -54,6 +54,14 @@ bool of_any_layout(std::string_view key);
 std::string user_pattern();
 std::string_view user_of_key(std::string_view key);
 
+/// A SCAN pattern matching every conversation's hash (keys::conversation), and the conversation
+/// id of such a key (empty if `key` is not one).
+std::string conversation_pattern();
+std::string_view conversation_of_key(std::string_view key);
+
+/// A SCAN pattern matching every inquiry_record() of `user_id`.
+std::string inquiry_record_pattern(std::string_view user_id);
+
 // Fields
 /// In a conversation hash: the dedupe record of a message ('m:c:<id>' from the client,
 /// 'm:s:<id>' from the specialist): "<log id> <time ms> <fingerprint>".

@@ -189,6 +189,9 @@ std::shared_ptr<const routing::notice> decode_notice(std::string_view user_id,
             p.connection_lost = f[3] == "1";
             return live_notice(std::move(p));
         }
+        case 'X':
+            // The user's account was erased (store/erasure.cpp): their connections close.
+            return live_notice(routing::account_erased{});
         case 'T': {
             if (f.size() != 3) {
                 return nullptr;

@@ -43,6 +43,9 @@ std::shared_ptr<const routing::notice> conversation_notice(
 std::shared_ptr<const routing::notice> decode_notice(std::string_view user_id,
                                                      std::string_view payload, const sealer& keys);
 
+/// The payload that closes every connection of a user whose account was erased.
+inline constexpr std::string_view account_erased_payload = "X";
+
 /// The payload that tells `to` that `from` is (not) typing.
 std::string typing_payload(std::string_view conversation_id, std::string_view from, bool typing);
 

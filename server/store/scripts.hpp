@@ -22,6 +22,8 @@ const redis::script& expire();
 const redis::script& remind();
 const redis::script& directory_put();
 const redis::script& directory_remove();
+const redis::script& rewrap();
+const redis::script& erase_conversation();
 
 /// Every script above, to load into Redis after each (re)connection.
 const std::vector<const redis::script*>& all();

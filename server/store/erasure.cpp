@@ -1,0 +1,305 @@
+#include "store/erasure.hpp"
+
+#include "common/clock.hpp"
+#include "store/commands.hpp"
+#include "store/keys.hpp"
+#include "store/notice_codec.hpp"
+#include "store/scripts.hpp"
+
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+
+#include <algorithm>
+#include <charconv>
+#include <map>
+#include <unordered_set>
+
+namespace confide::store {
+namespace {
+
+using namespace std::chrono_literals;
+
+// The other party's event stream is trimmed as the server trims it (MAXLEN ~ only trims beyond
+// it; keys_test/chat_store's inbox_max_events is the same number).
+constexpr std::string_view inbox_max_events = "100000";
+
+// Passes over a user's conversation indexes: a connection that started an inquiry between the
+// read of the indexes and its close is caught by the next pass.
+constexpr int max_passes = 3;
+
+constexpr auto poll_interval = 50ms;
+
+awaitable<void> pause(std::chrono::milliseconds d) {
+    asio::steady_timer t(co_await asio::this_coro::executor, d);
+    co_await t.async_wait(use_nothrow);
+}
+
+// Erases one conversation; `erased_user` (or empty) gets no event: their stream is deleted next.
+awaitable<outcome<bool>> erase_one(redis::connection& conn, const std::string& cid,
+                                   const std::string& erased_user) {
+    auto parties =
+        co_await call(conn, cmd("HMGET", keys::conversation(cid), "client", "specialist"));
+    if (!parties) {
+        co_return parties.error();
+    }
+    if (parties->elements.size() != 2 || !parties->elements[0].is_string() ||
+        !parties->elements[1].is_string()) {
+        co_return fail(errc::not_found, "no conversation " + cid);
+    }
+    const std::string client = parties->elements[0].str;
+    const std::string specialist = parties->elements[1].str;
+    const std::string side = erased_user.empty()         ? ""
+                             : erased_user == client     ? "c"
+                             : erased_user == specialist ? "s"
+                                                         : "";
+    std::vector<std::string> k{
+        keys::conversation(cid),     keys::conversation_log(cid),     keys::inbox(client),
+        keys::inbox(specialist),     keys::open_with(client),         keys::inquiries(specialist),
+        keys::conversations(client), keys::conversations(specialist), keys::acks(client),
+        keys::acks(specialist),      keys::inquiry_expiry(),          keys::reminders_due()};
+    std::vector<std::string> a{
+        cid, std::to_string(now_ms()), std::string(inbox_max_events), side, client, specialist};
+    auto res =
+        co_await call_script(conn, scripts::erase_conversation(), std::move(k), std::move(a));
+    if (!res) {
+        co_return res.error();
+    }
+    co_return res->elements.size() == 2 && res->elements[1].str == "erased";
+}
+
+// The conversations `user_id` is a party of, from their indexes.
+awaitable<outcome<std::vector<std::string>>> conversations_of(redis::connection& conn,
+                                                              const std::string& user_id) {
+    auto rows = co_await call_all(conn, cmds(cmd("ZRANGE", keys::conversations(user_id), "0", "-1"),
+                                             cmd("ZRANGE", keys::inquiries(user_id), "0", "-1"),
+                                             cmd("HVALS", keys::open_with(user_id))));
+    std::vector<std::string> out;
+    for (auto& r : rows) {
+        if (!r) {
+            co_return r.error();
+        }
+        for (auto& e : r->elements) {
+            if (std::find(out.begin(), out.end(), e.str) == out.end()) {
+                out.push_back(std::move(e.str));
+            }
+        }
+    }
+    co_return out;
+}
+
+// The keys matching `pattern`, by SCAN.
+awaitable<outcome<std::vector<std::string>>> scan_keys(redis::connection& conn,
+                                                       std::string pattern) {
+    std::vector<std::string> out;
+    std::string cursor = "0";
+    do {
+        auto page = co_await call(conn, cmd("SCAN", cursor, "MATCH", pattern, "COUNT", "1000"));
+        if (!page) {
+            co_return page.error();
+        }
+        if (page->elements.size() != 2) {
+            co_return fail(errc::internal, "unexpected SCAN reply");
+        }
+        cursor = page->elements[0].str;
+        for (auto& k : page->elements[1].elements) {
+            out.push_back(std::move(k.str));
+        }
+    } while (cursor != "0");
+    co_return out;
+}
+
+// The fields of INFO persistence.
+awaitable<outcome<std::map<std::string, std::string, std::less<>>>> persistence_info(
+    redis::connection& conn) {
+    auto info = co_await call(conn, cmd("INFO", "persistence"));
+    if (!info) {
+        co_return info.error();
+    }
+    std::map<std::string, std::string, std::less<>> out;
+    std::string_view text = info->str;
+    while (!text.empty()) {
+        const auto end = text.find('\n');
+        auto line = text.substr(0, end);
+        text.remove_prefix(end == std::string_view::npos ? text.size() : end + 1);
+        if (!line.empty() && line.back() == '\r') {
+            line.remove_suffix(1);
+        }
+        if (const auto colon = line.find(':'); colon != std::string_view::npos) {
+            out.emplace(line.substr(0, colon), line.substr(colon + 1));
+        }
+    }
+    co_return out;
+}
+
+std::uint64_t number(const std::map<std::string, std::string, std::less<>>& info,
+                     std::string_view field) {
+    std::uint64_t n = 0;
+    if (auto it = info.find(field); it != info.end()) {
+        std::from_chars(it->second.data(), it->second.data() + it->second.size(), n);
+    }
+    return n;
+}
+
+// Starts a background rewrite (`start`) and waits until the counter `done` moved and
+// `in_progress` (and `scheduled`) are 0; then `status` must say ok.
+awaitable<outcome<void>> rewrite(redis::connection& conn, std::vector<std::string> start,
+                                 std::string_view done, std::string_view in_progress,
+                                 std::string_view scheduled, std::string_view status,
+                                 std::chrono::steady_clock::time_point deadline) {
+    auto before = co_await persistence_info(conn);
+    if (!before) {
+        co_return before.error();
+    }
+    const auto count = number(*before, done);
+    const std::string what = start.front();
+    if (auto started = co_await call(conn, std::move(start)); !started) {
+        co_return started.error();
+    }
+    while (true) {
+        auto now = co_await persistence_info(conn);
+        if (!now) {
+            co_return now.error();
+        }
+        if (number(*now, done) > count && number(*now, in_progress) == 0 &&
+            (scheduled.empty() || number(*now, scheduled) == 0)) {
+            if (auto it = now->find(status); it == now->end() || it->second != "ok") {
+                co_return fail(errc::unavailable,
+                               what + " failed (" + std::string(status) + "); see Redis's log");
+            }
+            co_return outcome<void>{};
+        }
+        if (std::chrono::steady_clock::now() >= deadline) {
+            co_return fail(errc::unavailable, what + " did not finish in time");
+        }
+        co_await pause(poll_interval);
+    }
+}
+
+}  // namespace
+
+awaitable<outcome<erasure_report>> erase_conversation(redis::connection& conn,
+                                                      std::string conversation_id) {
+    auto erased = co_await erase_one(conn, conversation_id, {});
+    if (!erased) {
+        co_return erased.error();
+    }
+    erasure_report out;
+    out.conversations.push_back(std::move(conversation_id));
+    co_return out;
+}
+
+awaitable<outcome<erasure_report>> erase_user(redis::connection& conn, std::string user_id,
+                                              std::chrono::milliseconds close_wait) {
+    erasure_report out;
+    const std::string channel = keys::channel(user_id);
+    // First close their connections, so that they write nothing new meanwhile.
+    if (auto p = co_await call(conn, cmd("PUBLISH", channel, std::string(account_erased_payload)));
+        !p) {
+        co_return p.error();
+    }
+    std::unordered_set<std::string> done;
+    for (int pass = 0; pass < max_passes; ++pass) {
+        auto cids = co_await conversations_of(conn, user_id);
+        if (!cids) {
+            co_return cids.error();
+        }
+        bool any = false;
+        for (const auto& cid : *cids) {
+            if (done.contains(cid)) {
+                continue;
+            }
+            any = true;
+            auto erased = co_await erase_one(conn, cid, user_id);
+            if (!erased && erased.error().code != errc::not_found) {
+                co_return erased.error();
+            }
+            done.insert(cid);
+            if (erased) {
+                out.conversations.push_back(cid);
+            }
+        }
+        if (!any) {
+            break;
+        }
+    }
+    // A closing connection unregisters itself (and writes the user's presence): wait for that
+    // before deleting, so nothing of theirs is written after.
+    const auto until = std::chrono::steady_clock::now() + close_wait;
+    while (true) {
+        auto live = co_await call(
+            conn, cmd("ZCOUNT", keys::connections(user_id), std::to_string(now_ms()), "+inf"));
+        if (!live) {
+            co_return live.error();
+        }
+        out.connections_left = static_cast<std::uint64_t>(std::max<std::int64_t>(live->integer, 0));
+        if (out.connections_left == 0 || std::chrono::steady_clock::now() >= until) {
+            break;
+        }
+        co_await pause(poll_interval);
+    }
+    auto contacts = co_await call(conn, cmd("SMEMBERS", keys::contacts(user_id)));
+    if (!contacts) {
+        co_return contacts.error();
+    }
+    auto records = co_await scan_keys(conn, keys::inquiry_record_pattern(user_id));
+    if (!records) {
+        co_return records.error();
+    }
+    std::vector<std::vector<std::string>> writes;
+    for (const auto& c : contacts->elements) {
+        writes.push_back(cmd("SREM", keys::contacts(c.str), user_id));
+    }
+    writes.push_back(cmd("ZREM", keys::presence_expiry(), user_id));
+    writes.push_back(cmd("ZREM", keys::directory(), user_id));
+    std::vector<std::string> del{"DEL",
+                                 keys::user(user_id),
+                                 keys::profile(user_id),
+                                 keys::first_replies(user_id),
+                                 keys::inbox(user_id),
+                                 keys::conversations(user_id),
+                                 keys::inquiries(user_id),
+                                 keys::open_with(user_id),
+                                 keys::contacts(user_id),
+                                 keys::acks(user_id),
+                                 keys::connections(user_id)};
+    del.insert(del.end(), records->begin(), records->end());
+    writes.push_back(std::move(del));
+    auto results = co_await call_all(conn, std::move(writes));
+    for (const auto& r : results) {
+        if (!r) {
+            co_return r.error();
+        }
+    }
+    // The directory's entry: nodes reload their copy when its version moves.
+    if (results[results.size() - 2]->integer > 0) {
+        if (auto v = co_await call(conn, cmd("INCR", keys::directory_version())); !v) {
+            co_return v.error();
+        }
+    }
+    out.user_keys = static_cast<std::uint64_t>(std::max<std::int64_t>(results.back()->integer, 0));
+    // Once more, for a connection that signed in while the first notice was on its way.
+    if (auto p = co_await call(conn, cmd("PUBLISH", channel, std::string(account_erased_payload)));
+        !p) {
+        co_return p.error();
+    }
+    if (out.conversations.empty() && out.user_keys == 0) {
+        co_return fail(errc::not_found, "nothing of user " + user_id + " is stored");
+    }
+    co_return out;
+}
+
+awaitable<outcome<void>> rewrite_redis_files(redis::connection& conn,
+                                             std::chrono::milliseconds timeout) {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    auto aof =
+        co_await rewrite(conn, cmd("BGREWRITEAOF"), "aof_rewrites", "aof_rewrite_in_progress",
+                         "aof_rewrite_scheduled", "aof_last_bgrewrite_status", deadline);
+    if (!aof) {
+        co_return aof.error();
+    }
+    // SCHEDULE: a save waits for a rewrite still running rather than failing.
+    co_return co_await rewrite(conn, cmd("BGSAVE", "SCHEDULE"), "rdb_saves",
+                               "rdb_bgsave_in_progress", "", "rdb_last_bgsave_status", deadline);
+}
+
+}  // namespace confide::store

@@ -1,0 +1,72 @@
+#include "store/key_rotation.hpp"
+
+#include "crypto/data_key.hpp"
+#include "store/commands.hpp"
+#include "store/keys.hpp"
+#include "store/scripts.hpp"
+
+namespace confide::store {
+
+awaitable<outcome<rotation_report>> rotate_data_keys(redis::connection& conn,
+                                                     const crypto::kek_ring& ring,
+                                                     std::uint32_t batch) {
+    rotation_report out;
+    std::string cursor = "0";
+    do {
+        auto page = co_await call(conn, cmd("SCAN", cursor, "MATCH", keys::conversation_pattern(),
+                                            "TYPE", "hash", "COUNT", std::to_string(batch)));
+        if (!page) {
+            co_return page.error();
+        }
+        if (page->elements.size() != 2) {
+            co_return fail(errc::internal, "unexpected SCAN reply");
+        }
+        cursor = page->elements[0].str;
+        std::vector<std::string> ids;
+        std::vector<std::vector<std::string>> reads;
+        for (const auto& key : page->elements[1].elements) {
+            const auto id = keys::conversation_of_key(key.str);
+            if (id.empty()) {
+                continue;
+            }
+            ids.emplace_back(id);
+            reads.push_back(cmd("HGET", key.str, "dk"));
+        }
+        auto rows = co_await call_all(conn, std::move(reads));
+        for (std::size_t i = 0; i < ids.size(); ++i) {
+            if (!rows[i]) {
+                co_return rows[i].error();
+            }
+            ++out.conversations;
+            if (!rows[i]->is_string()) {
+                ++out.without_key;
+                continue;
+            }
+            const std::string& wrapped = rows[i]->str;
+            if (auto info = crypto::inspect_wrapped(wrapped);
+                info && info->kek_id == ring.current_id()) {
+                ++out.current;
+                continue;
+            }
+            auto again = crypto::rewrap_data_key(ring, wrapped, ids[i]);
+            if (!again) {
+                out.failures.push_back(ids[i] + ": " + again.error().message());
+                continue;
+            }
+            auto set =
+                co_await call_script(conn, scripts::rewrap(), cmd(keys::conversation(ids[i])),
+                                     cmd(wrapped, std::move(*again)));
+            if (!set) {
+                co_return set.error();
+            }
+            if (script_status(*set) == "ok") {
+                ++out.rewrapped;
+            } else {
+                ++out.changed;
+            }
+        }
+    } while (cursor != "0");
+    co_return out;
+}
+
+}  // namespace confide::store
