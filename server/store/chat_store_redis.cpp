@@ -919,14 +919,20 @@ awaitable<outcome<routing::event_batch>> redis_chat_store::read_events(std::stri
         if (!m) {
             co_return m.error();
         }
+        if (!m->is_array() || m->elements.empty()) {
+            // Gone from its log: the conversation was erased (store/erasure.cpp), and with it
+            // every message; its conversation event says so.
+            log::debug("user={} event {}: its message was erased, skipped", user_id, s.id);
+            continue;
+        }
         std::optional<routing::message> msg;
-        if (m->is_array() && m->elements.size() == 1) {
+        if (m->elements.size() == 1) {
             // A message that fails its check is skipped (logged and audited): the stream goes on.
             msg = open_log_entry(m->elements[0], s.conversation_id, key, user_id);
         }
         auto n = msg ? message_notice(s.id, std::move(*msg)) : nullptr;
         if (!n) {
-            log::error("user={} event {}: its message is missing or refused in storage, skipped",
+            log::error("user={} event {}: its message is malformed or refused in storage, skipped",
                        user_id, s.id);
             continue;
         }

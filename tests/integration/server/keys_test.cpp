@@ -1,0 +1,177 @@
+// Key rotation end to end (docs/privacy.md, "Key rotation"), on a real Redis and real servers:
+// `confide-admin keys rotate` rewraps every conversation's data key under the key file's new
+// current key while a client keeps sending; nothing acked is lost; then a server holding only
+// the new key reads everything.
+
+#include "harness.hpp"
+#include "sweep.hpp"
+
+#include "crypto/data_key.hpp"
+#include "crypto/secret_key.hpp"
+
+#include <atomic>
+#include <regex>
+#include <sstream>
+#include <thread>
+
+namespace confide::test {
+namespace {
+
+using keys = server_test;
+using namespace std::chrono_literals;
+
+// Writes `text` to `dir`/`name`, chmod 600.
+std::string write_key_file(const temp_dir& dir, const std::string& name, const std::string& text) {
+    const auto path = dir.path() / name;
+    std::ofstream(path) << text;
+    std::filesystem::permissions(
+        path, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
+    return path.string();
+}
+
+// The lines of a key file but those starting with `drop`.
+std::string without(const std::string& text, const std::string& drop) {
+    std::istringstream in(text);
+    std::string out;
+    for (std::string line; std::getline(in, line);) {
+        if (!line.starts_with(drop)) {
+            out += line + "\n";
+        }
+    }
+    return out;
+}
+
+// The KEK id each conversation's wrapped data key names, by conversation.
+std::map<std::string, std::string> kek_of_every_conversation(const redis_server& redis) {
+    std::map<std::string, std::string> out;
+    std::string cursor = "0";
+    do {
+        const auto reply = redis.query({"SCAN", cursor, "MATCH", "cf:c:{*}", "TYPE", "hash"});
+        const redisReply* r = reply.get();
+        cursor = std::string(r->element[0]->str, r->element[0]->len);
+        for (std::size_t i = 0; i < r->element[1]->elements; ++i) {
+            const std::string key(r->element[1]->element[i]->str, r->element[1]->element[i]->len);
+            const auto dk = redis.command({"HGET", key, "dk"});
+            auto info = crypto::inspect_wrapped(dk);
+            out[key] = info ? std::string(info->kek_id) : "(unreadable)";
+        }
+    } while (cursor != "0");
+    return out;
+}
+
+TEST_F(keys, RotatedWhileTrafficFlowsNothingIsLostAndTheNewKeyAloneReadsEverything) {
+    redis_server redis;
+    const temp_dir dir("confide-rotation");
+    // The old file (k1), the rotation's file (k1 and k2, k2 current), the new file (k2 only).
+    const auto old_text = crypto::kek_ring::generate_text("k1");
+    const auto k2 = crypto::secret_key::random();
+    ASSERT_TRUE(k2);
+    const auto both_text = without(old_text, "current") + "kek k2 " + k2->hex() + "\ncurrent k2\n";
+    const auto new_text = without(without(both_text, "kek k1"), "current") + "current k2\n";
+    const auto old_file = write_key_file(dir, "old.keys", old_text);
+    const auto both_file = write_key_file(dir, "both.keys", both_text);
+    const auto new_file = write_key_file(dir, "new.keys", new_text);
+
+    const auto bob = unique("dr.bob");
+    list_specialist(redis, bob);
+    std::vector<std::string> clients;
+    std::vector<std::string> cids;
+    std::map<std::string, std::vector<std::string>> acked;  // conversation -> bodies
+    {
+        server_process before(redis, {"--data-key-file", old_file});
+        for (int i = 0; i < 6; ++i) {
+            clients.push_back(unique("client"));
+            auto c = before.connect();
+            c->login(mint(clients.back(), role::client), "dev-1");
+            const auto body = "before rotation " + std::to_string(i);
+            cids.push_back(must_send(*c, start_inquiry(bob, "m0", body)).conversation_id());
+            acked[cids.back()].push_back(body);
+        }
+    }
+    for (const auto& [key, kek] : kek_of_every_conversation(redis)) {
+        EXPECT_EQ(kek, "k1") << key;
+    }
+
+    // A rolling restart onto the rotation's file (new data keys are wrapped under k2), then the
+    // rotation while one client keeps sending and another opens a conversation.
+    server_process during(
+        redis, {"--data-key-file", both_file, "--send-rate", "10000", "--send-burst", "10000"});
+    std::atomic<bool> rotated{false};
+    std::vector<std::string> sent_during;
+    std::thread traffic([&] {
+        auto c = during.connect();
+        c->login(mint(clients[0], role::client), "dev-2");
+        // Bounded: at least 20 messages, then until the rotation ends; at most 150 (one history
+        // page).
+        for (int i = 0; i < 150 && (!rotated.load() || i < 20); ++i) {
+            const auto body = "during rotation " + std::to_string(i);
+            const auto r = must_send(*c, send_message(cids[0], "d" + std::to_string(i), body));
+            if (r.seq() == 0) {
+                return;
+            }
+            sent_during.push_back(body);
+        }
+    });
+    auto late = during.connect();
+    const auto late_client = unique("late");
+    late->login(mint(late_client, role::client), "dev-1");
+    const auto late_cid =
+        must_send(*late, start_inquiry(bob, "m0", "opened during rotation")).conversation_id();
+    acked[late_cid].push_back("opened during rotation");
+
+    const auto r =
+        run_admin(redis, {"keys", "rotate", "--data-key-file", both_file, "--batch", "2"});
+    rotated = true;
+    traffic.join();
+    ASSERT_EQ(r.status, 0) << r.text();
+    EXPECT_NE(r.text().find("conversations: 7"), std::string::npos) << r.text();
+    EXPECT_TRUE(std::regex_search(r.text(), std::regex("rewrapped under k2: [67]\n"))) << r.text();
+    EXPECT_NE(r.text().find("the other keys can be removed"), std::string::npos) << r.text();
+    ASSERT_GE(sent_during.size(), 20u);
+    for (const auto& b : sent_during) {
+        acked[cids[0]].push_back(b);
+    }
+    for (const auto& [key, kek] : kek_of_every_conversation(redis)) {
+        EXPECT_EQ(kek, "k2") << key;
+    }
+    const auto audit = redis.command({"XRANGE", "cf:audit", "-", "+"});
+    EXPECT_NE(audit.find("key_rotation"), std::string::npos) << audit;
+    EXPECT_NE(audit.find("keys rotate to k2"), std::string::npos) << audit;
+    EXPECT_EQ(during.stop(), 0);
+
+    // The old key removed: a server with k2 alone reads every acked message of every
+    // conversation, and the list.
+    server_process after(redis, {"--data-key-file", new_file});
+    auto b = after.connect();
+    b->login(mint(bob, role::specialist), "dev-1");
+    for (const auto& [cid, bodies] : acked) {
+        auto h = b->request(history(cid, 0, 200));
+        ASSERT_TRUE(h && h->has_history()) << (h ? h->DebugString() : "no reply");
+        std::vector<std::string> read;
+        for (const auto& m : h->history().messages()) {
+            read.insert(read.begin(), m.body());  // newest first
+        }
+        EXPECT_EQ(read, bodies) << cid;
+    }
+    auto list = b->request(list_conversations());
+    ASSERT_TRUE(list && list->has_conversations());
+    EXPECT_EQ(list->conversations().conversations_size(), 7);
+    for (const auto& l : after.process().lines()) {
+        EXPECT_EQ(l.find("refused"), std::string::npos) << l;
+    }
+
+    // Rotating again changes nothing; a key file without the KEK of some data keys is refused.
+    const auto again = run_admin(redis, {"keys", "rotate", "--data-key-file", new_file});
+    EXPECT_EQ(again.status, 0) << again.text();
+    EXPECT_NE(again.text().find("rewrapped under k2: 0"), std::string::npos) << again.text();
+    const auto other = run_admin(
+        redis, {"keys", "rotate", "--data-key-file",
+                write_key_file(dir, "other.keys", crypto::kek_ring::generate_text("k9"))});
+    EXPECT_EQ(other.status, 1) << other.text();
+    EXPECT_NE(other.text().find("holds none of the key-encryption keys"), std::string::npos)
+        << other.text();
+    EXPECT_EQ(run_admin(redis, {"keys", "rotate"}).status, 2);
+}
+
+}  // namespace
+}  // namespace confide::test
