@@ -122,6 +122,8 @@ const char* to_string(client::conversation_state s) noexcept {
             return "closed";
         case client::conversation_state::expired:
             return "expired";
+        case client::conversation_state::erased:
+            return "erased";
         case client::conversation_state::unknown:
             break;
     }

@@ -84,6 +84,8 @@ conversation_state from_proto(v1::ConversationState s) {
             return conversation_state::closed;
         case v1::EXPIRED:
             return conversation_state::expired;
+        case v1::ERASED:
+            return conversation_state::erased;
         default:
             return conversation_state::unknown;
     }

@@ -86,7 +86,9 @@ private:
 // The protocol's data, as plain structs (see proto/confide/v1/confide.proto)
 
 enum class role { unknown, client, specialist };
-enum class conversation_state { unknown, inquiry, active, declined, closed, expired };
+/// `erased`: erased by the operator (the other party's account or the conversation); nothing
+/// of it can be read any more.
+enum class conversation_state { unknown, inquiry, active, declined, closed, expired, erased };
 enum class presence_state { unknown, online, away, offline };
 enum class receipt_kind { delivered, read };
 
