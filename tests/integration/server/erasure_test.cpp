@@ -17,25 +17,6 @@ namespace {
 using erasure = server_test;
 using namespace std::chrono_literals;
 
-// Every conversation hash's wrapped data key, by conversation id.
-std::map<std::string, std::string> data_keys(const redis_server& redis) {
-    std::map<std::string, std::string> out;
-    std::string cursor = "0";
-    do {
-        const auto reply = redis.query({"SCAN", cursor, "MATCH", "cf:c:{*}", "TYPE", "hash"});
-        const redisReply* r = reply.get();
-        cursor = std::string(r->element[0]->str, r->element[0]->len);
-        for (std::size_t i = 0; i < r->element[1]->elements; ++i) {
-            const std::string key(r->element[1]->element[i]->str, r->element[1]->element[i]->len);
-            const auto dk = redis.command({"HGET", key, "dk"});
-            if (dk != "(nil)") {
-                out[key.substr(6, key.size() - 7)] = dk;
-            }
-        }
-    } while (cursor != "0");
-    return out;
-}
-
 // The sealed bodies of a conversation's log: (seq, sender, sealed body).
 struct sealed_message {
     std::uint64_t seq = 0;
@@ -104,7 +85,7 @@ TEST_F(erasure, AnErasedUsersWordsCannotBeRecoveredAndTheOtherPartySeesTheConver
 
     // Before: the data key and the sealed bodies are in Redis and in its files (the search
     // finds what is there).
-    const auto alice_dk = data_keys(redis).at(alice_cid);
+    const auto alice_dk = wrapped_data_keys(redis).at(alice_cid);
     const auto alice_log = sealed_log(redis, alice_cid);
     ASSERT_EQ(alice_log.size(), 3u);
     rewrite_files(redis);
@@ -142,7 +123,7 @@ TEST_F(erasure, AnErasedUsersWordsCannotBeRecoveredAndTheOtherPartySeesTheConver
     }
     // With the key file, no data key left opens any of her sealed records (even had one copy
     // been kept elsewhere).
-    for (const auto& [cid, wrapped] : data_keys(redis)) {
+    for (const auto& [cid, wrapped] : wrapped_data_keys(redis)) {
         for (const auto& owner : {cid, alice_cid}) {
             auto key = crypto::unwrap_data_key(ring, wrapped, owner);
             if (!key) {

@@ -44,18 +44,10 @@ std::string without(const std::string& text, const std::string& drop) {
 // The KEK id each conversation's wrapped data key names, by conversation.
 std::map<std::string, std::string> kek_of_every_conversation(const redis_server& redis) {
     std::map<std::string, std::string> out;
-    std::string cursor = "0";
-    do {
-        const auto reply = redis.query({"SCAN", cursor, "MATCH", "cf:c:{*}", "TYPE", "hash"});
-        const redisReply* r = reply.get();
-        cursor = std::string(r->element[0]->str, r->element[0]->len);
-        for (std::size_t i = 0; i < r->element[1]->elements; ++i) {
-            const std::string key(r->element[1]->element[i]->str, r->element[1]->element[i]->len);
-            const auto dk = redis.command({"HGET", key, "dk"});
-            auto info = crypto::inspect_wrapped(dk);
-            out[key] = info ? std::string(info->kek_id) : "(unreadable)";
-        }
-    } while (cursor != "0");
+    for (const auto& [cid, wrapped] : wrapped_data_keys(redis)) {
+        auto info = crypto::inspect_wrapped(wrapped);
+        out[cid] = info ? std::string(info->kek_id) : "(unreadable)";
+    }
     return out;
 }
 

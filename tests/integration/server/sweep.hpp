@@ -12,6 +12,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <map>
 #include <string>
 
 namespace confide::test {
@@ -68,6 +69,25 @@ inline std::string key_file(const temp_dir& dir, const std::string& name, const 
     std::filesystem::permissions(
         path, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
     return path.string();
+}
+
+// Every conversation hash's wrapped data key, by conversation id.
+inline std::map<std::string, std::string> wrapped_data_keys(const redis_server& redis) {
+    std::map<std::string, std::string> out;
+    std::string cursor = "0";
+    do {
+        const auto reply = redis.query({"SCAN", cursor, "MATCH", "cf:c:{*}", "TYPE", "hash"});
+        const redisReply* r = reply.get();
+        cursor = std::string(r->element[0]->str, r->element[0]->len);
+        for (std::size_t i = 0; i < r->element[1]->elements; ++i) {
+            const std::string key(r->element[1]->element[i]->str, r->element[1]->element[i]->len);
+            const auto dk = redis.command({"HGET", key, "dk"});
+            if (dk != "(nil)") {
+                out[key.substr(6, key.size() - 7)] = dk;
+            }
+        }
+    } while (cursor != "0");
+    return out;
 }
 
 }  // namespace confide::test
