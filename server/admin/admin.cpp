@@ -658,7 +658,7 @@ int erase_command(session& s, const std::string& command, const std::vector<std:
     if (args.empty() || args[0].starts_with("--")) {
         throw usage_error("erase " + command + " needs an id");
     }
-    const std::string id = args[0];
+    const std::string& id = args[0];
     auto opts = option_values({args.begin() + 1, args.end()}, {"--rewrite-timeout-s"});
     const std::uint32_t timeout_s =
         opts.count("rewrite-timeout-s") != 0
