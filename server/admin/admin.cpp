@@ -1,57 +1,33 @@
 #include "admin/admin.hpp"
 
+#include "admin/privacy_commands.hpp"
+#include "admin/session.hpp"
 #include "common/clock.hpp"
 #include "common/log.hpp"
 #include "crypto/key_ring.hpp"
 #include "routing/directory.hpp"
-#include "store/audit_log_redis.hpp"
-#include "store/directory_admin.hpp"
-#include "store/erasure.hpp"
-#include "store/key_rotation.hpp"
-#include "store/redis/connection.hpp"
-#include "store/redis_check.hpp"
-#include "store/sealing.hpp"
+#include "store/redis/config.hpp"
 
-#include <boost/asio/co_spawn.hpp>
-#include <boost/asio/executor_work_guard.hpp>
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/use_future.hpp>
 #include <boost/program_options.hpp>
 
 #include <fcntl.h>
-#include <pwd.h>
 #include <unistd.h>
 
-#include <array>
 #include <cerrno>
 #include <charconv>
 #include <chrono>
-#include <cstdlib>
-#include <future>
 #include <limits>
-#include <map>
 #include <optional>
 #include <ostream>
 #include <sstream>
 #include <stdexcept>
 #include <system_error>
-#include <thread>
 
 namespace confide::admin {
 namespace {
 
 namespace po = boost::program_options;
 using routing::specialist_profile;
-
-// A wrong command line: exit status 2, with the message and a pointer to --help.
-struct usage_error : std::runtime_error {
-    using std::runtime_error::runtime_error;
-};
-
-// A refused or failed command: exit status 1.
-struct command_failed : std::runtime_error {
-    using std::runtime_error::runtime_error;
-};
 
 constexpr const char* usage =
     R"(Usage: confide-admin [--redis HOST:PORT|unix:PATH] [--redis-password PW] <group> <command> ...
@@ -132,42 +108,9 @@ Connection options:
 Exit status: 0 done, 1 refused or failed (the reason on stderr), 2 a usage error.
 )";
 
-// Who runs the command, for the audit trail: the operator's login as the system knows it (the
-// one behind sudo when run through it), prefixed so it never reads as a platform user's id.
-std::string operator_name() {
-    if (const char* sudo = std::getenv("SUDO_USER"); sudo != nullptr && *sudo != '\0') {
-        return std::string("os:") + sudo;
-    }
-    passwd entry{};
-    passwd* found = nullptr;
-    std::array<char, 4096> strings{};
-    if (::getpwuid_r(::geteuid(), &entry, strings.data(), strings.size(), &found) == 0 &&
-        found != nullptr && found->pw_name != nullptr) {
-        return std::string("os:") + found->pw_name;
-    }
-    return "os:uid " + std::to_string(::geteuid());
-}
-
-// The machine the command ran on, where audit events of connections hold an address.
-std::string host_name() {
-    std::array<char, 256> name{};
-    if (::gethostname(name.data(), name.size() - 1) != 0) {
-        return {};
-    }
-    return name.data();
-}
-
 struct connection_options {
     store::redis::config redis;
 };
-
-std::string env_or(const char* name, std::string fallback) {
-    const char* v = std::getenv(name);
-    if (v == nullptr || *v == '\0') {
-        return fallback;
-    }
-    return v;
-}
 
 void set_address(store::redis::config& cfg, const std::string& text) {
     if (text.starts_with("unix:")) {
@@ -191,85 +134,6 @@ void set_address(store::redis::config& cfg, const std::string& text) {
     cfg.host = text.substr(0, colon);
     cfg.port = static_cast<std::uint16_t>(port);
 }
-
-// Redis, and an io_context on a thread of its own: each command below is a coroutine awaited
-// from here.
-class session {
-public:
-    explicit session(const store::redis::config& cfg)
-        : work_(asio::make_work_guard(ioc_)),
-          thread_([this] { ioc_.run(); }),
-          conn_(store::redis::connection::create(ioc_.get_executor(), cfg)),
-          admin_(conn_),
-          audit_(conn_, store::audit_config{}) {
-        auto ready = std::make_shared<std::promise<void>>();
-        auto once = std::make_shared<std::once_flag>();
-        conn_->on_connected([ready, once] { std::call_once(*once, [&] { ready->set_value(); }); });
-        conn_->start();
-        const auto wait = cfg.connect_timeout + std::chrono::seconds(1);
-        if (ready->get_future().wait_for(wait) != std::future_status::ready) {
-            stop();
-            const std::string where = cfg.unix_socket.empty()
-                                          ? cfg.host + ":" + std::to_string(cfg.port)
-                                          : "unix:" + cfg.unix_socket;
-            throw command_failed("cannot reach Redis at " + where);
-        }
-    }
-    ~session() { stop(); }
-
-    template <class T>
-    T run(awaitable<outcome<T>> op) {
-        auto r = asio::co_spawn(ioc_, std::move(op), asio::use_future).get();
-        if (!r) {
-            throw command_failed(r.error().message);
-        }
-        if constexpr (!std::is_void_v<T>) {
-            return std::move(*r);
-        }
-    }
-
-    store::directory_admin& directory() { return admin_; }
-    store::redis::connection& redis() { return *conn_; }
-    asio::io_context& executor() { return ioc_; }
-    store::redis_audit_log& audit() { return audit_; }
-
-    /// Stores the audit event of an administrative command that was carried out (`what`, e.g.
-    /// "directory remove dr.x"), waiting for Redis: a command whose event could not be stored
-    /// fails (exit status 1) with a reason saying it was done.
-    void audited(const std::string& what,
-                 routing::audit_action action = routing::audit_action::admin_command,
-                 const std::string& conversation_id = {}) {
-        routing::audit_event e;
-        e.action = action;
-        e.conversation_id = conversation_id;
-        e.time_ms = now_ms();
-        e.user_id = operator_name();
-        e.device_id = "confide-admin";
-        e.address = host_name();
-        e.detail = what;
-        auto r = asio::co_spawn(ioc_, audit_.store(std::move(e)), asio::use_future).get();
-        if (!r) {
-            throw command_failed(what + ": done, but its audit event was not stored (" +
-                                 r.error().message + ")");
-        }
-    }
-
-private:
-    void stop() {
-        if (thread_.joinable()) {
-            conn_->stop();
-            work_.reset();
-            thread_.join();
-        }
-    }
-
-    asio::io_context ioc_;
-    asio::executor_work_guard<asio::io_context::executor_type> work_;
-    std::thread thread_;
-    std::shared_ptr<store::redis::connection> conn_;
-    store::directory_admin admin_;
-    store::redis_audit_log audit_;
-};
 
 std::vector<std::string> split_list(const std::string& s) {
     std::vector<std::string> out;
@@ -301,15 +165,6 @@ bool yes_no(const std::string& option, const std::string& v) {
         return false;
     }
     throw usage_error("--" + option + ": '" + v + "' is not yes or no");
-}
-
-std::uint32_t whole_number(const std::string& option, const std::string& v) {
-    std::uint32_t n = 0;
-    auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
-    if (v.empty() || ec != std::errc{} || end != v.data() + v.size()) {
-        throw usage_error("--" + option + ": '" + v + "' is not a whole number");
-    }
-    return n;
 }
 
 po::options_description entry_options() {
@@ -588,112 +443,6 @@ int keys_command(const std::string& command, const std::vector<std::string>& res
         throw std::runtime_error(path + ": cannot be written");
     }
     out << "wrote " << path << " (key-encryption key " << id << ")\n";
-    return 0;
-}
-
-// The value of each `--name value` pair of `rest` among `known` (a usage error otherwise).
-std::map<std::string, std::string> option_values(const std::vector<std::string>& rest,
-                                                 std::initializer_list<const char*> known) {
-    std::map<std::string, std::string> out;
-    for (std::size_t i = 0; i < rest.size(); i += 2) {
-        if (std::find(known.begin(), known.end(), rest[i]) == known.end()) {
-            throw usage_error("unknown option " + rest[i]);
-        }
-        if (i + 1 >= rest.size()) {
-            throw usage_error(rest[i] + " needs a value");
-        }
-        out[rest[i].substr(2)] = rest[i + 1];
-    }
-    return out;
-}
-
-// keys rotate --data-key-file FILE [--batch N]: the key file must fit what Redis recorded
-// (store::check_keys, which also records a new KEK), then every data key is rewrapped.
-int rotate_command(session& s, const std::vector<std::string>& rest, std::ostream& out,
-                   std::ostream& err) {
-    auto opts = option_values(rest, {"--data-key-file", "--batch"});
-    const std::string path = opts.count("data-key-file") != 0 ? opts["data-key-file"]
-                                                              : env_or("CONFIDE_DATA_KEY_FILE", "");
-    if (path.empty()) {
-        throw usage_error("keys rotate needs --data-key-file FILE (or CONFIDE_DATA_KEY_FILE)");
-    }
-    const std::uint32_t batch =
-        opts.count("batch") != 0 ? whole_number("batch", opts["batch"]) : 500;
-    if (batch == 0) {
-        throw usage_error("--batch must be more than 0");
-    }
-    const store::sealer keys(crypto::kek_ring::load_file(path));
-    const auto problem = s.run(store::check_keys(s.redis(), keys, path));
-    if (!problem.empty()) {
-        throw command_failed(problem);
-    }
-    const auto& current = keys.ring().current_id();
-    const auto r = s.run(store::rotate_data_keys(s.redis(), keys.ring(), batch));
-    const std::string summary = std::to_string(r.rewrapped) + " rewrapped, " +
-                                std::to_string(r.failures.size()) + " failed";
-    s.audited("keys rotate to " + current + ": " + summary, routing::audit_action::key_rotation);
-    out << "conversations: " << r.conversations << "\n"
-        << "rewrapped under " << current << ": " << r.rewrapped << "\n"
-        << "already under " << current << ": " << r.current << "\n"
-        << "without a data key (erased): " << r.without_key << "\n"
-        << "erased meanwhile: " << r.changed << "\n";
-    for (const auto& f : r.failures) {
-        err << "not rewrapped: " << f << "\n";
-    }
-    if (!r.failures.empty()) {
-        throw command_failed(std::to_string(r.failures.size()) +
-                             " data keys are still under another key: keep it in the key file");
-    }
-    out << "every data key is wrapped under " << current
-        << ": the other keys can be removed from the key file (then restart the servers)\n";
-    return 0;
-}
-
-// erase user ID | erase conversation CID [--rewrite-timeout-s S]
-int erase_command(session& s, const std::string& command, const std::vector<std::string>& args,
-                  std::ostream& out) {
-    if (command != "user" && command != "conversation") {
-        throw usage_error("unknown erase command '" + command + "' (known: user, conversation)");
-    }
-    if (args.empty() || args[0].starts_with("--")) {
-        throw usage_error("erase " + command + " needs an id");
-    }
-    const std::string& id = args[0];
-    auto opts = option_values({args.begin() + 1, args.end()}, {"--rewrite-timeout-s"});
-    const std::uint32_t timeout_s =
-        opts.count("rewrite-timeout-s") != 0
-            ? whole_number("rewrite-timeout-s", opts["rewrite-timeout-s"])
-            : 600;
-    const auto r = command == "user"
-                       ? s.run(store::erase_user(s.redis(), id, std::chrono::seconds(10)))
-                       : s.run(store::erase_conversation(s.redis(), id));
-    for (const auto& cid : r.conversations) {
-        out << "erased conversation " << cid << "\n";
-    }
-    std::string detail = "erase " + command + " " + id + ": " +
-                         std::to_string(r.conversations.size()) + " conversations";
-    if (command == "user") {
-        out << "deleted " << r.user_keys << " keys of user " << id << "\n";
-        detail += ", " + std::to_string(r.user_keys) + " keys";
-        if (r.connections_left != 0) {
-            out << "warning: " << r.connections_left
-                << " connections still registered (a node that did not answer): their entries "
-                   "expire with the presence TTL\n";
-        }
-    }
-    s.audited(detail, routing::audit_action::erasure, command == "conversation" ? id : "");
-    auto rewritten =
-        asio::co_spawn(s.executor(),
-                       store::rewrite_redis_files(s.redis(), std::chrono::seconds(timeout_s)),
-                       asio::use_future)
-            .get();
-    if (!rewritten) {
-        throw command_failed("erased, but Redis's files were not rewritten (" +
-                             rewritten.error().message +
-                             "): an old copy may stay on disk until the next rewrite; run the "
-                             "command again");
-    }
-    out << "Redis rewrote its append-only file and its RDB snapshot\n";
     return 0;
 }
 
