@@ -1,6 +1,6 @@
 #pragma once
-// confide-admin: the operator's commands, grouped by subject (today the directory of
-// specialists, the audit trail; erasure and key rotation come later as further groups).
+// confide-admin: the operator's commands, grouped by subject: the directory of specialists,
+// the keys (generate, rotate), erasure, the audit trail.
 
 #include <iosfwd>
 #include <string>
