@@ -908,6 +908,8 @@ export class App {
         return client
           ? `Waiting for ${conv.specialistId} to answer. Without an answer by ${whenText(conv.expiresMs, now)}, this inquiry expires and you can write to someone else.`
           : `Unanswered, this inquiry expires ${whenText(conv.expiresMs, now)}.`;
+      case ConversationState.ERASED:
+        return "This conversation was erased at someone's request: nothing of it can be read any more.";
       case ConversationState.EXPIRED:
         return client
           ? `${conv.specialistId} did not answer in time, so this inquiry has expired. You can write to another specialist, or to ${conv.specialistId} again.`

@@ -78,6 +78,8 @@ export function stateText(s: ConversationState): string {
       return "closed";
     case ConversationState.EXPIRED:
       return "expired";
+    case ConversationState.ERASED:
+      return "erased";
     default:
       return "";
   }
