@@ -215,6 +215,18 @@ TEST_F(erasure, AnErasedConversationIsErasedForBothPartiesAndTheirOtherConversat
     EXPECT_EQ(run_admin(*redis_, {"erase", "conversation", "no-such-conversation"}).status, 1);
     const auto audit = redis_->command({"XRANGE", "cf:audit", "-", "+"});
     EXPECT_NE(audit.find("erase conversation " + erased), std::string::npos) << audit;
+
+    // A specialist erased: gone from the directory (nobody can write to them), and Alice sees
+    // her conversation with them as erased.
+    const auto gone = run_admin(*redis_, {"erase", "user", ana});
+    ASSERT_EQ(gone.status, 0) << gone.text();
+    EXPECT_EQ(run_admin(*redis_, {"directory", "show", ana}).status, 1);
+    ASSERT_TRUE(a->wait_for([&](const v1::Frame& f) {
+        return f.has_event() && f.event().has_conversation() &&
+               f.event().conversation().id() == kept &&
+               f.event().conversation().state() == v1::ERASED;
+    }));
+    must_fail(*a, start_inquiry(ana, "a4", "are you there?"), v1::NOT_FOUND);
 }
 
 }  // namespace
