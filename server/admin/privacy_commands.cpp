@@ -69,6 +69,12 @@ int rotate_command(session& s, const std::vector<std::string>& rest, std::ostrea
         throw command_failed(std::to_string(r.failures.size()) +
                              " data keys are still under another key: keep it in the key file");
     }
+    // Every data key is under the current KEK: a key file with only the old ones is refused at
+    // a server's start from now on.
+    const auto forgotten = s.run(store::forget_other_keys(s.redis(), keys.ring()));
+    for (const auto& id : forgotten) {
+        out << "no longer accepted alone at a server's start: " << id << "\n";
+    }
     out << "every data key is wrapped under " << current
         << ": the other keys can be removed from the key file (then restart the servers)\n";
     return 0;

@@ -69,4 +69,26 @@ awaitable<outcome<rotation_report>> rotate_data_keys(redis::connection& conn,
     co_return out;
 }
 
+awaitable<outcome<std::vector<std::string>>> forget_other_keys(redis::connection& conn,
+                                                               const crypto::kek_ring& ring) {
+    auto stored = co_await call(conn, cmd("HKEYS", keys::key_check()));
+    if (!stored) {
+        co_return stored.error();
+    }
+    std::vector<std::string> gone;
+    std::vector<std::string> del{"HDEL", keys::key_check()};
+    for (const auto& field : stored->elements) {
+        if (field.str.starts_with("kek:") && field.str != "kek:" + ring.current_id()) {
+            gone.push_back(field.str.substr(4));
+            del.push_back(field.str);
+        }
+    }
+    if (!gone.empty()) {
+        if (auto r = co_await call(conn, std::move(del)); !r) {
+            co_return r.error();
+        }
+    }
+    co_return gone;
+}
+
 }  // namespace confide::store

@@ -35,4 +35,12 @@ awaitable<outcome<rotation_report>> rotate_data_keys(redis::connection& conn,
                                                      const crypto::kek_ring& ring,
                                                      std::uint32_t batch = 500);
 
+/// After a rotation that left no data key under another KEK: removes every KEK but `ring`'s
+/// current one from `cf:keys` (store::check_keys), so that a server started with a key file
+/// holding only old keys is refused at start instead of refusing every record. Returns the ids
+/// removed. A node started later with the old key still in its file records it again
+/// (harmlessly). Fails with unavailable when Redis cannot be asked.
+awaitable<outcome<std::vector<std::string>>> forget_other_keys(redis::connection& conn,
+                                                               const crypto::kek_ring& ring);
+
 }  // namespace confide::store

@@ -119,6 +119,8 @@ TEST_F(keys, RotatedWhileTrafficFlowsNothingIsLostAndTheNewKeyAloneReadsEverythi
     EXPECT_NE(r.text().find("conversations: 7"), std::string::npos) << r.text();
     EXPECT_TRUE(std::regex_search(r.text(), std::regex("rewrapped under k2: [67]\n"))) << r.text();
     EXPECT_NE(r.text().find("the other keys can be removed"), std::string::npos) << r.text();
+    EXPECT_NE(r.text().find("no longer accepted alone at a server's start: k1"), std::string::npos)
+        << r.text();
     ASSERT_GE(sent_during.size(), 20u);
     for (const auto& b : sent_during) {
         acked[cids[0]].push_back(b);
@@ -163,6 +165,10 @@ TEST_F(keys, RotatedWhileTrafficFlowsNothingIsLostAndTheNewKeyAloneReadsEverythi
     EXPECT_NE(other.text().find("holds none of the key-encryption keys"), std::string::npos)
         << other.text();
     EXPECT_EQ(run_admin(redis, {"keys", "rotate"}).status, 2);
+    // The old key file alone no longer passes the key check at start (it would open nothing).
+    refused_to_start(
+        redis, {"--data-key-file", old_file},
+        "holds none of the key-encryption keys this Redis's data was sealed with (k2)");
 }
 
 }  // namespace

@@ -204,23 +204,7 @@ TEST_F(storage, ARestartWithTheSameKeysReadsEverythingAndAnotherKeyFileIsRefused
         EXPECT_EQ(h->history().messages(0).body(), "before the restart");
     }
     const auto refused = [&](const std::vector<std::string>& extra, const std::string& words) {
-        std::vector<std::string> args{"--listen", "127.0.0.1:0"};
-        const auto defaults = server_args(redis);
-        for (std::size_t i = 0; i < defaults.size(); ++i) {
-            if (defaults[i] == "--data-key-file") {
-                ++i;
-                continue;
-            }
-            args.push_back(defaults[i]);
-        }
-        args.insert(args.end(), extra.begin(), extra.end());
-        child_process p(server_binary(), args);
-        const auto code = p.wait_exit(20s);
-        ASSERT_TRUE(code);
-        EXPECT_NE(*code, 0);
-        EXPECT_TRUE(p.wait_for_line(
-            [&](std::string_view l) { return l.find(words) != std::string_view::npos; }, 10s))
-            << "the refusal should say: " << words;
+        refused_to_start(redis, extra, words);
     };
     // The same id with another key; other ids only; no key file at all; plaintext storage.
     refused({"--data-key-file", key_file(dir, "same-id", "k1")},

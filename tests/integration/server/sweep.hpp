@@ -4,7 +4,9 @@
 
 #include "crypto/key_ring.hpp"
 #include "support/local.hpp"
+#include "support/process.hpp"
 #include "support/redis_server.hpp"
+#include "support/server_process.hpp"
 
 #include <gtest/gtest.h>
 #include <hiredis/hiredis.h>
@@ -14,6 +16,8 @@
 #include <iterator>
 #include <map>
 #include <string>
+#include <string_view>
+#include <vector>
 
 namespace confide::test {
 
@@ -69,6 +73,30 @@ inline std::string key_file(const temp_dir& dir, const std::string& name, const 
     std::filesystem::permissions(
         path, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
     return path.string();
+}
+
+// Starts a server against `redis` with server_args() but its key file, and `extra`, and expects
+// it to refuse to start, saying `words`.
+inline void refused_to_start(const redis_server& redis, const std::vector<std::string>& extra,
+                             const std::string& words) {
+    std::vector<std::string> args{"--listen", "127.0.0.1:0"};
+    const auto defaults = server_args(redis);
+    for (std::size_t i = 0; i < defaults.size(); ++i) {
+        if (defaults[i] == "--data-key-file") {
+            ++i;
+            continue;
+        }
+        args.push_back(defaults[i]);
+    }
+    args.insert(args.end(), extra.begin(), extra.end());
+    child_process p(server_binary(), args);
+    const auto code = p.wait_exit(std::chrono::seconds(20));
+    ASSERT_TRUE(code);
+    EXPECT_NE(*code, 0);
+    EXPECT_TRUE(
+        p.wait_for_line([&](std::string_view l) { return l.find(words) != std::string_view::npos; },
+                        std::chrono::seconds(10)))
+        << "the refusal should say: " << words;
 }
 
 // Every conversation hash's wrapped data key, by conversation id.
