@@ -183,6 +183,9 @@ private:
                 if (!connected_once_) {
                     connected_once_ = true;
                     say_locked("connected as " + me_ + " (" + to_string(role_) + ")");
+                    if (s.retention_days > 0) {
+                        say_locked(retention_text(s.retention_days));
+                    }
                     list_locked();
                 } else {
                     say_locked("reconnected — catching up");

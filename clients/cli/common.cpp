@@ -267,6 +267,7 @@ json::object to_json(const client::state_change& s) {
     if (s.state == client::connection_state::connected) {
         o["user_id"] = s.user_id;
         o["role"] = to_string(s.user_role);
+        o["retention_days"] = s.retention_days;
     }
     if (s.safety_notice) {
         o["safety_notice"] = to_json(*s.safety_notice);

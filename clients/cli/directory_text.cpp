@@ -157,6 +157,14 @@ std::string safety_notice_text(const client::safety_notice& n) {
     return "⚠ " + join({n.text, n.crisis_line}, " ");
 }
 
+std::string retention_text(std::uint32_t days) {
+    if (days == 0) {
+        return "";
+    }
+    return "Messages are kept for " + std::to_string(days) + (days == 1 ? " day" : " days") +
+           ", then deleted from the server";
+}
+
 std::string decline_text(client::decline_reason r) {
     const auto* row = row_of(r);
     return row != nullptr ? row->text : "";

@@ -34,6 +34,9 @@ std::string specialist_text(const client::specialist& s, std::int64_t now_ms,
 /// "⚠ <text> <crisis line>" for a client starting an inquiry.
 std::string safety_notice_text(const client::safety_notice& n);
 
+/// "Messages are kept for 30 days" (the server's retention, said at sign-in); "" for 0 (kept).
+std::string retention_text(std::uint32_t days);
+
 /// A decline reason, said kindly to the client ("" for unspecified).
 std::string decline_text(client::decline_reason r);
 

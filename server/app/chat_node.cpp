@@ -73,6 +73,7 @@ routing::session_config session_config_of(const config& cfg) {
     s.stream.stalled_reader_timeout = cfg.stalled_reader_timeout;
     s.safety_notice = routing::safety_notice{cfg.safety_notice, cfg.crisis_line};
     s.inquiry_expiry = cfg.inquiry_expiry;
+    s.retention = cfg.retention;
     return s;
 }
 
@@ -100,6 +101,14 @@ store::audit_config audit_config_of(const config& cfg) {
     a.max_entries = cfg.audit_max_entries;
     a.node_id = cfg.node_id;
     return a;
+}
+
+routing::workflow_sweeper::options sweeper_options_of(const config& cfg) {
+    routing::workflow_sweeper::options o;
+    o.interval = cfg.workflow_interval;
+    o.remind_specialist_after = cfg.remind_specialist_after;
+    o.retention = cfg.retention;
+    return o;
 }
 
 }  // namespace
@@ -164,12 +173,12 @@ struct chat_node::parts {
           directory_store(main_redis),
           directory(directory_store),
           workflow(main_redis, store::workflow_store_config{c.inbox_max_events}),
+          sweeper_audit(main_redis, audit_config_of(c)),
           tracker(routing::presence_tracker::create(
               executors.front(), presence,
               routing::presence_tracker::options{c.presence_grace, c.presence_ttl})),
-          sweeper(routing::workflow_sweeper::create(
-              executors.front(), workflow, directory,
-              routing::workflow_sweeper::options{c.workflow_interval, c.remind_specialist_after})),
+          sweeper(routing::workflow_sweeper::create(executors.front(), workflow, directory,
+                                                    sweeper_options_of(c), &sweeper_audit)),
           send_limits(c.send_rate, c.send_burst),
           verifier(verifier_config_of(c)) {
         for (std::size_t i = 0; i < executors.size(); ++i) {
@@ -207,6 +216,7 @@ struct chat_node::parts {
     store::redis_directory_store directory_store;
     routing::directory_cache directory;
     store::redis_workflow_store workflow;
+    store::redis_audit_log sweeper_audit;  // the retention sweeps' events
     std::shared_ptr<routing::presence_tracker> tracker;
     std::shared_ptr<routing::workflow_sweeper> sweeper;
     routing::user_rate_limits send_limits;

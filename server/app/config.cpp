@@ -181,6 +181,14 @@ constexpr option_spec specs[] = {
      "Age after which audit events leave Redis (the log keeps its JSON lines)", "90"},
     {"Storage", "audit-max-entries", kind::single, "N", "Audit events Redis keeps at most",
      "10000000"},
+    {"Storage", "retention-days", kind::single, "DAYS",
+     "Retention: messages older than this are deleted from Redis (history, sync, dedupe "
+     "records) by every node's sweeper, every --workflow-interval-ms; clients are told. 0: "
+     "kept as long as their conversation",
+     "0"},
+    {"Storage", "retention-s", kind::single, "S",
+     "The same limit in seconds, for tests (give one of --retention-days and --retention-s)",
+     nullptr},
 
     {"Process", "io-threads", kind::single, "N",
      "Event-loop threads, each with two Redis connections of its own. Default: the number of "
@@ -545,6 +553,10 @@ void apply(config& c, const std::string& name, const raw_value& v) {
         c.idle_logoff = std::chrono::seconds(to_integer(v, 0, 24 * 3600));
     } else if (name == "audit-retention-days") {
         c.audit_retention = std::chrono::hours(24 * to_integer(v, 1, 3660));
+    } else if (name == "retention-days") {
+        c.retention = std::chrono::hours(24 * to_integer(v, 0, 36600));
+    } else if (name == "retention-s") {
+        c.retention = std::chrono::seconds(to_integer(v, 0, 36600LL * 24 * 3600));
     } else if (name == "audit-max-entries") {
         c.audit_max_entries = static_cast<std::size_t>(to_integer(v, 1000, 1'000'000'000));
     } else if (name == "token-leeway-s") {
@@ -696,6 +708,10 @@ config parse_config(int argc, const char* const* argv) {
         throw config_error(origin("allow-plaintext-storage") +
                            ": contradicts --data-key-file; give one of them");
     }
+    if (origin_of.count("retention-s") != 0 && origin_of.count("retention-days") != 0) {
+        throw config_error(origin("retention-s") + ": contradicts " + origin("retention-days") +
+                           "; give one of them");
+    }
     if (c.tls_cert.empty() != c.tls_key.empty()) {
         throw config_error(c.tls_cert.empty()
                                ? origin("tls-key") + ": --tls-cert is required with it"
@@ -750,6 +766,7 @@ std::string describe(const config& c) {
         << " inquiry_expiry_s=" << c.inquiry_expiry.count()
         << " reminder_specialist_after_s=" << c.remind_specialist_after.count()
         << " reminder_client_after_s=" << c.remind_client_after.count()
+        << " retention_s=" << c.retention.count()
         << " drain_delay_ms=" << c.drain_delay.count()
         << " drain_timeout_ms=" << c.drain_timeout.count();
     return out.str();

@@ -91,6 +91,8 @@ struct config {
     std::chrono::seconds sent_record_ttl{7 * 24 * 3600};
     std::chrono::hours audit_retention{24 * 90};  ///< the audit stream's entries, by age
     std::size_t audit_max_entries = 10'000'000;   ///< and by number
+    /// Messages older than this are deleted (--retention-days, or --retention-s); 0: kept.
+    std::chrono::seconds retention{0};
 
     // Process.
     unsigned io_threads = 1;  ///< default: the number of cores

@@ -9,7 +9,7 @@
 namespace confide::routing {
 namespace {
 
-constexpr std::array<std::pair<audit_action, std::string_view>, 13> names{{
+constexpr std::array<std::pair<audit_action, std::string_view>, 14> names{{
     {audit_action::sign_in, "sign_in"},
     {audit_action::sign_in_failed, "sign_in_failed"},
     {audit_action::sign_out, "sign_out"},
@@ -23,6 +23,7 @@ constexpr std::array<std::pair<audit_action, std::string_view>, 13> names{{
     {audit_action::erasure, "erasure"},
     {audit_action::key_rotation, "key_rotation"},
     {audit_action::admin_command, "admin_command"},
+    {audit_action::retention, "retention"},
 }};
 
 }  // namespace

@@ -27,6 +27,8 @@ enum class audit_action {
                          ///< (user: "os:<login>"; detail: the command)
     integrity_failure,   ///< a stored record failed its check: altered, moved, or keys wrong
                          ///< (detail: which record and why; never its content)
+    retention,           ///< a retention sweep deleted old messages (detail: how many, in how
+                         ///< many conversations, and the cutoff; no user, no conversation)
 };
 
 /// The action's name: "sign_in", "sign_in_failed", ...

@@ -146,6 +146,8 @@ struct conversation {
 struct history_page {
     std::vector<message> messages;
     bool more = false;  ///< older messages remain
+    /// The page reached the oldest message kept and older ones existed: retention deleted them.
+    bool trimmed = false;
 };
 
 /// The party `user_id` received (or read) every message of the conversation up to `up_to_seq`.

@@ -61,10 +61,10 @@ void event_stream::synced(std::string cursor, std::optional<std::uint64_t> n,
     unacked_.clear();
     unacked_head_ = 0;
     queued_ = queued;
-    const bool all_sent = push_batch(first.events);
+    const bool all_sent = push_read(first);
     // Notices that arrived while the sync read were held back: one more read catches up on
     // them, as after a full batch (more may be waiting) or one that did not fit the queue.
-    if (wake_pending_ || !all_sent || first.events.size() == opts_.batch) {
+    if (wake_pending_ || !all_sent || full(first)) {
         wake_pending_ = false;
         read_more(now);
     } else {
@@ -154,8 +154,8 @@ void event_stream::on_read(std::uint64_t id, const outcome<event_batch>& batch, 
         return;
     }
     queued_ = queued;
-    const bool all_sent = push_batch(batch->events);
-    if (!all_sent || batch->events.size() == opts_.batch) {
+    const bool all_sent = push_read(*batch);
+    if (!all_sent || full(*batch)) {
         read_more(now);
     } else if (wake_pending_) {
         wake_pending_ = false;
@@ -208,6 +208,24 @@ bool event_stream::push_batch(const std::vector<std::shared_ptr<const notice>>& 
         push_event(*e);
     }
     return true;
+}
+
+bool event_stream::push_read(const event_batch& batch) {
+    if (!push_batch(batch.events)) {
+        return false;
+    }
+    // Entries left out after the last event pushed (their messages were deleted by retention or
+    // an erasure) are passed too: otherwise every later read would start before them again, and
+    // every live notice would look like a gap.
+    if (!batch.last_cursor.empty() && (!last_n_ || batch.last_n > *last_n_)) {
+        cursor_ = batch.last_cursor;
+        last_n_ = batch.last_n;
+    }
+    return true;
+}
+
+bool event_stream::full(const event_batch& batch) const noexcept {
+    return std::max(batch.entries_read, batch.events.size()) >= opts_.batch;
 }
 
 void event_stream::push_event(const notice& n) {

@@ -154,6 +154,11 @@ private:
     void start_read();
     /// Pushes events in order while the queue has room; false if some did not fit.
     bool push_batch(const std::vector<std::shared_ptr<const notice>>& events);
+    /// Pushes a batch read from storage; true when all of it went out. The stream then stands
+    /// after the last entry read, even one left out (a deleted message).
+    bool push_read(const event_batch& batch);
+    /// Whether a read came back full, so that more may wait behind it.
+    bool full(const event_batch& batch) const noexcept;
     void push_event(const notice& n);
     void remember_unacked(const notice& n, const message& m);
     void compact_unacked();

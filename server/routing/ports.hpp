@@ -13,6 +13,7 @@
 #include "routing/domain.hpp"
 #include "routing/notice.hpp"
 
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -107,6 +108,13 @@ struct event_batch {
     /// Read with check_gap only: the n of the event at the cursor read after (0: before the
     /// first), when the cursor tells it.
     std::optional<std::uint64_t> cursor_n;
+    /// Stream entries read, `events` and the ones left out included (a message retention or an
+    /// erasure deleted, a record refused): a full batch may have more behind it.
+    std::size_t entries_read = 0;
+    /// The last entry read (empty and 0 when none): the stream moves past it even when it was
+    /// left out, so that a read never starts again before entries nobody can be shown.
+    std::string last_cursor;
+    std::uint64_t last_n = 0;
 };
 
 /// "`user_id`'s device received every message of the conversation up to `seq`", told to `to`,
@@ -277,6 +285,22 @@ public:
     /// reminder stream if the messages are still unread and no node sent it yet. True when this
     /// call sent it.
     virtual awaitable<outcome<bool>> send_reminder(due_reminder r, std::int64_t now_ms) = 0;
+
+    /// Retention: up to `limit` conversations holding a message written before `cutoff_ms`.
+    virtual awaitable<outcome<std::vector<std::string>>> due_retention(std::int64_t cutoff_ms,
+                                                                       std::uint32_t limit) = 0;
+
+    /// Deletes up to `limit` of the conversation's oldest messages written before `cutoff_ms`
+    /// (with their dedupe records), unless another node did. `due` is set when older ones
+    /// remain for another call.
+    struct trimmed {
+        std::uint32_t messages = 0;
+        bool due = false;
+    };
+    virtual awaitable<outcome<trimmed>> trim_conversation(std::string conversation_id,
+                                                          std::int64_t cutoff_ms,
+                                                          std::uint32_t limit,
+                                                          std::int64_t now_ms) = 0;
 };
 
 // ---------------------------------------------------------------------------------------------

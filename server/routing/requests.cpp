@@ -429,6 +429,7 @@ awaitable<void> request_dispatcher::get_history(std::uint64_t rid,
         to_wire(m, *out->add_messages());
     }
     out->set_more(r->more);
+    out->set_trimmed(r->trimmed);
     conn_.reply(f, rid);
 }
 

@@ -69,6 +69,10 @@ const metrics::counter presence_sweeps =
                       "Sweeps for users of crashed nodes (every node sweeps every 5 s)");
 const metrics::counter presence_sweep_failures =
     reg().add_counter("confide_presence_sweep_failures_total", "Presence sweeps that failed");
+const metrics::counter retention_trimmed = reg().add_counter(
+    "confide_retention_trimmed_messages_total",
+    "Messages deleted by this node's retention sweeps (--retention-days); the sum over the nodes "
+    "is every message deleted, each once");
 
 void count_error(errc code) noexcept {
     const auto i = static_cast<std::size_t>(code) - 1;

@@ -19,6 +19,7 @@ extern const metrics::counter device_acks;    ///< acks stored: what senders see
 extern const metrics::counter stream_resets;  ///< syncs whose cursor was too old
 extern const metrics::counter presence_sweeps;
 extern const metrics::counter presence_sweep_failures;
+extern const metrics::counter retention_trimmed;  ///< messages deleted by retention, this node
 
 /// Counts an ErrorReply by its code.
 void count_error(errc code) noexcept;

@@ -49,6 +49,8 @@ struct session_config {
     routing::safety_notice safety_notice;
     /// An inquiry the specialist neither answers nor accepts nor declines expires after this.
     std::chrono::milliseconds inquiry_expiry{std::chrono::hours(7 * 24)};
+    /// Retention: messages older than this are deleted (told to clients in Limits). Zero: kept.
+    std::chrono::seconds retention{0};
 };
 
 /// The node-wide services every session uses. All of them outlive every session.

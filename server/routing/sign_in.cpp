@@ -30,6 +30,10 @@ void reply_authenticated(const services& svc, connection& conn, std::uint64_t ri
     l->set_send_rate_per_second(static_cast<std::uint32_t>(cfg.send_rate));
     l->set_send_burst(static_cast<std::uint32_t>(cfg.send_burst));
     l->set_idle_logoff_ms(static_cast<std::uint32_t>(cfg.idle_logoff.count()));
+    // Whole days for people to read, rounded up (a limit under a day is never shown as none).
+    constexpr std::int64_t day_s = 24 * 3600;
+    l->set_retention_days(static_cast<std::uint32_t>((cfg.retention.count() + day_s - 1) / day_s));
+    l->set_retention_s(static_cast<std::uint64_t>(cfg.retention.count()));
     if (id.user_role == auth::role::client) {
         to_wire(cfg.safety_notice, *a->mutable_safety_notice());
     }

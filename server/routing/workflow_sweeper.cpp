@@ -2,6 +2,7 @@
 
 #include "common/clock.hpp"
 #include "common/log.hpp"
+#include "routing/routing_metrics.hpp"
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/dispatch.hpp>
@@ -11,16 +12,18 @@ namespace confide::routing {
 std::shared_ptr<workflow_sweeper> workflow_sweeper::create(const executor& ex,
                                                            workflow_store& store,
                                                            directory_cache& directory,
-                                                           options opts) {
-    return std::shared_ptr<workflow_sweeper>(new workflow_sweeper(ex, store, directory, opts));
+                                                           options opts, audit_log* audit) {
+    return std::shared_ptr<workflow_sweeper>(
+        new workflow_sweeper(ex, store, directory, opts, audit));
 }
 
 workflow_sweeper::workflow_sweeper(const executor& ex, workflow_store& store,
-                                   directory_cache& directory, options opts)
+                                   directory_cache& directory, options opts, audit_log* audit)
     : strand_(asio::make_strand(ex)),
       store_(store),
       directory_(directory),
       opts_(opts),
+      audit_(audit),
       timer_(strand_) {}
 
 void workflow_sweeper::start() {
@@ -50,6 +53,7 @@ awaitable<void> workflow_sweeper::loop() {
 awaitable<void> workflow_sweeper::sweep(std::int64_t now_ms) {
     co_await expire(now_ms);
     co_await remind(now_ms);
+    co_await retain(now_ms);
 }
 
 awaitable<void> workflow_sweeper::expire(std::int64_t now_ms) {
@@ -124,6 +128,58 @@ awaitable<void> workflow_sweeper::remind(std::int64_t now_ms) {
         if (due->size() < opts_.batch) {
             co_return;
         }
+    }
+}
+
+awaitable<void> workflow_sweeper::retain(std::int64_t now_ms) {
+    if (opts_.retention.count() <= 0) {
+        co_return;
+    }
+    const std::int64_t cutoff = now_ms - opts_.retention.count();
+    const auto give_up = std::chrono::steady_clock::now() + opts_.interval;
+    std::uint64_t messages = 0;
+    std::uint64_t conversations = 0;
+    bool more = true;
+    for (std::uint32_t round = 0; more && round < opts_.retention_rounds && !stopped_ &&
+                                  std::chrono::steady_clock::now() < give_up;
+         ++round) {
+        auto due = co_await store_.due_retention(cutoff, opts_.batch);
+        if (!due) {
+            log::debug("retention: {}", due.error().message);
+            break;
+        }
+        // A full list may have more behind it; so may a conversation with more than a batch of
+        // old messages (it stays listed until they are gone).
+        more = due->size() >= opts_.batch;
+        for (auto& cid : *due) {
+            auto r = co_await store_.trim_conversation(std::move(cid), cutoff, opts_.batch, now_ms);
+            if (!r) {
+                log::debug("retention: {}", r.error().message);
+                more = false;
+                break;
+            }
+            if (r->messages > 0) {
+                ++conversations;
+                messages += r->messages;
+                stats::retention_trimmed.inc(r->messages);
+            }
+            more = more || r->due;
+        }
+    }
+    if (messages == 0) {
+        co_return;
+    }
+    // Counts and the cutoff only: which conversations is not needed to show that the policy ran.
+    const std::string detail = std::to_string(messages) + " messages in " +
+                               std::to_string(conversations) + " conversations written before " +
+                               std::to_string(cutoff);
+    log::info("retention: {}", detail);
+    if (audit_ != nullptr) {
+        audit_event e;
+        e.action = audit_action::retention;
+        e.time_ms = now_ms;
+        e.detail = detail;
+        audit_->record(std::move(e));
     }
 }
 

@@ -460,7 +460,8 @@ awaitable<outcome<routing::send_result>> redis_chat_store::start_inquiry(
                                    keys::contacts(cmd.specialist_id),
                                    record,
                                    keys::inquiry_expiry(),
-                                   keys::reminders_due()};
+                                   keys::reminders_due(),
+                                   keys::retention()};
         std::vector<std::string> a{
             cmd.client_id,
             keys::dedupe_field(true, cmd.client_msg_id),
@@ -777,19 +778,22 @@ awaitable<outcome<routing::history_page>> redis_chat_store::history(std::string 
     const key_ptr key = std::move(*dk);
     const std::string end = before_seq == 0 ? "+" : "(0-" + std::to_string(before_seq);
     // The state in the same round trip: an erased conversation (store/erasure.cpp) answers as
-    // such, not as an empty one.
-    auto rows =
-        co_await call_all(*conn_, cmds(cmd("XREVRANGE", keys::conversation_log(conversation_id),
-                                           end, "-", "COUNT", std::to_string(limit + 1)),
-                                       cmd("HGET", keys::conversation(conversation_id), "state")));
+    // such, not as an empty one. And the last seq: a page that ends above seq 1 with nothing
+    // older met the messages retention deleted.
+    auto rows = co_await call_all(
+        *conn_, cmds(cmd("XREVRANGE", keys::conversation_log(conversation_id), end, "-", "COUNT",
+                         std::to_string(limit + 1)),
+                     cmd("HMGET", keys::conversation(conversation_id), "state", "seq")));
     for (const auto& r : rows) {
         if (!r) {
             co_return r.error();
         }
     }
-    if (parse_state(rows[1]->str) == routing::conversation_state::erased) {
+    const auto& meta = rows[1]->elements;
+    if (meta.size() == 2 && parse_state(meta[0].str) == routing::conversation_state::erased) {
         co_return fail(errc::not_found, "this conversation was erased");
     }
+    const auto last_seq = meta.size() == 2 ? int_or_zero<std::uint64_t>(meta[1].str) : 0;
     const auto& res = rows[0];
     routing::history_page out;
     out.messages.reserve(std::min<std::size_t>(res->elements.size(), limit));
@@ -803,6 +807,13 @@ awaitable<outcome<routing::history_page>> redis_chat_store::history(std::string 
             co_return fail(errc::internal, "a stored message failed its integrity check");
         }
         out.messages.push_back(std::move(*m));
+    }
+    if (!out.more && last_seq > 0) {
+        // The oldest seq this page could have reached down to: 1 unless messages were deleted.
+        const std::uint64_t lowest = !out.messages.empty() ? out.messages.back().seq
+                                     : before_seq == 0     ? last_seq + 1
+                                                           : std::min(before_seq, last_seq + 1);
+        out.trimmed = lowest > 1;
     }
     co_return out;
 }
@@ -865,6 +876,12 @@ awaitable<outcome<routing::event_batch>> redis_chat_store::read_events(std::stri
         std::string_view conversation_id;
         std::vector<std::string_view> fields;  ///< of a conversation event; empty for a message
     };
+    batch.entries_read = entries.elements.size();
+    if (!entries.elements.empty() && entries.elements.back().is_array() &&
+        !entries.elements.back().elements.empty()) {
+        batch.last_cursor = entries.elements.back().elements[0].str;
+        batch.last_n = number_of_id(batch.last_cursor).value_or(0);
+    }
     std::vector<slot> slots;
     slots.reserve(entries.elements.size());
     std::vector<std::vector<std::string>> lookups;
@@ -920,9 +937,10 @@ awaitable<outcome<routing::event_batch>> redis_chat_store::read_events(std::stri
             co_return m.error();
         }
         if (!m->is_array() || m->elements.empty()) {
-            // Gone from its log: the conversation was erased (store/erasure.cpp), and with it
-            // every message; its conversation event says so.
-            log::debug("user={} event {}: its message was erased, skipped", user_id, s.id);
+            // Gone from its log: retention deleted it (the event stays in the user's stream
+            // until that is trimmed), or the conversation was erased (store/erasure.cpp) and
+            // its conversation event says so. Either way there is nothing to show.
+            log::debug("user={} event {}: its message is deleted, skipped", user_id, s.id);
             continue;
         }
         std::optional<routing::message> msg;

@@ -92,6 +92,9 @@ std::string inquiry_expiry() {
 std::string reminders_due() {
     return "cf:reminders:due";
 }
+std::string retention() {
+    return "cf:retention";
+}
 std::string reminders() {
     return "cf:reminders";
 }

@@ -24,6 +24,7 @@ const redis::script& directory_put();
 const redis::script& directory_remove();
 const redis::script& rewrap();
 const redis::script& erase_conversation();
+const redis::script& retain();
 
 /// Every script above, to load into Redis after each (re)connection.
 const std::vector<const redis::script*>& all();

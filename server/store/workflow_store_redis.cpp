@@ -12,6 +12,22 @@ std::string member_of(const routing::due_reminder& r) {
     return r.conversation_id + (r.to_specialist ? "|s" : "|c");
 }
 
+// Up to `limit` members of the zset `key` scored at or before `until`, lowest first.
+awaitable<outcome<std::vector<std::string>>> due_members(redis::connection& conn, std::string key,
+                                                         std::string until, std::uint32_t limit) {
+    auto res = co_await call(
+        conn, cmd("ZRANGEBYSCORE", key, "-inf", until, "LIMIT", "0", std::to_string(limit)));
+    if (!res) {
+        co_return res.error();
+    }
+    std::vector<std::string> out;
+    out.reserve(res->elements.size());
+    for (auto& e : res->elements) {
+        out.push_back(std::move(e.str));
+    }
+    co_return out;
+}
+
 }  // namespace
 
 redis_workflow_store::redis_workflow_store(std::shared_ptr<redis::connection> conn,
@@ -20,16 +36,31 @@ redis_workflow_store::redis_workflow_store(std::shared_ptr<redis::connection> co
 
 awaitable<outcome<std::vector<std::string>>> redis_workflow_store::due_expiries(
     std::int64_t now_ms, std::uint32_t limit) {
-    auto res =
-        co_await call(*conn_, cmd("ZRANGEBYSCORE", keys::inquiry_expiry(), "-inf",
-                                  std::to_string(now_ms), "LIMIT", "0", std::to_string(limit)));
+    co_return co_await due_members(*conn_, keys::inquiry_expiry(), std::to_string(now_ms), limit);
+}
+
+awaitable<outcome<std::vector<std::string>>> redis_workflow_store::due_retention(
+    std::int64_t cutoff_ms, std::uint32_t limit) {
+    // Exclusive: the index holds the time of the oldest message, and one written exactly at the
+    // cutoff stays.
+    co_return co_await due_members(*conn_, keys::retention(), "(" + std::to_string(cutoff_ms),
+                                   limit);
+}
+
+awaitable<outcome<routing::workflow_store::trimmed>> redis_workflow_store::trim_conversation(
+    std::string cid, std::int64_t cutoff_ms, std::uint32_t limit, std::int64_t now_ms) {
+    std::vector<std::string> k{keys::conversation(cid), keys::conversation_log(cid),
+                               keys::retention()};
+    std::vector<std::string> a{cid, std::to_string(cutoff_ms), std::to_string(limit),
+                               std::to_string(now_ms)};
+    auto res = co_await call_script(*conn_, scripts::retain(), std::move(k), std::move(a));
     if (!res) {
         co_return res.error();
     }
-    std::vector<std::string> out;
-    out.reserve(res->elements.size());
-    for (auto& e : res->elements) {
-        out.push_back(std::move(e.str));
+    trimmed out;
+    if (script_status(*res) == "ok" && res->elements.size() == 3) {
+        out.messages = int_or_zero<std::uint32_t>(res->elements[1].str);
+        out.due = res->elements[2].str == "1";
     }
     co_return out;
 }

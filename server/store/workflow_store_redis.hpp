@@ -16,9 +16,10 @@ struct workflow_store_config {
     std::size_t reminder_stream_max = 1'000'000;
 };
 
-/// routing::workflow_store on Redis: the inquiry expiries (keys::inquiry_expiry) and reminder
-/// schedule (keys::reminders_due), each acted on by a script that removes its entry in the same
-/// atomic step (expire.lua, remind.lua): one node acts, the others find nothing.
+/// routing::workflow_store on Redis: the inquiry expiries (keys::inquiry_expiry), reminder
+/// schedule (keys::reminders_due) and retention index (keys::retention), each acted on by a
+/// script that removes or moves its entry in the same atomic step (expire.lua, remind.lua,
+/// retain.lua): one node acts, the others find nothing.
 ///
 /// Thread safety: safe; the coroutines may run concurrently on any executor.
 class redis_workflow_store final : public routing::workflow_store {
@@ -34,6 +35,11 @@ public:
     awaitable<outcome<void>> postpone_reminder(routing::due_reminder r,
                                                std::int64_t due_ms) override;
     awaitable<outcome<bool>> send_reminder(routing::due_reminder r, std::int64_t now_ms) override;
+    awaitable<outcome<std::vector<std::string>>> due_retention(std::int64_t cutoff_ms,
+                                                               std::uint32_t limit) override;
+    awaitable<outcome<trimmed>> trim_conversation(std::string conversation_id,
+                                                  std::int64_t cutoff_ms, std::uint32_t limit,
+                                                  std::int64_t now_ms) override;
 
 private:
     std::shared_ptr<redis::connection> conn_;

@@ -599,6 +599,7 @@ test("the directory: find a specialist away until their hours, write with a topi
       "--workflow-interval-ms", "200",
       "--safety-notice", "This chat is not for emergencies.",
       "--crisis-line", "Call 112 now if you are in danger.",
+      "--retention-days", "30",
     ],
     specialists: {
       "dr.bob": [
@@ -636,6 +637,9 @@ test("the directory: find a specialist away until their hours, write with a topi
   await say(alice.page, "Hello, I cannot sleep.");
   await expect(rows(alice.page, "I cannot sleep")).toHaveAttribute("data-state", /sent|delivered|read/);
   await expect(alice.page.locator("#safety-pane")).toBeVisible();
+  await expect(alice.page.locator("#retention-pane")).toHaveText(
+    "Messages are kept for 30 days, then deleted from the server.",
+  );
   await expect(alice.page.locator("#conv-topic")).toHaveText("Topic: Sleep");
   await expect(alice.page.locator("#other-presence")).toContainText(/away until/);
 

@@ -540,6 +540,36 @@ result<bool> fake_workflow_store::send_reminder(routing::due_reminder r, std::in
     co_return true;
 }
 
+result<std::vector<std::string>> fake_workflow_store::due_retention(std::int64_t cutoff_ms,
+                                                                    std::uint32_t limit) {
+    if (auto f = failures.take("due_retention")) {
+        co_return *f;
+    }
+    std::vector<std::string> out;
+    for (const auto& [cid, times] : messages) {
+        if (!times.empty() && times.front() < cutoff_ms && out.size() < limit) {
+            out.push_back(cid);
+        }
+    }
+    co_return out;
+}
+
+result<routing::workflow_store::trimmed> fake_workflow_store::trim_conversation(
+    std::string conversation_id, std::int64_t cutoff_ms, std::uint32_t limit,
+    std::int64_t /*now_ms*/) {
+    if (auto f = failures.take("trim_conversation")) {
+        co_return *f;
+    }
+    trimmed out;
+    auto& times = messages[conversation_id];
+    while (!times.empty() && times.front() < cutoff_ms && out.messages < limit) {
+        times.erase(times.begin());
+        ++out.messages;
+    }
+    out.due = !times.empty() && times.front() < cutoff_ms;
+    co_return out;
+}
+
 std::vector<routing::audit_event> fake_audit_log::of(routing::audit_action action) const {
     std::vector<routing::audit_event> out;
     for (const auto& e : events) {

@@ -202,6 +202,8 @@ public:
     std::vector<std::string> expired;
     std::vector<std::pair<std::string, std::int64_t>> postponed;  ///< (conversation, due)
     std::vector<routing::due_reminder> sent;
+    /// Retention: conversation -> its messages' times, oldest first.
+    std::map<std::string, std::vector<std::int64_t>> messages;
 
     awaitable<outcome<std::vector<std::string>>> due_expiries(std::int64_t now_ms,
                                                               std::uint32_t limit) override;
@@ -212,6 +214,11 @@ public:
     awaitable<outcome<void>> postpone_reminder(routing::due_reminder r,
                                                std::int64_t due_ms) override;
     awaitable<outcome<bool>> send_reminder(routing::due_reminder r, std::int64_t now_ms) override;
+    awaitable<outcome<std::vector<std::string>>> due_retention(std::int64_t cutoff_ms,
+                                                               std::uint32_t limit) override;
+    awaitable<outcome<trimmed>> trim_conversation(std::string conversation_id,
+                                                  std::int64_t cutoff_ms, std::uint32_t limit,
+                                                  std::int64_t now_ms) override;
 };
 
 /// routing::presence_store in memory: live connections per user.

@@ -532,6 +532,8 @@ void core::handle_auth_reply(const v1::Frame& frame, clock::time_point now) {
     if (a.has_safety_notice()) {
         connected.safety_notice = from_proto(a.safety_notice());
     }
+    connected.retention_days = a.limits().retention_days();
+    connected.retention_s = a.limits().retention_s();
     report(std::move(connected));
 
     v1::Frame sync;
@@ -852,6 +854,7 @@ void core::history(std::string conversation_id, std::uint64_t before_seq, std::u
         }
         history_page page;
         page.more = reply.history().more();
+        page.trimmed = reply.history().trimmed();
         page.messages.reserve(static_cast<std::size_t>(reply.history().messages_size()));
         for (const auto& m : reply.history().messages()) {
             page.messages.push_back(from_proto(m, user_id_));

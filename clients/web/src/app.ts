@@ -31,6 +31,7 @@ import {
   type Pane,
   presenceText,
   replyTimeText,
+  retentionText,
   stateText,
   type Thread,
   whenText,
@@ -65,6 +66,8 @@ export class App {
   private renderedPaneKey = "";
   private listRefresh: number | undefined;
   private safety: SafetyNotice | undefined;
+  /// The server's retention (days; 0: messages are kept), said in the conversation view.
+  private retentionDays = 0;
   private specialists: Specialist[] = [];
   private specialistsNext = "";
   private specialistsLoaded = false;
@@ -93,6 +96,7 @@ export class App {
     freeLabel: byId<HTMLLabelElement>("free-consultation-label"),
     safetyForm: byId<HTMLParagraphElement>("safety-form"),
     safetyPane: byId<HTMLParagraphElement>("safety-pane"),
+    retentionPane: byId<HTMLParagraphElement>("retention-pane"),
     convTopic: byId<HTMLParagraphElement>("conv-topic"),
     declineReasonLabel: byId<HTMLLabelElement>("decline-reason-label"),
     declineReason: byId<HTMLSelectElement>("decline-reason"),
@@ -174,11 +178,18 @@ export class App {
     this.render();
   }
 
-  onAuthenticated(userId: string, role: Role, maxBodyBytes: number, safety?: SafetyNotice): void {
+  onAuthenticated(
+    userId: string,
+    role: Role,
+    maxBodyBytes: number,
+    safety?: SafetyNotice,
+    retentionDays?: number,
+  ): void {
     this.me = userId;
     this.role = role;
     this.maxBodyBytes = maxBodyBytes;
     this.safety = safety;
+    this.retentionDays = retentionDays ?? 0;
   }
 
   onSynced(reset: boolean): void {
@@ -839,7 +850,7 @@ export class App {
       for (const b of [ui.accept, ui.decline, ui.close, ui.loadOlder, ui.declineReasonLabel]) {
         b.hidden = true;
       }
-      ui.safetyPane.hidden = ui.convTopic.hidden = true;
+      ui.safetyPane.hidden = ui.convTopic.hidden = ui.retentionPane.hidden = true;
       ui.typing.textContent = "";
       ui.input.disabled = ui.send.disabled = true;
       return;
@@ -859,6 +870,8 @@ export class App {
     const waiting = pane.kind === "draft" || conv?.state === ConversationState.INQUIRY;
     ui.safetyPane.hidden = !(this.role === Role.CLIENT && this.safety && waiting);
     ui.safetyPane.textContent = this.safety ? `${this.safety.text} ${this.safety.crisisLine}` : "";
+    ui.retentionPane.hidden = this.retentionDays === 0;
+    ui.retentionPane.textContent = retentionText(this.retentionDays);
     ui.convState.textContent = conv
       ? stateText(conv.state) + (conv.free ? " · free initial consultation" : "")
       : pane.kind === "draft"

@@ -111,13 +111,15 @@ export interface SpecialistQuery {
 
 export interface ClientEvents {
   onState(state: ConnectionState, detail: string): void;
-  /// `safety`: for clients, the notice to show with inquiries.
+  /// `safety`: for clients, the notice to show with inquiries. `retentionDays`: messages older
+  /// than this are deleted from the server (0: kept).
   onAuthenticated(
     userId: string,
     role: Role,
     maxBodyBytes: number,
     expiresAtMs: number,
     safety?: SafetyNotice,
+    retentionDays?: number,
   ): void;
   /// The stream was (re)started; `reset`: events may be missing, reload everything.
   onSynced(reset: boolean): void;
@@ -485,6 +487,7 @@ export class ConfideClient {
       a.limits?.maxBodyBytes || 8192,
       Number(a.expiresAtMs),
       a.safetyNotice,
+      a.limits?.retentionDays ?? 0,
     );
     this.report("connected", "");
     this.syncRequest = this.newRequestId();
@@ -658,7 +661,7 @@ export class ConfideClient {
     conversationId: string,
     beforeSeq: number,
     limit: number,
-  ): Promise<{ messages: Message[]; more: boolean }> {
+  ): Promise<{ messages: Message[]; more: boolean; trimmed: boolean }> {
     const f = await this.request("getHistory", {
       conversationId,
       beforeSeq: BigInt(beforeSeq),
@@ -667,7 +670,7 @@ export class ConfideClient {
     if (f.kind.case !== "history") {
       throw new ClientError("protocol", "unexpected reply", false);
     }
-    return { messages: f.kind.value.messages, more: f.kind.value.more };
+    return { messages: f.kind.value.messages, more: f.kind.value.more, trimmed: f.kind.value.trimmed };
   }
 
   async listSpecialists(q: SpecialistQuery): Promise<{ specialists: Specialist[]; nextPageToken: string }> {

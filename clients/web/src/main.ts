@@ -47,7 +47,8 @@ function boot(): void {
     },
     {
       onState: (s, d) => app.onState(s, d),
-      onAuthenticated: (u, r, max, _expires, safety) => app.onAuthenticated(u, r, max, safety),
+      onAuthenticated: (u, r, max, _expires, safety, retention) =>
+        app.onAuthenticated(u, r, max, safety, retention),
       onSynced: (reset) => app.onSynced(reset),
       onMessage: (m) => app.onMessage(m),
       onConversation: (c) => app.onConversation(c),

@@ -5,7 +5,7 @@ import { create } from "@bufbuild/protobuf";
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { AvailabilitySchema, DeclineReason, TimeRangeSchema } from "./gen/confide/v1/confide_pb.js";
-import { availabilityText, declineText, durationText, replyTimeText } from "./model.js";
+import { availabilityText, declineText, durationText, replyTimeText, retentionText } from "./model.js";
 
 // Monday 2027-01-11 08:00 UTC.
 const monday8 = Date.UTC(2027, 0, 11, 8, 0);
@@ -57,4 +57,10 @@ test("every decline reason reads as a sentence, none for no reason", () => {
   ]) {
     assert.match(declineText(r), /\.$/);
   }
+});
+
+test("the retention reads as a sentence, none when messages are kept", () => {
+  assert.equal(retentionText(0), "");
+  assert.equal(retentionText(1), "Messages are kept for 1 day, then deleted from the server.");
+  assert.equal(retentionText(30), "Messages are kept for 30 days, then deleted from the server.");
 });

@@ -66,6 +66,14 @@ export function presenceText(p: Conv["presence"]): string {
   }
 }
 
+/// The server's retention in one sentence for the conversation view; "" for 0 (kept).
+export function retentionText(days: number): string {
+  if (!days) {
+    return "";
+  }
+  return `Messages are kept for ${days} ${days === 1 ? "day" : "days"}, then deleted from the server.`;
+}
+
 export function stateText(s: ConversationState): string {
   switch (s) {
     case ConversationState.INQUIRY:

@@ -5,7 +5,7 @@
 --  KEYS[7] specialist's inquiries  KEYS[8] client's conversations  KEYS[9] specialist's
 --  conversations  KEYS[10] client contacts  KEYS[11] specialist contacts
 --  KEYS[12] the client's inquiry record of this client_msg_id (-> the conversation it went to)
---  KEYS[13] inquiry expiries  KEYS[14] reminders due
+--  KEYS[13] inquiry expiries  KEYS[14] reminders due  KEYS[15] retention index
 --  ARGV[14] specialist id  ARGV[15] free consultation ('1'/'0')
 --  ARGV[16] the open conversation the server found ('' if none)  ARGV[17] record ttl s
 --  ARGV[18] topic  ARGV[19] preferred times ("<start>-<end>,...")  ARGV[20] expires at ms
@@ -23,10 +23,14 @@ if rec then
         return {'retry'}
     end
     local r = redis.call('HGET', KEYS[1], ARGV[2])
-    if not r then
-        return {'err', 'INTERNAL', 'an inquiry record without its message'}
+    if r then
+        return {'dup', r}
     end
-    return {'dup', r}
+    -- Its message is gone (retention trimmed it, with its dedupe record): a resend of the id is
+    -- a new message, as for send_message. The server reads again without the record and seals
+    -- the body for the conversation it then finds.
+    redis.call('DEL', KEYS[12])
+    return {'retry'}
 end
 if client == specialist then
     return {'err', 'FORBIDDEN', 'you cannot write to yourself'}
@@ -60,6 +64,9 @@ if open == '' then
         redis.call('HSET', KEYS[1], 'dk', ARGV[22])
     end
     redis.call('ZADD', KEYS[13], ARGV[20], cid)
+    -- A conversation's first message is always its inquiry's: the retention index learns of it
+    -- here, and retain.lua keeps the entry as long as the conversation (send.lua needs nothing).
+    redis.call('ZADD', KEYS[15], 'NX', now, cid)
     redis.call('HSET', KEYS[6], specialist, cid)
     redis.call('ZADD', KEYS[7], now, cid)
     redis.call('ZADD', KEYS[8], now, cid)

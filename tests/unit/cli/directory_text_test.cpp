@@ -152,5 +152,11 @@ TEST_F(directory_text, TheSafetyNoticeInOneLine) {
     EXPECT_EQ(safety_notice_text({"Not for emergencies.", ""}), "⚠ Not for emergencies.");
 }
 
+TEST_F(directory_text, TheRetentionSaidAtSignIn) {
+    EXPECT_EQ(retention_text(0), "");
+    EXPECT_EQ(retention_text(1), "Messages are kept for 1 day, then deleted from the server");
+    EXPECT_EQ(retention_text(30), "Messages are kept for 30 days, then deleted from the server");
+}
+
 }  // namespace
 }  // namespace confide::cli

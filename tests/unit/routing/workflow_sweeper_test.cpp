@@ -1,5 +1,5 @@
 // The workflow sweeper over fakes of its ports: expiries, reminders postponed to office time,
-// and what a storage failure leaves for the next round.
+// retention in bounded batches, and what a storage failure leaves for the next round.
 
 #include "routing/workflow_sweeper.hpp"
 #include "support/fake_ports.hpp"
@@ -91,6 +91,63 @@ TEST_F(sweeper_test, a_storage_failure_leaves_the_rest_for_the_next_round) {
     sweep(now);
     EXPECT_EQ(store.expired.size(), 1u);
     EXPECT_EQ(store.sent.size(), 1u);
+}
+
+// With a retention: batches of 2 conversations and 2 messages per call, and an interval long
+// enough that the sweep's time bound never cuts these short.
+class retention_test : public sweeper_test {
+protected:
+    confide::testing::fake_audit_log audit;
+    std::shared_ptr<workflow_sweeper> retaining = workflow_sweeper::create(
+        ioc.get_executor(), store, directory, {minutes(1), minutes(15), 2, seconds(100), 100},
+        &audit);
+
+    void retain(std::int64_t now) {
+        auto f = boost::asio::co_spawn(ioc, retaining->sweep(now), boost::asio::use_future);
+        ioc.restart();
+        ioc.run();
+        f.get();
+    }
+};
+
+TEST_F(retention_test, deletes_every_message_older_than_the_retention_and_audits_counts_only) {
+    const std::int64_t now = 1'000'000;
+    const std::int64_t cutoff = now - 100'000;
+    // c1 has more old messages than a call takes; c3 has none; four conversations are more
+    // than one listing.
+    store.messages = {{"c1", {cutoff - 5, cutoff - 4, cutoff - 3, cutoff - 2, cutoff}},
+                      {"c2", {cutoff - 1}},
+                      {"c3", {cutoff, cutoff + 1}},
+                      {"c4", {cutoff - 9, cutoff + 9}},
+                      {"c5", {cutoff - 7}}};
+    retain(now);
+    EXPECT_EQ(store.messages["c1"], (std::vector<std::int64_t>{cutoff}));
+    EXPECT_TRUE(store.messages["c2"].empty());
+    EXPECT_EQ(store.messages["c3"], (std::vector<std::int64_t>{cutoff, cutoff + 1}));
+    EXPECT_EQ(store.messages["c4"], (std::vector<std::int64_t>{cutoff + 9}));
+    EXPECT_TRUE(store.messages["c5"].empty());
+    const auto events = audit.of(audit_action::retention);
+    ASSERT_EQ(events.size(), 1u);
+    EXPECT_EQ(events[0].detail, "7 messages in 4 conversations written before " +
+                                    std::to_string(cutoff));
+    EXPECT_TRUE(events[0].user_id.empty());
+    EXPECT_TRUE(events[0].conversation_id.empty());
+    // Nothing more to delete: no second event.
+    retain(now);
+    EXPECT_EQ(audit.of(audit_action::retention).size(), 1u);
+}
+
+TEST_F(retention_test, off_deletes_nothing_and_a_failure_waits_for_the_next_sweep) {
+    const std::int64_t now = 1'000'000;
+    store.messages = {{"c1", {0, 1}}};
+    sweep(now);  // the fixture's sweeper has no retention
+    EXPECT_EQ(store.messages["c1"].size(), 2u);
+    store.failures.fail_next("trim_conversation");
+    retain(now);
+    EXPECT_EQ(store.messages["c1"].size(), 2u);
+    EXPECT_TRUE(audit.events.empty());
+    retain(now);
+    EXPECT_TRUE(store.messages["c1"].empty());
 }
 
 }  // namespace

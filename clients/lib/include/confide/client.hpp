@@ -242,6 +242,9 @@ struct typing {
 struct history_page {
     std::vector<message> messages;
     bool more = false;  ///< older messages remain
+    /// The page reached the oldest message kept, and older ones were deleted by the server's
+    /// retention (state_change::retention_days).
+    bool trimmed = false;
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -275,6 +278,10 @@ struct state_change {
     std::string user_id;                       ///< for connected
     role user_role = role::unknown;            ///< for connected
     std::optional<::confide::client::safety_notice> safety_notice;  ///< connected clients
+    /// For connected: the server's retention. Messages older than this are deleted from the
+    /// server (whole days, rounded up; 0: kept as long as their conversation).
+    std::uint32_t retention_days = 0;
+    std::uint64_t retention_s = 0;  ///< the same, exact, in seconds
 };
 
 /// pending -> sent -> delivered -> read, or pending -> failed. States only move forward and
