@@ -7,6 +7,9 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/dispatch.hpp>
 
+#include <string>
+#include <unordered_set>
+
 namespace confide::routing {
 
 std::shared_ptr<workflow_sweeper> workflow_sweeper::create(const executor& ex,
@@ -138,7 +141,8 @@ awaitable<void> workflow_sweeper::retain(std::int64_t now_ms) {
     const std::int64_t cutoff = now_ms - opts_.retention.count();
     const auto give_up = std::chrono::steady_clock::now() + opts_.interval;
     std::uint64_t messages = 0;
-    std::uint64_t conversations = 0;
+    // A conversation with more than a batch of old messages is trimmed by several calls.
+    std::unordered_set<std::string> conversations;
     bool more = true;
     for (std::uint32_t round = 0; more && round < opts_.retention_rounds && !stopped_ &&
                                   std::chrono::steady_clock::now() < give_up;
@@ -151,15 +155,15 @@ awaitable<void> workflow_sweeper::retain(std::int64_t now_ms) {
         // A full list may have more behind it; so may a conversation with more than a batch of
         // old messages (it stays listed until they are gone).
         more = due->size() >= opts_.batch;
-        for (auto& cid : *due) {
-            auto r = co_await store_.trim_conversation(std::move(cid), cutoff, opts_.batch, now_ms);
+        for (const auto& cid : *due) {
+            auto r = co_await store_.trim_conversation(cid, cutoff, opts_.batch, now_ms);
             if (!r) {
                 log::debug("retention: {}", r.error().message);
                 more = false;
                 break;
             }
             if (r->messages > 0) {
-                ++conversations;
+                conversations.insert(cid);
                 messages += r->messages;
                 stats::retention_trimmed.inc(r->messages);
             }
@@ -171,7 +175,8 @@ awaitable<void> workflow_sweeper::retain(std::int64_t now_ms) {
     }
     // Counts and the cutoff only: which conversations is not needed to show that the policy ran.
     const std::string detail = std::to_string(messages) + " messages in " +
-                               std::to_string(conversations) + " conversations written before " +
+                               std::to_string(conversations.size()) +
+                               " conversations written before " +
                                std::to_string(cutoff);
     log::info("retention: {}", detail);
     if (audit_ != nullptr) {

@@ -404,6 +404,33 @@ TEST_F(event_stream_test, a_bus_reset_while_live_rereads_from_the_cursor) {
 
 // ---- reading ----------------------------------------------------------------------------------
 
+TEST_F(event_stream_test, entries_left_out_of_a_read_are_passed_and_a_full_read_reads_on) {
+    // A sync from "1-0" reads three entries of which only the first has a message left
+    // (retention deleted the others): the stream stands after all three and reads on.
+    stream.sync_started();
+    auto first = batch_of({message_notice(1, "c1", 1)});
+    first.entries_read = 3;
+    first.last_cursor = "1-3";
+    first.last_n = 3;
+    stream.synced("1-0", std::nullopt, first, queued, now);
+    execute();
+    ASSERT_EQ(reads.size(), 1u);
+    EXPECT_EQ(reads[0].after_cursor, "1-3");
+    // Nothing left in that read either, and it was not full: live, after n = 5.
+    auto empty = batch_of({});
+    empty.entries_read = 2;
+    empty.last_cursor = "1-5";
+    empty.last_n = 5;
+    stream.on_read(reads.back().id, empty, queued, now);
+    execute();
+    EXPECT_EQ(stream.current(), state::live);
+    // The next live event follows directly: pushed without a read.
+    notice(message_notice(6, "c1", 4));
+    EXPECT_EQ(pushed_cursors(), (strings{"1-1", "1-6"}));
+    EXPECT_EQ(reads.size(), 1u);
+}
+
+
 TEST_F(event_stream_test, notices_while_reading_make_one_more_read) {
     go_live();
     notice(message_notice(4, "c1", 4));
