@@ -766,8 +766,7 @@ std::string describe(const config& c) {
         << " inquiry_expiry_s=" << c.inquiry_expiry.count()
         << " reminder_specialist_after_s=" << c.remind_specialist_after.count()
         << " reminder_client_after_s=" << c.remind_client_after.count()
-        << " retention_s=" << c.retention.count()
-        << " drain_delay_ms=" << c.drain_delay.count()
+        << " retention_s=" << c.retention.count() << " drain_delay_ms=" << c.drain_delay.count()
         << " drain_timeout_ms=" << c.drain_timeout.count();
     return out.str();
 }

@@ -14,8 +14,8 @@ namespace confide::routing {
 
 std::shared_ptr<workflow_sweeper> workflow_sweeper::create(const executor& ex,
                                                            workflow_store& store,
-                                                           directory_cache& directory,
-                                                           options opts, audit_log* audit) {
+                                                           directory_cache& directory, options opts,
+                                                           audit_log* audit) {
     return std::shared_ptr<workflow_sweeper>(
         new workflow_sweeper(ex, store, directory, opts, audit));
 }
@@ -176,8 +176,7 @@ awaitable<void> workflow_sweeper::retain(std::int64_t now_ms) {
     // Counts and the cutoff only: which conversations is not needed to show that the policy ran.
     const std::string detail = std::to_string(messages) + " messages in " +
                                std::to_string(conversations.size()) +
-                               " conversations written before " +
-                               std::to_string(cutoff);
+                               " conversations written before " + std::to_string(cutoff);
     log::info("retention: {}", detail);
     if (audit_ != nullptr) {
         audit_event e;

@@ -33,11 +33,17 @@ std::int64_t now_ms() {
 // The arguments of a test server: plaintext storage, so that a search of Redis for the canary
 // means something (sealed, it would never be there anyway); sweeps every 100 ms.
 std::vector<std::string> node_args(std::vector<std::string> extra) {
-    std::vector<std::string> args{"--allow-plaintext-storage", "--workflow-interval-ms", "100",
-                                  "--send-rate",               "10000",
-                                  "--send-burst",              "10000",
-                                  "--request-rate",            "10000",
-                                  "--request-burst",           "10000"};
+    std::vector<std::string> args{"--allow-plaintext-storage",
+                                  "--workflow-interval-ms",
+                                  "100",
+                                  "--send-rate",
+                                  "10000",
+                                  "--send-burst",
+                                  "10000",
+                                  "--request-rate",
+                                  "10000",
+                                  "--request-burst",
+                                  "10000"};
     args.insert(args.end(), extra.begin(), extra.end());
     return args;
 }
@@ -61,9 +67,9 @@ void backdate(const redis_server& redis, const std::string& cid, std::size_t cou
             for (std::size_t j = 0; j + 1 < f->elements; j += 2) {
                 const std::string name(f->element[j]->str, f->element[j]->len);
                 xadd.push_back(name);
-                xadd.push_back(name == "t" && i < count ? then
-                                                        : std::string(f->element[j + 1]->str,
-                                                                      f->element[j + 1]->len));
+                xadd.push_back(name == "t" && i < count
+                                   ? then
+                                   : std::string(f->element[j + 1]->str, f->element[j + 1]->len));
             }
             entries.push_back(std::move(xadd));
         }
@@ -142,7 +148,8 @@ TEST_F(retention, OldMessagesLeaveEveryKeyOnceAcrossTwoNodesAndNewerOnesStayRead
         must_send(*al, send_message(x, "a" + std::to_string(i),
                                     "old " + std::to_string(i) + " " + canary));
     }
-    const auto y = must_send(*ca, start_inquiry(bob, "c0", "carol old " + canary)).conversation_id();
+    const auto y =
+        must_send(*ca, start_inquiry(bob, "c0", "carol old " + canary)).conversation_id();
     must_send(*ca, send_message(y, "c1", "carol old again " + canary));
     backdate(redis, x, old_count, 2 * 3600 * 1000);
     backdate(redis, y, 2, 2 * 3600 * 1000);
@@ -151,8 +158,9 @@ TEST_F(retention, OldMessagesLeaveEveryKeyOnceAcrossTwoNodesAndNewerOnesStayRead
 
     // Deleted once: the nodes' counts add up to exactly the old messages, and stay there.
     const double expected = old_count + 2;
-    ASSERT_TRUE(eventually([&] { return trimmed_total({a.port(), b.port()}) >= expected; }))
-        << trimmed_total({a.port(), b.port()});
+    ASSERT_TRUE(eventually([&] {
+        return trimmed_total({a.port(), b.port()}) >= expected;
+    })) << trimmed_total({a.port(), b.port()});
     EXPECT_EQ(trimmed_total({a.port(), b.port()}), expected);
 
     // The log keeps the newer ones; the dedupe records of the old ones are gone, the newer ones'
@@ -160,8 +168,7 @@ TEST_F(retention, OldMessagesLeaveEveryKeyOnceAcrossTwoNodesAndNewerOnesStayRead
     EXPECT_EQ(redis.command({"XLEN", "cf:c:{" + x + "}:log"}), "2");
     EXPECT_EQ(redis.command({"XLEN", "cf:c:{" + y + "}:log"}), "0");
     for (int i = 0; i < old_count; ++i) {
-        EXPECT_EQ(redis.command({"HEXISTS", "cf:c:{" + x + "}", "m:c:a" + std::to_string(i)}),
-                  "0")
+        EXPECT_EQ(redis.command({"HEXISTS", "cf:c:{" + x + "}", "m:c:a" + std::to_string(i)}), "0")
             << i;
     }
     EXPECT_EQ(redis.command({"HEXISTS", "cf:c:{" + x + "}", "m:c:a" + std::to_string(old_count)}),

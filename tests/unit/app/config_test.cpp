@@ -117,11 +117,11 @@ TEST(Config, RetentionInDaysOrSecondsNotBothAndOffByDefault) {
     EXPECT_EQ(parse({"--token-key", key, "--retention-days", "30"}).retention, 30 * 24h);
     EXPECT_EQ(parse({"--token-key", key, "--retention-s", "5"}).retention, 5s);
     EXPECT_EQ(parse({"--token-key", key, "--retention-days", "0"}).retention, 0s);
-    EXPECT_TRUE(contains(error_of({"--token-key", key, "--retention-days", "1", "--retention-s",
-                                   "5"}),
-                         "--retention-s: contradicts --retention-days; give one of them"));
-    EXPECT_TRUE(contains(error_of({"--token-key", key, "--retention-days", "-1"}),
-                         "--retention-days"));
+    EXPECT_TRUE(
+        contains(error_of({"--token-key", key, "--retention-days", "1", "--retention-s", "5"}),
+                 "--retention-s: contradicts --retention-days; give one of them"));
+    EXPECT_TRUE(
+        contains(error_of({"--token-key", key, "--retention-days", "-1"}), "--retention-days"));
 }
 
 TEST(Config, DefaultsWithOneKey) {

@@ -430,7 +430,6 @@ TEST_F(event_stream_test, entries_left_out_of_a_read_are_passed_and_a_full_read_
     EXPECT_EQ(reads.size(), 1u);
 }
 
-
 TEST_F(event_stream_test, notices_while_reading_make_one_more_read) {
     go_live();
     notice(message_notice(4, "c1", 4));

@@ -98,9 +98,9 @@ TEST_F(sweeper_test, a_storage_failure_leaves_the_rest_for_the_next_round) {
 class retention_test : public sweeper_test {
 protected:
     confide::testing::fake_audit_log audit;
-    std::shared_ptr<workflow_sweeper> retaining = workflow_sweeper::create(
-        ioc.get_executor(), store, directory, {minutes(1), minutes(15), 2, seconds(100), 100},
-        &audit);
+    std::shared_ptr<workflow_sweeper> retaining =
+        workflow_sweeper::create(ioc.get_executor(), store, directory,
+                                 {minutes(1), minutes(15), 2, seconds(100), 100}, &audit);
 
     void retain(std::int64_t now) {
         auto f = boost::asio::co_spawn(ioc, retaining->sweep(now), boost::asio::use_future);
@@ -128,8 +128,8 @@ TEST_F(retention_test, deletes_every_message_older_than_the_retention_and_audits
     EXPECT_TRUE(store.messages["c5"].empty());
     const auto events = audit.of(audit_action::retention);
     ASSERT_EQ(events.size(), 1u);
-    EXPECT_EQ(events[0].detail, "7 messages in 4 conversations written before " +
-                                    std::to_string(cutoff));
+    EXPECT_EQ(events[0].detail,
+              "7 messages in 4 conversations written before " + std::to_string(cutoff));
     EXPECT_TRUE(events[0].user_id.empty());
     EXPECT_TRUE(events[0].conversation_id.empty());
     // Nothing more to delete: no second event.
