@@ -210,6 +210,11 @@ TEST_F(retention, OldMessagesLeaveEveryKeyOnceAcrossTwoNodesAndNewerOnesStayRead
     const auto again = must_send(*al, send_message(x, "a5", "a5 again"));
     EXPECT_FALSE(again.duplicate());
     EXPECT_GT(again.seq(), static_cast<std::uint64_t>(old_count + 2));
+    // So is a start_inquiry's, though its inquiry record (7 days) still names the conversation.
+    const auto inquiry_again = must_send(*al, start_inquiry(bob, "a0", "a0 again"));
+    EXPECT_FALSE(inquiry_again.duplicate());
+    EXPECT_EQ(inquiry_again.conversation_id(), x);
+    EXPECT_EQ(inquiry_again.seq(), again.seq() + 1);
 
     // One content-free audit event per sweep that deleted something; no node logged the canary.
     const auto audit = redis.command({"XRANGE", "cf:audit", "-", "+"});
