@@ -97,6 +97,16 @@ TEST_F(cli_chat, AnIdleSessionIsSignedOutAfterInactivityAndNotReconnected) {
     EXPECT_EQ(client.count("connected as"), 1u);
 }
 
+TEST_F(cli_chat, TheRetentionIsSaidAtSignIn) {
+    const auto alice = unique("alice");
+    auto& srv = server({"--retention-days", "30"});
+    terminal client("chat alice", url(srv.port()), mint(alice, role::client), "alice-phone");
+    ASSERT_TRUE(client.wait("connected as " + alice + " (client)"));
+    ASSERT_TRUE(client.wait("Messages are kept for 30 days, then deleted from the server"));
+    client.type("/quit");
+    EXPECT_EQ(client.process().wait_exit(20s), 0);
+}
+
 TEST_F(cli_chat, ARefusedTokenIsSaidSoWithoutAConnectionLostFirst) {
     terminal client("chat alice", url(server().port()), forged_token(unique("alice")),
                     "alice-phone");
