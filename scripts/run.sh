@@ -140,9 +140,10 @@ start_redis() {
   }
 }
 start_redis
-# Demo data of an older key layout (before encryption at rest) is put aside, not read.
+# Demo data of an older key layout (before encryption at rest, or before the retention index) is
+# put aside, not read.
 old_layout=$(redis-cli -p "$redis_port" get cf:layout)
-if [[ -n $old_layout && $old_layout != 3 ]]; then
+if [[ -n $old_layout && $old_layout != 4 ]]; then
   stop "$redis_pid" redis-server 60
   aside=$run_dir/redis.layout$old_layout.$(date +%s)
   mv "$run_dir/redis" "$aside"

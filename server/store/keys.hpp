@@ -11,8 +11,10 @@ namespace confide::store::keys {
 /// The layout version this server reads and writes (docs/design.md, "Key layout"), with what
 /// people wrote sealed; plaintext storage (--allow-plaintext-storage) records
 /// layout_version_plaintext instead, so that neither kind of server reads the other's data.
-constexpr std::string_view layout_version = "3";
-constexpr std::string_view layout_version_plaintext = "3-plaintext";
+/// Layout 4 is layout 3 with the retention index (keys::retention()): a server of layout 4
+/// on layout-3 data would never delete the messages of conversations missing from it.
+constexpr std::string_view layout_version = "4";
+constexpr std::string_view layout_version_plaintext = "4-plaintext";
 
 // Conversation <id>
 std::string conversation(std::string_view id);      ///< hash: parties, state, marks, dedupe

@@ -207,7 +207,7 @@ TEST_F(resilience, RefusesToStartOnARedisThatWouldLoseAckedMessages) {
 TEST_F(resilience, RecordsTheKeyLayoutAndRefusesDataOfAnother) {
     redis_server redis;
     // Another application's keys are no obstacle, nor a directory listed before the first start
-    // (confide-admin): the first start records layout 3 (sealed: server_args has a key file).
+    // (confide-admin): the first start records layout 4 (sealed: server_args has a key file).
     redis.command({"SET", "someone:else", "1"});
     redis.command({"HSET", "cf:u:{dr.who}:profile", "name", "Dr Who", "accepting", "1"});
     redis.command({"ZADD", "cf:directory", "0", "dr.who"});
@@ -216,15 +216,18 @@ TEST_F(resilience, RecordsTheKeyLayoutAndRefusesDataOfAnother) {
         server_process first(redis);
         EXPECT_GT(first.port(), 0);
     }
-    EXPECT_EQ(redis.command({"GET", "cf:layout"}), "3");
+    EXPECT_EQ(redis.command({"GET", "cf:layout"}), "4");
     const auto refused = [&](const std::string& words) {
         expect_refusal(redis, {"--allow-unsafe-redis"}, words);
     };
     // Another version: refused, whatever the flags.
     redis.command({"SET", "cf:layout", "2"});
     refused("layout 2");
+    // Layout 3 (no retention index: its conversations would never be trimmed): refused too.
+    redis.command({"SET", "cf:layout", "3"});
+    refused("layout 3");
     // Plaintext data (--allow-plaintext-storage) is not read by a server that seals.
-    redis.command({"SET", "cf:layout", "3-plaintext"});
+    redis.command({"SET", "cf:layout", "4-plaintext"});
     refused("stored in plaintext");
     // Confide data without a version (a server before layout versions): refused.
     redis.command({"DEL", "cf:layout"});

@@ -108,7 +108,7 @@ TEST_F(storage, ACanaryIsDeliveredSyncedAndReadButFoundNowhereInPlaintext) {
 
     // Stored sealed: the conversation names its wrapped data key; the log holds ciphertext.
     EXPECT_NE(redis_->command({"HGET", "cf:c:{" + cid + "}", "dk"}), "(nil)");
-    EXPECT_EQ(redis_->command({"GET", "cf:layout"}), "3");
+    EXPECT_EQ(redis_->command({"GET", "cf:layout"}), "4");
 
     // Nowhere in plaintext: every key of every type, the AOF, an RDB, the log.
     const auto keys = dump_every_key(*redis_);
