@@ -144,6 +144,29 @@ awaitable<std::vector<std::tuple<boost::system::error_code, reply>>> exec_all(
     co_return co_await async_call_all(conn, std::move(commands), asio::use_awaitable);
 }
 
+awaitable<outcome<scan_page>> scan(redis::connection& conn, std::string cursor, std::string pattern,
+                                   std::string_view type, std::uint32_t count) {
+    auto args =
+        cmd("SCAN", std::move(cursor), "MATCH", std::move(pattern), "COUNT", std::to_string(count));
+    if (!type.empty()) {
+        args.emplace_back("TYPE");
+        args.emplace_back(type);
+    }
+    auto page = co_await call(conn, std::move(args));
+    if (!page) {
+        co_return page.error();
+    }
+    if (!page->is_array() || page->elements.size() != 2) {
+        co_return fail(errc::unavailable, "unexpected reply to SCAN");
+    }
+    scan_page out{std::move(page->elements[0].str), {}};
+    out.keys.reserve(page->elements[1].elements.size());
+    for (auto& k : page->elements[1].elements) {
+        out.keys.push_back(std::move(k.str));
+    }
+    co_return out;
+}
+
 awaitable<std::vector<outcome<reply>>> call_all(redis::connection& conn,
                                                 std::vector<std::vector<std::string>> commands) {
     auto results = co_await exec_all(conn, std::move(commands));

@@ -9,6 +9,7 @@
 #include <boost/asio/post.hpp>
 
 #include <atomic>
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -57,6 +58,17 @@ awaitable<std::vector<outcome<reply>>> call_all(redis::connection& conn,
 /// error reply is an expected answer (XINFO on a stream that does not exist yet).
 awaitable<std::vector<std::tuple<boost::system::error_code, reply>>> exec_all(
     redis::connection& conn, std::vector<std::vector<std::string>> commands);
+
+/// One page of a SCAN: the cursor to go on with ("0" once every key was visited) and its keys.
+struct scan_page {
+    std::string cursor;
+    std::vector<std::string> keys;
+};
+
+/// SCAN from `cursor` for keys matching `pattern`, of `type` when not empty, `count` a hint of
+/// how many per page. For admin commands and start-up checks, never on a message's path.
+awaitable<outcome<scan_page>> scan(redis::connection& conn, std::string cursor, std::string pattern,
+                                   std::string_view type = {}, std::uint32_t count = 1000);
 
 /// The strings of an array reply from element `from` on (a hash's HGETALL, a stream entry's
 /// fields), as views into `r`; empty for anything but an array.

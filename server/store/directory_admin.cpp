@@ -69,24 +69,20 @@ awaitable<outcome<std::vector<bound_specialist>>> directory_admin::bound_special
     std::vector<bound_specialist> out;
     std::string cursor = "0";
     do {
-        auto page = co_await call(*conn_, cmd("SCAN", cursor, "MATCH", keys::user_pattern(), "TYPE",
-                                              "hash", "COUNT", "1000"));
+        auto page = co_await scan(*conn_, std::move(cursor), keys::user_pattern(), "hash");
         if (!page) {
             co_return page.error();
         }
-        if (page->elements.size() != 2) {
-            co_return fail(errc::internal, "unexpected SCAN reply");
-        }
-        cursor = page->elements[0].str;
+        cursor = std::move(page->cursor);
         std::vector<std::string> ids;
         std::vector<std::vector<std::string>> reads;
-        for (const auto& key : page->elements[1].elements) {
-            const auto id = keys::user_of_key(key.str);
+        for (const auto& key : page->keys) {
+            const auto id = keys::user_of_key(key);
             if (id.empty()) {
                 continue;
             }
             ids.emplace_back(id);
-            reads.push_back({"HMGET", key.str, "role", "last_seen"});
+            reads.push_back({"HMGET", key, "role", "last_seen"});
             reads.push_back({"EXISTS", keys::profile(id)});
         }
         auto rows = co_await call_all(*conn_, std::move(reads));

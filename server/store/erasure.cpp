@@ -93,16 +93,13 @@ awaitable<outcome<std::vector<std::string>>> scan_keys(redis::connection& conn,
     std::vector<std::string> out;
     std::string cursor = "0";
     do {
-        auto page = co_await call(conn, cmd("SCAN", cursor, "MATCH", pattern, "COUNT", "1000"));
+        auto page = co_await scan(conn, std::move(cursor), pattern);
         if (!page) {
             co_return page.error();
         }
-        if (page->elements.size() != 2) {
-            co_return fail(errc::internal, "unexpected SCAN reply");
-        }
-        cursor = page->elements[0].str;
-        for (auto& k : page->elements[1].elements) {
-            out.push_back(std::move(k.str));
+        cursor = std::move(page->cursor);
+        for (auto& k : page->keys) {
+            out.push_back(std::move(k));
         }
     } while (cursor != "0");
     co_return out;

@@ -13,24 +13,21 @@ awaitable<outcome<rotation_report>> rotate_data_keys(redis::connection& conn,
     rotation_report out;
     std::string cursor = "0";
     do {
-        auto page = co_await call(conn, cmd("SCAN", cursor, "MATCH", keys::conversation_pattern(),
-                                            "TYPE", "hash", "COUNT", std::to_string(batch)));
+        auto page =
+            co_await scan(conn, std::move(cursor), keys::conversation_pattern(), "hash", batch);
         if (!page) {
             co_return page.error();
         }
-        if (page->elements.size() != 2) {
-            co_return fail(errc::internal, "unexpected SCAN reply");
-        }
-        cursor = page->elements[0].str;
+        cursor = std::move(page->cursor);
         std::vector<std::string> ids;
         std::vector<std::vector<std::string>> reads;
-        for (const auto& key : page->elements[1].elements) {
-            const auto id = keys::conversation_of_key(key.str);
+        for (const auto& key : page->keys) {
+            const auto id = keys::conversation_of_key(key);
             if (id.empty()) {
                 continue;
             }
             ids.emplace_back(id);
-            reads.push_back(cmd("HGET", key.str, "dk"));
+            reads.push_back(cmd("HGET", key, "dk"));
         }
         auto rows = co_await call_all(conn, std::move(reads));
         for (std::size_t i = 0; i < ids.size(); ++i) {

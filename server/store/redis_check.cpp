@@ -183,16 +183,13 @@ awaitable<outcome<layout_report>> check_layout(redis::connection& conn, std::str
         std::string cursor = "0";
         bool found = false;
         do {
-            auto page = co_await call(conn, cmd("SCAN", cursor, "MATCH", "cf:*", "COUNT", "1000"));
+            auto page = co_await scan(conn, std::move(cursor), "cf:*");
             if (!page) {
                 co_return page.error();
             }
-            if (!page->is_array() || page->elements.size() != 2) {
-                co_return fail(errc::unavailable, "unexpected reply to SCAN");
-            }
-            cursor = page->elements[0].str;
-            for (const auto& k : page->elements[1].elements) {
-                found = found || !keys::of_any_layout(k.str);
+            cursor = std::move(page->cursor);
+            for (const auto& k : page->keys) {
+                found = found || !keys::of_any_layout(k);
             }
         } while (!found && cursor != "0");
         if (found) {
