@@ -2,6 +2,11 @@
 
 #include <gtest/gtest.h>
 
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
 namespace confide::crypto {
 namespace {
 
@@ -33,6 +38,28 @@ TEST_F(Record, SealsAndOpens) {
         ASSERT_TRUE(opened) << opened.error().message();
         EXPECT_EQ(*opened, body);
     }
+}
+
+TEST_F(Record, EverySealHasItsOwnNonceAcrossRefillsOfTheNoncePool) {
+    // Nonces come from a per-thread pool refilled every 64 seals: 300 seals cross several
+    // refills, and no nonce (the 12 bytes after the version and the key id) repeats. Each also
+    // opens on another thread, whose pool is its own.
+    std::set<std::string> nonces;
+    std::vector<std::string> records;
+    for (int i = 0; i < 300; ++i) {
+        records.push_back(seal(body_));
+        nonces.insert(records.back().substr(3, 12));
+    }
+    EXPECT_EQ(nonces.size(), records.size());
+    std::thread other([&] {
+        for (const auto& r : records) {
+            auto opened = open_record(key_, ctx_, r);
+            ASSERT_TRUE(opened);
+            EXPECT_EQ(*opened, body_);
+        }
+        EXPECT_TRUE(nonces.insert(seal(body_).substr(3, 12)).second);
+    });
+    other.join();
 }
 
 TEST_F(Record, HidesThePlaintextAndNamesItsKey) {
