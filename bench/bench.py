@@ -231,8 +231,10 @@ class Redis:
 
 
 class Server:
-    def __init__(self, build, workdir, redis, extra, port=0, name="server", log_level="warn"):
-        self.argv = [os.path.join(build, "server", "app", "confide-server"),
+    def __init__(self, build, workdir, redis, extra, port=0, name="server", log_level="warn",
+                 wrapper=()):
+        # `wrapper`: a command the server runs under (valgrind, for server_instructions.py).
+        self.argv = list(wrapper) + [os.path.join(build, "server", "app", "confide-server"),
                      "--listen", "127.0.0.1:%d" % port, "--redis", "127.0.0.1:%d" % redis.port,
                      "--token-key", "%s:HS256:text:%s" % (KID, SECRET),
                      "--log-level", log_level,

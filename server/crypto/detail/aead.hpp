@@ -20,7 +20,7 @@ inline constexpr std::size_t overhead_bytes = nonce_bytes + tag_bytes;
 /// (NIST SP 800-38D §8.3); a data key seals one conversation's messages, a key-encryption key
 /// wraps data keys. `out` is unchanged on failure.
 ///
-/// Thread safety: safe (one cipher context per thread, reused).
+/// Thread safety: safe (each thread has its own cipher contexts, one per recently used key).
 result<void> seal(const secret_key& key, std::string_view ad, std::string_view plaintext,
                   std::string& out);
 

@@ -62,6 +62,31 @@ TEST_F(Record, EverySealHasItsOwnNonceAcrossRefillsOfTheNoncePool) {
     other.join();
 }
 
+TEST_F(Record, ManyKeysInTurnEachOpensOnlyItsOwnRecords) {
+    // A thread keeps cipher contexts for 64 keys (by the key's first byte): 200 keys share those
+    // slots, and a context must never serve another key than the one it was set up with.
+    std::vector<data_key> keys;
+    std::vector<std::string> records;
+    for (int i = 0; i < 200; ++i) {
+        keys.push_back(key_named("1"));
+        auto r = seal_record(keys.back(), ctx_, body_ + std::to_string(i));
+        ASSERT_TRUE(r);
+        records.push_back(std::move(*r));
+    }
+    for (int i = 199; i >= 0; --i) {
+        const auto own = static_cast<std::size_t>(i);
+        auto opened = open_record(keys[own], ctx_, records[own]);
+        ASSERT_TRUE(opened) << i;
+        EXPECT_EQ(*opened, body_ + std::to_string(i));
+        // The same key id, another key: refused, whichever slot either key uses.
+        EXPECT_EQ(open_record(keys[(own + 1) % keys.size()], ctx_, records[own]).error(),
+                  errc::refused)
+            << i;
+        // And the right key again after the refusal.
+        EXPECT_TRUE(open_record(keys[own], ctx_, records[own])) << i;
+    }
+}
+
 TEST_F(Record, HidesThePlaintextAndNamesItsKey) {
     const auto a = seal(body_);
     const auto b = seal(body_);
