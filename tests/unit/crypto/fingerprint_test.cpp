@@ -6,6 +6,7 @@
 #include <openssl/evp.h>
 
 #include <atomic>
+#include <memory>
 #include <thread>
 #include <vector>
 
@@ -53,6 +54,28 @@ TEST(Fingerprint, DependsOnKeyPartsAndTheirBoundaries) {
     EXPECT_NE(*a({"abc"}), *a({"abc", ""}));
     // No parts: the HMAC of nothing.
     EXPECT_EQ(*a({}), expected(test::hex_key(0x01), ""));
+}
+
+TEST(Fingerprint, ManyFingerprintersInTurnEachUseTheirOwnKey) {
+    // A thread keeps a working copy per fingerprinter in a few slots: nine fingerprinters share
+    // them, called in turn, repeatedly and after others were destroyed; each must give the HMAC
+    // under its own key every time.
+    for (int round = 0; round < 3; ++round) {
+        std::vector<std::unique_ptr<fingerprinter>> fps;
+        for (int k = 1; k <= 9; ++k) {
+            fps.push_back(std::make_unique<fingerprinter>(
+                *secret_key::from_hex(test::hex_key(static_cast<unsigned char>(k + 16 * round)))));
+        }
+        for (int pass = 0; pass < 3; ++pass) {
+            for (int k = 1; k <= 9; ++k) {
+                const auto got = (*fps[static_cast<std::size_t>(k - 1)])({"c", "yes"});
+                ASSERT_TRUE(got);
+                EXPECT_EQ(*got, expected(test::hex_key(static_cast<unsigned char>(k + 16 * round)),
+                                         length8(1) + "c" + length8(3) + "yes"))
+                    << "round " << round << ", fingerprinter " << k;
+            }
+        }
+    }
 }
 
 TEST(Fingerprint, OneFingerprinterServesManyThreads) {
