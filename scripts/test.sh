@@ -23,6 +23,7 @@ start=$(date +%s)
 timings=()
 report() {
   local status=$?
+  rm -f "$cpu_file"
   if ((${#timings[@]} > 0)); then
     echo "test.sh: time per step"
     printf '  %s\n' "${timings[@]}"
@@ -35,9 +36,13 @@ report() {
 }
 trap report EXIT
 
-# CPU seconds (user + system) used so far by the processes this script has waited for.
-cpu_seconds() {
-  times | awk 'NR == 2 { split($1, u, "m"); split($2, s, "m"); printf "%d", u[1] * 60 + u[2] + s[1] * 60 + s[2] }'
+# Sets `cpu` to the CPU seconds (user + system) used so far by the processes this script has
+# waited for. `times` runs in this shell, not in a $(...) subshell, whose children's times start
+# from zero.
+cpu_file=$(mktemp)
+read_cpu() {
+  times >"$cpu_file"
+  cpu=$(awk 'NR == 2 { split($1, u, "m"); split($2, s, "m"); printf "%d", u[1] * 60 + u[2] + s[1] * 60 + s[2] }' "$cpu_file")
 }
 
 # step NAME COMMAND...: runs the command and records its wall-clock and CPU time.
@@ -45,10 +50,11 @@ step() {
   local name=$1 t0 c0
   shift
   t0=$(date +%s)
-  c0=$(cpu_seconds)
+  read_cpu
+  c0=$cpu
   "$@"
-  timings+=("$(printf '%-20s %5d s wall %6d s CPU' "$name" $(($(date +%s) - t0)) \
-    $(($(cpu_seconds) - c0)))")
+  read_cpu
+  timings+=("$(printf '%-20s %5d s wall %6d s CPU' "$name" $(($(date +%s) - t0)) $((cpu - c0)))")
 }
 
 build() {
