@@ -81,11 +81,19 @@ TEST_F(cluster_test, follows_moved_after_a_slot_moved_and_then_goes_straight_to_
 
     nodes_.migrate_slot(slot, to);
     const auto moved_before = moved(from);
+    // The client refreshes its map on its own too (once its connections are up, and every
+    // 10 s): if such a refresh already saw the migration, it goes straight to `to` and no MOVED
+    // is needed. Seen once in a loaded dev run; the redirection itself is what this test is for
+    // whenever the map is still the old one.
+    const node_address old_owner{nodes_.node(from).host(), nodes_.node(from).port()};
+    const node_address* owner = client->topology()->owner_of(slot);
+    const bool stale = owner != nullptr && *owner == old_owner;
 
     std::tie(ec, r) = exec(*client, slot, {"GET", key});  // to `from`, MOVED, then to `to`
     EXPECT_FALSE(ec) << ec.message() << " " << r.str;
     EXPECT_EQ(r.str, "v1");
-    EXPECT_EQ(moved(from), moved_before + 1);
+    const auto redirected = stale ? 1 : 0;
+    EXPECT_EQ(moved(from), moved_before + redirected);
     EXPECT_EQ(*client->topology()->owner_of(slot),
               (node_address{nodes_.node(to).host(), nodes_.node(to).port()}));
 
@@ -94,7 +102,7 @@ TEST_F(cluster_test, follows_moved_after_a_slot_moved_and_then_goes_straight_to_
         EXPECT_FALSE(ec) << r.str;
         EXPECT_EQ(r.integer, i + 1);
     }
-    EXPECT_EQ(moved(from), moved_before + 1);  // no redirection any more
+    EXPECT_EQ(moved(from), moved_before + redirected);  // no redirection any more
     EXPECT_EQ(nodes_.command(to, {"GET", key + ":n"}), "5");
 }
 
