@@ -42,7 +42,7 @@ public:
 
     // A context of `key` for `encrypt`ing or decrypting, ready for its nonce; null on failure.
     EVP_CIPHER_CTX* get(const secret_key& key, bool encrypt) noexcept {
-        slot& s = slots_[key.data()[0] % slots_.size()];
+        slot& s = slot_of(key);
         if (!s.used || CRYPTO_memcmp(s.key.data(), key.data(), s.key.size()) != 0) {
             std::copy_n(key.data(), s.key.size(), s.key.data());
             s.used = true;
@@ -70,9 +70,7 @@ public:
     }
 
     // After a failed operation the context's state is not trusted: initialised afresh next time.
-    void forget(const secret_key& key) noexcept {
-        slots_[key.data()[0] % slots_.size()].ready = {false, false};
-    }
+    void forget(const secret_key& key) noexcept { slot_of(key).ready = {false, false}; }
 
 private:
     struct slot {
@@ -82,6 +80,8 @@ private:
         std::array<std::unique_ptr<EVP_CIPHER_CTX, ctx_deleter>, 2> ctx;
     };
     std::array<slot, 64> slots_;
+
+    slot& slot_of(const secret_key& key) noexcept { return slots_[key.data()[0] % slots_.size()]; }
 };
 
 keyed_contexts& thread_contexts() noexcept {
