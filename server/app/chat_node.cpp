@@ -10,10 +10,12 @@
 #include "routing/workflow_sweeper.hpp"
 #include "store/audit_log_redis.hpp"
 #include "store/chat_store_redis.hpp"
+#include "store/db.hpp"
 #include "store/directory_store_redis.hpp"
 #include "store/keys.hpp"
 #include "store/notice_bus_redis.hpp"
 #include "store/presence_store_redis.hpp"
+#include "store/redis/cluster.hpp"
 #include "store/redis/connection.hpp"
 #include "store/redis_check.hpp"
 #include "store/script_loader.hpp"
@@ -43,8 +45,49 @@ store::redis::config redis_config(const config& cfg) {
 }
 
 std::string redis_address(const config& cfg) {
+    if (!cfg.redis_cluster.empty()) {
+        std::string out = "the Redis Cluster of ";
+        for (std::size_t i = 0; i < cfg.redis_cluster.size(); ++i) {
+            out += (i ? "," : "") + cfg.redis_cluster[i].first + ":" +
+                   std::to_string(cfg.redis_cluster[i].second);
+        }
+        return out;
+    }
     return cfg.redis_unix_socket.empty() ? cfg.redis_host + ":" + std::to_string(cfg.redis_port)
                                          : "unix:" + cfg.redis_unix_socket;
+}
+
+store::redis::cluster_config cluster_config_of(const config& cfg) {
+    store::redis::cluster_config r;
+    for (const auto& [host, port] : cfg.redis_cluster) {
+        r.seeds.push_back(store::redis::node_address{host, port});
+    }
+    r.node = redis_config(cfg);
+    return r;
+}
+
+// One Redis command connection, or one cluster client (a connection per master), per shard.
+store::db make_db(const executor& ex, const config& cfg) {
+    if (cfg.redis_cluster.empty()) {
+        return store::redis::connection::create(ex, redis_config(cfg));
+    }
+    return store::redis::cluster::create(ex, cluster_config_of(cfg));
+}
+
+std::shared_ptr<store::redis_notice_bus> make_bus(const executor& ex, const config& cfg,
+                                                  const store::db& redis,
+                                                  const std::shared_ptr<store::sealer>& sealer) {
+    if (redis.is_cluster()) {
+        // The classic subscription (notices other than messages) on the first seed: a cluster
+        // forwards every PUBLISH to all its nodes.
+        auto classic = redis_config(cfg);
+        classic.host = cfg.redis_cluster.front().first;
+        classic.port = cfg.redis_cluster.front().second;
+        classic.unix_socket.clear();
+        return store::redis_notice_bus::create(ex, redis.cluster()->shared_from_this(),
+                                               std::move(classic), sealer);
+    }
+    return store::redis_notice_bus::create(ex, redis_config(cfg), redis, sealer);
 }
 
 auth::verifier_config verifier_config_of(const config& cfg) {
@@ -120,11 +163,10 @@ struct shard {
     shard(executor ex, const config& c, store::redis_presence_store& presence,
           routing::directory_cache& directory, routing::presence_tracker& tracker,
           routing::user_rate_limits& send_limits, const auth::token_verifier& verifier,
-          std::shared_ptr<store::redis::connection> conn,
-          const std::shared_ptr<store::sealer>& sealer)
+          store::db conn, const std::shared_ptr<store::sealer>& sealer)
         : context(&asio::query(ex, asio::execution::context)),
           redis(std::move(conn)),
-          bus(store::redis_notice_bus::create(ex, redis_config(c), redis, sealer)),
+          bus(make_bus(ex, c, redis, sealer)),
           audit(redis, audit_config_of(c)),
           chat(redis, chat_store_config_of(c), sealer, audit),
           services{chat,     presence, directory,   *bus,
@@ -133,8 +175,10 @@ struct shard {
           factory(std::make_shared<routing::session_factory>(services)) {}
 
     const asio::execution_context* context;
-    std::shared_ptr<store::redis::connection> redis;
-    std::shared_ptr<const store::scripts_status> scripts;  // set by chat_node::start()
+    store::db redis;
+    // Set by chat_node::start() on one Redis; on a cluster each master gets a script on its first
+    // NOSCRIPT (script::run), whichever master a slot moves to.
+    std::shared_ptr<const store::scripts_status> scripts;
     std::shared_ptr<store::redis_notice_bus> bus;
     store::redis_audit_log audit;  // before chat, which records integrity failures in it
     store::redis_chat_store chat;
@@ -164,11 +208,17 @@ private:
     const std::vector<std::unique_ptr<shard>>& shards_;
 };
 
+// On a cluster: up once a slot map arrived (a master that is down fails its own commands).
+bool is_up(const store::db& redis) {
+    return redis.is_cluster() ? redis.cluster()->topology() != nullptr
+                              : redis.single()->is_connected();
+}
+
 struct chat_node::parts {
     parts(const std::vector<executor>& executors, const config& c)
         : cfg(c),
           sealer(sealer_of(c)),
-          main_redis(store::redis::connection::create(executors.front(), redis_config(c))),
+          main_redis(make_db(executors.front(), c)),
           presence(main_redis, c.presence_ttl),
           directory_store(main_redis),
           directory(directory_store),
@@ -183,8 +233,7 @@ struct chat_node::parts {
           verifier(verifier_config_of(c)) {
         for (std::size_t i = 0; i < executors.size(); ++i) {
             // The first shard shares the main connection (presence, start-up checks).
-            auto conn = i == 0 ? main_redis
-                               : store::redis::connection::create(executors[i], redis_config(c));
+            auto conn = i == 0 ? main_redis : make_db(executors[i], c);
             shards.push_back(std::make_unique<shard>(executors[i], c, presence, directory, *tracker,
                                                      send_limits, verifier, std::move(conn),
                                                      sealer));
@@ -194,7 +243,7 @@ struct chat_node::parts {
         auto up = [this](bool pubsub) {
             double n = 0;
             for (const auto& s : shards) {
-                n += (pubsub ? s->bus->is_connected() : s->redis->is_connected()) ? 1 : 0;
+                n += (pubsub ? s->bus->is_connected() : is_up(s->redis)) ? 1 : 0;
             }
             return n;
         };
@@ -211,7 +260,7 @@ struct chat_node::parts {
 
     config cfg;
     std::shared_ptr<store::sealer> sealer;  // the node's keys, shared by every shard
-    std::shared_ptr<store::redis::connection> main_redis;
+    store::db main_redis;
     store::redis_presence_store presence;
     store::redis_directory_store directory_store;
     routing::directory_cache directory;
@@ -235,8 +284,12 @@ chat_node::~chat_node() = default;
 
 void chat_node::start() {
     for (auto& s : parts_->shards) {
-        s->scripts = store::load_scripts_on_connect(s->redis);
-        s->redis->start();
+        if (s->redis.is_cluster()) {
+            s->redis.cluster()->start();
+        } else {
+            s->scripts = store::load_scripts_on_connect(s->redis.single()->shared_from_this());
+            s->redis.single()->start();
+        }
         s->bus->start();
     }
 }
@@ -247,7 +300,7 @@ awaitable<void> chat_node::check_storage() {
     const auto give_up = std::chrono::steady_clock::now() + cfg.redis_startup_timeout;
     outcome<store::persistence_report> report = fail(errc::unavailable, "not checked");
     while (true) {
-        report = co_await store::check_persistence(*parts_->main_redis);
+        report = co_await store::check_persistence(parts_->main_redis);
         if (report || std::chrono::steady_clock::now() >= give_up) {
             break;
         }
@@ -259,7 +312,7 @@ awaitable<void> chat_node::check_storage() {
         // The connection logs its failures as warnings, but the one line an operator reads is
         // this one: name the cause, found out afresh, when no connection could be made.
         std::string why = report.error().message;
-        if (!parts_->main_redis->is_connected()) {
+        if (!parts_->main_redis.is_cluster() && !is_up(parts_->main_redis)) {
             if (auto cause = co_await store::diagnose_connection(redis_config(cfg));
                 !cause.empty()) {
                 why = std::move(cause);
@@ -289,7 +342,7 @@ awaitable<void> chat_node::check_storage() {
     // or corrupt messages.
     const bool seals = parts_->sealer->seals();
     auto layout = co_await store::check_layout(
-        *parts_->main_redis,
+        parts_->main_redis,
         seals ? store::keys::layout_version : store::keys::layout_version_plaintext);
     if (!layout) {
         throw std::runtime_error("cannot use Redis at " + redis_address(cfg) + ": " +
@@ -304,7 +357,7 @@ awaitable<void> chat_node::check_storage() {
     // A key file that is not the one the data was sealed with is refused before anything is
     // written with it: messages sealed with another key would be unreadable to the other nodes.
     auto keys_problem =
-        co_await store::check_keys(*parts_->main_redis, *parts_->sealer, cfg.data_key_file);
+        co_await store::check_keys(parts_->main_redis, *parts_->sealer, cfg.data_key_file);
     if (!keys_problem) {
         throw std::runtime_error("cannot use Redis at " + redis_address(cfg) + ": " +
                                  keys_problem.error().message);
@@ -330,10 +383,10 @@ std::string chat_node::not_ready_reason() const {
         return "starting";
     }
     for (const auto& s : parts_->shards) {
-        if (!s->redis->is_connected()) {
+        if (!is_up(s->redis)) {
             return "Redis is not answering";
         }
-        if (!s->scripts || !s->scripts->loaded()) {
+        if (!s->redis.is_cluster() && (!s->scripts || !s->scripts->loaded())) {
             return "the scripts are not loaded into Redis";
         }
         if (!s->bus->is_connected()) {
@@ -348,7 +401,11 @@ void chat_node::stop() {
     parts_->sweeper->stop();
     for (auto& s : parts_->shards) {
         s->bus->stop();
-        s->redis->stop();
+        if (s->redis.is_cluster()) {
+            s->redis.cluster()->stop();
+        } else {
+            s->redis.single()->stop();
+        }
     }
 }
 

@@ -73,6 +73,11 @@ constexpr option_spec specs[] = {
      "PEM private key of --tls-cert (unencrypted; readable by the server only)", nullptr},
 
     {"Redis", "redis", kind::single, "HOST:PORT|unix:PATH", "Where Redis is", "127.0.0.1:6379"},
+    {"Redis", "redis-cluster", kind::list, "HOST:PORT",
+     "Use a Redis Cluster instead of one Redis: nodes to ask for its slot map (repeatable or "
+     "comma-separated; any nodes of the cluster, more than one in case some are down). Not with "
+     "--redis",
+     nullptr},
     {"Redis", "redis-password", kind::single, "PASSWORD",
      "Redis AUTH password. Prefer the variable: flags are visible in the process list", nullptr},
     {"Redis", "redis-timeout-ms", kind::single, "MS",
@@ -493,6 +498,14 @@ void apply(config& c, const std::string& name, const raw_value& v) {
             c.redis_host = host;
             c.redis_port = to_port(v, port, false);
         }
+    } else if (name == "redis-cluster") {
+        // Repeatable, and each value may list several (host:port,host:port) as the variable does.
+        for (const auto& value : v.values) {
+            for (const auto& seed : split_list(value)) {
+                auto [host, port] = split_host_port(v, seed, "127.0.0.1:7000");
+                c.redis_cluster.emplace_back(host, to_port(v, port, false));
+            }
+        }
     } else if (name == "redis-password") {
         c.redis_password = text;
     } else if (name == "redis-timeout-ms") {
@@ -712,6 +725,10 @@ config parse_config(int argc, const char* const* argv) {
         throw config_error(origin("retention-s") + ": contradicts " + origin("retention-days") +
                            "; give one of them");
     }
+    if (!c.redis_cluster.empty() && origin_of.count("redis") != 0) {
+        throw config_error(origin("redis-cluster") + ": contradicts " + origin("redis") +
+                           "; give one of them (one Redis, or the nodes of a Redis Cluster)");
+    }
     if (c.tls_cert.empty() != c.tls_key.empty()) {
         throw config_error(c.tls_cert.empty()
                                ? origin("tls-key") + ": --tls-cert is required with it"
@@ -741,7 +758,12 @@ std::string describe(const config& c) {
     std::ostringstream out;
     out << "listen=" << c.listen_address << ':' << c.listen_port
         << (c.tls_cert.empty() ? "" : " tls_cert=" + c.tls_cert) << " redis=";
-    if (!c.redis_unix_socket.empty()) {
+    if (!c.redis_cluster.empty()) {
+        out << "cluster:";
+        for (std::size_t i = 0; i < c.redis_cluster.size(); ++i) {
+            out << (i ? "," : "") << c.redis_cluster[i].first << ':' << c.redis_cluster[i].second;
+        }
+    } else if (!c.redis_unix_socket.empty()) {
         out << "unix:" << c.redis_unix_socket;
     } else {
         out << c.redis_host << ':' << c.redis_port;

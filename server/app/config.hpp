@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <stdexcept>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace confide::app {
@@ -43,7 +44,9 @@ struct config {
     std::string redis_host = "127.0.0.1";
     std::uint16_t redis_port = 6379;
     std::string redis_unix_socket;  ///< when set, used instead of host and port
-    std::string redis_password;     ///< never logged
+    /// --redis-cluster: seed nodes of a Redis Cluster, used instead of the one Redis above.
+    std::vector<std::pair<std::string, std::uint16_t>> redis_cluster;
+    std::string redis_password;  ///< never logged
     std::chrono::milliseconds redis_timeout{2000};
     std::chrono::milliseconds redis_health_interval{2000};   ///< idle time before a health check
     std::chrono::milliseconds redis_startup_timeout{15000};  ///< start-up waits this long

@@ -39,7 +39,7 @@ std::string after(std::string_view id) {
 
 }  // namespace
 
-redis_audit_log::redis_audit_log(std::shared_ptr<redis::connection> conn, audit_config cfg)
+redis_audit_log::redis_audit_log(db conn, audit_config cfg)
     : conn_(std::move(conn)), cfg_(std::move(cfg)) {}
 
 std::vector<std::string> redis_audit_log::add_command(routing::audit_event&& e) const {
@@ -65,7 +65,7 @@ std::vector<std::string> redis_audit_log::add_command(routing::audit_event&& e) 
 }
 
 awaitable<outcome<void>> redis_audit_log::store(routing::audit_event e) {
-    auto r = co_await call(*conn_, add_command(std::move(e)));
+    auto r = co_await call(conn_, add_command(std::move(e)));
     if (!r) {
         co_return r.error();
     }
@@ -81,9 +81,9 @@ void redis_audit_log::record(routing::audit_event e) {
                       storage_failure(ec, r).message);
         }
     };
-    conn_->async_exec(std::move(args), report);
+    conn_.async_exec(std::move(args), report);
     if ((added_.fetch_add(1, std::memory_order_relaxed) + 1) % cfg_.trim_every == 0) {
-        conn_->async_exec(
+        conn_.async_exec(
             {"XTRIM", keys::audit_log(), "MAXLEN", "~", std::to_string(cfg_.max_entries)}, report);
     }
 }
@@ -97,7 +97,7 @@ awaitable<outcome<audit_page>> redis_audit_log::query(std::string user_id, std::
     std::size_t scanned = 0;
     while (true) {
         auto r = co_await call(
-            *conn_, cmd("XRANGE", keys::audit_log(), start, end, "COUNT", std::to_string(batch)));
+            conn_, cmd("XRANGE", keys::audit_log(), start, end, "COUNT", std::to_string(batch)));
         if (!r) {
             co_return r.error();
         }

@@ -5,7 +5,7 @@
 #include "common/asio_types.hpp"
 #include "common/error.hpp"
 #include "routing/audit.hpp"
-#include "store/redis/connection.hpp"
+#include "store/db.hpp"
 
 #include <atomic>
 #include <chrono>
@@ -44,7 +44,7 @@ struct audit_page {
 /// Thread safety: safe.
 class redis_audit_log final : public routing::audit_log {
 public:
-    redis_audit_log(std::shared_ptr<redis::connection> conn, audit_config cfg);
+    redis_audit_log(db conn, audit_config cfg);
 
     /// Logs the line, then adds the entry without waiting for Redis (a failure is logged: the
     /// line stays the record).
@@ -66,7 +66,7 @@ private:
     // XADD with the retention's MINID for `e` (whose strings it takes).
     std::vector<std::string> add_command(routing::audit_event&& e) const;
 
-    std::shared_ptr<redis::connection> conn_;
+    db conn_;
     audit_config cfg_;
     std::atomic<std::size_t> added_{0};
 };

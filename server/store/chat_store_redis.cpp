@@ -4,6 +4,7 @@
 #include "common/log.hpp"
 #include "common/random_id.hpp"
 #include "protocol/cursor.hpp"
+#include "store/cluster_steps.hpp"
 #include "store/commands.hpp"
 #include "store/conversation_view.hpp"
 #include "store/fields.hpp"
@@ -22,34 +23,6 @@ namespace {
 // Bounds the party cache; when full it starts over (entries are cheap to read again).
 constexpr std::size_t max_cached_parties = 200'000;
 
-// One stream entry [id, [field, value, ...]] of a conversation log as a message.
-std::optional<routing::message> parse_log_entry(const reply& e, std::string_view cid) {
-    if (!e.is_array() || e.elements.size() != 2 || !e.elements[1].is_array()) {
-        return std::nullopt;
-    }
-    const auto seq = number_of_id(e.elements[0].str);
-    if (!seq) {
-        return std::nullopt;
-    }
-    routing::message m;
-    m.conversation_id = cid;
-    m.seq = *seq;
-    const auto& f = e.elements[1].elements;
-    for (std::size_t i = 0; i + 1 < f.size(); i += 2) {
-        const std::string& k = f[i].str;
-        if (k == "s") {
-            m.sender_id = f[i + 1].str;
-        } else if (k == "i") {
-            m.client_msg_id = f[i + 1].str;
-        } else if (k == "t") {
-            m.server_time_ms = int_or_zero<std::int64_t>(f[i + 1].str);
-        } else if (k == "b") {
-            m.body = f[i + 1].str;
-        }
-    }
-    return m;
-}
-
 // The value of `name` in a stream entry's flat field list, or empty.
 std::string_view field_of(const reply& fields, std::string_view name) {
     const auto& f = fields.elements;
@@ -67,6 +40,14 @@ constexpr int max_seq_attempts = 8;
 
 // The value a send stores under its dedupe field: " <sent-at ms> <fingerprint>"; send.lua puts
 // the message's seq in front of it (read back by parse_send_reply).
+// inquiry.lua and update.lua span a conversation's slot and both parties': on a Redis Cluster
+// they are not split into steps yet (docs/design.md, "Redis Cluster").
+failure not_on_cluster_yet() {
+    return fail(errc::failed_precondition,
+                "starting, accepting, declining and closing conversations is not available on a "
+                "Redis Cluster yet");
+}
+
 std::string dedupe_record(std::string_view now, std::string_view fp) {
     std::string rec;
     rec.reserve(now.size() + fp.size() + 2);
@@ -87,8 +68,8 @@ constexpr std::size_t list_scan_max = 2000;
 
 }  // namespace
 
-redis_chat_store::redis_chat_store(std::shared_ptr<redis::connection> conn, chat_store_config cfg,
-                                   std::shared_ptr<sealer> sealer, routing::audit_log& audit)
+redis_chat_store::redis_chat_store(db conn, chat_store_config cfg, std::shared_ptr<sealer> sealer,
+                                   routing::audit_log& audit)
     : conn_(std::move(conn)), cfg_(cfg), sealer_(std::move(sealer)), audit_(audit) {}
 
 void redis_chat_store::refused(std::string_view reader, std::string_view cid, std::string_view what,
@@ -162,7 +143,7 @@ awaitable<outcome<redis_chat_store::key_map>> redis_chat_store::keys_of(
     for (const auto& cid : missing) {
         reads.push_back(cmd("HGET", keys::conversation(cid), "dk"));
     }
-    auto rows = co_await call_all(*conn_, std::move(reads));
+    auto rows = co_await call_all(conn_, std::move(reads));
     for (std::size_t i = 0; i < missing.size(); ++i) {
         if (!rows[i]) {
             co_return rows[i].error();
@@ -209,13 +190,30 @@ std::optional<routing::message> redis_chat_store::open_log_entry(const reply& e,
 }
 
 awaitable<outcome<void>> redis_chat_store::bind_role(std::string user_id, auth::role r) {
-    std::vector<std::string> k{keys::user(user_id), keys::profile(user_id), keys::directory(),
-                               keys::directory_version()};
+    const bool cluster = conn_.is_cluster();
+    // On a cluster the directory's global keys are a step of their own (bind_role.lua).
+    std::vector<std::string> k{keys::user(user_id), keys::profile(user_id),
+                               cluster ? keys::user(user_id) : keys::directory(),
+                               cluster ? keys::user(user_id) : keys::directory_version()};
     std::vector<std::string> a{std::string(auth::to_string(r)), user_id,
                                cfg_.directory_open ? "1" : "0", std::to_string(now_ms())};
-    auto res = co_await call_script(*conn_, scripts::bind_role(), std::move(k), std::move(a));
+    auto res = co_await call_script(conn_, scripts::bind_role(), std::move(k), std::move(a));
     if (!res) {
         co_return res.error();
+    }
+    if (cluster && cfg_.directory_open && r == auth::role::specialist) {
+        // Idempotent, and run at every such sign-in: one that stopped before it is repaired by
+        // the next. The version moves only when the index changed.
+        auto added = co_await call(conn_, cmd("ZADD", keys::directory(), "0", user_id));
+        if (!added) {
+            co_return added.error();
+        }
+        if (added->integer == 1) {
+            auto moved = co_await call(conn_, cmd("INCR", keys::directory_version()));
+            if (!moved) {
+                co_return moved.error();
+            }
+        }
     }
     co_return outcome<void>{};
 }
@@ -230,8 +228,8 @@ awaitable<outcome<redis_chat_store::parties>> redis_chat_store::parties_for(
         }
     }
     if (p.client.empty()) {
-        auto res = co_await call(*conn_, cmd("HMGET", keys::conversation(conversation_id), "client",
-                                             "specialist", "seq"));
+        auto res = co_await call(conn_, cmd("HMGET", keys::conversation(conversation_id), "client",
+                                            "specialist", "seq"));
         if (!res) {
             co_return res.error();
         }
@@ -267,13 +265,17 @@ outcome<routing::send_result> redis_chat_store::parse_send_reply(const reply& r,
         const auto seq = number_of_id(r.elements[1].str);
         const auto& event = r.elements[from_client ? 2 : 3].str;
         const auto n = number_of_id(event);
-        if (!seq || !n) {
+        // On a cluster the sender's event may have been appended by another send's repair:
+        // then its id is not known here, and the reply carries no cursor.
+        if (!seq || (!n && !event.empty())) {
             return fail(errc::internal, "malformed reply from the send script");
         }
         out.seq = *seq;
         out.server_time_ms = now_ms;
-        out.event_cursor = event;
-        out.event_n = *n;
+        if (n) {
+            out.event_cursor = event;
+            out.event_n = *n;
+        }
         return out;
     }
     if (status == "dup" && r.elements.size() == 2) {
@@ -325,6 +327,17 @@ awaitable<outcome<routing::send_result>> redis_chat_store::send_message(routing:
                        sealed.error().message());
             co_return fail(errc::internal, "cannot store the message");
         }
+        if (conn_.is_cluster()) {
+            auto res = co_await send_steps(cmd, *p, fp, *sealed, seq);
+            if (!res) {
+                co_return res.error();
+            }
+            if (script_status(*res) == "seq" && res->elements.size() == 2) {
+                answered = int_or_zero<std::uint64_t>(res->elements[1].str);
+                continue;
+            }
+            co_return finish_send(*res, cmd, from_client, fp, seq);
+        }
         std::vector<std::string> k{keys::conversation(cmd.conversation_id),
                                    keys::conversation_log(cmd.conversation_id),
                                    keys::inbox(p->client),
@@ -352,7 +365,7 @@ awaitable<outcome<routing::send_result>> redis_chat_store::send_message(routing:
             cmd.conversation_id + "|" + other_party,
             "(" + std::to_string(cmd.now_ms - routing::reply_time_window.count()),
             std::to_string(seq)};
-        auto res = co_await call_script(*conn_, scripts::send(), std::move(k), std::move(a));
+        auto res = co_await call_script(conn_, scripts::send(), std::move(k), std::move(a));
         if (!res) {
             co_return res.error();
         }
@@ -360,19 +373,128 @@ awaitable<outcome<routing::send_result>> redis_chat_store::send_message(routing:
             answered = int_or_zero<std::uint64_t>(res->elements[1].str);
             continue;
         }
-        auto out = parse_send_reply(*res, cmd.conversation_id, from_client, fp, cmd.now_ms);
-        if (out && !out->duplicate) {
-            remember_seq(cmd.conversation_id, out->seq);
-        } else {
-            release_seq(cmd.conversation_id, seq);  // stored nothing: the number is free again
-        }
-        co_return out;
+        co_return finish_send(*res, cmd, from_client, fp, seq);
     }
     co_return fail(errc::unavailable, "the conversation is busy; retry");
 }
 
+outcome<routing::send_result> redis_chat_store::finish_send(const reply& r,
+                                                            const routing::send_command& cmd,
+                                                            bool from_client,
+                                                            std::string_view fingerprint,
+                                                            std::uint64_t sealed_for) {
+    auto out = parse_send_reply(r, cmd.conversation_id, from_client, fingerprint, cmd.now_ms);
+    if (out && !out->duplicate) {
+        remember_seq(cmd.conversation_id, out->seq);
+    } else {
+        release_seq(cmd.conversation_id, sealed_for);  // stored nothing: the number is free again
+    }
+    return out;
+}
+
+awaitable<outcome<reply>> redis_chat_store::send_steps(routing::send_command cmd, parties p,
+                                                       std::string fp, std::string sealed,
+                                                       std::uint64_t seq) {
+    const bool from_client = cmd.sender_id == p.client;
+    const std::string now = std::to_string(cmd.now_ms);
+    const std::string other_party = from_client ? "s" : "c";
+    // 1. The conversation step: the log entry and the dedupe record, or the record of an earlier
+    // attempt (whose user steps run again below: the retry repairs what a crash left undone).
+    auto res = co_await call_script(
+        conn_, scripts::send_conversation(),
+        store::cmd(keys::conversation(cmd.conversation_id),
+                   keys::conversation_log(cmd.conversation_id)),
+        store::cmd(p.client, keys::dedupe_field(from_client, cmd.client_msg_id),
+                   dedupe_record(now, fp), "unread_" + other_party, cmd.sender_id,
+                   cmd.client_msg_id, now, sealed, "rem_" + other_party, std::to_string(seq)));
+    if (!res) {
+        co_return res.error();
+    }
+    const auto status = script_status(*res);
+    std::string log_id;
+    std::string prefix;
+    bool remind = false;
+    std::string took;
+    if (status == "ok" && res->elements.size() == 4) {
+        log_id = res->elements[1].str;
+        remind = res->elements[2].str == "1";
+        took = res->elements[3].str;
+        prefix = message_notice_prefix(cmd.conversation_id, cmd.sender_id, cmd.client_msg_id, now,
+                                       sealed);
+    } else if (status == "dup" && res->elements.size() == 2) {
+        const std::string_view rec = res->elements[1].str;
+        log_id = rec.substr(0, rec.find(' '));
+        // The same id with another body is a conflict: nothing to repair.
+        if (rec.substr(rec.rfind(' ') + 1) != fp) {
+            co_return std::move(*res);
+        }
+    } else {
+        co_return std::move(*res);  // 'seq' or malformed: the caller decides
+    }
+    const auto stored_seq = number_of_id(log_id);
+    if (!stored_seq) {
+        co_return fail(errc::internal, "malformed reply from the send script");
+    }
+    cluster_steps::fault_point("send:conversation");
+    // 2. The user steps: the pointer in each party's stream, with its wake-up.
+    auto client_event = co_await cluster_steps::append_message(
+        conn_, p.client, cmd.conversation_id, *stored_seq, log_id, prefix, cfg_.inbox_max_events);
+    if (!client_event) {
+        co_return client_event.error();
+    }
+    cluster_steps::fault_point("send:client");
+    auto specialist_event =
+        co_await cluster_steps::append_message(conn_, p.specialist, cmd.conversation_id,
+                                               *stored_seq, log_id, prefix, cfg_.inbox_max_events);
+    if (!specialist_event) {
+        co_return specialist_event.error();
+    }
+    cluster_steps::fault_point("send:specialist");
+    if (status == "dup") {
+        co_return std::move(*res);
+    }
+    // 3. The global schedule, after the conversation's step (an entry lost to a crash here is
+    // a missed reminder or a stale expiry, which expire.lua drops: docs/design.md).
+    std::vector<std::vector<std::string>> schedule;
+    if (remind) {
+        const auto after = from_client ? cfg_.remind_specialist_after : cfg_.remind_client_after;
+        schedule.push_back(store::cmd("ZADD", keys::reminders_due(),
+                                      std::to_string(cmd.now_ms + after.count()),
+                                      cmd.conversation_id + "|" + other_party));
+    }
+    if (!took.empty()) {
+        schedule.push_back(store::cmd("ZREM", keys::inquiry_expiry(), cmd.conversation_id));
+        schedule.push_back(store::cmd("ZADD", keys::first_replies(p.specialist), now,
+                                      took + ":" + cmd.conversation_id));
+        schedule.push_back(
+            store::cmd("ZREMRANGEBYSCORE", keys::first_replies(p.specialist), "-inf",
+                       "(" + std::to_string(cmd.now_ms - routing::reply_time_window.count())));
+    }
+    auto scheduled = co_await call_all(conn_, std::move(schedule));
+    for (auto& r : scheduled) {
+        if (!r) {
+            co_return r.error();
+        }
+    }
+    // send.lua's reply.
+    reply out;
+    out.type = reply::kind::array;
+    out.elements.resize(4);
+    for (auto& e : out.elements) {
+        e.type = reply::kind::string;
+    }
+    out.elements[0].str = "ok";
+    out.elements[1].str = log_id;
+    out.elements[2].str = std::move(*client_event);
+    out.elements[3].str = std::move(*specialist_event);
+    co_return out;
+}
+
 awaitable<outcome<routing::send_result>> redis_chat_store::start_inquiry(
     routing::inquiry_command cmd) {
+    if (conn_.is_cluster()) {
+        co_return not_on_cluster_yet();
+    }
     const std::string now = std::to_string(cmd.now_ms);
     // A retry may land in another conversation (the first one got closed): the fingerprint names
     // the recipient, not the conversation.
@@ -382,8 +504,8 @@ awaitable<outcome<routing::send_result>> redis_chat_store::start_inquiry(
     // of the client wrote at the same moment); a few rounds settle it.
     for (int attempt = 0; attempt < 5; ++attempt) {
         auto rows = co_await call_all(
-            *conn_, cmds(store::cmd("GET", record),
-                         store::cmd("HGET", keys::open_with(cmd.client_id), cmd.specialist_id)));
+            conn_, cmds(store::cmd("GET", record),
+                        store::cmd("HGET", keys::open_with(cmd.client_id), cmd.specialist_id)));
         for (const auto& r : rows) {
             if (!r) {
                 co_return r.error();
@@ -486,7 +608,7 @@ awaitable<outcome<routing::send_result>> redis_chat_store::start_inquiry(
             std::to_string(cfg_.remind_specialist_after.count()),
             wrapped_key,
             std::to_string(seq)};
-        auto res = co_await call_script(*conn_, scripts::inquiry(), std::move(k), std::move(a));
+        auto res = co_await call_script(conn_, scripts::inquiry(), std::move(k), std::move(a));
         if (!res) {
             co_return res.error();
         }
@@ -509,6 +631,9 @@ awaitable<outcome<routing::send_result>> redis_chat_store::start_inquiry(
 awaitable<outcome<routing::conversation>> redis_chat_store::update_conversation(
     std::string user_id, std::string conversation_id, routing::conversation_action action,
     routing::decline_reason reason, std::int64_t now_ms) {
+    if (conn_.is_cluster()) {
+        co_return not_on_cluster_yet();
+    }
     auto p = co_await parties_for(user_id, conversation_id);
     if (!p) {
         co_return p.error();
@@ -533,7 +658,7 @@ awaitable<outcome<routing::conversation>> redis_chat_store::update_conversation(
                                p->client,
                                p->specialist,
                                decline_reason_name(reason)};
-    auto res = co_await call_script(*conn_, scripts::update(), std::move(k), std::move(a));
+    auto res = co_await call_script(conn_, scripts::update(), std::move(k), std::move(a));
     if (!res) {
         co_return res.error();
     }
@@ -568,13 +693,29 @@ awaitable<outcome<void>> redis_chat_store::mark_read(std::string user_id,
     }
     const auto after =
         user_id == p->client ? cfg_.remind_client_after : cfg_.remind_specialist_after;
+    const bool cluster = conn_.is_cluster();
+    // On a cluster the reminders' schedule is a step of its own, after the conversation's
+    // (mark_read.lua).
+    // (Named first: g++ 12 destroys a conditional's temporary twice inside a co_await.)
+    std::string schedule_key =
+        cluster ? keys::conversation(conversation_id) : keys::reminders_due();
     auto res = co_await call_script(
-        *conn_, scripts::mark_read(),
+        conn_, scripts::mark_read(),
         cmd(keys::conversation(conversation_id), keys::conversation_log(conversation_id),
-            keys::reminders_due()),
+            std::move(schedule_key)),
         cmd(conversation_id, user_id, std::to_string(up_to_seq), std::to_string(after.count())));
     if (!res) {
         co_return res.error();
+    }
+    if (cluster && res->elements.size() == 3 && !res->elements[2].str.empty()) {
+        const std::string member = conversation_id + (user_id == p->client ? "|c" : "|s");
+        const auto& due = res->elements[2].str;
+        auto change = due == "x" ? cmd("ZREM", keys::reminders_due(), member)
+                                 : cmd("ZADD", keys::reminders_due(), "XX", due, member);
+        auto step = co_await call(conn_, std::move(change));
+        if (!step) {
+            co_return step.error();
+        }
     }
     co_return outcome<void>{};
 }
@@ -593,7 +734,7 @@ awaitable<outcome<void>> redis_chat_store::ack(std::string user_id, std::string 
         a.push_back(keys::channel(m.to));
         a.push_back(delivered_payload(m.conversation_id, user_id, m.seq));
     }
-    auto res = co_await call_script(*conn_, scripts::ack(), cmd(keys::acks(user_id)), std::move(a));
+    auto res = co_await call_script(conn_, scripts::ack(), cmd(keys::acks(user_id)), std::move(a));
     if (!res) {
         co_return res.error();
     }
@@ -606,9 +747,9 @@ awaitable<outcome<std::vector<routing::conversation>>> redis_chat_store::list_co
     const std::string inbox = keys::inbox(user_id);
     const std::string page = std::to_string(list_scan_page);
     auto first =
-        co_await call_all(*conn_, cmds(cmd("ZREVRANGE", keys::inquiries(user_id), "0", last),
-                                       cmd("ZREVRANGE", keys::conversations(user_id), "0", last),
-                                       cmd("XREVRANGE", inbox, "+", "-", "COUNT", page)));
+        co_await call_all(conn_, cmds(cmd("ZREVRANGE", keys::inquiries(user_id), "0", last),
+                                      cmd("ZREVRANGE", keys::conversations(user_id), "0", last),
+                                      cmd("XREVRANGE", inbox, "+", "-", "COUNT", page)));
     for (auto& r : first) {
         if (!r) {
             co_return r.error();
@@ -646,7 +787,7 @@ awaitable<outcome<std::vector<routing::conversation>>> redis_chat_store::list_co
             scanned >= list_scan_max || oldest.empty()) {
             break;
         }
-        more = co_await call(*conn_, cmd("XREVRANGE", inbox, "(" + oldest, "-", "COUNT", page));
+        more = co_await call(conn_, cmd("XREVRANGE", inbox, "(" + oldest, "-", "COUNT", page));
         if (!*more) {
             co_return more->error();
         }
@@ -668,7 +809,7 @@ awaitable<outcome<std::vector<routing::conversation>>> redis_chat_store::list_co
         reads.push_back(std::move(hmget));
         reads.push_back({"XREVRANGE", keys::conversation_log(cid), "+", "-", "COUNT", "1"});
     }
-    auto rows = co_await call_all(*conn_, std::move(reads));
+    auto rows = co_await call_all(conn_, std::move(reads));
     std::vector<routing::conversation> out;
     out.reserve(candidates.size());
     std::vector<std::string_view> named;
@@ -746,7 +887,7 @@ awaitable<outcome<std::vector<routing::conversation>>> redis_chat_store::list_co
         others.push_back({"HGET", keys::acks(other), keys::delivered_field(c.id)});
         c.other_presence.emplace().user_id = other;
     }
-    auto other_rows = co_await call_all(*conn_, std::move(others));
+    auto other_rows = co_await call_all(conn_, std::move(others));
     for (std::size_t i = 0; i < out.size(); ++i) {
         auto& p = *out[i].other_presence;
         const auto& pr = other_rows[2 * i];
@@ -781,7 +922,7 @@ awaitable<outcome<routing::history_page>> redis_chat_store::history(std::string 
     // such, not as an empty one. And the last seq: a page that ends above seq 1 with nothing
     // older met the messages retention deleted.
     auto rows = co_await call_all(
-        *conn_, cmds(cmd("XREVRANGE", keys::conversation_log(conversation_id), end, "-", "COUNT",
+        conn_, cmds(cmd("XREVRANGE", keys::conversation_log(conversation_id), end, "-", "COUNT",
                          std::to_string(limit + 1)),
                      cmd("HMGET", keys::conversation(conversation_id), "state", "seq")));
     for (const auto& r : rows) {
@@ -839,7 +980,7 @@ awaitable<outcome<routing::event_batch>> redis_chat_store::read_events(std::stri
     if (check_gap) {
         cmds.push_back({"XINFO", "STREAM", inbox});
     }
-    auto rows = co_await exec_all(*conn_, std::move(cmds));
+    auto rows = co_await exec_all(conn_, std::move(cmds));
     if (auto& [ec, r] = rows[0]; ec) {
         co_return storage_failure(ec, r);
     }
@@ -909,7 +1050,7 @@ awaitable<outcome<routing::event_batch>> redis_chat_store::read_events(std::stri
     }
     std::vector<outcome<reply>> messages;
     if (!lookups.empty()) {
-        messages = co_await call_all(*conn_, std::move(lookups));
+        messages = co_await call_all(conn_, std::move(lookups));
     }
     auto dks = co_await keys_of(user_id, std::move(cids));
     if (!dks) {
@@ -961,8 +1102,7 @@ awaitable<outcome<routing::event_batch>> redis_chat_store::read_events(std::stri
 
 awaitable<outcome<std::pair<std::string, std::uint64_t>>> redis_chat_store::stream_end(
     std::string user_id) {
-    auto res =
-        co_await call(*conn_, cmd("XREVRANGE", keys::inbox(user_id), "+", "-", "COUNT", "1"));
+    auto res = co_await call(conn_, cmd("XREVRANGE", keys::inbox(user_id), "+", "-", "COUNT", "1"));
     if (!res) {
         co_return res.error();
     }
@@ -977,8 +1117,8 @@ awaitable<outcome<std::pair<std::string, std::uint64_t>>> redis_chat_store::stre
 awaitable<outcome<routing::device_position>> redis_chat_store::device_cursor(
     std::string user_id, std::string device_id) {
     auto rows = co_await call_all(
-        *conn_, cmds(cmd("HGET", keys::acks(user_id), keys::device_field(device_id)),
-                     cmd("HLEN", keys::acks(user_id))));
+        conn_, cmds(cmd("HGET", keys::acks(user_id), keys::device_field(device_id)),
+                    cmd("HLEN", keys::acks(user_id))));
     for (const auto& r : rows) {
         if (!r) {
             co_return r.error();
@@ -1004,8 +1144,8 @@ awaitable<outcome<void>> redis_chat_store::save_device_cursor(std::string user_i
     if (!n) {
         co_return fail(errc::invalid_argument, "not a cursor of this stream");
     }
-    auto res = co_await call(*conn_, cmd("HSET", keys::acks(user_id), keys::device_field(device_id),
-                                         std::to_string(*n)));
+    auto res = co_await call(
+        conn_, cmd("HSET", keys::acks(user_id), keys::device_field(device_id), std::to_string(*n)));
     if (!res) {
         co_return res.error();
     }

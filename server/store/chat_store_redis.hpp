@@ -2,7 +2,7 @@
 
 #include "routing/audit.hpp"
 #include "routing/ports.hpp"
-#include "store/redis/connection.hpp"
+#include "store/db.hpp"
 #include "store/sealing.hpp"
 
 #include <chrono>
@@ -40,8 +40,8 @@ struct chat_store_config {
 /// Thread safety: safe; the coroutines may run concurrently on any executor.
 class redis_chat_store final : public routing::chat_store {
 public:
-    redis_chat_store(std::shared_ptr<redis::connection> conn, chat_store_config cfg,
-                     std::shared_ptr<sealer> sealer, routing::audit_log& audit);
+    redis_chat_store(db conn, chat_store_config cfg, std::shared_ptr<sealer> sealer,
+                     routing::audit_log& audit);
 
     awaitable<outcome<void>> bind_role(std::string user_id, auth::role r) override;
     awaitable<outcome<routing::send_result>> start_inquiry(routing::inquiry_command cmd) override;
@@ -118,6 +118,19 @@ private:
     /// that does not exist: the same answer, so ids cannot be probed).
     awaitable<outcome<parties>> parties_for(std::string user_id, std::string conversation_id);
 
+    /// On a Redis Cluster: a send as per-slot steps (the conversation's, each party's, the
+    /// schedule's), answering what send.lua would have answered. A dedupe hit runs the user
+    /// steps again (a retry repairs a send that stopped between steps).
+    awaitable<outcome<redis::reply>> send_steps(routing::send_command cmd, parties p,
+                                                std::string fp, std::string sealed,
+                                                std::uint64_t seq);
+
+    /// A send's result from the script's (or send_steps') reply; the seq cache updated.
+    outcome<routing::send_result> finish_send(const redis::reply& r,
+                                              const routing::send_command& cmd, bool from_client,
+                                              std::string_view fingerprint,
+                                              std::uint64_t sealed_for);
+
     /// send.lua's and inquiry.lua's reply: stored, or a duplicate (CONFLICT when its recorded
     /// fingerprint is not `fingerprint`).
     outcome<routing::send_result> parse_send_reply(const redis::reply& r,
@@ -125,7 +138,7 @@ private:
                                                    bool from_client, std::string_view fingerprint,
                                                    std::int64_t now_ms) const;
 
-    std::shared_ptr<redis::connection> conn_;
+    db conn_;
     chat_store_config cfg_;
     std::shared_ptr<sealer> sealer_;
     routing::audit_log& audit_;

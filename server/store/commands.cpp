@@ -37,10 +37,9 @@ errc parse_code(std::string_view code) {
 using exec_result = std::tuple<boost::system::error_code, reply>;
 
 template <class Token>
-auto async_call_all(redis::connection& conn, std::vector<std::vector<std::string>> commands,
-                    Token&& token) {
+auto async_call_all(const db& d, std::vector<std::vector<std::string>> commands, Token&& token) {
     return asio::async_initiate<Token, void(std::vector<exec_result>)>(
-        [&conn](auto handler, std::vector<std::vector<std::string>> cmds) {
+        [&d](auto handler, std::vector<std::vector<std::string>> cmds) {
             using handler_t = decltype(handler);
             struct state {
                 explicit state(handler_t h, std::size_t n)
@@ -57,7 +56,7 @@ auto async_call_all(redis::connection& conn, std::vector<std::vector<std::string
             }
             const auto sent = metrics::histogram::now();
             for (std::size_t i = 0; i < cmds.size(); ++i) {
-                conn.async_exec(
+                d.async_exec(
                     std::move(cmds[i]), [st, i, ex, sent](boost::system::error_code ec, reply r) {
                         stats::redis_command_latency.observe_since(sent);
                         st->results[i] = {ec, std::move(r)};
@@ -104,9 +103,44 @@ failure storage_failure(const boost::system::error_code& ec, const reply& r) {
     return fail(errc::unavailable, "storage is unavailable, retry later");
 }
 
-awaitable<outcome<reply>> call(redis::connection& conn, std::vector<std::string> args) {
+awaitable<outcome<reply>> call_on(const db& d, std::uint16_t slot, std::vector<std::string> args) {
+    if (d.single() != nullptr) {
+        co_return co_await call(d, std::move(args));
+    }
+    auto [ec, r] = co_await d.cluster()->async_exec(slot, std::move(args), use_nothrow);
+    if (ec) {
+        co_return storage_failure(ec, r);
+    }
+    co_return std::move(r);
+}
+
+std::vector<std::uint16_t> master_slots(const db& d) {
+    std::vector<std::uint16_t> out;
+    const auto map = d.cluster() ? d.cluster()->topology() : nullptr;
+    if (!map) {
+        return out;
+    }
+    out.resize(map->masters.size(), redis::slot_map::no_owner);
+    for (std::uint16_t slot = 0; slot < redis::slot_count; ++slot) {
+        const auto m = map->owner[slot];
+        if (m != redis::slot_map::no_owner && out[m] == redis::slot_map::no_owner) {
+            out[m] = slot;
+        }
+    }
+    std::erase(out, redis::slot_map::no_owner);
+    return out;
+}
+
+awaitable<outcome<reply>> call(const db& d, std::vector<std::string> args) {
     const auto sent = metrics::histogram::now();
-    auto [ec, r] = co_await conn.async_exec(std::move(args), use_nothrow);
+    boost::system::error_code ec;
+    reply r;
+    if (auto* conn = d.single()) {
+        std::tie(ec, r) = co_await conn->async_exec(std::move(args), use_nothrow);
+    } else {
+        const auto slot = db::slot_of(args);
+        std::tie(ec, r) = co_await d.cluster()->async_exec(slot, std::move(args), use_nothrow);
+    }
     stats::redis_command_latency.observe_since(sent);
     if (ec) {
         co_return storage_failure(ec, r);
@@ -121,11 +155,19 @@ std::string_view script_status(const reply& r) noexcept {
     return r.elements[0].str;
 }
 
-awaitable<outcome<reply>> call_script(redis::connection& conn, const redis::script& s,
+awaitable<outcome<reply>> call_script(const db& d, const redis::script& s,
                                       std::vector<std::string> keys,
                                       std::vector<std::string> args) {
     const auto sent = metrics::histogram::now();
-    auto [ec, r] = co_await s.run(conn, std::move(keys), std::move(args));
+    // Not a conditional expression with a co_await in each branch: g++ 12 destroys the result
+    // of such an expression twice.
+    boost::system::error_code ec;
+    reply r;
+    if (auto* conn = d.single()) {
+        std::tie(ec, r) = co_await s.run(*conn, std::move(keys), std::move(args));
+    } else {
+        std::tie(ec, r) = co_await s.run(*d.cluster(), std::move(keys), std::move(args));
+    }
     stats::redis_command_latency.observe_since(sent);
     if (ec) {
         co_return storage_failure(ec, r);
@@ -140,19 +182,20 @@ awaitable<outcome<reply>> call_script(redis::connection& conn, const redis::scri
 }
 
 awaitable<std::vector<std::tuple<boost::system::error_code, reply>>> exec_all(
-    redis::connection& conn, std::vector<std::vector<std::string>> commands) {
-    co_return co_await async_call_all(conn, std::move(commands), asio::use_awaitable);
+    const db& d, std::vector<std::vector<std::string>> commands) {
+    co_return co_await async_call_all(d, std::move(commands), asio::use_awaitable);
 }
 
-awaitable<outcome<scan_page>> scan(redis::connection& conn, std::string cursor, std::string pattern,
-                                   std::string_view type, std::uint32_t count) {
+awaitable<outcome<scan_page>> scan(db conn, std::string cursor, std::string pattern,
+                                   std::string_view type, std::uint32_t count,
+                                   std::uint16_t slot) {
     auto args =
         cmd("SCAN", std::move(cursor), "MATCH", std::move(pattern), "COUNT", std::to_string(count));
     if (!type.empty()) {
         args.emplace_back("TYPE");
         args.emplace_back(type);
     }
-    auto page = co_await call(conn, std::move(args));
+    auto page = co_await call_on(conn, slot, std::move(args));
     if (!page) {
         co_return page.error();
     }
@@ -167,9 +210,9 @@ awaitable<outcome<scan_page>> scan(redis::connection& conn, std::string cursor, 
     co_return out;
 }
 
-awaitable<std::vector<outcome<reply>>> call_all(redis::connection& conn,
+awaitable<std::vector<outcome<reply>>> call_all(const db& d,
                                                 std::vector<std::vector<std::string>> commands) {
-    auto results = co_await exec_all(conn, std::move(commands));
+    auto results = co_await exec_all(d, std::move(commands));
     std::vector<outcome<reply>> out;
     out.reserve(results.size());
     for (auto& [ec, r] : results) {

@@ -1,8 +1,9 @@
 #pragma once
-// Thin helpers over redis::connection for the store's coroutines: Redis trouble becomes
-// errc::unavailable (retryable, outcome unknown), script replies become outcomes.
+// Thin helpers over one Redis or a Redis Cluster (store::db) for the store's coroutines: Redis
+// trouble becomes errc::unavailable (retryable, outcome unknown), script replies become outcomes.
 
 #include "common/error.hpp"
+#include "store/db.hpp"
 #include "store/redis/connection.hpp"
 #include "store/redis/script.hpp"
 
@@ -38,26 +39,34 @@ std::vector<std::vector<std::string>> cmds(Commands&&... commands) {
     return v;
 }
 
-/// Runs one command. Errors (not connected, timeout, dropped, error reply) -> unavailable.
-awaitable<outcome<reply>> call(redis::connection& conn, std::vector<std::string> args);
+/// Runs one command (on a cluster: on the master of routing_key(args)). Errors (not connected,
+/// timeout, dropped, error reply) -> unavailable.
+awaitable<outcome<reply>> call(const db& d, std::vector<std::string> args);
 
 /// Runs a script. Its reply must be an array starting with a status string: {'err', CODE, msg}
 /// becomes the failure CODE; anything else is returned as is.
-awaitable<outcome<reply>> call_script(redis::connection& conn, const redis::script& s,
+awaitable<outcome<reply>> call_script(const db& d, const redis::script& s,
                                       std::vector<std::string> keys, std::vector<std::string> args);
 
 /// The status string at the head of a script's reply ("ok", "dup", "retry"), or empty.
 std::string_view script_status(const reply& r) noexcept;
 
-/// Runs every command at once (pipelined) and completes when all have replied, with one outcome
-/// per command, in order.
-awaitable<std::vector<outcome<reply>>> call_all(redis::connection& conn,
+/// Runs every command at once (pipelined; on a cluster each on its slot's master) and completes
+/// when all have replied, with one outcome per command, in order.
+awaitable<std::vector<outcome<reply>>> call_all(const db& d,
                                                 std::vector<std::vector<std::string>> commands);
 
 /// As call_all, but hands back Redis's own outcome of each command, unlogged: for commands whose
 /// error reply is an expected answer (XINFO on a stream that does not exist yet).
 awaitable<std::vector<std::tuple<boost::system::error_code, reply>>> exec_all(
-    redis::connection& conn, std::vector<std::vector<std::string>> commands);
+    const db& d, std::vector<std::vector<std::string>> commands);
+
+/// As call, on the master that owns `slot` (on one Redis: on it).
+awaitable<outcome<reply>> call_on(const db& d, std::uint16_t slot, std::vector<std::string> args);
+
+/// One slot served by each master of the cluster (to run a command on every master: CONFIG GET,
+/// INFO); empty on one Redis or before the cluster has its first slot map.
+std::vector<std::uint16_t> master_slots(const db& d);
 
 /// One page of a SCAN: the cursor to go on with ("0" once every key was visited) and its keys.
 struct scan_page {
@@ -66,9 +75,11 @@ struct scan_page {
 };
 
 /// SCAN from `cursor` for keys matching `pattern`, of `type` when not empty, `count` a hint of
-/// how many per page. For admin commands and start-up checks, never on a message's path.
-awaitable<outcome<scan_page>> scan(redis::connection& conn, std::string cursor, std::string pattern,
-                                   std::string_view type = {}, std::uint32_t count = 1000);
+/// how many per page. For admin commands and start-up checks, never on a message's path. On a
+/// Redis Cluster SCAN visits the keys of one master: the one that owns `slot` (master_slots()).
+awaitable<outcome<scan_page>> scan(db conn, std::string cursor, std::string pattern,
+                                   std::string_view type = {}, std::uint32_t count = 1000,
+                                   std::uint16_t slot = 0);
 
 /// The strings of an array reply from element `from` on (a hash's HGETALL, a stream entry's
 /// fields), as views into `r`; empty for anything but an array.

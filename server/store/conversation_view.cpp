@@ -70,4 +70,31 @@ routing::conversation view_of(std::string_view id, const conversation_meta& m,
     return c;
 }
 
+std::optional<routing::message> parse_log_entry(const redis::reply& e, std::string_view cid) {
+    if (!e.is_array() || e.elements.size() != 2 || !e.elements[1].is_array()) {
+        return std::nullopt;
+    }
+    const auto seq = number_of_id(e.elements[0].str);
+    if (!seq) {
+        return std::nullopt;
+    }
+    routing::message m;
+    m.conversation_id = cid;
+    m.seq = *seq;
+    const auto& f = e.elements[1].elements;
+    for (std::size_t i = 0; i + 1 < f.size(); i += 2) {
+        const std::string& k = f[i].str;
+        if (k == "s") {
+            m.sender_id = f[i + 1].str;
+        } else if (k == "i") {
+            m.client_msg_id = f[i + 1].str;
+        } else if (k == "t") {
+            m.server_time_ms = int_or_zero<std::int64_t>(f[i + 1].str);
+        } else if (k == "b") {
+            m.body = f[i + 1].str;
+        }
+    }
+    return m;
+}
+
 }  // namespace confide::store

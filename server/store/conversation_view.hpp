@@ -1,8 +1,10 @@
 #pragma once
 
 #include "routing/domain.hpp"
+#include "store/redis/reply.hpp"
 
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -39,5 +41,9 @@ conversation_meta parse_conversation_meta(std::span<const std::string_view> flat
 /// the other party's marks.
 routing::conversation view_of(std::string_view id, const conversation_meta& m,
                               std::string_view viewer);
+
+/// One stream entry [id, [field, value, ...]] of a conversation log as a message (its body as
+/// stored, i.e. sealed); nullopt when malformed.
+std::optional<routing::message> parse_log_entry(const redis::reply& e, std::string_view cid);
 
 }  // namespace confide::store

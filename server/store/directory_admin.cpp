@@ -10,8 +10,7 @@
 
 namespace confide::store {
 
-directory_admin::directory_admin(std::shared_ptr<redis::connection> conn)
-    : conn_(std::move(conn)) {}
+directory_admin::directory_admin(db conn) : conn_(std::move(conn)) {}
 
 awaitable<outcome<void>> directory_admin::put(routing::specialist_profile p, const char* mode) {
     std::vector<std::string> k{keys::profile(p.id), keys::user(p.id), keys::directory(),
@@ -20,7 +19,7 @@ awaitable<outcome<void>> directory_admin::put(routing::specialist_profile p, con
     for (auto& f : profile_fields(p)) {
         a.push_back(std::move(f));
     }
-    auto res = co_await call_script(*conn_, scripts::directory_put(), std::move(k), std::move(a));
+    auto res = co_await call_script(conn_, scripts::directory_put(), std::move(k), std::move(a));
     if (!res) {
         co_return res.error();
     }
@@ -37,7 +36,7 @@ awaitable<outcome<void>> directory_admin::update(routing::specialist_profile p) 
 
 awaitable<outcome<bool>> directory_admin::remove(std::string id) {
     auto res = co_await call_script(
-        *conn_, scripts::directory_remove(),
+        conn_, scripts::directory_remove(),
         cmd(keys::profile(id), keys::directory(), keys::directory_version()), cmd(id));
     if (!res) {
         co_return res.error();
@@ -47,7 +46,7 @@ awaitable<outcome<bool>> directory_admin::remove(std::string id) {
 
 awaitable<outcome<std::optional<routing::specialist_profile>>> directory_admin::get(
     std::string id) {
-    auto res = co_await call(*conn_, cmd("HGETALL", keys::profile(id)));
+    auto res = co_await call(conn_, cmd("HGETALL", keys::profile(id)));
     if (!res) {
         co_return res.error();
     }
@@ -69,7 +68,7 @@ awaitable<outcome<std::vector<bound_specialist>>> directory_admin::bound_special
     std::vector<bound_specialist> out;
     std::string cursor = "0";
     do {
-        auto page = co_await scan(*conn_, std::move(cursor), keys::user_pattern(), "hash");
+        auto page = co_await scan(conn_, std::move(cursor), keys::user_pattern(), "hash");
         if (!page) {
             co_return page.error();
         }
@@ -85,7 +84,7 @@ awaitable<outcome<std::vector<bound_specialist>>> directory_admin::bound_special
             reads.push_back({"HMGET", key, "role", "last_seen"});
             reads.push_back({"EXISTS", keys::profile(id)});
         }
-        auto rows = co_await call_all(*conn_, std::move(reads));
+        auto rows = co_await call_all(conn_, std::move(reads));
         for (std::size_t i = 0; i < ids.size(); ++i) {
             const auto& user = rows[2 * i];
             const auto& listed = rows[2 * i + 1];

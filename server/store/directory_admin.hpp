@@ -5,7 +5,7 @@
 #include "common/asio_types.hpp"
 #include "common/error.hpp"
 #include "routing/domain.hpp"
-#include "store/redis/connection.hpp"
+#include "store/db.hpp"
 
 #include <memory>
 #include <optional>
@@ -28,7 +28,7 @@ struct bound_specialist {
 /// Thread safety: safe; the coroutines may run concurrently on any executor.
 class directory_admin {
 public:
-    explicit directory_admin(std::shared_ptr<redis::connection> conn);
+    explicit directory_admin(db conn);
 
     /// Lists a new specialist: conflict if listed already, failed_precondition if the id has
     /// signed in as a client.
@@ -48,7 +48,7 @@ public:
 private:
     awaitable<outcome<void>> put(routing::specialist_profile p, const char* mode);
 
-    std::shared_ptr<redis::connection> conn_;
+    db conn_;
 };
 
 }  // namespace confide::store

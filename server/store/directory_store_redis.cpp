@@ -5,11 +5,10 @@
 #include "store/keys.hpp"
 
 namespace confide::store {
-redis_directory_store::redis_directory_store(std::shared_ptr<redis::connection> conn)
-    : conn_(std::move(conn)) {}
+redis_directory_store::redis_directory_store(db conn) : conn_(std::move(conn)) {}
 
 awaitable<outcome<std::uint64_t>> redis_directory_store::version() {
-    auto res = co_await call(*conn_, cmd("GET", keys::directory_version()));
+    auto res = co_await call(conn_, cmd("GET", keys::directory_version()));
     if (!res) {
         co_return res.error();
     }
@@ -20,8 +19,8 @@ awaitable<outcome<std::pair<std::uint64_t, std::vector<routing::specialist_profi
 redis_directory_store::load() {
     // One pipeline, applied in order: the version is read before the ids, so the entries read
     // next are at least as new as it.
-    auto head = co_await call_all(*conn_, cmds(cmd("GET", keys::directory_version()),
-                                               cmd("ZRANGE", keys::directory(), "0", "-1")));
+    auto head = co_await call_all(conn_, cmds(cmd("GET", keys::directory_version()),
+                                              cmd("ZRANGE", keys::directory(), "0", "-1")));
     for (const auto& r : head) {
         if (!r) {
             co_return r.error();
@@ -33,7 +32,7 @@ redis_directory_store::load() {
     for (const auto& id : head[1]->elements) {
         reads.push_back({"HGETALL", keys::profile(id.str)});
     }
-    auto rows = co_await call_all(*conn_, std::move(reads));
+    auto rows = co_await call_all(conn_, std::move(reads));
     std::vector<routing::specialist_profile> out;
     out.reserve(rows.size());
     for (std::size_t i = 0; i < rows.size(); ++i) {
@@ -57,7 +56,7 @@ awaitable<outcome<std::vector<routing::specialist_activity>>> redis_directory_st
         reads.push_back(
             {"ZRANGEBYSCORE", keys::first_replies(id), std::to_string(since_ms), "+inf"});
     }
-    auto rows = co_await call_all(*conn_, std::move(reads));
+    auto rows = co_await call_all(conn_, std::move(reads));
     std::vector<routing::specialist_activity> out(user_ids.size());
     for (std::size_t i = 0; i < user_ids.size(); ++i) {
         const auto& p = rows[2 * i];

@@ -1,7 +1,7 @@
 #pragma once
 
 #include "routing/ports.hpp"
-#include "store/redis/connection.hpp"
+#include "store/db.hpp"
 
 #include <memory>
 
@@ -14,7 +14,7 @@ namespace confide::store {
 /// Thread safety: safe; the coroutines may run concurrently on any executor.
 class redis_directory_store final : public routing::directory_store {
 public:
-    explicit redis_directory_store(std::shared_ptr<redis::connection> conn);
+    explicit redis_directory_store(db conn);
 
     awaitable<outcome<std::uint64_t>> version() override;
     awaitable<outcome<std::pair<std::uint64_t, std::vector<routing::specialist_profile>>>> load()
@@ -23,7 +23,7 @@ public:
         std::vector<std::string> user_ids, std::int64_t since_ms) override;
 
 private:
-    std::shared_ptr<redis::connection> conn_;
+    db conn_;
 };
 
 }  // namespace confide::store

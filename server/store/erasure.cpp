@@ -35,7 +35,7 @@ awaitable<void> pause(std::chrono::milliseconds d) {
 }
 
 // Erases one conversation; `erased_user` (or empty) gets no event: their stream is deleted next.
-awaitable<outcome<bool>> erase_one(redis::connection& conn, const std::string& cid,
+awaitable<outcome<bool>> erase_one(db conn, const std::string& cid,
                                    const std::string& erased_user) {
     auto parties =
         co_await call(conn, cmd("HMGET", keys::conversation(cid), "client", "specialist"));
@@ -68,8 +68,7 @@ awaitable<outcome<bool>> erase_one(redis::connection& conn, const std::string& c
 }
 
 // The conversations `user_id` is a party of, from their indexes.
-awaitable<outcome<std::vector<std::string>>> conversations_of(redis::connection& conn,
-                                                              const std::string& user_id) {
+awaitable<outcome<std::vector<std::string>>> conversations_of(db conn, const std::string& user_id) {
     auto rows = co_await call_all(conn, cmds(cmd("ZRANGE", keys::conversations(user_id), "0", "-1"),
                                              cmd("ZRANGE", keys::inquiries(user_id), "0", "-1"),
                                              cmd("HVALS", keys::open_with(user_id))));
@@ -88,8 +87,7 @@ awaitable<outcome<std::vector<std::string>>> conversations_of(redis::connection&
 }
 
 // The keys matching `pattern`, by SCAN.
-awaitable<outcome<std::vector<std::string>>> scan_keys(redis::connection& conn,
-                                                       std::string pattern) {
+awaitable<outcome<std::vector<std::string>>> scan_keys(db conn, std::string pattern) {
     std::vector<std::string> out;
     std::string cursor = "0";
     do {
@@ -106,8 +104,7 @@ awaitable<outcome<std::vector<std::string>>> scan_keys(redis::connection& conn,
 }
 
 // The fields of INFO persistence.
-awaitable<outcome<std::map<std::string, std::string, std::less<>>>> persistence_info(
-    redis::connection& conn) {
+awaitable<outcome<std::map<std::string, std::string, std::less<>>>> persistence_info(db conn) {
     auto info = co_await call(conn, cmd("INFO", "persistence"));
     if (!info) {
         co_return info.error();
@@ -139,9 +136,9 @@ std::uint64_t number(const std::map<std::string, std::string, std::less<>>& info
 
 // Starts a background rewrite (`start`) and waits until the counter `done` moved and
 // `in_progress` (and `scheduled`) are 0; then `status` must say ok.
-awaitable<outcome<void>> rewrite(redis::connection& conn, std::vector<std::string> start,
-                                 std::string_view done, std::string_view in_progress,
-                                 std::string_view scheduled, std::string_view status,
+awaitable<outcome<void>> rewrite(db conn, std::vector<std::string> start, std::string_view done,
+                                 std::string_view in_progress, std::string_view scheduled,
+                                 std::string_view status,
                                  std::chrono::steady_clock::time_point deadline) {
     auto before = co_await persistence_info(conn);
     if (!before) {
@@ -174,8 +171,7 @@ awaitable<outcome<void>> rewrite(redis::connection& conn, std::vector<std::strin
 
 }  // namespace
 
-awaitable<outcome<erasure_report>> erase_conversation(redis::connection& conn,
-                                                      std::string conversation_id) {
+awaitable<outcome<erasure_report>> erase_conversation(db conn, std::string conversation_id) {
     auto erased = co_await erase_one(conn, conversation_id, {});
     if (!erased) {
         co_return erased.error();
@@ -185,7 +181,7 @@ awaitable<outcome<erasure_report>> erase_conversation(redis::connection& conn,
     co_return out;
 }
 
-awaitable<outcome<erasure_report>> erase_user(redis::connection& conn, std::string user_id,
+awaitable<outcome<erasure_report>> erase_user(db conn, std::string user_id,
                                               std::chrono::milliseconds close_wait) {
     erasure_report out;
     const std::string channel = keys::channel(user_id);
@@ -285,8 +281,7 @@ awaitable<outcome<erasure_report>> erase_user(redis::connection& conn, std::stri
     co_return out;
 }
 
-awaitable<outcome<void>> rewrite_redis_files(redis::connection& conn,
-                                             std::chrono::milliseconds timeout) {
+awaitable<outcome<void>> rewrite_redis_files(db conn, std::chrono::milliseconds timeout) {
     const auto deadline = std::chrono::steady_clock::now() + timeout;
     auto aof =
         co_await rewrite(conn, cmd("BGREWRITEAOF"), "aof_rewrites", "aof_rewrite_in_progress",

@@ -7,7 +7,7 @@
 
 #include "common/asio_types.hpp"
 #include "common/error.hpp"
-#include "store/redis/connection.hpp"
+#include "store/db.hpp"
 
 #include <chrono>
 #include <cstdint>
@@ -27,8 +27,7 @@ struct erasure_report {
 /// topic and preferred times are deleted; a tombstone (parties, state "erased", times) stays and
 /// each party gets a conversation event with that state. not_found when there is no such
 /// conversation. Erasing again is harmless.
-awaitable<outcome<erasure_report>> erase_conversation(redis::connection& conn,
-                                                      std::string conversation_id);
+awaitable<outcome<erasure_report>> erase_conversation(db conn, std::string conversation_id);
 
 /// Erases user `user_id`: closes their connections (a pub/sub notice every node listens to),
 /// erases every conversation of theirs (the other party gets the "erased" event), deletes every
@@ -36,14 +35,13 @@ awaitable<outcome<erasure_report>> erase_conversation(redis::connection& conn,
 /// cursors, inquiry records, presence) and their id from their contacts' sets. Waits up to
 /// `close_wait` for their connections to unregister before deleting their keys. not_found when
 /// nothing of the user is stored.
-awaitable<outcome<erasure_report>> erase_user(redis::connection& conn, std::string user_id,
+awaitable<outcome<erasure_report>> erase_user(db conn, std::string user_id,
                                               std::chrono::milliseconds close_wait);
 
 /// Has Redis rewrite its append-only file (BGREWRITEAOF) and then write a new RDB snapshot
 /// (BGSAVE), waiting for each to finish (at most `timeout` in all), so that no copy of an
 /// erased data key stays in its files. Fails (unavailable, with the reason) when a rewrite fails
 /// or does not finish in time.
-awaitable<outcome<void>> rewrite_redis_files(redis::connection& conn,
-                                             std::chrono::milliseconds timeout);
+awaitable<outcome<void>> rewrite_redis_files(db conn, std::chrono::milliseconds timeout);
 
 }  // namespace confide::store

@@ -7,8 +7,7 @@
 
 namespace confide::store {
 
-awaitable<outcome<rotation_report>> rotate_data_keys(redis::connection& conn,
-                                                     const crypto::kek_ring& ring,
+awaitable<outcome<rotation_report>> rotate_data_keys(db conn, const crypto::kek_ring& ring,
                                                      std::uint32_t batch) {
     rotation_report out;
     std::string cursor = "0";
@@ -66,7 +65,7 @@ awaitable<outcome<rotation_report>> rotate_data_keys(redis::connection& conn,
     co_return out;
 }
 
-awaitable<outcome<std::vector<std::string>>> forget_other_keys(redis::connection& conn,
+awaitable<outcome<std::vector<std::string>>> forget_other_keys(db conn,
                                                                const crypto::kek_ring& ring) {
     auto stored = co_await call(conn, cmd("HKEYS", keys::key_check()));
     if (!stored) {

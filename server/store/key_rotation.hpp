@@ -6,7 +6,7 @@
 #include "common/asio_types.hpp"
 #include "common/error.hpp"
 #include "crypto/key_ring.hpp"
-#include "store/redis/connection.hpp"
+#include "store/db.hpp"
 
 #include <cstdint>
 #include <string>
@@ -31,8 +31,7 @@ struct rotation_report {
 /// compare-and-set (store/scripts/rewrap.lua), so that a conversation created meanwhile (wrapped
 /// under the current KEK already) or erased meanwhile (its key destroyed) is never overwritten.
 /// Safe while servers run and send. Fails with unavailable when Redis cannot be asked.
-awaitable<outcome<rotation_report>> rotate_data_keys(redis::connection& conn,
-                                                     const crypto::kek_ring& ring,
+awaitable<outcome<rotation_report>> rotate_data_keys(db conn, const crypto::kek_ring& ring,
                                                      std::uint32_t batch = 500);
 
 /// After a rotation that left no data key under another KEK: removes every KEK but `ring`'s
@@ -40,7 +39,7 @@ awaitable<outcome<rotation_report>> rotate_data_keys(redis::connection& conn,
 /// holding only old keys is refused at start instead of refusing every record. Returns the ids
 /// removed. A node started later with the old key still in its file records it again
 /// (harmlessly). Fails with unavailable when Redis cannot be asked.
-awaitable<outcome<std::vector<std::string>>> forget_other_keys(redis::connection& conn,
+awaitable<outcome<std::vector<std::string>>> forget_other_keys(db conn,
                                                                const crypto::kek_ring& ring);
 
 }  // namespace confide::store

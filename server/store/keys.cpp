@@ -49,6 +49,9 @@ std::string contacts(std::string_view id) {
 std::string acks(std::string_view id) {
     return user_key(id, ":acks");
 }
+std::string appended(std::string_view id) {
+    return user_key(id, ":appended");
+}
 std::string connections(std::string_view id) {
     return user_key(id, ":conns");
 }

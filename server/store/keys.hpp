@@ -1,7 +1,7 @@
 #pragma once
 // Every Redis key and channel name, in one place. Each conversation's keys share the hash tag
-// {c:<id>} and each user's keys the hash tag {u:<id>}, so a Redis Cluster can come later without
-// moving data (docs/design.md, "Key layout").
+// {<id>} (cf:c:{<id>}...) and each user's keys and channel the hash tag {<id>} (cf:u:{<id>}...,
+// cf:n:{<id>}), so each lives in one slot of a Redis Cluster (docs/design.md, "Key layout").
 
 #include <string>
 #include <string_view>
@@ -29,6 +29,9 @@ std::string open_with(std::string_view id);      ///< hash (clients): specialist
 std::string contacts(std::string_view id);       ///< set: the other parties of the user's convs
 std::string acks(std::string_view id);         ///< hash: device cursors (v:), delivered marks (d:)
 std::string connections(std::string_view id);  ///< zset: live connection id -> expiry ms
+/// hash (Redis Cluster only): conversation id -> "<seq> <event id>", the last message of that
+/// conversation appended to the user's stream (the user step's idempotency, user_events.lua)
+std::string appended(std::string_view id);
 std::string inquiry_record(std::string_view user_id,
                            std::string_view client_msg_id);  ///< string: where an inquiry went
 std::string profile(std::string_view id);        ///< hash: the directory entry of a specialist
@@ -75,7 +78,10 @@ std::string device_field(std::string_view device_id);
 /// In a user's acks hash: the user's delivered mark in a conversation (a seq).
 std::string delivered_field(std::string_view conversation_id);
 
-/// The pub/sub channel that wakes the connections of user <id>.
+/// The pub/sub channel that wakes the connections of user <id>. It has the hash tag of the
+/// user's keys: on a Redis Cluster it is also the user's shard channel (SPUBLISH, SSUBSCRIBE;
+/// a namespace apart from PUBLISH's), in the slot of the user's stream, so the step that appends
+/// to the stream publishes its wake-up in the same script, on the same master.
 std::string channel(std::string_view user_id);
 /// The user id of a channel() name, or empty if `channel` is not one.
 std::string_view user_of_channel(std::string_view channel);

@@ -12,9 +12,9 @@
 
 namespace confide::store {
 
-std::shared_ptr<redis_notice_bus> redis_notice_bus::create(
-    const executor& ex, redis::config cfg, std::shared_ptr<redis::connection> commands,
-    std::shared_ptr<const sealer> keys) {
+std::shared_ptr<redis_notice_bus> redis_notice_bus::create(const executor& ex, redis::config cfg,
+                                                           db commands,
+                                                           std::shared_ptr<const sealer> keys) {
     auto bus = std::shared_ptr<redis_notice_bus>(
         new redis_notice_bus(std::move(commands), std::move(keys)));
     std::weak_ptr<redis_notice_bus> weak = bus;
@@ -22,30 +22,58 @@ std::shared_ptr<redis_notice_bus> redis_notice_bus::create(
         ex, std::move(cfg),
         [weak](std::string_view channel, std::string_view payload) {
             if (auto self = weak.lock()) {
-                self->on_message(channel, payload);
+                self->on_message(keys::user_of_channel(channel), payload);
             }
         },
         [weak] {
             if (auto self = weak.lock()) {
-                self->on_reset();
+                self->on_reset(nullptr);
             }
         });
     return bus;
 }
 
-redis_notice_bus::redis_notice_bus(std::shared_ptr<redis::connection> commands,
-                                   std::shared_ptr<const sealer> keys)
+std::shared_ptr<redis_notice_bus> redis_notice_bus::create(const executor& ex,
+                                                           std::shared_ptr<redis::cluster> cluster,
+                                                           redis::config classic,
+                                                           std::shared_ptr<const sealer> keys) {
+    auto bus = create(ex, std::move(classic), db(cluster), std::move(keys));
+    std::weak_ptr<redis_notice_bus> weak = bus;
+    bus->sharded_ = redis::sharded_subscriber::create(
+        ex, std::move(cluster),
+        [weak](std::string_view channel, std::string_view payload) {
+            if (auto self = weak.lock()) {
+                self->on_message(keys::user_of_channel(channel), payload);
+            }
+        },
+        [weak](const std::vector<std::string>& channels) {
+            if (auto self = weak.lock()) {
+                self->on_reset(&channels);
+            }
+        });
+    return bus;
+}
+
+redis_notice_bus::redis_notice_bus(db commands, std::shared_ptr<const sealer> keys)
     : commands_(std::move(commands)), keys_(std::move(keys)) {}
 
 bool redis_notice_bus::is_connected() const noexcept {
+    // A sharded subscriber has a connection per master; a subscription that fails is reported
+    // to the session that asked for it (and a lost one re-subscribed with on_reset).
     return subscriber_->is_connected();
 }
 
 void redis_notice_bus::start() {
+    if (sharded_) {
+        sharded_->start();
+    }
     subscriber_->start();
 }
 
 void redis_notice_bus::stop() {
+    if (sharded_) {
+        sharded_->stop();
+    }
     subscriber_->stop();
 }
 
@@ -63,6 +91,9 @@ awaitable<outcome<void>> redis_notice_bus::subscribe(
     // Subscribing again to a channel that is already subscribed is harmless, and waiting for
     // this confirmation is what guarantees that no notice published from now on is missed.
     auto [ec] = co_await subscriber_->async_subscribe(keys::channel(user_id), use_nothrow);
+    if (!ec && sharded_) {
+        std::tie(ec) = co_await sharded_->async_subscribe(keys::channel(user_id), use_nothrow);
+    }
     if (ec) {
         log::warn("user={} could not subscribe to notices: {}", user_id, ec.message());
         co_return fail(errc::unavailable, "storage is unavailable, retry later");
@@ -86,18 +117,21 @@ void redis_notice_bus::unsubscribe(const std::string& user_id,
         listeners_.erase(it);
         // Under the lock, so that a concurrent subscribe of the same user is ordered after it.
         subscriber_->unsubscribe(keys::channel(user_id));
+        if (sharded_) {
+            sharded_->unsubscribe(keys::channel(user_id));
+        }
     }
 }
 
 void redis_notice_bus::publish_typing(std::string to_user, std::string conversation_id,
                                       std::string from_user, bool typing) {
-    commands_->async_exec(
-        {"PUBLISH", keys::channel(to_user), typing_payload(conversation_id, from_user, typing)},
-        [](boost::system::error_code ec, const redis::reply&) {
-            if (ec) {
-                log::debug("typing notice dropped: {}", ec.message());
-            }
-        });
+    commands_.async_exec({sharded_ ? "SPUBLISH" : "PUBLISH", keys::channel(to_user),
+                          typing_payload(conversation_id, from_user, typing)},
+                         [](boost::system::error_code ec, const redis::reply&) {
+                             if (ec) {
+                                 log::debug("typing notice dropped: {}", ec.message());
+                             }
+                         });
 }
 
 std::vector<std::shared_ptr<routing::notice_listener>> redis_notice_bus::listeners_of(
@@ -116,8 +150,7 @@ std::vector<std::shared_ptr<routing::notice_listener>> redis_notice_bus::listene
     return out;
 }
 
-void redis_notice_bus::on_message(std::string_view channel, std::string_view payload) {
-    const std::string_view user = keys::user_of_channel(channel);
+void redis_notice_bus::on_message(std::string_view user, std::string_view payload) {
     if (user.empty()) {
         return;
     }
@@ -135,12 +168,17 @@ void redis_notice_bus::on_message(std::string_view channel, std::string_view pay
     }
 }
 
-void redis_notice_bus::on_reset() {
+void redis_notice_bus::on_reset(const std::vector<std::string>* channels) {
     stats::bus_resets.inc();
     std::vector<std::shared_ptr<routing::notice_listener>> all;
     {
         std::lock_guard lock(mutex_);
         for (auto& [user, v] : listeners_) {
+            // On a cluster only the channels named may have missed notices.
+            if (channels != nullptr && std::find(channels->begin(), channels->end(),
+                                                 keys::channel(user)) == channels->end()) {
+                continue;
+            }
             for (auto& w : v) {
                 if (auto s = w.lock()) {
                     all.push_back(std::move(s));

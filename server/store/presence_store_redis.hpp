@@ -1,7 +1,7 @@
 #pragma once
 
 #include "routing/ports.hpp"
-#include "store/redis/connection.hpp"
+#include "store/db.hpp"
 
 #include <chrono>
 #include <memory>
@@ -15,7 +15,7 @@ namespace confide::store {
 class redis_presence_store final : public routing::presence_store {
 public:
     /// `ttl`: how long a connection counts as live without a refresh.
-    redis_presence_store(std::shared_ptr<redis::connection> conn, std::chrono::milliseconds ttl);
+    redis_presence_store(db conn, std::chrono::milliseconds ttl);
 
     awaitable<outcome<std::uint32_t>> connect(std::string user_id, std::string connection_id,
                                               std::int64_t now_ms) override;
@@ -29,7 +29,10 @@ public:
     awaitable<outcome<void>> sweep(std::int64_t now_ms) override;
 
 private:
-    std::shared_ptr<redis::connection> conn_;
+    /// On a cluster: the user leaves the global presence expiry (a step after the user's).
+    awaitable<outcome<void>> forget_expiry(std::string user_id);
+
+    db conn_;
     std::chrono::milliseconds ttl_;
 };
 

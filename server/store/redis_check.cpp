@@ -121,13 +121,53 @@ awaitable<std::string> diagnose_connection(redis::config cfg) {
     co_return "no answer from Redis within " + std::to_string(limit.count()) + " ms";
 }
 
-awaitable<outcome<persistence_report>> check_persistence(redis::connection& conn) {
+namespace {
+
+// The four answers check_persistence() needs, from one Redis or one master (by a slot it owns).
+awaitable<std::vector<std::tuple<boost::system::error_code, reply>>> persistence_rows(
+    db conn, std::optional<std::uint16_t> slot) {
+    auto commands = cmds(cmd("CONFIG", "GET", "appendonly"), cmd("CONFIG", "GET", "appendfsync"),
+                         cmd("CONFIG", "GET", "maxmemory-policy"), cmd("INFO", "server"));
+    if (!slot) {
+        co_return co_await exec_all(conn, std::move(commands));
+    }
+    std::vector<std::tuple<boost::system::error_code, reply>> out;
+    for (auto& c : commands) {
+        out.emplace_back(co_await conn.cluster()->async_exec(*slot, std::move(c), use_nothrow));
+    }
+    co_return out;
+}
+
+}  // namespace
+
+awaitable<outcome<persistence_report>> check_persistence(db conn) {
+    if (!conn.is_cluster()) {
+        co_return co_await check_persistence_of(conn, std::nullopt);
+    }
+    // Every master must keep what it acks: the first one that does not names the problem.
+    const auto slots = master_slots(conn);
+    if (slots.empty()) {
+        co_return fail(errc::unavailable, "no slot map from the Redis Cluster yet");
+    }
+    outcome<persistence_report> first = fail(errc::unavailable, "no master");
+    for (const auto slot : slots) {
+        auto rep = co_await check_persistence_of(conn, slot);
+        if (!rep || !rep->problem.empty()) {
+            co_return rep;
+        }
+        if (!first) {
+            first = std::move(rep);
+        }
+    }
+    co_return first;
+}
+
+awaitable<outcome<persistence_report>> check_persistence_of(db conn,
+                                                            std::optional<std::uint16_t> slot) {
     static constexpr std::array<const char*, 4> names{"CONFIG GET appendonly",
                                                       "CONFIG GET appendfsync",
                                                       "CONFIG GET maxmemory-policy", "INFO server"};
-    auto results = co_await exec_all(
-        conn, cmds(cmd("CONFIG", "GET", "appendonly"), cmd("CONFIG", "GET", "appendfsync"),
-                   cmd("CONFIG", "GET", "maxmemory-policy"), cmd("INFO", "server")));
+    auto results = co_await persistence_rows(conn, slot);
     std::vector<outcome<reply>> rows;
     for (std::size_t i = 0; i < results.size(); ++i) {
         auto& [ec, r] = results[i];
@@ -166,7 +206,7 @@ awaitable<outcome<persistence_report>> check_persistence(redis::connection& conn
     co_return rep;
 }
 
-awaitable<outcome<layout_report>> check_layout(redis::connection& conn, std::string_view expected) {
+awaitable<outcome<layout_report>> check_layout(db conn, std::string_view expected) {
     const std::string key = keys::layout();
     auto current = co_await call(conn, cmd("GET", key));
     if (!current) {
@@ -180,18 +220,27 @@ awaitable<outcome<layout_report>> check_layout(redis::connection& conn, std::str
         // directory (confide-admin may list specialists before any server starts), or Confide
         // data of layout 1 (which had no version key). Only the last is a problem. SCAN visits
         // every key at most once; this runs only until the version is recorded.
-        std::string cursor = "0";
+        // On a cluster SCAN sees one master's keys: every master is scanned.
+        auto slots = master_slots(conn);
+        if (!conn.is_cluster()) {
+            slots.push_back(0);
+        } else if (slots.empty()) {
+            co_return fail(errc::unavailable, "no slot map from the Redis Cluster yet");
+        }
         bool found = false;
-        do {
-            auto page = co_await scan(conn, std::move(cursor), "cf:*");
-            if (!page) {
-                co_return page.error();
-            }
-            cursor = std::move(page->cursor);
-            for (const auto& k : page->keys) {
-                found = found || !keys::of_any_layout(k);
-            }
-        } while (!found && cursor != "0");
+        for (std::size_t i = 0; i < slots.size() && !found; ++i) {
+            std::string cursor = "0";
+            do {
+                auto page = co_await scan(conn, std::move(cursor), "cf:*", {}, 1000, slots[i]);
+                if (!page) {
+                    co_return page.error();
+                }
+                cursor = std::move(page->cursor);
+                for (const auto& k : page->keys) {
+                    found = found || !keys::of_any_layout(k);
+                }
+            } while (!found && cursor != "0");
+        }
         if (found) {
             rep.problem =
                 "Redis holds Confide data of layout 1 (written before layout versions); this "
@@ -239,8 +288,7 @@ std::string check_value(const crypto::secret_key& k) {
 
 }  // namespace
 
-awaitable<outcome<std::string>> check_keys(redis::connection& conn, const sealer& s,
-                                           std::string source) {
+awaitable<outcome<std::string>> check_keys(db conn, const sealer& s, std::string source) {
     if (!s.seals()) {
         co_return std::string();
     }

@@ -2,10 +2,12 @@
 
 #include "common/asio_types.hpp"
 #include "common/error.hpp"
+#include "store/db.hpp"
 #include "store/redis/config.hpp"
-#include "store/redis/connection.hpp"
 #include "store/sealing.hpp"
 
+#include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -27,7 +29,12 @@ struct persistence_report {
 /// `maxmemory-policy` are required for "sent" to mean "kept". Fails with unavailable when the
 /// settings cannot be read; the message says why: Redis did not answer (and how: not connected,
 /// timeout, ...), or refused a command (renamed, or forbidden by an ACL: its reply is quoted).
-awaitable<outcome<persistence_report>> check_persistence(redis::connection& conn);
+/// On a cluster, every master is checked: the first one with a problem names it.
+awaitable<outcome<persistence_report>> check_persistence(db conn);
+
+/// check_persistence() of one Redis, or of the master that owns `slot` on a cluster.
+awaitable<outcome<persistence_report>> check_persistence_of(db conn,
+                                                            std::optional<std::uint16_t> slot);
 
 /// Why no connection to the Redis of `cfg` becomes ready, found out afresh with a connection of
 /// its own (Asio, not hiredis): "cannot connect: Connection refused" (or the resolver's or the
@@ -52,11 +59,12 @@ struct layout_report {
     std::string problem;
 };
 
-/// Reads `cf:layout`. A Redis without it and without any `cf:*` key gets it (SET NX: nodes
-/// starting together agree); with it at another version, or without it but with `cf:*` keys
-/// (the data of a server before layout versions, layout 1), the report names the problem.
-/// Fails with unavailable when Redis cannot be asked.
-awaitable<outcome<layout_report>> check_layout(redis::connection& conn, std::string_view expected);
+/// Reads `cf:layout` (a global key: on a cluster, in its own slot; every master is scanned). A
+/// Redis without it and without any `cf:*` key gets it (SET NX: nodes starting together agree);
+/// with it at another version, or without it but with `cf:*` keys (the data of a server before
+/// layout versions, layout 1), the report names the problem. Fails with unavailable when Redis
+/// cannot be asked.
+awaitable<outcome<layout_report>> check_layout(db conn, std::string_view expected);
 
 /// Whether the keys of `s` are those the data was sealed with: `cf:keys` records, per
 /// key-encryption key id and for the fingerprint key, an HMAC under that key of a fixed text.
@@ -64,7 +72,6 @@ awaitable<outcome<layout_report>> check_layout(redis::connection& conn, std::str
 /// ids, is named in the returned problem (prefixed with `source`, the key file); empty when
 /// the keys fit (the ones not recorded yet are recorded). Nothing to check in plaintext
 /// storage. Fails with unavailable when Redis cannot be asked.
-awaitable<outcome<std::string>> check_keys(redis::connection& conn, const sealer& s,
-                                           std::string source);
+awaitable<outcome<std::string>> check_keys(db conn, const sealer& s, std::string source);
 
 }  // namespace confide::store

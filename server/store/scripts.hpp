@@ -25,6 +25,9 @@ const redis::script& directory_remove();
 const redis::script& rewrap();
 const redis::script& erase_conversation();
 const redis::script& retain();
+// Redis Cluster only: the per-slot steps of a send (docs/design.md, "Redis Cluster").
+const redis::script& send_conversation();
+const redis::script& user_events();
 
 /// Every script above, to load into Redis after each (re)connection.
 const std::vector<const redis::script*>& all();

@@ -1,7 +1,7 @@
 #pragma once
 
 #include "routing/ports.hpp"
-#include "store/redis/connection.hpp"
+#include "store/db.hpp"
 
 #include <cstddef>
 #include <memory>
@@ -24,7 +24,7 @@ struct workflow_store_config {
 /// Thread safety: safe; the coroutines may run concurrently on any executor.
 class redis_workflow_store final : public routing::workflow_store {
 public:
-    redis_workflow_store(std::shared_ptr<redis::connection> conn, workflow_store_config cfg);
+    redis_workflow_store(db conn, workflow_store_config cfg);
 
     awaitable<outcome<std::vector<std::string>>> due_expiries(std::int64_t now_ms,
                                                               std::uint32_t limit) override;
@@ -42,7 +42,7 @@ public:
                                                   std::int64_t now_ms) override;
 
 private:
-    std::shared_ptr<redis::connection> conn_;
+    db conn_;
     workflow_store_config cfg_;
 };
 

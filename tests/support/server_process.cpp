@@ -103,12 +103,13 @@ const std::string& test_data_key_file() {
     return path;
 }
 
-std::vector<std::string> server_args(const redis_server& redis, const std::string& log_level) {
+namespace {
+
+std::vector<std::string> server_args_with(std::string flag, std::string address,
+                                          const std::string& log_level) {
     std::vector<std::string> args{
-        "--redis",         redis.host() + ":" + std::to_string(redis.port()),
-        "--token-key",     "test:HS256:text:" + test_secret(),
-        "--log-level",     log_level,
-        "--data-key-file", test_data_key_file()};
+        std::move(flag), std::move(address), "--token-key",     "test:HS256:text:" + test_secret(),
+        "--log-level",   log_level,          "--data-key-file", test_data_key_file()};
     // The ThreadSanitizer pass sets this (CMakePresets.json, test preset "tsan"), so that every
     // server under test runs several I/O threads whatever the machine's core count.
     if (const char* n = std::getenv("CONFIDE_TEST_IO_THREADS"); n != nullptr && *n != '\0') {
@@ -118,8 +119,39 @@ std::vector<std::string> server_args(const redis_server& redis, const std::strin
     return args;
 }
 
+}  // namespace
+
+std::vector<std::string> server_args(const redis_server& redis, const std::string& log_level) {
+    return server_args_with("--redis", redis.host() + ":" + std::to_string(redis.port()),
+                            log_level);
+}
+
+std::vector<std::string> server_args(const redis_cluster& cluster, const std::string& log_level) {
+    std::string seeds;
+    for (const auto i : cluster.masters()) {
+        seeds += (seeds.empty() ? "" : ",") + cluster.address(i);
+    }
+    return server_args_with("--redis-cluster", seeds, log_level);
+}
+
 server_process::server_process(const redis_server& redis, std::vector<std::string> extra_args,
                                std::string name) {
+    child_process::options opts;
+    opts.name = std::move(name);
+    start(server_args(redis), std::move(extra_args), std::move(opts));
+}
+
+server_process::server_process(const redis_cluster& cluster, std::vector<std::string> extra_args,
+                               std::string name,
+                               std::vector<std::pair<std::string, std::string>> env) {
+    child_process::options opts;
+    opts.name = std::move(name);
+    opts.env = std::move(env);
+    start(server_args(cluster), std::move(extra_args), std::move(opts));
+}
+
+void server_process::start(std::vector<std::string> defaults, std::vector<std::string> extra_args,
+                           child_process::options opts) {
     std::vector<std::string> args{"--listen", "127.0.0.1:0"};
     // A default the extra arguments give otherwise is left out (an option given twice is an
     // error): --log-level, --data-key-file (also left out for --allow-plaintext-storage).
@@ -127,7 +159,6 @@ server_process::server_process(const redis_server& redis, std::vector<std::strin
         return std::find(extra_args.begin(), extra_args.end(), flag) != extra_args.end() ||
                (flag == "--data-key-file" && given_flag(extra_args, "--allow-plaintext-storage"));
     };
-    const auto defaults = server_args(redis);
     for (std::size_t i = 0; i < defaults.size(); ++i) {
         if ((defaults[i] == "--log-level" || defaults[i] == "--data-key-file") &&
             given(defaults[i])) {
@@ -139,8 +170,6 @@ server_process::server_process(const redis_server& redis, std::vector<std::strin
     for (auto& a : extra_args) {
         args.push_back(std::move(a));
     }
-    child_process::options opts;
-    opts.name = std::move(name);
     process_ = std::make_unique<child_process>(server_binary(), std::move(args), std::move(opts));
     static const std::regex listening(R"(^listening on [0-9.]+:([0-9]+)$)");
     auto line = process_->wait_for_line(listening, std::chrono::seconds(30));

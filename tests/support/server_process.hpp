@@ -3,6 +3,7 @@
 
 #include "auth/identity.hpp"
 #include "support/process.hpp"
+#include "support/redis_cluster.hpp"
 #include "support/redis_server.hpp"
 #include "support/ws_client.hpp"
 
@@ -28,6 +29,11 @@ class server_process {
 public:
     server_process(const redis_server& redis, std::vector<std::string> extra_args = {},
                    std::string name = "server");
+    /// As above, against a Redis Cluster (`--redis-cluster` with every master's address), with
+    /// `env` added to the server's environment (CONFIDE_TEST_EXIT_AT arms a fault point).
+    server_process(const redis_cluster& cluster, std::vector<std::string> extra_args,
+                   std::string name = "server",
+                   std::vector<std::pair<std::string, std::string>> env = {});
     ~server_process();
 
     std::uint16_t port() const noexcept { return port_; }
@@ -40,6 +46,9 @@ public:
     std::optional<int> stop(std::chrono::milliseconds timeout = std::chrono::seconds(15));
 
 private:
+    void start(std::vector<std::string> defaults, std::vector<std::string> extra_args,
+               child_process::options opts);
+
     std::unique_ptr<child_process> process_;
     std::uint16_t port_ = 0;
 };
@@ -55,6 +64,10 @@ std::vector<std::string> server_args(const redis_server& redis,
 /// A key file (chmod 600) made once per test process, in a temporary directory: what every
 /// server of server_args() seals with (--data-key-file).
 const std::string& test_data_key_file();
+
+/// server_args() against a Redis Cluster: `--redis-cluster` with the addresses of its masters.
+std::vector<std::string> server_args(const redis_cluster& cluster,
+                                     const std::string& log_level = "debug");
 
 /// The path of the confide-server binary under test.
 const char* server_binary();

@@ -2,6 +2,8 @@
 --  KEYS[1] user  KEYS[2] the user's directory entry  KEYS[3] directory  KEYS[4] directory version
 --  ARGV[1] 'client' | 'specialist'  ARGV[2] user id  ARGV[3] '1' when the directory is open
 --  (development: an unlisted specialist is listed at sign-in)  ARGV[4] now ms
+-- On a Redis Cluster KEYS[3] and KEYS[4] are KEYS[1] (the global keys are in other slots): the
+-- server lists the specialist in the directory's index as a step of its own.
 -- Returns {'ok', role} | {'err', 'UNAUTHENTICATED', why}.
 local wanted, id = ARGV[1], ARGV[2]
 local stored = redis.call('HGET', KEYS[1], 'role')
@@ -17,8 +19,10 @@ if wanted == 'specialist' then
                     'specialists with confide-admin)'}
         end
         redis.call('HSET', KEYS[2], 'name', id, 'accepting', '1', 'updated', ARGV[4])
-        redis.call('ZADD', KEYS[3], 0, id)
-        redis.call('INCR', KEYS[4])
+        if KEYS[3] ~= KEYS[1] then
+            redis.call('ZADD', KEYS[3], 0, id)
+            redis.call('INCR', KEYS[4])
+        end
     end
     if not stored then
         redis.call('HSET', KEYS[1], 'role', 'specialist')

@@ -2,7 +2,10 @@
 --  KEYS[1] conversation  KEYS[2] conversation log  KEYS[3] reminders due
 --  ARGV[1] conversation id  ARGV[2] reader  ARGV[3] up to seq  ARGV[4] the reader's reminder
 --  delay ms
--- Returns {'ok', read mark} | {'err', CODE, message}.
+-- On a Redis Cluster KEYS[3] is KEYS[1] (the reminders' schedule is global, in another slot):
+-- the server applies the third value of the reply to it as a step of its own.
+-- Returns {'ok', read mark, schedule} | {'err', CODE, message}; schedule is '' (unchanged),
+-- 'x' (the reader's reminder is cancelled) or the new due time of the reader's reminder.
 local cid, reader = ARGV[1], ARGV[2]
 local m = redis.call('HMGET', KEYS[1], 'client', 'specialist', 'read_c', 'read_s')
 if not m[1] or (reader ~= m[1] and reader ~= m[2]) then
@@ -32,19 +35,27 @@ if up < last then
 end
 redis.call('HSET', KEYS[1], 'read_' .. mine, tostring(up), 'unread_' .. mine, tostring(unread))
 local member = cid .. '|' .. mine
+local global = KEYS[3] ~= KEYS[1]
+local schedule = ''
 if unread == 0 then
     -- Everything read: the burst is over, and so is its reminder.
     redis.call('HDEL', KEYS[1], 'rem_' .. mine)
-    redis.call('ZREM', KEYS[3], member)
+    schedule = 'x'
+    if global then
+        redis.call('ZREM', KEYS[3], member)
+    end
 else
     -- Partly read: a pending reminder counts from the oldest message still unread.
     local rem = redis.call('HGET', KEYS[1], 'rem_' .. mine)
     if rem and rem ~= 'sent' and first_unread and tonumber(first_unread) > tonumber(rem) then
         redis.call('HSET', KEYS[1], 'rem_' .. mine, first_unread)
-        redis.call('ZADD', KEYS[3], 'XX', tonumber(first_unread) + tonumber(ARGV[4]), member)
+        schedule = tostring(tonumber(first_unread) + tonumber(ARGV[4]))
+        if global then
+            redis.call('ZADD', KEYS[3], 'XX', schedule, member)
+        end
     end
 end
 local payload = 'R' .. table.concat(enc({cid, reader, 'r', tostring(up)}))
 redis.call('PUBLISH', channel_of(other), payload)
 redis.call('PUBLISH', channel_of(reader), payload)
-return {'ok', tostring(up)}
+return {'ok', tostring(up), schedule}

@@ -6,7 +6,9 @@ local count = redis.call('ZCARD', KEYS[2])
 if count > 0 then
     return count
 end
-redis.call('ZREM', KEYS[3], ARGV[1])
+if KEYS[3] ~= KEYS[1] then
+    redis.call('ZREM', KEYS[3], ARGV[1])
+end
 local p = redis.call('HMGET', KEYS[1], 'presence', 'last_seen')
 if p[1] and p[1] ~= 'offline' then
     redis.call('HSET', KEYS[1], 'presence', 'offline', 'lost', '1')

@@ -8,7 +8,9 @@ redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', ARGV[3])
 local count = redis.call('ZCARD', KEYS[2])
 redis.call('HSET', KEYS[1], 'last_seen', ARGV[3])
 if count == 0 and ARGV[4] == '1' then
-    redis.call('ZREM', KEYS[3], ARGV[1])
+    if KEYS[3] ~= KEYS[1] then
+        redis.call('ZREM', KEYS[3], ARGV[1])
+    end
     if redis.call('HGET', KEYS[1], 'presence') ~= 'offline' then
         redis.call('HSET', KEYS[1], 'presence', 'offline', 'lost', '0')
         notify_contacts(KEYS[4], ARGV[1], 'offline', ARGV[3], '0')

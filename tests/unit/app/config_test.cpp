@@ -518,5 +518,24 @@ TEST(Config, OperationsOptionsRefuseBadValues) {
                          "--redis-startup-timeout-ms"));
 }
 
+TEST(Config, RedisClusterSeedsExclusiveWithRedis) {
+    const std::string tk = "--token-key=k:HS256:text:x";
+    auto c = parse({tk, "--redis-cluster=127.0.0.1:7000,10.0.0.2:7001"});
+    ASSERT_EQ(c.redis_cluster.size(), 2u);
+    EXPECT_EQ(c.redis_cluster[0], (std::pair<std::string, std::uint16_t>{"127.0.0.1", 7000}));
+    EXPECT_EQ(c.redis_cluster[1], (std::pair<std::string, std::uint16_t>{"10.0.0.2", 7001}));
+    auto repeated = parse({tk, "--redis-cluster", "a:1", "--redis-cluster", "b:2"});
+    EXPECT_EQ(repeated.redis_cluster.size(), 2u);
+    auto from_env = parse({tk}, fake_env{{{"CONFIDE_REDIS_CLUSTER", "h:7000,h:7001,h:7002"}}});
+    EXPECT_EQ(from_env.redis_cluster.size(), 3u);
+    EXPECT_TRUE(parse({tk}).redis_cluster.empty());
+
+    EXPECT_TRUE(contains(error_of({tk, "--redis=h:6379", "--redis-cluster=h:7000"}),
+                         "--redis-cluster: contradicts --redis"));
+    EXPECT_TRUE(contains(error_of({tk, "--redis-cluster=h"}), "--redis-cluster"));
+    EXPECT_TRUE(contains(error_of({tk, "--redis-cluster=h:0"}), "--redis-cluster"));
+    EXPECT_TRUE(contains(usage_text(), "--redis-cluster"));
+}
+
 }  // namespace
 }  // namespace confide::app

@@ -1,0 +1,132 @@
+#include "store/cluster_steps.hpp"
+
+#include "common/log.hpp"
+#include "store/commands.hpp"
+#include "store/conversation_view.hpp"
+#include "store/fields.hpp"
+#include "store/keys.hpp"
+#include "store/notice_codec.hpp"
+#include "store/scripts.hpp"
+
+#include <cstdlib>
+#include <cstring>
+#include <vector>
+
+namespace confide::store::cluster_steps {
+namespace {
+
+// Missing messages are read from the log and appended this many at a time.
+constexpr std::size_t repair_batch = 100;
+
+std::string id_of(std::uint64_t seq) {
+    return "0-" + std::to_string(seq);
+}
+
+// The script's arguments for one message.
+void add_message(std::vector<std::string>& args, std::uint64_t seq, std::string log_id,
+                 std::string notice_prefix) {
+    args.push_back(std::to_string(seq));
+    args.push_back(std::move(log_id));
+    args.push_back(std::move(notice_prefix));
+}
+
+// Log entries (first, last] of `cid`, as user_events.lua's arguments after `args`' head.
+awaitable<outcome<std::size_t>> add_from_log(const db& d, std::vector<std::string>& args,
+                                             const std::string& cid, std::uint64_t after,
+                                             std::uint64_t last) {
+    auto rows = co_await call(d, cmd("XRANGE", keys::conversation_log(cid), "(" + id_of(after),
+                                     id_of(last), "COUNT", std::to_string(repair_batch)));
+    if (!rows) {
+        co_return rows.error();
+    }
+    std::size_t added = 0;
+    for (const auto& e : rows->elements) {
+        auto m = parse_log_entry(e, cid);
+        if (!m) {
+            log::error("conversation={}: malformed message in storage", cid);
+            co_return fail(errc::internal, "cannot store the message");
+        }
+        add_message(args, m->seq, e.elements[0].str,
+                    message_notice_prefix(cid, m->sender_id, m->client_msg_id,
+                                          std::to_string(m->server_time_ms), m->body));
+        ++added;
+    }
+    co_return added;
+}
+
+}  // namespace
+
+awaitable<outcome<std::string>> append_message(db d, std::string user, std::string cid,
+                                               std::uint64_t seq, std::string log_id,
+                                               std::string notice_prefix, std::size_t maxlen) {
+    std::vector<std::string> head{std::to_string(maxlen), keys::channel(user), cid};
+    std::vector<std::string> args = head;
+    if (notice_prefix.empty()) {
+        auto added = co_await add_from_log(d, args, cid, seq - 1, seq);
+        if (!added) {
+            co_return added.error();
+        }
+        if (*added == 0) {
+            co_return fail(errc::internal, "cannot store the message");
+        }
+    } else {
+        add_message(args, seq, std::move(log_id), std::move(notice_prefix));
+    }
+    // Each round either appends this message or, after a gap, up to repair_batch missing ones
+    // before it: bounded by the conversation's length over the batch, plus one.
+    while (true) {
+        auto res = co_await call_script(d, scripts::user_events(),
+                                        cmd(keys::inbox(user), keys::appended(user)), args);
+        if (!res) {
+            co_return res.error();
+        }
+        const auto status = script_status(*res);
+        if ((status == "ok" || status == "dup") && res->elements.size() == 3) {
+            const bool ours = res->elements[1].str == std::to_string(seq);
+            co_return ours ? res->elements[2].str : std::string();
+        }
+        std::uint64_t have = 0;
+        if (status != "gap" || res->elements.size() != 2 ||
+            !parse_int(res->elements[1].str, have) || have + 1 >= seq) {
+            co_return fail(errc::internal, "malformed reply from the user step");
+        }
+        log::info(
+            "user={} conversation={}: messages {}..{} were missing from the stream: "
+            "appended now",
+            user, cid, have + 1, seq - 1);
+        // The missing ones, up to this one; the next round appends them in order.
+        std::vector<std::string> repair = head;
+        auto added = co_await add_from_log(d, repair, cid, have, seq);
+        if (!added) {
+            co_return added.error();
+        }
+        if (*added == 0) {
+            co_return fail(errc::internal, "cannot store the message");
+        }
+        // A batch that reaches this message replaces the arguments (its notice comes from the
+        // log too); one that does not is appended first, and the loop asks again.
+        auto res2 = co_await call_script(d, scripts::user_events(),
+                                         cmd(keys::inbox(user), keys::appended(user)), repair);
+        if (!res2) {
+            co_return res2.error();
+        }
+        if (script_status(*res2) == "gap") {
+            co_return fail(errc::internal, "the user step found a gap it just filled");
+        }
+    }
+}
+
+void fault_point(const char* name) noexcept {
+#ifdef CONFIDE_FAULT_POINTS
+    // Read each time: fault points are on the cluster's write path only, in test builds.
+    const char* armed = std::getenv("CONFIDE_TEST_EXIT_AT");
+    if (armed != nullptr && std::strcmp(armed, name) == 0) {
+        log::warn("fault point {}: exiting now (CONFIDE_TEST_EXIT_AT)", name);
+        std::_Exit(70);
+    }
+#else
+    (void)name;
+#endif
+}
+
+}  // namespace confide::store::cluster_steps
