@@ -327,24 +327,6 @@ awaitable<outcome<routing::send_result>> redis_chat_store::send_message(routing:
                        sealed.error().message());
             co_return fail(errc::internal, "cannot store the message");
         }
-        if (conn_.is_cluster()) {
-            auto res = co_await send_steps(cmd, *p, fp, *sealed, seq);
-            if (!res) {
-                co_return res.error();
-            }
-            if (script_status(*res) == "seq" && res->elements.size() == 2) {
-                answered = int_or_zero<std::uint64_t>(res->elements[1].str);
-                continue;
-            }
-            co_return finish_send(*res, cmd, from_client, fp, seq);
-        }
-        std::vector<std::string> k{keys::conversation(cmd.conversation_id),
-                                   keys::conversation_log(cmd.conversation_id),
-                                   keys::inbox(p->client),
-                                   keys::inbox(p->specialist),
-                                   keys::first_replies(p->specialist),
-                                   keys::inquiry_expiry(),
-                                   keys::reminders_due()};
         std::vector<std::string> a{
             p->client,
             keys::dedupe_field(from_client, cmd.client_msg_id),
@@ -365,7 +347,19 @@ awaitable<outcome<routing::send_result>> redis_chat_store::send_message(routing:
             cmd.conversation_id + "|" + other_party,
             "(" + std::to_string(cmd.now_ms - routing::reply_time_window.count()),
             std::to_string(seq)};
-        auto res = co_await call_script(conn_, scripts::send(), std::move(k), std::move(a));
+        outcome<reply> res = fail(errc::internal, "not sent");
+        if (conn_.is_cluster()) {
+            res = co_await send_steps(cmd, *p, fp, std::move(a));
+        } else {
+            std::vector<std::string> k{keys::conversation(cmd.conversation_id),
+                                       keys::conversation_log(cmd.conversation_id),
+                                       keys::inbox(p->client),
+                                       keys::inbox(p->specialist),
+                                       keys::first_replies(p->specialist),
+                                       keys::inquiry_expiry(),
+                                       keys::reminders_due()};
+            res = co_await call_script(conn_, scripts::send(), std::move(k), std::move(a));
+        }
         if (!res) {
             co_return res.error();
         }
@@ -393,20 +387,18 @@ outcome<routing::send_result> redis_chat_store::finish_send(const reply& r,
 }
 
 awaitable<outcome<reply>> redis_chat_store::send_steps(routing::send_command cmd, parties p,
-                                                       std::string fp, std::string sealed,
-                                                       std::uint64_t seq) {
+                                                       std::string fp,
+                                                       std::vector<std::string> args) {
     const bool from_client = cmd.sender_id == p.client;
     const std::string now = std::to_string(cmd.now_ms);
     const std::string other_party = from_client ? "s" : "c";
+    std::string notice_prefix = args[12];  // send.lua's ARGV[13]
     // 1. The conversation step: the log entry and the dedupe record, or the record of an earlier
     // attempt (whose user steps run again below: the retry repairs what a crash left undone).
-    auto res = co_await call_script(
-        conn_, scripts::send_conversation(),
-        store::cmd(keys::conversation(cmd.conversation_id),
-                   keys::conversation_log(cmd.conversation_id)),
-        store::cmd(p.client, keys::dedupe_field(from_client, cmd.client_msg_id),
-                   dedupe_record(now, fp), "unread_" + other_party, cmd.sender_id,
-                   cmd.client_msg_id, now, sealed, "rem_" + other_party, std::to_string(seq)));
+    auto res = co_await call_script(conn_, scripts::send_conversation(),
+                                    store::cmd(keys::conversation(cmd.conversation_id),
+                                               keys::conversation_log(cmd.conversation_id)),
+                                    std::move(args));
     if (!res) {
         co_return res.error();
     }
@@ -419,8 +411,7 @@ awaitable<outcome<reply>> redis_chat_store::send_steps(routing::send_command cmd
         log_id = res->elements[1].str;
         remind = res->elements[2].str == "1";
         took = res->elements[3].str;
-        prefix = message_notice_prefix(cmd.conversation_id, cmd.sender_id, cmd.client_msg_id, now,
-                                       sealed);
+        prefix = std::move(notice_prefix);
     } else if (status == "dup" && res->elements.size() == 2) {
         const std::string_view rec = res->elements[1].str;
         log_id = rec.substr(0, rec.find(' '));

@@ -121,9 +121,9 @@ private:
     /// On a Redis Cluster: a send as per-slot steps (the conversation's, each party's, the
     /// schedule's), answering what send.lua would have answered. A dedupe hit runs the user
     /// steps again (a retry repairs a send that stopped between steps).
+    /// `args` are send.lua's arguments.
     awaitable<outcome<redis::reply>> send_steps(routing::send_command cmd, parties p,
-                                                std::string fp, std::string sealed,
-                                                std::uint64_t seq);
+                                                std::string fp, std::vector<std::string> args);
 
     /// A send's result from the script's (or send_steps') reply; the seq cache updated.
     outcome<routing::send_result> finish_send(const redis::reply& r,

@@ -20,39 +20,12 @@
 --  (the field 'seq' holds the last), else {'seq', last} and the server seals it again
 -- Returns {'ok', log id, client event id, specialist event id} | {'dup', record} |
 -- {'seq', last seq} | {'err', CODE, message}.
-local m = redis.call('HMGET', KEYS[1], 'client', 'state', ARGV[2], ARGV[4], ARGV[14],
-                     'first_reply', 'created', 'seq')
-if m[1] ~= ARGV[1] then
-    return {'err', 'FORBIDDEN', 'no such conversation'}
-end
-if m[3] then
-    return {'dup', m[3]}
-end
-if m[2] ~= 'inquiry' and m[2] ~= 'active' then
-    return {'err', 'FAILED_PRECONDITION', 'the conversation is ' .. m[2]}
-end
-local last = tonumber(m[8]) or 0
-if last + 1 ~= tonumber(ARGV[18]) then
-    return {'seq', tostring(last)}
-end
-local id = redis.call('XADD', KEYS[2], '0-' .. ARGV[18], 's', ARGV[5], 'i', ARGV[6], 't', ARGV[7],
-                      'b', ARGV[8])
-local set = {ARGV[2], id .. ARGV[3], ARGV[4], (tonumber(m[4]) or 0) + 1, 'seq', ARGV[18]}
-if not m[5] then
-    -- The first message the other party has not read: their reminder counts from it.
-    set[#set + 1] = ARGV[14]
-    set[#set + 1] = ARGV[7]
+-- (send_head.lua, prepended, did the conversation's checks and its log entry.)
+if remind then
     redis.call('ZADD', KEYS[7], ARGV[15], ARGV[16])
 end
-if ARGV[5] ~= ARGV[1] and not m[6] then
-    -- The specialist's first reply: the inquiry is answered (it no longer expires), and the
-    -- time it took is one sample of the specialist's measured reply time.
-    set[#set + 1] = 'first_reply'
-    set[#set + 1] = ARGV[7]
-    set[#set + 1] = 'expires'
-    set[#set + 1] = '0'
+if took then
     redis.call('ZREM', KEYS[6], ARGV[10])
-    local took = math.max(0, tonumber(ARGV[7]) - (tonumber(m[7]) or tonumber(ARGV[7])))
     redis.call('ZADD', KEYS[5], ARGV[7], took .. ':' .. ARGV[10])
     redis.call('ZREMRANGEBYSCORE', KEYS[5], '-inf', ARGV[17])
 end
