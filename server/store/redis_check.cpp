@@ -132,6 +132,7 @@ awaitable<std::vector<std::tuple<boost::system::error_code, reply>>> persistence
         co_return co_await exec_all(conn, std::move(commands));
     }
     std::vector<std::tuple<boost::system::error_code, reply>> out;
+    out.reserve(commands.size());
     for (auto& c : commands) {
         out.emplace_back(co_await conn.cluster()->async_exec(*slot, std::move(c), use_nothrow));
     }
