@@ -914,8 +914,8 @@ awaitable<outcome<routing::history_page>> redis_chat_store::history(std::string 
     // older met the messages retention deleted.
     auto rows = co_await call_all(
         conn_, cmds(cmd("XREVRANGE", keys::conversation_log(conversation_id), end, "-", "COUNT",
-                         std::to_string(limit + 1)),
-                     cmd("HMGET", keys::conversation(conversation_id), "state", "seq")));
+                        std::to_string(limit + 1)),
+                    cmd("HMGET", keys::conversation(conversation_id), "state", "seq")));
     for (const auto& r : rows) {
         if (!r) {
             co_return r.error();

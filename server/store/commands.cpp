@@ -187,8 +187,7 @@ awaitable<std::vector<std::tuple<boost::system::error_code, reply>>> exec_all(
 }
 
 awaitable<outcome<scan_page>> scan(db conn, std::string cursor, std::string pattern,
-                                   std::string_view type, std::uint32_t count,
-                                   std::uint16_t slot) {
+                                   std::string_view type, std::uint32_t count, std::uint16_t slot) {
     auto args =
         cmd("SCAN", std::move(cursor), "MATCH", std::move(pattern), "COUNT", std::to_string(count));
     if (!type.empty()) {
