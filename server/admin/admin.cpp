@@ -102,34 +102,34 @@ Entry options:
 
 Connection options:
   --redis HOST:PORT|unix:PATH    default 127.0.0.1:6379 [CONFIDE_REDIS]
+  --redis-cluster HOST:PORT,...  instead of --redis: any nodes of the Redis Cluster the servers
+                                 use [CONFIDE_REDIS_CLUSTER]. directory and audit commands work
+                                 on a cluster; keys rotate and erase do not yet
   --redis-password PW            prefer the variable [CONFIDE_REDIS_PASSWORD]
   --redis-timeout-ms MS          default 5000
 
 Exit status: 0 done, 1 refused or failed (the reason on stderr), 2 a usage error.
 )";
 
-struct connection_options {
-    store::redis::config redis;
-};
-
-void set_address(store::redis::config& cfg, const std::string& text) {
+void set_address(store::redis::config& cfg, const std::string& text,
+                 const std::string& option = "--redis") {
     if (text.starts_with("unix:")) {
         cfg.unix_socket = text.substr(5);
         if (cfg.unix_socket.empty() || cfg.unix_socket.front() != '/') {
-            throw usage_error("--redis: '" + text + "' is not unix:/absolute/path");
+            throw usage_error(option + ": '" + text + "' is not unix:/absolute/path");
         }
         return;
     }
     const auto colon = text.rfind(':');
     int port = 0;
     if (colon == std::string::npos || colon == 0) {
-        throw usage_error("--redis: '" + text + "' is not HOST:PORT or unix:/path");
+        throw usage_error(option + ": '" + text + "' is not HOST:PORT or unix:/path");
     }
     const auto* first = text.data() + colon + 1;
     const auto* last = text.data() + text.size();
     auto [end, ec] = std::from_chars(first, last, port);
     if (ec != std::errc{} || end != last || port < 1 || port > 65535) {
-        throw usage_error("--redis: '" + text + "' has no valid port");
+        throw usage_error(option + ": '" + text + "' has no valid port");
     }
     cfg.host = text.substr(0, colon);
     cfg.port = static_cast<std::uint16_t>(port);
@@ -145,6 +145,19 @@ std::vector<std::string> split_list(const std::string& s) {
         if (b != std::string::npos) {
             out.push_back(item.substr(b, e - b + 1));
         }
+    }
+    return out;
+}
+
+std::vector<store::redis::node_address> cluster_nodes(const std::string& list) {
+    std::vector<store::redis::node_address> out;
+    for (const auto& node : split_list(list)) {
+        store::redis::config one;
+        set_address(one, node, "--redis-cluster");
+        if (!one.unix_socket.empty()) {
+            throw usage_error("--redis-cluster: '" + node + "' is not HOST:PORT");
+        }
+        out.push_back({one.host, one.port});
     }
     return out;
 }
@@ -451,12 +464,14 @@ int keys_command(const std::string& command, const std::vector<std::string>& res
 int run(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
     log::init("warn");
     try {
-        store::redis::config cfg;
+        redis_target target;
+        store::redis::config& cfg = target.redis;
         cfg.connect_timeout = std::chrono::milliseconds(5000);
         cfg.command_timeout = std::chrono::milliseconds(5000);
         cfg.health_interval = std::chrono::milliseconds(0);
         set_address(cfg, env_or("CONFIDE_REDIS", "127.0.0.1:6379"));
         cfg.password = env_or("CONFIDE_REDIS_PASSWORD", "");
+        target.cluster = cluster_nodes(env_or("CONFIDE_REDIS_CLUSTER", ""));
         std::size_t i = 0;
         for (; i < args.size() && args[i].starts_with("--"); ++i) {
             const std::string& a = args[i];
@@ -471,6 +486,12 @@ int run(const std::vector<std::string>& args, std::ostream& out, std::ostream& e
             if (a == "--redis") {
                 cfg.unix_socket.clear();
                 set_address(cfg, v);
+                target.cluster.clear();
+            } else if (a == "--redis-cluster") {
+                target.cluster = cluster_nodes(v);
+                if (target.cluster.empty()) {
+                    throw usage_error("--redis-cluster needs HOST:PORT,...");
+                }
             } else if (a == "--redis-password") {
                 cfg.password = v;
             } else if (a == "--redis-timeout-ms") {
@@ -497,7 +518,7 @@ int run(const std::vector<std::string>& args, std::ostream& out, std::ostream& e
             throw usage_error("unknown group '" + group +
                               "' (known: directory, audit, keys, erase)");
         }
-        session s(cfg);
+        session s(target);
         if (group == "keys") {
             return rotate_command(s, rest, out, err);
         }

@@ -30,12 +30,24 @@ std::map<std::string, std::string> option_values(const std::vector<std::string>&
     return out;
 }
 
+// Key rotation walks every conversation and erasure writes across slots in one script: neither is
+// split for a Redis Cluster yet (docs/design.md, "Redis Cluster"), so both refuse to start there
+// rather than do part of their work.
+void refuse_on_cluster(const session& s, const std::string& what) {
+    if (s.on_cluster()) {
+        throw command_failed(what +
+                             " is not available on a Redis Cluster yet (run it against a "
+                             "single Redis; see docs/design.md, \"Redis Cluster\")");
+    }
+}
+
 }  // namespace
 
 // keys rotate --data-key-file FILE [--batch N]: the key file must fit what Redis recorded
 // (store::check_keys, which also records a new KEK), then every data key is rewrapped.
 int rotate_command(session& s, const std::vector<std::string>& rest, std::ostream& out,
                    std::ostream& err) {
+    refuse_on_cluster(s, "keys rotate");
     auto opts = option_values(rest, {"--data-key-file", "--batch"});
     const std::string path = opts.count("data-key-file") != 0 ? opts["data-key-file"]
                                                               : env_or("CONFIDE_DATA_KEY_FILE", "");
@@ -86,6 +98,7 @@ int erase_command(session& s, const std::string& command, const std::vector<std:
     if (command != "user" && command != "conversation") {
         throw usage_error("unknown erase command '" + command + "' (known: user, conversation)");
     }
+    refuse_on_cluster(s, "erase " + command);
     if (args.empty() || args[0].starts_with("--")) {
         throw usage_error("erase " + command + " needs an id");
     }

@@ -5,7 +5,9 @@
 #include "common/clock.hpp"
 #include "routing/audit.hpp"
 #include "store/audit_log_redis.hpp"
+#include "store/db.hpp"
 #include "store/directory_admin.hpp"
+#include "store/redis/cluster_topology.hpp"
 #include "store/redis/connection.hpp"
 
 #include <boost/asio/co_spawn.hpp>
@@ -22,6 +24,7 @@
 #include <string>
 #include <thread>
 #include <type_traits>
+#include <vector>
 
 namespace confide::admin {
 
@@ -48,30 +51,24 @@ std::string operator_name();
 /// The machine the command runs on (where audit events of connections hold an address).
 std::string host_name();
 
-// Redis, and an io_context on a thread of its own: each command below is a coroutine awaited
-// from here.
+/// Where confide-admin's commands go: one Redis (`redis`), or a Redis Cluster when `cluster`
+/// names any of its nodes (then `redis` gives every node connection's password and deadlines).
+struct redis_target {
+    store::redis::config redis;
+    std::vector<store::redis::node_address> cluster;
+};
+
+// Redis (or a Redis Cluster), and an io_context on a thread of its own: each command below is a
+// coroutine awaited from here.
 /// Thread safety: one caller thread at a time.
 class session {
 public:
-    explicit session(const store::redis::config& cfg)
+    explicit session(const redis_target& target)
         : work_(asio::make_work_guard(ioc_)),
           thread_([this] { ioc_.run(); }),
-          conn_(store::redis::connection::create(ioc_.get_executor(), cfg)),
-          admin_(conn_),
-          audit_(conn_, store::audit_config{}) {
-        auto ready = std::make_shared<std::promise<void>>();
-        auto once = std::make_shared<std::once_flag>();
-        conn_->on_connected([ready, once] { std::call_once(*once, [&] { ready->set_value(); }); });
-        conn_->start();
-        const auto wait = cfg.connect_timeout + std::chrono::seconds(1);
-        if (ready->get_future().wait_for(wait) != std::future_status::ready) {
-            stop();
-            const std::string where = cfg.unix_socket.empty()
-                                          ? cfg.host + ":" + std::to_string(cfg.port)
-                                          : "unix:" + cfg.unix_socket;
-            throw command_failed("cannot reach Redis at " + where);
-        }
-    }
+          db_(connect(target)),
+          admin_(db_),
+          audit_(db_, store::audit_config{}) {}
     ~session() { stop(); }
 
     template <class T>
@@ -86,7 +83,8 @@ public:
     }
 
     store::directory_admin& directory() { return admin_; }
-    store::redis::connection& redis() { return *conn_; }
+    const store::db& redis() const { return db_; }
+    bool on_cluster() const { return db_.is_cluster(); }
     asio::io_context& executor() { return ioc_; }
     store::redis_audit_log& audit() { return audit_; }
 
@@ -112,18 +110,14 @@ public:
     }
 
 private:
-    void stop() {
-        if (thread_.joinable()) {
-            conn_->stop();
-            work_.reset();
-            thread_.join();
-        }
-    }
+    /// Connects (on a cluster: until the first slot map arrived), or throws command_failed.
+    store::db connect(const redis_target& target);
+    void stop();
 
     asio::io_context ioc_;
     asio::executor_work_guard<asio::io_context::executor_type> work_;
     std::thread thread_;
-    std::shared_ptr<store::redis::connection> conn_;
+    store::db db_;
     store::directory_admin admin_;
     store::redis_audit_log audit_;
 };

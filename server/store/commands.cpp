@@ -131,6 +131,10 @@ std::vector<std::uint16_t> master_slots(const db& d) {
     return out;
 }
 
+std::vector<std::uint16_t> scan_slots(const db& d) {
+    return d.is_cluster() ? master_slots(d) : std::vector<std::uint16_t>{0};
+}
+
 awaitable<outcome<reply>> call(const db& d, std::vector<std::string> args) {
     const auto sent = metrics::histogram::now();
     boost::system::error_code ec;

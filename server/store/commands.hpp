@@ -68,6 +68,10 @@ awaitable<outcome<reply>> call_on(const db& d, std::uint16_t slot, std::vector<s
 /// INFO); empty on one Redis or before the cluster has its first slot map.
 std::vector<std::uint16_t> master_slots(const db& d);
 
+/// The slots whose masters a walk over every key (SCAN) must visit, one per master: {0} on one
+/// Redis; master_slots() on a cluster (empty before its first slot map).
+std::vector<std::uint16_t> scan_slots(const db& d);
+
 /// One page of a SCAN: the cursor to go on with ("0" once every key was visited) and its keys.
 struct scan_page {
     std::string cursor;

@@ -7,6 +7,7 @@
 #include "routing/domain.hpp"
 #include "store/db.hpp"
 
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
@@ -47,6 +48,12 @@ public:
 
 private:
     awaitable<outcome<void>> put(routing::specialist_profile p, const char* mode);
+    /// On a cluster: `id` added to (or removed from) the directory's index, then its version
+    /// moved, each a step in its own slot.
+    awaitable<outcome<void>> index_step(std::string id, bool listed);
+    /// bound_specialists() on the master serving `slot`, added to `out`.
+    awaitable<outcome<void>> bound_specialists_on(std::uint16_t slot,
+                                                  std::vector<bound_specialist>& out);
 
     db conn_;
 };

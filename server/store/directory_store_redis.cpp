@@ -17,10 +17,17 @@ awaitable<outcome<std::uint64_t>> redis_directory_store::version() {
 
 awaitable<outcome<std::pair<std::uint64_t, std::vector<routing::specialist_profile>>>>
 redis_directory_store::load() {
-    // One pipeline, applied in order: the version is read before the ids, so the entries read
-    // next are at least as new as it.
-    auto head = co_await call_all(conn_, cmds(cmd("GET", keys::directory_version()),
-                                              cmd("ZRANGE", keys::directory(), "0", "-1")));
+    // The version is read before the ids, so the entries read next are at least as new as it:
+    // on one Redis a pipeline keeps that order; on a cluster the two keys are on their own
+    // masters, so the ids are asked for once the version has been read.
+    std::vector<outcome<reply>> head;
+    if (conn_.is_cluster()) {
+        head.push_back(co_await call(conn_, cmd("GET", keys::directory_version())));
+        head.push_back(co_await call(conn_, cmd("ZRANGE", keys::directory(), "0", "-1")));
+    } else {
+        head = co_await call_all(conn_, cmds(cmd("GET", keys::directory_version()),
+                                             cmd("ZRANGE", keys::directory(), "0", "-1")));
+    }
     for (const auto& r : head) {
         if (!r) {
             co_return r.error();

@@ -222,10 +222,8 @@ awaitable<outcome<layout_report>> check_layout(db conn, std::string_view expecte
         // data of layout 1 (which had no version key). Only the last is a problem. SCAN visits
         // every key at most once; this runs only until the version is recorded.
         // On a cluster SCAN sees one master's keys: every master is scanned.
-        auto slots = master_slots(conn);
-        if (!conn.is_cluster()) {
-            slots.push_back(0);
-        } else if (slots.empty()) {
+        const auto slots = scan_slots(conn);
+        if (slots.empty()) {
             co_return fail(errc::unavailable, "no slot map from the Redis Cluster yet");
         }
         bool found = false;

@@ -56,9 +56,10 @@ std::string admin_result::text() const {
     return out;
 }
 
-admin_result run_admin(const redis_server& redis, std::vector<std::string> args) {
-    std::vector<std::string> argv{"--redis", redis.host() + ":" + std::to_string(redis.port())};
-    argv.insert(argv.end(), args.begin(), args.end());
+namespace {
+
+// confide-admin with `argv` (where Redis is, then the command), to its end.
+admin_result run_admin_process(std::vector<std::string> argv) {
     child_process::options opts;
     opts.name = "admin";
     child_process p(admin_binary(), std::move(argv), std::move(opts));
@@ -68,6 +69,24 @@ admin_result run_admin(const redis_server& redis, std::vector<std::string> args)
     p.wait_for_line([](std::string_view) { return false; }, std::chrono::seconds(5));
     r.lines = p.lines();
     return r;
+}
+
+}  // namespace
+
+admin_result run_admin(const redis_server& redis, std::vector<std::string> args) {
+    std::vector<std::string> argv{"--redis", redis.host() + ":" + std::to_string(redis.port())};
+    argv.insert(argv.end(), args.begin(), args.end());
+    return run_admin_process(std::move(argv));
+}
+
+admin_result run_admin(const redis_cluster& cluster, std::vector<std::string> args) {
+    std::string nodes;
+    for (std::size_t i = 0; i < cluster.size(); ++i) {
+        nodes += (i == 0 ? "" : ",") + cluster.address(i);
+    }
+    std::vector<std::string> argv{"--redis-cluster", nodes};
+    argv.insert(argv.end(), args.begin(), args.end());
+    return run_admin_process(std::move(argv));
 }
 
 void list_specialist(const redis_server& redis, const std::string& id,

@@ -84,6 +84,8 @@ struct admin_result {
 
 /// Runs `confide-admin --redis <redis> <args...>` to its end (at most 30 s).
 admin_result run_admin(const redis_server& redis, std::vector<std::string> args);
+/// Runs `confide-admin --redis-cluster <every node> <args...>` to its end (at most 30 s).
+admin_result run_admin(const redis_cluster& cluster, std::vector<std::string> args);
 
 /// Lists `id` in the directory through confide-admin (display name = id unless `extra` sets
 /// --name), as an operator would; throws std::runtime_error if it is refused.
