@@ -4,6 +4,7 @@ time on a shared machine).
 
     bench/micro/callgrind.py VARIANT...        e.g. send-v1 send ack-v1 ack
     CG=0 bench/micro/callgrind.py send         no valgrind: prints INFO commandstats instead
+    KEEP=DIR bench/micro/callgrind.py send     keeps each run's callgrind output in DIR
 
 For each variant: redis-server (appendonly yes, everysec, rewrites off) under
 `valgrind --tool=callgrind`, 200 conversations as in workload W (client i, specialist i mod 20),
@@ -18,6 +19,7 @@ of layout 1 (bench/micro/v1/); the others are bench/micro/variants/<name>.lua, c
 import hashlib
 import os
 import re
+import shutil
 import socket
 import subprocess
 import sys
@@ -73,7 +75,9 @@ def send_v2(sha, k, zadd=False, current=False):
         # send.lua as built also keeps the workflow: the recipient's unread reminder (scheduled
         # on the first unread message of a burst) and the specialist's first reply.
         keys = keys[:4] + ["cf:u:{%s}:replies" % s, "cf:inquiries:expiry", "cf:reminders:due"]
-        argv += ["rem_s", str(int(now) + 3600000), cid + "|s", "(0"]
+        # and the seq the body was sealed for: each conversation's next (call k is the
+        # (k // NCONV + 1)th of conversation k % NCONV).
+        argv += ["rem_s", str(int(now) + 3600000), cid + "|s", "(0", str(k // NCONV + 1)]
     return ["EVALSHA", sha, len(keys)] + keys + argv
 
 
@@ -104,7 +108,8 @@ def ack_v1(sha, k):
 
 SCRIPTS = os.path.join(ROOT, "server", "store", "scripts")
 VARIANTS = {
-    "send": (lambda: script(os.path.join(SCRIPTS, "send.lua")),
+    # As built (server/store/CMakeLists.txt): send_head.lua, then send.lua.
+    "send": (lambda: script(os.path.join(SCRIPTS, "send.lua"), os.path.join(SCRIPTS, "send_head.lua")),
              lambda sha, k: send_v2(sha, k, current=True)),
     "send-v1": (lambda: script(os.path.join(HERE, "v1", "send.lua"),
                                os.path.join(HERE, "v1", "prelude.lua")), send_v1),
@@ -170,6 +175,10 @@ def run(name, n):
             res = r.call(*call(sha, k))
             if isinstance(res, Exception):
                 raise res
+            # A script that refused (a wrong seq, a missing conversation) would be measured as
+            # its cheap refusal: stop instead.
+            if isinstance(res, list) and res and res[0] in (b"err", b"seq"):
+                raise RuntimeError("%s call %d answered %r" % (name, k, res))
         stats = r.call("INFO", "commandstats").decode()
         r.s.sendall(r.enc(["SHUTDOWN", "NOSAVE"]))
         p.wait(timeout=600)
@@ -178,6 +187,9 @@ def run(name, n):
             p.kill()
     if not CG:
         return stats
+    if os.environ.get("KEEP"):
+        os.makedirs(os.environ["KEEP"], exist_ok=True)
+        shutil.copy(d + "/cg.out", os.path.join(os.environ["KEEP"], "%s.%d.out" % (name, n)))
     out = subprocess.run(["callgrind_annotate", d + "/cg.out"], capture_output=True,
                          text=True).stdout
     return int(re.search(r"([\d,]+) \(100.0%\)\s+PROGRAM TOTALS", out).group(1).replace(",", ""))
