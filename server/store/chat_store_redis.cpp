@@ -40,19 +40,67 @@ constexpr int max_seq_attempts = 8;
 
 // The value a send stores under its dedupe field: " <sent-at ms> <fingerprint>"; send.lua puts
 // the message's seq in front of it (read back by parse_send_reply).
-// inquiry.lua and update.lua span a conversation's slot and both parties': on a Redis Cluster
-// they are not split into steps yet (docs/design.md, "Redis Cluster").
-failure not_on_cluster_yet() {
-    return fail(errc::failed_precondition,
-                "starting, accepting, declining and closing conversations is not available on a "
-                "Redis Cluster yet");
-}
-
 std::string dedupe_record(std::string_view now, std::string_view fp) {
     std::string rec;
     rec.reserve(now.size() + fp.size() + 2);
     rec.append(" ").append(now).append(" ").append(fp);
     return rec;
+}
+
+// send.lua's (and inquiry.lua's) reply for a stored message: {'ok', log id, the client's event
+// id, the specialist's}, for the cluster's steps.
+reply stored_reply(std::string log_id, std::string client_event, std::string specialist_event) {
+    reply out;
+    out.type = reply::kind::array;
+    out.elements.resize(4);
+    for (auto& e : out.elements) {
+        e.type = reply::kind::string;
+    }
+    out.elements[0].str = "ok";
+    out.elements[1].str = std::move(log_id);
+    out.elements[2].str = std::move(client_event);
+    out.elements[3].str = std::move(specialist_event);
+    return out;
+}
+
+// What a send stores, for send_args().
+struct send_values {
+    const std::string& client;
+    const std::string& specialist;
+    const std::string& cid;
+    const std::string& sender;
+    const std::string& client_msg_id;
+    const std::string& now;  // now_ms as text
+    std::int64_t now_ms;
+    const std::string& fingerprint;
+    const std::string& sealed;  // the body, sealed for `seq`
+    std::uint64_t seq;
+};
+
+// send.lua's arguments: those of send_conversation.lua too, and the head of
+// inquiry_conversation.lua's.
+std::vector<std::string> send_args(const send_values& v, std::size_t maxlen,
+                                   std::chrono::milliseconds remind_after) {
+    const bool from_client = v.sender == v.client;
+    const std::string other_party = from_client ? "s" : "c";
+    return {v.client,
+            keys::dedupe_field(from_client, v.client_msg_id),
+            dedupe_record(v.now, v.fingerprint),
+            "unread_" + other_party,
+            v.sender,
+            v.client_msg_id,
+            v.now,
+            v.sealed,
+            std::to_string(maxlen),
+            v.cid,
+            keys::channel(v.client),
+            keys::channel(v.specialist),
+            message_notice_prefix(v.cid, v.sender, v.client_msg_id, v.now, v.sealed),
+            "rem_" + other_party,
+            std::to_string(v.now_ms + remind_after.count()),
+            v.cid + "|" + other_party,
+            "(" + std::to_string(v.now_ms - routing::reply_time_window.count()),
+            std::to_string(v.seq)};
 }
 
 // The fields of a conversation hash that describe it (the rest are dedupe records).
@@ -313,7 +361,6 @@ awaitable<outcome<routing::send_result>> redis_chat_store::send_message(routing:
     const std::string fp = sealer_->fingerprint({"send", cmd.conversation_id, cmd.body});
     // The reminder of the other party, should this be the first message they have not read.
     const auto remind_after = from_client ? cfg_.remind_specialist_after : cfg_.remind_client_after;
-    const std::string other_party = from_client ? "s" : "c";
     // The body is sealed for its seq before the script assigns it (docs/design.md, "Encryption
     // at rest"): sealed for the seq this node last saw plus one; the script stores it only if
     // that is the conversation's next seq, and otherwise answers the last one, to seal again.
@@ -327,26 +374,9 @@ awaitable<outcome<routing::send_result>> redis_chat_store::send_message(routing:
                        sealed.error().message());
             co_return fail(errc::internal, "cannot store the message");
         }
-        std::vector<std::string> a{
-            p->client,
-            keys::dedupe_field(from_client, cmd.client_msg_id),
-            dedupe_record(now, fp),
-            "unread_" + other_party,
-            cmd.sender_id,
-            cmd.client_msg_id,
-            now,
-            *sealed,
-            std::to_string(cfg_.inbox_max_events),
-            cmd.conversation_id,
-            keys::channel(p->client),
-            keys::channel(p->specialist),
-            message_notice_prefix(cmd.conversation_id, cmd.sender_id, cmd.client_msg_id, now,
-                                  *sealed),
-            "rem_" + other_party,
-            std::to_string(cmd.now_ms + remind_after.count()),
-            cmd.conversation_id + "|" + other_party,
-            "(" + std::to_string(cmd.now_ms - routing::reply_time_window.count()),
-            std::to_string(seq)};
+        auto a = send_args({p->client, p->specialist, cmd.conversation_id, cmd.sender_id,
+                            cmd.client_msg_id, now, cmd.now_ms, fp, *sealed, seq},
+                           cfg_.inbox_max_events, remind_after);
         outcome<reply> res = fail(errc::internal, "not sent");
         if (conn_.is_cluster()) {
             res = co_await send_steps(cmd, *p, fp, std::move(a));
@@ -467,24 +497,50 @@ awaitable<outcome<reply>> redis_chat_store::send_steps(routing::send_command cmd
             co_return r.error();
         }
     }
-    // send.lua's reply.
-    reply out;
-    out.type = reply::kind::array;
-    out.elements.resize(4);
-    for (auto& e : out.elements) {
-        e.type = reply::kind::string;
+    co_return stored_reply(log_id, std::move(*client_event), std::move(*specialist_event));
+}
+
+outcome<redis_chat_store::sealed_inquiry> redis_chat_store::seal_inquiry(
+    const routing::inquiry_command& cmd, const std::string& cid, key_ptr key, bool is_new,
+    std::uint64_t seq) const {
+    auto seal_error = [&](const boost::system::error_code& ec) {
+        log::error("conversation={}: cannot seal an inquiry: {}", cid, ec.message());
+        return fail(errc::internal, "cannot store the message");
+    };
+    sealed_inquiry out;
+    if (is_new) {
+        auto created = sealer_->create_key(cid);
+        if (!created) {
+            return seal_error(created.error());
+        }
+        key = std::move(created->key);
+        out.wrapped_key = std::move(created->wrapped);
+        const std::string times = format_time_ranges(cmd.preferred_times);
+        for (auto [field_out, text, field] :
+             {std::tuple{&out.topic, std::string_view(cmd.topic), "topic"},
+              std::tuple{&out.preferred, std::string_view(times), "pref"}}) {
+            if (text.empty()) {
+                continue;
+            }
+            auto sealed = sealer_->seal(key.get(), {cid, 0, field}, text);
+            if (!sealed) {
+                return seal_error(sealed.error());
+            }
+            *field_out = std::move(*sealed);
+        }
     }
-    out.elements[0].str = "ok";
-    out.elements[1].str = log_id;
-    out.elements[2].str = std::move(*client_event);
-    out.elements[3].str = std::move(*specialist_event);
-    co_return out;
+    auto sealed = sealer_->seal(key.get(), {cid, seq, cmd.client_id}, cmd.body);
+    if (!sealed) {
+        return seal_error(sealed.error());
+    }
+    out.body = std::move(*sealed);
+    return out;
 }
 
 awaitable<outcome<routing::send_result>> redis_chat_store::start_inquiry(
     routing::inquiry_command cmd) {
     if (conn_.is_cluster()) {
-        co_return not_on_cluster_yet();
+        co_return co_await inquiry_steps(std::move(cmd));
     }
     const std::string now = std::to_string(cmd.now_ms);
     // A retry may land in another conversation (the first one got closed): the fingerprint names
@@ -512,14 +568,7 @@ awaitable<outcome<routing::send_result>> redis_chat_store::start_inquiry(
         // answers its dedupe record); the next seq of the open conversation; or seq 1, the topic
         // and the preferred times of a new one, under its new data key.
         std::uint64_t seq = 1;
-        std::string wrapped_key;
-        std::string body;
-        std::string topic;
-        std::string preferred;
-        auto seal_error = [&](const boost::system::error_code& ec) {
-            log::error("conversation={}: cannot seal an inquiry: {}", cid, ec.message());
-            return fail(errc::internal, "cannot store the message");
-        };
+        sealed_inquiry sealed;
         if (went_to.empty()) {
             key_ptr key;
             if (!found.empty()) {
@@ -533,32 +582,12 @@ awaitable<outcome<routing::send_result>> redis_chat_store::start_inquiry(
                 }
                 key = std::move(*found_key);
                 seq = p->last_seq + 1;
-            } else {
-                auto created = sealer_->create_key(cid);
-                if (!created) {
-                    co_return seal_error(created.error());
-                }
-                key = std::move(created->key);
-                wrapped_key = std::move(created->wrapped);
-                const std::string times = format_time_ranges(cmd.preferred_times);
-                for (auto [out, text, field] :
-                     {std::tuple{&topic, std::string_view(cmd.topic), "topic"},
-                      std::tuple{&preferred, std::string_view(times), "pref"}}) {
-                    if (text.empty()) {
-                        continue;
-                    }
-                    auto sealed = sealer_->seal(key.get(), {cid, 0, field}, text);
-                    if (!sealed) {
-                        co_return seal_error(sealed.error());
-                    }
-                    *out = std::move(*sealed);
-                }
             }
-            auto sealed = sealer_->seal(key.get(), {cid, seq, cmd.client_id}, cmd.body);
-            if (!sealed) {
-                co_return seal_error(sealed.error());
+            auto made = seal_inquiry(cmd, cid, std::move(key), found.empty(), seq);
+            if (!made) {
+                co_return made.error();
             }
-            body = std::move(*sealed);
+            sealed = std::move(*made);
         }
         std::vector<std::string> k{keys::conversation(cid),
                                    keys::conversation_log(cid),
@@ -583,21 +612,21 @@ awaitable<outcome<routing::send_result>> redis_chat_store::start_inquiry(
             cmd.client_id,
             cmd.client_msg_id,
             now,
-            body,
+            sealed.body,
             std::to_string(cfg_.inbox_max_events),
             cid,
             keys::channel(cmd.client_id),
             keys::channel(cmd.specialist_id),
-            message_notice_prefix(cid, cmd.client_id, cmd.client_msg_id, now, body),
+            message_notice_prefix(cid, cmd.client_id, cmd.client_msg_id, now, sealed.body),
             cmd.specialist_id,
             cmd.free_consultation ? "1" : "0",
             found,
             std::to_string(cfg_.sent_record_ttl.count()),
-            topic,
-            preferred,
+            sealed.topic,
+            sealed.preferred,
             std::to_string(cmd.expires_at_ms),
             std::to_string(cfg_.remind_specialist_after.count()),
-            wrapped_key,
+            sealed.wrapped_key,
             std::to_string(seq)};
         auto res = co_await call_script(conn_, scripts::inquiry(), std::move(k), std::move(a));
         if (!res) {
@@ -619,42 +648,289 @@ awaitable<outcome<routing::send_result>> redis_chat_store::start_inquiry(
     co_return fail(errc::unavailable, "the conversation changed while writing; retry");
 }
 
+awaitable<outcome<routing::send_result>> redis_chat_store::inquiry_steps(
+    routing::inquiry_command cmd) {
+    if (cmd.client_id == cmd.specialist_id) {
+        co_return fail(errc::forbidden, "you cannot write to yourself");
+    }
+    const std::string now = std::to_string(cmd.now_ms);
+    const std::string fp = sealer_->fingerprint({"inquiry", cmd.specialist_id, cmd.body});
+    const std::string record = keys::inquiry_record(cmd.client_id, cmd.client_msg_id);
+    const std::string dedupe = keys::dedupe_field(true, cmd.client_msg_id);
+    for (int attempt = 0; attempt < 5; ++attempt) {
+        // The client's record and open conversation (one slot), the specialist's entry.
+        auto rows = co_await call_all(
+            conn_, cmds(store::cmd("GET", record),
+                        store::cmd("HGET", keys::open_with(cmd.client_id), cmd.specialist_id),
+                        store::cmd("HGET", keys::profile(cmd.specialist_id), "accepting")));
+        for (const auto& r : rows) {
+            if (!r) {
+                co_return r.error();
+            }
+        }
+        const std::string went_to = rows[0]->is_string() ? rows[0]->str : std::string();
+        const std::string found = rows[1]->is_string() ? rows[1]->str : std::string();
+        std::string cid = !went_to.empty() ? went_to
+                          : !found.empty() ? found
+                          : attempt == 0   ? cmd.new_conversation_id
+                                           : random_hex_id();
+        // The conversation the record or the open entry names may not exist yet (a claim whose
+        // conversation step a crash stopped: it is created now) or be over.
+        bool is_new = true;
+        std::uint64_t last_seq = 0;
+        std::string stale;  // named open by the client's entry, but over
+        if (!went_to.empty() || !found.empty()) {
+            auto m = co_await call(conn_, store::cmd("HMGET", keys::conversation(cid), "client",
+                                                     "specialist", "state", "seq", dedupe));
+            if (!m) {
+                co_return m.error();
+            }
+            const auto& e = m->elements;
+            if (e.size() == 5 && e[0].is_string()) {
+                if (e[0].str != cmd.client_id || e[1].str != cmd.specialist_id) {
+                    co_return fail(errc::internal, "an inquiry record names another conversation");
+                }
+                if (e[2].str == "inquiry" || e[2].str == "active" || e[4].is_string()) {
+                    is_new = false;
+                    last_seq = int_or_zero<std::uint64_t>(e[3].str);
+                } else if (!went_to.empty()) {
+                    // Over, without this message: retention took it (a resend is a new
+                    // message, as on one Redis), or an attempt claimed it just before it ended.
+                    auto del = co_await call(conn_, store::cmd("DEL", record));
+                    if (!del) {
+                        co_return del.error();
+                    }
+                    continue;
+                } else {
+                    stale = found;  // its state change stopped before the client's step
+                    cid = random_hex_id();
+                }
+            }
+        }
+        if (is_new) {
+            // Only the directory makes a specialist (inquiry.lua checks the same).
+            if (!rows[2]->is_string()) {
+                co_return fail(errc::not_found, "no specialist with this id is listed");
+            }
+            if (rows[2]->str != "1") {
+                co_return fail(errc::failed_precondition,
+                               "this specialist is not accepting new clients");
+            }
+        }
+        // 1. The client's claim: the record, and a new conversation as the open one.
+        // (Named first: g++ 12 destroys a conditional's temporary twice inside a co_await.)
+        std::string still_open = stale.empty() ? found : std::string();
+        auto claim = co_await call_script(
+            conn_, scripts::inquiry_claim(), store::cmd(record, keys::open_with(cmd.client_id)),
+            store::cmd(cmd.specialist_id, cid, std::move(still_open),
+                       std::to_string(cfg_.sent_record_ttl.count()), stale));
+        if (!claim) {
+            co_return claim.error();
+        }
+        if (script_status(*claim) == "retry") {
+            continue;
+        }
+        cluster_steps::fault_point("inquiry:claim");
+        // 2. The conversation's step: created if new, then the message as a send's.
+        key_ptr key;
+        if (!is_new) {
+            auto found_key = co_await key_of(cmd.client_id, cid);
+            if (!found_key) {
+                co_return found_key.error();
+            }
+            key = std::move(*found_key);
+        }
+        const std::uint64_t seq = is_new ? 1 : last_seq + 1;
+        auto sealed = seal_inquiry(cmd, cid, std::move(key), is_new, seq);
+        if (!sealed) {
+            co_return sealed.error();
+        }
+        auto a = send_args({cmd.client_id, cmd.specialist_id, cid, cmd.client_id, cmd.client_msg_id,
+                            now, cmd.now_ms, fp, sealed->body, seq},
+                           cfg_.inbox_max_events, cfg_.remind_specialist_after);
+        std::string notice_prefix = a[12];  // send.lua's ARGV[13]
+        const std::string free = cmd.free_consultation ? "1" : "0";
+        const std::string expires = std::to_string(cmd.expires_at_ms);
+        // inquiry_conversation.lua's own arguments.
+        a.push_back(cmd.specialist_id);
+        a.push_back(free);
+        a.push_back(sealed->topic);
+        a.push_back(sealed->preferred);
+        a.push_back(expires);
+        a.push_back(sealed->wrapped_key);
+        a.emplace_back(is_new ? "1" : "0");
+        auto res = co_await call_script(
+            conn_, scripts::inquiry_conversation(),
+            store::cmd(keys::conversation(cid), keys::conversation_log(cid)), std::move(a));
+        if (!res) {
+            if (!is_new && res.error().code == errc::failed_precondition) {
+                continue;  // the open conversation ended meanwhile: read again
+            }
+            co_return res.error();
+        }
+        const auto status = script_status(*res);
+        std::string log_id;
+        bool remind = false;
+        if (status == "ok" && res->elements.size() == 4) {
+            log_id = res->elements[1].str;
+            remind = res->elements[2].str == "1";
+        } else if (status == "dup" && res->elements.size() == 2) {
+            const std::string_view rec = res->elements[1].str;
+            log_id = rec.substr(0, rec.find(' '));
+            if (rec.substr(rec.rfind(' ') + 1) != fp) {
+                co_return parse_send_reply(*res, cid, true, fp, cmd.now_ms);  // a conflict
+            }
+            notice_prefix.clear();  // built from the log entry
+        } else if (status == "retry" || status == "seq") {
+            continue;
+        } else {
+            co_return fail(errc::internal, "malformed reply from the inquiry step");
+        }
+        const auto stored_seq = number_of_id(log_id);
+        if (!stored_seq) {
+            co_return fail(errc::internal, "malformed reply from the inquiry step");
+        }
+        cluster_steps::fault_point("inquiry:conversation");
+        // 3. The user steps: the conversation's event (its creation; on a retry, or into an
+        // open conversation, what it is now, appended only where no event of it is yet), then
+        // the message.
+        std::vector<std::string> event;
+        if (status == "ok" && is_new) {
+            event = {"k",        "c",           "c",          cid,
+                     "client",   cmd.client_id, "specialist", cmd.specialist_id,
+                     "state",    "inquiry",     "free",       free,
+                     "created",  now,           "updated",    now,
+                     "read_c",   "0",           "read_s",     "0",
+                     "unread_c", "0",           "unread_s",   "0",
+                     "topic",    sealed->topic, "pref",       sealed->preferred,
+                     "expires",  expires,       "last",       "0-0"};
+        } else {
+            auto peek = co_await call_script(
+                conn_, scripts::conversation_state(),
+                store::cmd(keys::conversation(cid), keys::conversation_log(cid)),
+                store::cmd(cid, "", "peek", now, cmd.client_id, cmd.specialist_id, ""));
+            if (!peek) {
+                co_return peek.error();
+            }
+            if (script_status(*peek) != "ok" || peek->elements.size() < 4) {
+                co_return fail(errc::internal, "malformed reply from the conversation step");
+            }
+            for (std::size_t i = 3; i < peek->elements.size(); ++i) {
+                event.push_back(std::move(peek->elements[i].str));
+            }
+        }
+        std::array<std::string, 2> events;
+        for (const bool is_client : {true, false}) {
+            const std::string& user = is_client ? cmd.client_id : cmd.specialist_id;
+            const std::string& other = is_client ? cmd.specialist_id : cmd.client_id;
+            auto told = co_await cluster_steps::append_conversation_event(
+                conn_, user, is_client, other, cid, cmd.now_ms, event, cfg_.inbox_max_events);
+            if (!told) {
+                co_return told.error();
+            }
+            auto appended = co_await cluster_steps::append_message(
+                conn_, user, cid, *stored_seq, log_id, notice_prefix, cfg_.inbox_max_events);
+            if (!appended) {
+                co_return appended.error();
+            }
+            events[is_client ? 0 : 1] = std::move(*appended);
+            cluster_steps::fault_point(is_client ? "inquiry:client" : "inquiry:specialist");
+        }
+        // 4. The global schedule: the expiry, the retention index and the reminder (each
+        // idempotent; a retry adds back what a crash left out).
+        std::string_view state, expires_at, created;
+        for (std::size_t i = 0; i + 1 < event.size(); i += 2) {
+            if (event[i] == "state") {
+                state = event[i + 1];
+            } else if (event[i] == "expires") {
+                expires_at = event[i + 1];
+            } else if (event[i] == "created") {
+                created = event[i + 1];
+            }
+        }
+        std::vector<std::vector<std::string>> schedule;
+        if (state == "inquiry" && !expires_at.empty() && expires_at != "0") {
+            schedule.push_back(
+                store::cmd("ZADD", keys::inquiry_expiry(), std::string(expires_at), cid));
+        }
+        if (!created.empty()) {
+            schedule.push_back(
+                store::cmd("ZADD", keys::retention(), "NX", std::string(created), cid));
+        }
+        if (remind) {
+            schedule.push_back(store::cmd(
+                "ZADD", keys::reminders_due(),
+                std::to_string(cmd.now_ms + cfg_.remind_specialist_after.count()), cid + "|s"));
+        }
+        auto scheduled = co_await call_all(conn_, std::move(schedule));
+        for (auto& r : scheduled) {
+            if (!r) {
+                co_return r.error();
+            }
+        }
+        if (status == "dup") {
+            co_return parse_send_reply(*res, cid, true, fp, cmd.now_ms);
+        }
+        auto out =
+            parse_send_reply(stored_reply(log_id, std::move(events[0]), std::move(events[1])), cid,
+                             true, fp, cmd.now_ms);
+        if (out) {
+            remember_seq(cid, out->seq);
+        }
+        co_return out;
+    }
+    co_return fail(errc::unavailable, "the conversation changed while writing; retry");
+}
+
 awaitable<outcome<routing::conversation>> redis_chat_store::update_conversation(
     std::string user_id, std::string conversation_id, routing::conversation_action action,
     routing::decline_reason reason, std::int64_t now_ms) {
-    if (conn_.is_cluster()) {
-        co_return not_on_cluster_yet();
-    }
     auto p = co_await parties_for(user_id, conversation_id);
     if (!p) {
         co_return p.error();
     }
-    std::vector<std::string> k{keys::conversation(conversation_id),
-                               keys::conversation_log(conversation_id),
-                               keys::inbox(p->client),
-                               keys::inbox(p->specialist),
-                               keys::open_with(p->client),
-                               keys::inquiries(p->specialist),
-                               keys::conversations(p->client),
-                               keys::conversations(p->specialist),
-                               keys::acks(p->client),
-                               keys::acks(p->specialist),
-                               keys::inquiry_expiry(),
-                               keys::reminders_due()};
-    std::vector<std::string> a{conversation_id,
-                               user_id,
-                               action_name(action),
-                               std::to_string(now_ms),
-                               std::to_string(cfg_.inbox_max_events),
-                               p->client,
-                               p->specialist,
-                               decline_reason_name(reason)};
-    auto res = co_await call_script(conn_, scripts::update(), std::move(k), std::move(a));
+    outcome<reply> res = fail(errc::internal, "not updated");
+    std::size_t first_field = 1;  // {'ok', 'k', 'c', 'c', <id>, the conversation's fields...}
+    if (conn_.is_cluster()) {
+        // {'ok', changed, state before, 'k', 'c', 'c', <id>, ...}
+        first_field = 3;
+        cluster_steps::state_change change{conversation_id,
+                                           user_id,
+                                           action_name(action),
+                                           p->client,
+                                           p->specialist,
+                                           decline_reason_name(reason),
+                                           now_ms,
+                                           cfg_.inbox_max_events,
+                                           "update"};
+        res = co_await cluster_steps::change_state(conn_, std::move(change));
+    } else {
+        std::vector<std::string> k{keys::conversation(conversation_id),
+                                   keys::conversation_log(conversation_id),
+                                   keys::inbox(p->client),
+                                   keys::inbox(p->specialist),
+                                   keys::open_with(p->client),
+                                   keys::inquiries(p->specialist),
+                                   keys::conversations(p->client),
+                                   keys::conversations(p->specialist),
+                                   keys::acks(p->client),
+                                   keys::acks(p->specialist),
+                                   keys::inquiry_expiry(),
+                                   keys::reminders_due()};
+        std::vector<std::string> a{conversation_id,
+                                   user_id,
+                                   action_name(action),
+                                   std::to_string(now_ms),
+                                   std::to_string(cfg_.inbox_max_events),
+                                   p->client,
+                                   p->specialist,
+                                   decline_reason_name(reason)};
+        res = co_await call_script(conn_, scripts::update(), std::move(k), std::move(a));
+    }
     if (!res) {
         co_return res.error();
     }
-    // {'ok', 'k', 'c', 'c', <id>, the conversation's fields...}
-    auto fields = flat_strings(*res, 1);
+    auto fields = flat_strings(*res, first_field);
     auto key = co_await key_of(user_id, conversation_id);
     if (!key) {
         co_return key.error();

@@ -118,6 +118,25 @@ private:
     /// that does not exist: the same answer, so ids cannot be probed).
     awaitable<outcome<parties>> parties_for(std::string user_id, std::string conversation_id);
 
+    /// What an inquiry stores sealed (empty in plaintext storage: as it is).
+    struct sealed_inquiry {
+        std::string wrapped_key;  ///< a new conversation's data key, wrapped
+        std::string body;
+        std::string topic;      ///< a new conversation's
+        std::string preferred;  ///< a new conversation's preferred times
+    };
+
+    /// Seals an inquiry's body for `seq` of `cid` under `key`; for a new conversation
+    /// (`is_new`, `key` unused) under a new data key, with its topic and preferred times.
+    outcome<sealed_inquiry> seal_inquiry(const routing::inquiry_command& cmd,
+                                         const std::string& cid, key_ptr key, bool is_new,
+                                         std::uint64_t seq) const;
+
+    /// On a Redis Cluster: an inquiry as per-slot steps (the client's claim, the
+    /// conversation's, each party's, the schedule's), answering what inquiry.lua would have
+    /// answered; a retry repairs what a crash between steps left undone.
+    awaitable<outcome<routing::send_result>> inquiry_steps(routing::inquiry_command cmd);
+
     /// On a Redis Cluster: a send as per-slot steps (the conversation's, each party's, the
     /// schedule's), answering what send.lua would have answered. A dedupe hit runs the user
     /// steps again (a retry repairs a send that stopped between steps).

@@ -10,6 +10,7 @@
 
 #include <cstdlib>
 #include <cstring>
+#include <iterator>
 #include <vector>
 
 namespace confide::store::cluster_steps {
@@ -114,6 +115,106 @@ awaitable<outcome<std::string>> append_message(db d, std::string user, std::stri
             co_return fail(errc::internal, "the user step found a gap it just filled");
         }
     }
+}
+
+awaitable<outcome<void>> append_conversation_event(db d, std::string user, bool is_client,
+                                                   std::string other, std::string cid,
+                                                   std::int64_t now_ms,
+                                                   std::vector<std::string> fields,
+                                                   std::size_t maxlen) {
+    std::string state;
+    for (std::size_t i = 0; i + 1 < fields.size(); i += 2) {
+        if (fields[i] == "state") {
+            state = fields[i + 1];
+        }
+    }
+    std::vector<std::string> args{std::to_string(maxlen),
+                                  keys::channel(user),
+                                  std::move(cid),
+                                  std::to_string(now_ms),
+                                  is_client ? "c" : "s",
+                                  other,
+                                  state};
+    args.reserve(args.size() + fields.size());
+    std::move(fields.begin(), fields.end(), std::back_inserter(args));
+    // The client's open conversations are named by specialist; the specialist's inquiries by id.
+    // (Named first: g++ 12 destroys a conditional's temporary twice inside a co_await.)
+    std::string open = is_client ? keys::open_with(user) : keys::inquiries(user);
+    auto res =
+        co_await call_script(d, scripts::user_conversation(),
+                             cmd(keys::inbox(user), keys::appended(user), keys::conversations(user),
+                                 keys::contacts(user), std::move(open)),
+                             std::move(args));
+    if (!res) {
+        co_return res.error();
+    }
+    co_return outcome<void>{};
+}
+
+awaitable<outcome<reply>> change_state(db d, state_change c) {
+    const std::string& cid = c.conversation_id;
+    const std::string now = std::to_string(c.now_ms);
+    auto res = co_await call_script(
+        d, scripts::conversation_state(), cmd(keys::conversation(cid), keys::conversation_log(cid)),
+        cmd(cid, c.actor, c.action, now, c.client, c.specialist, c.reason));
+    if (!res || script_status(*res) != "ok" || res->elements.size() < 4) {
+        co_return std::move(res);
+    }
+    const std::string fault = c.fault;
+    fault_point((fault + ":conversation").c_str());
+    // The event carries both parties' delivered marks, each in its user's slot.
+    auto marks = co_await call_all(
+        d, cmds(cmd("HGET", keys::acks(c.client), keys::delivered_field(cid)),
+                cmd("HGET", keys::acks(c.specialist), keys::delivered_field(cid))));
+    std::vector<std::string> fields;
+    fields.reserve(res->elements.size());
+    std::string state;
+    for (std::size_t i = 3; i < res->elements.size(); ++i) {
+        if (i % 2 == 0 && res->elements[i - 1].str == "state") {
+            state = res->elements[i].str;
+        }
+        fields.push_back(res->elements[i].str);
+    }
+    for (std::size_t i = 0; i < marks.size(); ++i) {
+        if (!marks[i]) {
+            co_return marks[i].error();
+        }
+        // In the event and in the reply, as update.lua's.
+        for (std::string v : {std::string(i == 0 ? "dlv_c" : "dlv_s"),
+                              marks[i]->is_string() ? marks[i]->str : std::string("0")}) {
+            fields.push_back(v);
+            reply e;
+            e.type = reply::kind::string;
+            e.str = std::move(v);
+            res->elements.push_back(std::move(e));
+        }
+    }
+    for (const bool is_client : {true, false}) {
+        std::string user = is_client ? c.client : c.specialist;
+        std::string other = is_client ? c.specialist : c.client;
+        auto appended = co_await append_conversation_event(
+            d, std::move(user), is_client, std::move(other), cid, c.now_ms, fields, c.maxlen);
+        if (!appended) {
+            co_return appended.error();
+        }
+        fault_point((fault + (is_client ? ":client" : ":specialist")).c_str());
+    }
+    // The schedule, last: an entry a crash leaves behind is checked against the conversation by
+    // the sweeper, which finds nothing to do (or repeats these steps, for an expiry).
+    std::vector<std::vector<std::string>> schedule;
+    if (state != "inquiry") {
+        schedule.push_back(cmd("ZREM", keys::inquiry_expiry(), cid));
+    }
+    if (state != "inquiry" && state != "active") {
+        schedule.push_back(cmd("ZREM", keys::reminders_due(), cid + "|c", cid + "|s"));
+    }
+    auto scheduled = co_await call_all(d, std::move(schedule));
+    for (auto& r : scheduled) {
+        if (!r) {
+            co_return r.error();
+        }
+    }
+    co_return std::move(res);
 }
 
 void fault_point(const char* name) noexcept {

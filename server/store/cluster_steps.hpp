@@ -11,6 +11,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace confide::store::cluster_steps {
 
@@ -28,6 +29,41 @@ namespace confide::store::cluster_steps {
 awaitable<outcome<std::string>> append_message(db d, std::string user, std::string cid,
                                                std::uint64_t seq, std::string log_id,
                                                std::string notice_prefix, std::size_t maxlen);
+
+/// The user step of a conversation event (its creation or a state change) for `user` (the
+/// client when `is_client`, else the specialist), `other` the other party: the user's indexes
+/// (conversation list, contacts, open conversations or inquiries) and the event appended to
+/// their stream with its wake-up, unless an event of this state or a later one is there already
+/// (user_conversation.lua). `fields` are the event's fields (k c c <id> ...), naming its state.
+/// Fails with unavailable on Redis trouble.
+awaitable<outcome<void>> append_conversation_event(db d, std::string user, bool is_client,
+                                                   std::string other, std::string cid,
+                                                   std::int64_t now_ms,
+                                                   std::vector<std::string> fields,
+                                                   std::size_t maxlen);
+
+/// A change of a conversation's state on a Redis Cluster.
+struct state_change {
+    std::string conversation_id;
+    std::string actor;   ///< the authenticated user; empty for the sweeper's expiry
+    std::string action;  ///< accept, decline, close, expire
+    std::string client;
+    std::string specialist;
+    std::string reason;  ///< decline reason, or empty
+    std::int64_t now_ms = 0;
+    std::size_t maxlen = 0;  ///< of user streams
+    const char* fault = "";  ///< fault points "<fault>:conversation", ":client", ":specialist"
+};
+
+/// The steps of a state change (update.lua or expire.lua on one Redis): the conversation's
+/// (conversation_state.lua), each party's (append_conversation_event, with both parties'
+/// delivered marks), then the schedule's (the inquiry's expiry and, for a conversation that
+/// ended, its reminders). A state that already holds runs the user and schedule steps again
+/// (the repair of a change a crash stopped). Returns the conversation step's reply:
+/// {'ok', changed, state before, the event's fields...}, or {'gone'} / {'early'} for an expiry
+/// with nothing (yet) to do, after which nothing else ran. The fields end with both parties'
+/// delivered marks, as update.lua's reply.
+awaitable<outcome<redis::reply>> change_state(db d, state_change c);
 
 /// Exits the process at once (std::_Exit) when the fault point `name` is armed: the environment
 /// variable CONFIDE_TEST_EXIT_AT names it. Only in builds with CONFIDE_FAULT_POINTS (test

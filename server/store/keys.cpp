@@ -102,6 +102,13 @@ std::string reminders() {
     return "cf:reminders";
 }
 
+std::string reminder_sent(std::string_view member, std::string_view since) {
+    // The hash tag is the stream's whole name: the same slot as reminders().
+    std::string k = "cf:reminders:sent:{cf:reminders}:";
+    k.append(member).append(":").append(since);
+    return k;
+}
+
 bool of_any_layout(std::string_view key) {
     // The audit stream too: confide-admin audits its own commands (directory changes) before
     // any server may have recorded the layout.

@@ -48,8 +48,11 @@ std::string directory_version();  ///< string: counter, moved by every change of
 std::string inquiry_expiry();     ///< zset: conversation id -> when the inquiry expires
 std::string reminders_due();      ///< zset: "<cid>|c" or "<cid>|s" -> when the reminder is due
 std::string reminders();          ///< stream: unread reminders for the platform's mailer
-std::string retention();          ///< zset: conversation id -> time of its oldest kept message
-                                  ///< (or a lower bound of it), for the retention sweeper
+/// string (Redis Cluster only): the reminder of `member` ("<cid>|c" or "<cid>|s") for the
+/// burst that started at `since` was appended to reminders(); in reminders()' slot
+std::string reminder_sent(std::string_view member, std::string_view since);
+std::string retention();  ///< zset: conversation id -> time of its oldest kept message
+                          ///< (or a lower bound of it), for the retention sweeper
 
 /// Whether `key` means the same in every layout (the directory and the audit stream, written by
 /// confide-admin even before a server recorded the layout); any other cf:* key without cf:layout

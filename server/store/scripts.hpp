@@ -28,6 +28,13 @@ const redis::script& retain();
 // Redis Cluster only: the per-slot steps of a send (docs/design.md, "Redis Cluster").
 const redis::script& send_conversation();
 const redis::script& user_events();
+// Redis Cluster only: the per-slot steps of an inquiry, of a state change and of a reminder.
+const redis::script& inquiry_claim();
+const redis::script& inquiry_conversation();
+const redis::script& user_conversation();
+const redis::script& conversation_state();
+const redis::script& remind_conversation();
+const redis::script& remind_stream();
 
 /// Every script above, to load into Redis after each (re)connection.
 const std::vector<const redis::script*>& all();

@@ -1,5 +1,6 @@
 #include "store/workflow_store_redis.hpp"
 
+#include "store/cluster_steps.hpp"
 #include "store/commands.hpp"
 #include "store/fields.hpp"
 #include "store/keys.hpp"
@@ -7,6 +8,10 @@
 
 namespace confide::store {
 namespace {
+
+// How long a Redis Cluster remembers that a burst's reminder was appended: far longer than the
+// sweeps that may repeat its steps after a crash.
+constexpr std::int64_t reminder_marker_ttl_s = 7 * 24 * 3600;
 
 std::string member_of(const routing::due_reminder& r) {
     return r.conversation_id + (r.to_specialist ? "|s" : "|c");
@@ -35,9 +40,6 @@ redis_workflow_store::redis_workflow_store(db conn, workflow_store_config cfg)
 
 awaitable<outcome<std::vector<std::string>>> redis_workflow_store::due_expiries(
     std::int64_t now_ms, std::uint32_t limit) {
-    if (conn_.is_cluster()) {
-        co_return std::vector<std::string>{};  // expire.lua is not split into steps yet
-    }
     co_return co_await due_members(conn_, keys::inquiry_expiry(), std::to_string(now_ms), limit);
 }
 
@@ -87,6 +89,24 @@ awaitable<outcome<bool>> redis_workflow_store::expire_inquiry(std::string cid,
     }
     const std::string client = parties->elements[0].str;
     const std::string specialist = parties->elements[1].str;
+    if (conn_.is_cluster()) {
+        // The conversation's step checks that it is an unanswered inquiry that is due; then
+        // the parties' steps and the schedule's (cluster_steps::change_state). An entry a crash
+        // left behind comes back at the next sweep, which repeats the steps that are missing.
+        cluster_steps::state_change change{
+            cid, "", "expire", client, specialist, "", now_ms, cfg_.inbox_max_events, "expire"};
+        auto res = co_await cluster_steps::change_state(conn_, std::move(change));
+        if (!res) {
+            co_return res.error();
+        }
+        if (script_status(*res) == "gone") {
+            auto gone = co_await call(conn_, cmd("ZREM", keys::inquiry_expiry(), cid));
+            if (!gone) {
+                co_return gone.error();
+            }
+        }
+        co_return script_status(*res) == "ok" && res->elements[1].str == "1";
+    }
     std::vector<std::string> k{
         keys::conversation(cid),     keys::inquiry_expiry(),      keys::conversation_log(cid),
         keys::inbox(client),         keys::conversations(client), keys::open_with(client),
@@ -103,9 +123,6 @@ awaitable<outcome<bool>> redis_workflow_store::expire_inquiry(std::string cid,
 
 awaitable<outcome<std::vector<routing::due_reminder>>> redis_workflow_store::due_reminders(
     std::int64_t now_ms, std::uint32_t limit) {
-    if (conn_.is_cluster()) {
-        co_return std::vector<routing::due_reminder>{};  // remind.lua is not split yet
-    }
     auto due = co_await call(
         conn_, cmd("ZRANGEBYSCORE", keys::reminders_due(), "-inf", std::to_string(now_ms),
                    "WITHSCORES", "LIMIT", "0", std::to_string(limit)));
@@ -167,6 +184,9 @@ awaitable<outcome<void>> redis_workflow_store::postpone_reminder(routing::due_re
 
 awaitable<outcome<bool>> redis_workflow_store::send_reminder(routing::due_reminder r,
                                                              std::int64_t now_ms) {
+    if (conn_.is_cluster()) {
+        co_return co_await send_reminder_steps(std::move(r), now_ms);
+    }
     std::vector<std::string> k{keys::conversation(r.conversation_id), keys::reminders_due(),
                                keys::reminders()};
     std::vector<std::string> a{r.conversation_id, r.to_specialist ? "s" : "c",
@@ -177,6 +197,58 @@ awaitable<outcome<bool>> redis_workflow_store::send_reminder(routing::due_remind
         co_return res.error();
     }
     co_return script_status(*res) == "ok";
+}
+
+}  // namespace confide::store
+
+namespace confide::store {
+
+awaitable<outcome<bool>> redis_workflow_store::send_reminder_steps(routing::due_reminder r,
+                                                                   std::int64_t now_ms) {
+    const std::string member = member_of(r);
+    const std::string party = r.to_specialist ? "s" : "c";
+    const std::string since = std::to_string(r.unread_since_ms);
+    const auto conversation_step = [&](const char* stage) {
+        return call_script(conn_, scripts::remind_conversation(),
+                           cmd(keys::conversation(r.conversation_id)), cmd(party, since, stage));
+    };
+    // 1. Still unread since then?
+    auto checked = co_await conversation_step("check");
+    if (!checked) {
+        co_return checked.error();
+    }
+    const auto status = script_status(*checked);
+    if (status != "ok" || checked->elements.size() != 3) {
+        if (status == "gone") {
+            auto gone = co_await call(conn_, cmd("ZREM", keys::reminders_due(), member));
+            if (!gone) {
+                co_return gone.error();
+            }
+        }
+        co_return false;  // 'moved': it stays scheduled at its new time
+    }
+    // 2. The reminder, once per burst (a marker in the stream's slot), 3. the burst marked sent,
+    // 4. the schedule entry removed: a crash before 4 leaves the entry due, and the next sweep
+    // finds the marker (nothing appended twice) or, after 3, nothing left to do.
+    auto appended = co_await call_script(
+        conn_, scripts::remind_stream(), cmd(keys::reminder_sent(member, since), keys::reminders()),
+        cmd(std::to_string(reminder_marker_ttl_s), std::to_string(cfg_.reminder_stream_max), "user",
+            checked->elements[1].str, "role", r.to_specialist ? "specialist" : "client",
+            "conversation", r.conversation_id, "unread_since", since, "waited_ms",
+            std::to_string(now_ms - r.unread_since_ms), "unread", checked->elements[2].str, "at",
+            std::to_string(now_ms)));
+    if (!appended) {
+        co_return appended.error();
+    }
+    auto marked = co_await conversation_step("mark");
+    if (!marked) {
+        co_return marked.error();
+    }
+    auto done = co_await call(conn_, cmd("ZREM", keys::reminders_due(), member));
+    if (!done) {
+        co_return done.error();
+    }
+    co_return script_status(*appended) == "ok";
 }
 
 }  // namespace confide::store

@@ -42,6 +42,10 @@ public:
                                                   std::int64_t now_ms) override;
 
 private:
+    /// send_reminder on a Redis Cluster: the conversation's check, the reminder appended once
+    /// (a marker in the stream's slot), the burst marked sent, the schedule entry removed.
+    awaitable<outcome<bool>> send_reminder_steps(routing::due_reminder r, std::int64_t now_ms);
+
     db conn_;
     workflow_store_config cfg_;
 };

@@ -1,6 +1,9 @@
-// confide-server on a Redis Cluster (--redis-cluster): messages, receipts, offline delivery,
-// idempotent retries and two nodes, and a server killed between the per-slot steps of a send
-// (docs/design.md, "Redis Cluster"). Real redis-server nodes, real servers, real sockets.
+// confide-server on a Redis Cluster (--redis-cluster): a conversation's life (inquiry, accept,
+// messages, receipts, close; an inquiry that expires; an unread reminder), offline delivery,
+// idempotent retries and two nodes, and a server killed between the per-slot steps of a send,
+// of an inquiry and of a close (docs/design.md, "Redis Cluster"). Real redis-server nodes, real
+// servers, real sockets. Every conversation is opened the way people open one: an inquiry the
+// specialist accepts.
 
 #include "store/keys.hpp"
 #include "store/redis/cluster_topology.hpp"
@@ -15,6 +18,7 @@
 #include <chrono>
 #include <memory>
 #include <optional>
+#include <regex>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -32,22 +36,18 @@ protected:
 
     static void start_cluster(redis_cluster_options opts) {
         cluster_ = std::make_unique<redis_cluster>(opts);
-        // What the first server start records: conversations are seeded before some servers
-        // start, and cf:* keys without it would be taken for data of layout 1.
-        on_owner(keys::layout(),
-                 {"SET", keys::layout(), std::string(keys::layout_version_plaintext)});
     }
 
-    /// A server on the suite's cluster. Conversations are seeded in Redis (inquiries are not
-    /// split into steps yet), so text is stored in plaintext; specialists are listed at sign-in.
+    /// A server on the suite's cluster, sealing with the test key file; specialists are listed
+    /// at sign-in. `extra` is added to its arguments.
     static std::unique_ptr<server_process> start_server(
         const std::string& name = "server",
-        std::vector<std::pair<std::string, std::string>> env = {}) {
-        return std::make_unique<server_process>(
-            *cluster_,
-            std::vector<std::string>{"--allow-plaintext-storage", "--directory-open", "--send-rate",
-                                     "10000", "--send-burst", "10000"},
-            name, std::move(env));
+        std::vector<std::pair<std::string, std::string>> env = {},
+        const std::vector<std::string>& extra = {}) {
+        std::vector<std::string> args{"--directory-open", "--send-rate", "10000", "--send-burst",
+                                      "10000"};
+        args.insert(args.end(), extra.begin(), extra.end());
+        return std::make_unique<server_process>(*cluster_, std::move(args), name, std::move(env));
     }
 
     static std::string unique(const std::string& base) {
@@ -61,27 +61,6 @@ protected:
     /// Runs one command on the master that owns `key`'s slot.
     static std::string on_owner(const std::string& key, const std::vector<std::string>& args) {
         return cluster_->command(cluster_->owner(store::redis::key_slot(key)), args);
-    }
-
-    /// An active conversation between `client` and `specialist`, written as inquiry.lua and
-    /// update.lua would have left it.
-    static std::string seed_conversation(const std::string& client, const std::string& specialist) {
-        const auto cid = unique("c");
-        const std::string now =
-            std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(
-                               std::chrono::system_clock::now().time_since_epoch())
-                               .count());
-        const auto meta = keys::conversation(cid);
-        on_owner(meta, {"HSET",        meta,     "client",   client, "specialist", specialist,
-                        "state",       "active", "free",     "0",    "created",    now,
-                        "updated",     now,      "read_c",   "0",    "read_s",     "0",
-                        "unread_c",    "0",      "unread_s", "0",    "expires",    "0",
-                        "first_reply", now});
-        for (const auto& [user, other] : {std::pair{client, specialist}, {specialist, client}}) {
-            on_owner(keys::conversations(user), {"ZADD", keys::conversations(user), now, cid});
-            on_owner(keys::contacts(user), {"SADD", keys::contacts(user), other});
-        }
-        return cid;
     }
 
     /// Signed in and synced: from the device's stored position, or from `after_cursor`
@@ -123,52 +102,259 @@ std::vector<std::string> bodies_until(ws_client& c, const std::string& last) {
     return out;
 }
 
+std::function<bool(const v1::Frame&)> is_state(v1::ConversationState s, const std::string& cid) {
+    return [s, cid](const v1::Frame& f) {
+        return f.has_event() && f.event().has_conversation() &&
+               f.event().conversation().state() == s && f.event().conversation().id() == cid;
+    };
+}
+
+/// What `c` receives, in order, up to and including the message `last`: message bodies, and
+/// conversation events as "<STATE> <conversation id>".
+std::vector<std::string> events_until(ws_client& c, const std::string& last) {
+    std::vector<std::string> out;
+    while (auto f = c.next(10s)) {
+        if (f->has_event() && f->event().has_message()) {
+            out.push_back(f->event().message().body());
+            if (out.back() == last) {
+                return out;
+            }
+        } else if (f->has_event() && f->event().has_conversation()) {
+            const auto& conv = f->event().conversation();
+            out.push_back(v1::ConversationState_Name(conv.state()) + " " + conv.id());
+        }
+    }
+    ADD_FAILURE() << "'" << last << "' never came";
+    return out;
+}
+
+/// A conversation opened as people open one, and where each party's device stands after it.
+struct opened {
+    std::string cid;
+    std::string specialist_cursor;  ///< of the accept's event in the specialist's stream
+};
+
+/// An active conversation between the signed-in `client` and `specialist` (`specialist_id`):
+/// the client's inquiry (message 1, `first`), the specialist's accept. Both devices ack the
+/// accept's event.
+opened open_conversation(ws_client& client, ws_client& specialist, const std::string& specialist_id,
+                         const std::string& msg_id, const std::string& first = "first words") {
+    opened out;
+    out.cid = must_send(client, start_inquiry(specialist_id, msg_id, first)).conversation_id();
+    auto accepted = specialist.request(update(out.cid, v1::ACCEPT), 10s);
+    if (!accepted || !accepted->has_conversation()) {
+        ADD_FAILURE() << "accept failed: " << (accepted ? accepted->DebugString() : "no reply");
+        return out;
+    }
+    const auto is_active = is_state(v1::ACTIVE, out.cid);
+    for (ws_client* c : {&client, &specialist}) {
+        // Everything before it is consumed too (wait_for would leave it for the test).
+        auto active = c->next(10s);
+        while (active && !is_active(*active)) {
+            active = c->next(10s);
+        }
+        if (!active) {
+            ADD_FAILURE() << "the accept's event never came";
+            return out;
+        }
+        c->send(ack(active->event().cursor()));
+        out.specialist_cursor = active->event().cursor();
+    }
+    return out;
+}
+
 TEST_F(cluster_messaging, MessagesReceiptsAndReadMarksGoRoundTrip) {
     auto srv = start_server();
     const auto alice = unique("alice"), bob = unique("bob");
     auto specialist = login(*srv, bob, role::specialist);
     auto client = login(*srv, alice, role::client);
-    const auto cid = seed_conversation(alice, bob);
+    const auto cid = open_conversation(*client, *specialist, bob, "q1").cid;
 
     auto sent = must_send(*client, send_message(cid, "m1", "hello"));
-    EXPECT_EQ(sent.seq(), 1u);
+    EXPECT_EQ(sent.seq(), 2u);
     EXPECT_FALSE(sent.duplicate());
     auto got = specialist->wait_for(is_message_event("hello"), 10s);
     ASSERT_TRUE(got);
     EXPECT_EQ(got->event().message().sender_id(), alice);
-    EXPECT_EQ(got->event().message().seq(), 1u);
+    EXPECT_EQ(got->event().message().seq(), 2u);
 
     // Delivered: the specialist's ack moves their mark (their slot), the receipt reaches the
     // client's node.
     specialist->send(ack(got->event().cursor()));
-    ASSERT_TRUE(client->wait_for(is_receipt(v1::DELIVERED, 1), 10s));
+    ASSERT_TRUE(client->wait_for(is_receipt(v1::DELIVERED, 2), 10s));
 
     auto answer = must_send(*specialist, send_message(cid, "r1", "I am here"));
-    EXPECT_EQ(answer.seq(), 2u);
+    EXPECT_EQ(answer.seq(), 3u);
     ASSERT_TRUE(client->wait_for(is_message_event("I am here"), 10s));
 
     // Read: the conversation's step, then the schedule's.
-    auto read = client->request(mark_read(cid, 2));
+    auto read = client->request(mark_read(cid, 3));
     ASSERT_TRUE(read && !read->has_error()) << read->error().message();
-    ASSERT_TRUE(specialist->wait_for(is_receipt(v1::READ, 2), 10s));
+    ASSERT_TRUE(specialist->wait_for(is_receipt(v1::READ, 3), 10s));
 
-    // History reads the conversation's log on its master.
+    // History reads the conversation's log on its master, and opens what was sealed.
     auto page = client->request(history(cid));
     ASSERT_TRUE(page && page->has_history());
-    ASSERT_EQ(page->history().messages_size(), 2);
+    ASSERT_EQ(page->history().messages_size(), 3);
+    const auto& messages = page->history().messages();
+    EXPECT_TRUE(std::any_of(messages.begin(), messages.end(),
+                            [](const auto& m) { return m.body() == "first words"; }));
+}
+
+// The whole life of a conversation on a cluster: each step is the cluster's per-slot steps
+// (the inquiry's, the accept's and the close's), and both parties hear of each.
+TEST_F(cluster_messaging, AnInquiryIsAcceptedAnsweredAndClosed) {
+    auto a = start_server("node-a");
+    auto b = start_server("node-b");
+    const auto alice = unique("alice"), bob = unique("bob");
+    auto specialist = login(*b, bob, role::specialist);
+    auto client = login(*a, alice, role::client);
+
+    auto inquiry = must_send(*client, start_inquiry(bob, "q1", "I need help", true));
+    EXPECT_EQ(inquiry.seq(), 1u);
+    const auto cid = inquiry.conversation_id();
+    auto created = specialist->wait_for(is_state(v1::INQUIRY, cid), 10s);
+    ASSERT_TRUE(created);
+    EXPECT_EQ(created->event().conversation().client_id(), alice);
+    EXPECT_TRUE(created->event().conversation().free_consultation());
+    ASSERT_TRUE(specialist->wait_for(is_message_event("I need help"), 10s));
+    // A retry of the inquiry finds it.
+    auto again = must_send(*client, start_inquiry(bob, "q1", "I need help", true));
+    EXPECT_TRUE(again.duplicate());
+    EXPECT_EQ(again.conversation_id(), cid);
+    // Among the specialist's conversations, an inquiry with one unread message.
+    auto list = specialist->request(list_conversations(), 10s);
+    ASSERT_TRUE(list && list->has_conversations());
+    ASSERT_GE(list->conversations().conversations_size(), 1);
+    EXPECT_EQ(list->conversations().conversations(0).id(), cid);
+    EXPECT_EQ(list->conversations().conversations(0).state(), v1::INQUIRY);
+    EXPECT_EQ(list->conversations().conversations(0).unread_count(), 1u);
+
+    auto accepted = specialist->request(update(cid, v1::ACCEPT), 10s);
+    ASSERT_TRUE(accepted && accepted->has_conversation()) << accepted->DebugString();
+    EXPECT_EQ(accepted->conversation().conversation().state(), v1::ACTIVE);
+    ASSERT_TRUE(client->wait_for(is_state(v1::ACTIVE, cid), 10s));
+    auto answer = must_send(*specialist, send_message(cid, "r1", "I am here"));
+    EXPECT_EQ(answer.seq(), 2u);
+    ASSERT_TRUE(client->wait_for(is_message_event("I am here"), 10s));
+    // Accepting again is idempotent; declining an accepted conversation is not allowed.
+    auto twice = specialist->request(update(cid, v1::ACCEPT), 10s);
+    ASSERT_TRUE(twice && twice->has_conversation());
+    auto decline = specialist->request(update(cid, v1::DECLINE), 10s);
+    ASSERT_TRUE(decline && decline->has_error());
+    EXPECT_EQ(decline->error().code(), v1::FAILED_PRECONDITION);
+
+    auto closed = client->request(update(cid, v1::CLOSE), 10s);
+    ASSERT_TRUE(closed && closed->has_conversation());
+    EXPECT_EQ(closed->conversation().conversation().state(), v1::CLOSED);
+    ASSERT_TRUE(specialist->wait_for(is_state(v1::CLOSED, cid), 10s));
+    auto late = client->request(send_message(cid, "late", "anyone?"), 10s);
+    ASSERT_TRUE(late && late->has_error());
+    EXPECT_EQ(late->error().code(), v1::FAILED_PRECONDITION);
+    // The client may write to the specialist again: a new conversation.
+    auto next = must_send(*client, start_inquiry(bob, "q2", "me again"));
+    EXPECT_NE(next.conversation_id(), cid);
+    EXPECT_FALSE(next.duplicate());
+
+    // A fresh device of each party reads the whole story from the start of its stream, once.
+    for (auto [user, r] : {std::pair{alice, role::client}, std::pair{bob, role::specialist}}) {
+        auto fresh = login(*a, user, r, "fresh", "0-0");
+        EXPECT_EQ(events_until(*fresh, "me again"),
+                  (std::vector<std::string>{"INQUIRY " + cid, "I need help", "ACTIVE " + cid,
+                                            "I am here", "CLOSED " + cid,
+                                            "INQUIRY " + next.conversation_id(), "me again"}))
+            << user;
+    }
+}
+
+// The sweepers of two nodes: the inquiry expires once, both parties are told once.
+TEST_F(cluster_messaging, AnUnansweredInquiryExpiresOnce) {
+    const std::vector<std::string> fast{"--inquiry-expiry-s", "1", "--workflow-interval-ms", "100"};
+    auto a = start_server("node-a", {}, fast);
+    auto b = start_server("node-b", {}, fast);
+    const auto alice = unique("alice"), bob = unique("bob");
+    auto specialist = login(*b, bob, role::specialist);
+    auto client = login(*a, alice, role::client);
+    const auto cid = must_send(*client, start_inquiry(bob, "q1", "anyone?")).conversation_id();
+    ASSERT_TRUE(client->wait_for(is_state(v1::EXPIRED, cid), 10s));
+    ASSERT_TRUE(specialist->wait_for(is_state(v1::EXPIRED, cid), 10s));
+    auto late = client->request(send_message(cid, "late", "still there?"), 10s);
+    ASSERT_TRUE(late && late->has_error());
+    EXPECT_EQ(late->error().code(), v1::FAILED_PRECONDITION);
+    // The client may write again: a new conversation (the expired one is no longer open).
+    auto next = must_send(*client, start_inquiry(bob, "q2", "trying again"));
+    EXPECT_NE(next.conversation_id(), cid);
+    // The specialist answers the new one at once: it does not expire.
+    must_send(*specialist, send_message(next.conversation_id(), "r1", "here"));
+    for (auto [user, r] : {std::pair{alice, role::client}, std::pair{bob, role::specialist}}) {
+        auto fresh = login(*a, user, r, "fresh", "0-0");
+        EXPECT_EQ(
+            events_until(*fresh, "here"),
+            (std::vector<std::string>{"INQUIRY " + cid, "anyone?", "EXPIRED " + cid,
+                                      "INQUIRY " + next.conversation_id(), "trying again", "here"}))
+            << user;
+    }
+}
+
+// An unread message's reminder reaches the mailer's stream once, with two nodes sweeping.
+TEST_F(cluster_messaging, AnUnreadReminderGoesOutOnce) {
+    const std::vector<std::string> fast{"--reminder-specialist-after-s", "1",
+                                        "--reminder-client-after-s",     "1",
+                                        "--workflow-interval-ms",        "100"};
+    auto a = start_server("node-a", {}, fast);
+    auto b = start_server("node-b", {}, fast);
+    const auto group = unique("mailer");
+    const std::string stream = keys::reminders();
+    ASSERT_EQ(on_owner(stream, {"XGROUP", "CREATE", stream, group, "$", "MKSTREAM"}), "OK");
+    const auto alice = unique("alice"), bob = unique("bob");
+    login(*b, bob, role::specialist)->close();  // listed, then away: nothing is read
+    auto client = login(*a, alice, role::client);
+    const auto cid = must_send(*client, start_inquiry(bob, "q1", "secret words")).conversation_id();
+    must_send(*client, send_message(cid, "m2", "more"));
+
+    // What the mailer reads for this conversation within `wait`.
+    const auto read = [&](const std::string& wait) {
+        const auto r = on_owner(stream, {"XREADGROUP", "GROUP", group, "m1", "COUNT", "100",
+                                         "BLOCK", wait, "STREAMS", stream, ">"});
+        std::vector<std::string> out;
+        static const std::regex entry(R"(\[(\d+-\d+), \[(user, [^\]]*)\]\])");
+        for (std::sregex_iterator it(r.begin(), r.end(), entry), end; it != end; ++it) {
+            if ((*it)[2].str().find("conversation, " + cid) != std::string::npos) {
+                out.push_back((*it)[2].str());
+            }
+        }
+        return out;
+    };
+    std::vector<std::string> got;
+    for (int i = 0; i < 10 && got.empty(); ++i) {
+        got = read("1000");
+    }
+    ASSERT_EQ(got.size(), 1u) << "expected one reminder";
+    EXPECT_NE(got[0].find("user, " + bob), std::string::npos) << got[0];
+    EXPECT_NE(got[0].find("role, specialist"), std::string::npos) << got[0];
+    EXPECT_NE(got[0].find("unread, 2"), std::string::npos) << got[0];
+    EXPECT_EQ(got[0].find("secret"), std::string::npos) << "a reminder must never carry a body";
+    // Once: both nodes go on sweeping every 100 ms.
+    EXPECT_TRUE(read("1500").empty());
 }
 
 TEST_F(cluster_messaging, AnOfflineDeviceGetsEverythingFromItsCursorInOrder) {
     auto srv = start_server();
     const auto alice = unique("alice"), bob = unique("bob");
-    login(*srv, bob, role::specialist)->close();  // signs in once (listed), then away
     auto client = login(*srv, alice, role::client);
-    const auto cid = seed_conversation(alice, bob);
+    std::string cursor;
+    std::string cid;
+    {
+        auto specialist = login(*srv, bob, role::specialist);
+        auto opened = open_conversation(*client, *specialist, bob, "q1");
+        cid = opened.cid;
+        cursor = opened.specialist_cursor;
+    }  // away
     for (int i = 1; i <= 5; ++i) {
         must_send(*client, send_message(cid, "m" + std::to_string(i), "n" + std::to_string(i)));
     }
-    // The same device again: it resumes from its stored position.
-    auto specialist = login(*srv, bob, role::specialist);
+    // The same device again, from what it processed.
+    auto specialist = login(*srv, bob, role::specialist, "dev-1", cursor);
     EXPECT_EQ(bodies_until(*specialist, "n5"),
               (std::vector<std::string>{"n1", "n2", "n3", "n4", "n5"}));
 }
@@ -178,7 +364,7 @@ TEST_F(cluster_messaging, ARetryWithTheSameIdIsStoredAndDeliveredOnce) {
     const auto alice = unique("alice"), bob = unique("bob");
     auto specialist = login(*srv, bob, role::specialist);
     auto client = login(*srv, alice, role::client);
-    const auto cid = seed_conversation(alice, bob);
+    const auto cid = open_conversation(*client, *specialist, bob, "q1").cid;
 
     auto first = must_send(*client, send_message(cid, "same", "once"));
     auto again = must_send(*client, send_message(cid, "same", "once"));
@@ -199,7 +385,7 @@ TEST_F(cluster_messaging, TwoServerNodesShareTheCluster) {
     const auto alice = unique("alice"), bob = unique("bob");
     auto client = login(*a, alice, role::client);
     auto specialist = login(*b, bob, role::specialist);
-    const auto cid = seed_conversation(alice, bob);
+    const auto cid = open_conversation(*client, *specialist, bob, "q1").cid;
 
     must_send(*client, send_message(cid, "a1", "from a"));
     ASSERT_TRUE(specialist->wait_for(is_message_event("from a"), 10s));
@@ -207,7 +393,7 @@ TEST_F(cluster_messaging, TwoServerNodesShareTheCluster) {
     ASSERT_TRUE(client->wait_for(is_message_event("from b"), 10s));
     // Both parties' seqs are consecutive although each node guessed its own.
     auto more = must_send(*client, send_message(cid, "a2", "again from a"));
-    EXPECT_EQ(more.seq(), 3u);
+    EXPECT_EQ(more.seq(), 4u);
 }
 
 // A server killed right after the conversation's step (or after the client's step) has stored
@@ -218,9 +404,9 @@ class cluster_kill_between_steps : public cluster_messaging,
 
 TEST_P(cluster_kill_between_steps, TheSendersRetryDeliversExactlyOnceToEveryDevice) {
     const auto alice = unique("alice"), bob = unique("bob");
-    const auto cid = seed_conversation(alice, bob);
     auto srv = start_server();
     auto client = login(*srv, alice, role::client, "dev-1");
+    const auto cid = open_conversation(*client, *login(*srv, bob, role::specialist), bob, "q1").cid;
     must_send(*client, send_message(cid, "before", "before"));
     {
         // The fault point fires on this server's first send.
@@ -232,42 +418,133 @@ TEST_P(cluster_kill_between_steps, TheSendersRetryDeliversExactlyOnceToEveryDevi
     }
     auto retried = must_send(*client, send_message(cid, "cut", "cut short"));
     EXPECT_TRUE(retried.duplicate());
-    EXPECT_EQ(retried.seq(), 2u);
+    EXPECT_EQ(retried.seq(), 3u);
     must_send(*client, send_message(cid, "after", "after"));
 
     // Devices reading both streams from their start.
+    const std::vector<std::string> all{"first words", "before", "cut short", "after"};
     auto specialist = login(*srv, bob, role::specialist, "fresh", "0-0");
-    EXPECT_EQ(bodies_until(*specialist, "after"),
-              (std::vector<std::string>{"before", "cut short", "after"}));
+    EXPECT_EQ(bodies_until(*specialist, "after"), all);
     auto other_device = login(*srv, alice, role::client, "fresh", "0-0");
-    EXPECT_EQ(bodies_until(*other_device, "after"),
-              (std::vector<std::string>{"before", "cut short", "after"}));
+    EXPECT_EQ(bodies_until(*other_device, "after"), all);
 }
 
 // Without a retry, the next send in the conversation (here the other party's) finds the gap in
 // each stream and appends the missing message first, in seq order.
 TEST_P(cluster_kill_between_steps, TheNextSendRepairsTheGapInOrder) {
     const auto alice = unique("alice"), bob = unique("bob");
-    const auto cid = seed_conversation(alice, bob);
+    auto srv = start_server();
+    const auto cid = open_conversation(*login(*srv, alice, role::client),
+                                       *login(*srv, bob, role::specialist), bob, "q1")
+                         .cid;
     {
         auto doomed = start_server("doomed", {{"CONFIDE_TEST_EXIT_AT", GetParam()}});
-        login(*doomed, bob, role::specialist)->close();
         auto client = login(*doomed, alice, role::client);
         client->send(send_message(cid, "cut", "cut short"));
         ASSERT_TRUE(doomed->process().wait_exit(10s)) << "the fault point did not fire";
     }
-    auto srv = start_server();
     auto specialist = login(*srv, bob, role::specialist, "dev-1", "0-0");
     auto answer = must_send(*specialist, send_message(cid, "r", "answer"));
-    EXPECT_EQ(answer.seq(), 2u);
-    EXPECT_EQ(bodies_until(*specialist, "answer"),
-              (std::vector<std::string>{"cut short", "answer"}));
+    EXPECT_EQ(answer.seq(), 3u);
+    const std::vector<std::string> all{"first words", "cut short", "answer"};
+    EXPECT_EQ(bodies_until(*specialist, "answer"), all);
     auto client = login(*srv, alice, role::client, "fresh", "0-0");
-    EXPECT_EQ(bodies_until(*client, "answer"), (std::vector<std::string>{"cut short", "answer"}));
+    EXPECT_EQ(bodies_until(*client, "answer"), all);
     // The sender's retry still answers the stored message, and adds nothing.
     auto retried = must_send(*client, send_message(cid, "cut", "cut short"));
     EXPECT_TRUE(retried.duplicate());
+    EXPECT_EQ(retried.seq(), 2u);
+}
+
+// A server killed between the steps of an inquiry (after the client's claim, the conversation's
+// step, the client's or the specialist's) has acked nothing. The client's retry of the same
+// inquiry through another server finds the conversation and completes it: each party's devices
+// get its creation and its message exactly once, and it goes on as any other.
+class cluster_kill_inquiry : public cluster_messaging,
+                             public ::testing::WithParamInterface<const char*> {};
+
+TEST_P(cluster_kill_inquiry, TheRetryOfTheInquiryCompletesItExactlyOnce) {
+    const std::string point = GetParam();
+    const auto alice = unique("alice"), bob = unique("bob");
+    auto srv = start_server();
+    login(*srv, bob, role::specialist)->close();  // listed
+    {
+        auto doomed = start_server("doomed", {{"CONFIDE_TEST_EXIT_AT", point}});
+        auto doomed_client = login(*doomed, alice, role::client);
+        doomed_client->send(start_inquiry(bob, "q1", "cut short"));
+        ASSERT_TRUE(doomed->process().wait_exit(10s)) << "the fault point did not fire";
+    }
+    auto client = login(*srv, alice, role::client);
+    auto retried = must_send(*client, start_inquiry(bob, "q1", "cut short"));
     EXPECT_EQ(retried.seq(), 1u);
+    // After the claim only, the conversation did not exist yet: the retry stores the message.
+    EXPECT_EQ(retried.duplicate(), point != "inquiry:claim");
+    const auto cid = retried.conversation_id();
+    // One open conversation: another inquiry to the specialist goes into it.
+    auto more = must_send(*client, start_inquiry(bob, "q2", "more"));
+    EXPECT_EQ(more.conversation_id(), cid);
+    EXPECT_EQ(more.seq(), 2u);
+
+    auto specialist = login(*srv, bob, role::specialist, "fresh", "0-0");
+    auto answer = must_send(*specialist, send_message(cid, "r1", "answer"));
+    EXPECT_EQ(answer.seq(), 3u);
+    const std::vector<std::string> all{"INQUIRY " + cid, "cut short", "more", "answer"};
+    EXPECT_EQ(events_until(*specialist, "answer"), all);
+    auto other_device = login(*srv, alice, role::client, "fresh", "0-0");
+    EXPECT_EQ(events_until(*other_device, "answer"), all);
+    // And it goes on as any other.
+    auto accepted = specialist->request(update(cid, v1::ACCEPT), 10s);
+    ASSERT_TRUE(accepted && accepted->has_conversation()) << accepted->DebugString();
+    EXPECT_EQ(accepted->conversation().conversation().state(), v1::ACTIVE);
+}
+
+// A server killed between the steps of a close (after the conversation's step, the client's or
+// the specialist's) has answered nothing. The client can write to the specialist again at once
+// (a new conversation, although the close's client step may be missing), and the close's retry
+// completes it: each device hears of it exactly once.
+class cluster_kill_update : public cluster_messaging,
+                            public ::testing::WithParamInterface<const char*> {};
+
+TEST_P(cluster_kill_update, TheRetryOfACloseCompletesItExactlyOnce) {
+    const auto alice = unique("alice"), bob = unique("bob");
+    auto srv = start_server();
+    auto client = login(*srv, alice, role::client);
+    auto specialist = login(*srv, bob, role::specialist);
+    const auto x = open_conversation(*client, *specialist, bob, "q1").cid;
+    {
+        auto doomed = start_server("doomed", {{"CONFIDE_TEST_EXIT_AT", GetParam()}});
+        auto doomed_client = login(*doomed, alice, role::client, "dev-2");
+        doomed_client->send(update(x, v1::CLOSE));
+        ASSERT_TRUE(doomed->process().wait_exit(10s)) << "the fault point did not fire";
+    }
+    auto y = must_send(*client, start_inquiry(bob, "q2", "next")).conversation_id();
+    EXPECT_NE(y, x);
+    auto closed = client->request(update(x, v1::CLOSE), 10s);
+    ASSERT_TRUE(closed && closed->has_conversation()) << closed->DebugString();
+    EXPECT_EQ(closed->conversation().conversation().state(), v1::CLOSED);
+    must_send(*client, send_message(y, "m1", "after"));
+
+    for (auto [user, r] : {std::pair{alice, role::client}, std::pair{bob, role::specialist}}) {
+        auto fresh = login(*srv, user, r, "fresh", "0-0");
+        const auto got = events_until(*fresh, "after");
+        const auto count = [&](const std::string& e) {
+            return std::count(got.begin(), got.end(), e);
+        };
+        std::string story;
+        for (const auto& e : got) {
+            story += "[" + e + "] ";
+        }
+        SCOPED_TRACE(user + ": " + story);
+        EXPECT_EQ(count("INQUIRY " + x), 1) << user;
+        EXPECT_EQ(count("ACTIVE " + x), 1) << user;
+        EXPECT_EQ(count("CLOSED " + x), 1) << user;
+        EXPECT_EQ(count("INQUIRY " + y), 1) << user;
+        std::vector<std::string> bodies;
+        std::copy_if(got.begin(), got.end(), std::back_inserter(bodies), [&](const std::string& e) {
+            return e.find(x) == std::string::npos && e.find(y) == std::string::npos;
+        });
+        EXPECT_EQ(bodies, (std::vector<std::string>{"first words", "next", "after"})) << user;
+    }
 }
 
 // A master with a replica each: one is killed, its replica takes over, clients go on.
@@ -310,7 +587,7 @@ TEST_F(cluster_failover, ClientsResumeWhenAMasterFailsOverToItsReplica) {
     const auto alice = unique("alice"), bob = user_on(doomed, "bob");
     auto specialist = login(*srv, bob, role::specialist);
     auto client = login(*srv, alice, role::client);
-    const auto cid = seed_conversation(alice, bob);
+    const auto cid = open_conversation(*client, *specialist, bob, "q1").cid;
     must_send(*client, send_message(cid, "m1", "before the failover"));
     ASSERT_TRUE(specialist->wait_for(is_message_event("before the failover"), 10s));
 
@@ -336,7 +613,7 @@ TEST_F(cluster_failover, ClientsResumeWhenAMasterFailsOverToItsReplica) {
         }
     }
     ASSERT_TRUE(sent);
-    EXPECT_EQ(sent->seq(), 2u);
+    EXPECT_EQ(sent->seq(), 3u);
     // The specialist's subscription moved to the replica: the message arrives, once.
     EXPECT_EQ(bodies_until(*specialist, "after the failover"),
               (std::vector<std::string>{"after the failover"}));
@@ -350,6 +627,29 @@ INSTANTIATE_TEST_SUITE_P(points, cluster_kill_between_steps,
                                         ? std::string("AfterTheConversationStep")
                                     : point == "send:client" ? std::string("AfterTheClientStep")
                                                              : std::string("AfterBothUserSteps");
+                         });
+
+INSTANTIATE_TEST_SUITE_P(points, cluster_kill_inquiry,
+                         ::testing::Values("inquiry:claim", "inquiry:conversation",
+                                           "inquiry:client", "inquiry:specialist"),
+                         [](const ::testing::TestParamInfo<const char*>& p) {
+                             const std::string point = p.param;
+                             return point == "inquiry:claim" ? std::string("AfterTheClaim")
+                                    : point == "inquiry:conversation"
+                                        ? std::string("AfterTheConversationStep")
+                                    : point == "inquiry:client" ? std::string("AfterTheClientStep")
+                                                                : std::string("AfterBothUserSteps");
+                         });
+
+INSTANTIATE_TEST_SUITE_P(points, cluster_kill_update,
+                         ::testing::Values("update:conversation", "update:client",
+                                           "update:specialist"),
+                         [](const ::testing::TestParamInfo<const char*>& p) {
+                             const std::string point = p.param;
+                             return point == "update:conversation"
+                                        ? std::string("AfterTheConversationStep")
+                                    : point == "update:client" ? std::string("AfterTheClientStep")
+                                                               : std::string("AfterBothUserSteps");
                          });
 
 }  // namespace
