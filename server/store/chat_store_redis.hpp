@@ -118,7 +118,7 @@ private:
     /// that does not exist: the same answer, so ids cannot be probed).
     awaitable<outcome<parties>> parties_for(std::string user_id, std::string conversation_id);
 
-    /// What an inquiry stores sealed (empty in plaintext storage: as it is).
+    /// What an inquiry stores, sealed (as it is in plaintext storage).
     struct sealed_inquiry {
         std::string wrapped_key;  ///< a new conversation's data key, wrapped
         std::string body;
