@@ -808,7 +808,7 @@ awaitable<outcome<routing::send_result>> redis_chat_store::inquiry_steps(
             auto peek = co_await call_script(
                 conn_, scripts::conversation_state(),
                 store::cmd(keys::conversation(cid), keys::conversation_log(cid)),
-                store::cmd(cid, "", "peek", now, cmd.client_id, cmd.specialist_id, ""));
+                store::cmd(cid, "", "peek", now, "", cmd.client_id, cmd.specialist_id, ""));
             if (!peek) {
                 co_return peek.error();
             }

@@ -156,7 +156,7 @@ awaitable<outcome<reply>> change_state(db d, state_change c) {
     const std::string now = std::to_string(c.now_ms);
     auto res = co_await call_script(
         d, scripts::conversation_state(), cmd(keys::conversation(cid), keys::conversation_log(cid)),
-        cmd(cid, c.actor, c.action, now, c.client, c.specialist, c.reason));
+        cmd(cid, c.actor, c.action, now, "", c.client, c.specialist, c.reason));
     if (!res || script_status(*res) != "ok" || res->elements.size() < 4) {
         co_return std::move(res);
     }

@@ -36,7 +36,8 @@ end
 local conversation_fields = {'client', 'specialist', 'state', 'free', 'created', 'updated',
                              'read_c', 'read_s', 'unread_c', 'unread_s', 'topic', 'pref',
                              'expires', 'decline'}
-local function conversation_event(meta_key, log_key, client_acks, specialist_acks, cid)
+-- (conversation_snapshot: the same without the marks, which are in the users' slots.)
+local function conversation_snapshot(meta_key, log_key, cid)
     local meta = redis.call('HMGET', meta_key, unpack(conversation_fields))
     local fields = {'k', 'c', 'c', cid}
     for i = 1, #conversation_fields do
@@ -48,6 +49,10 @@ local function conversation_event(meta_key, log_key, client_acks, specialist_ack
     local last = redis.call('XREVRANGE', log_key, '+', '-', 'COUNT', 1)
     fields[#fields + 1] = 'last'
     fields[#fields + 1] = last[1] and last[1][1] or '0-0'
+    return fields
+end
+local function conversation_event(meta_key, log_key, client_acks, specialist_acks, cid)
+    local fields = conversation_snapshot(meta_key, log_key, cid)
     local mark = 'd:' .. cid
     fields[#fields + 1] = 'dlv_c'
     fields[#fields + 1] = redis.call('HGET', client_acks, mark) or '0'

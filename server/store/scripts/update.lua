@@ -1,4 +1,5 @@
--- Accept / decline / close a conversation.
+-- Accept / decline / close a conversation: update_head.lua (prepended: the checks and the
+-- conversation's writes), then the rest.
 --  KEYS[1] conversation  KEYS[2] its log  KEYS[3] client's stream  KEYS[4] specialist's stream
 --  KEYS[5] client's open conversations  KEYS[6] specialist's inquiries
 --  KEYS[7] client's conversations  KEYS[8] specialist's conversations
@@ -9,15 +10,6 @@
 --  ARGV[8] decline reason ('' for none)
 -- Returns {'ok', <the conversation event's fields>...} | {'err', CODE, message}. Repeating an
 -- action whose result already holds succeeds without a new event (retries are idempotent).
-local cid, actor, action, now = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
-local m = redis.call('HMGET', KEYS[1], 'client', 'specialist', 'state')
-if not m[1] or (actor ~= m[1] and actor ~= m[2]) or m[1] ~= ARGV[6] or m[2] ~= ARGV[7] then
-    return {'err', 'FORBIDDEN', 'no such conversation'}
-end
-local target = ({accept = 'active', decline = 'declined', close = 'closed'})[action]
-if not target then
-    return {'err', 'INVALID_ARGUMENT', 'unknown action'}
-end
 local function reply(fields)
     fields = fields or conversation_event(KEYS[1], KEYS[2], KEYS[9], KEYS[10], cid)
     local out = {'ok'}
@@ -26,30 +18,14 @@ local function reply(fields)
     end
     return out
 end
-if m[3] == target then
+if not changed then
     return reply()
 end
-if action ~= 'close' then
-    if actor ~= m[2] then
-        return {'err', 'FORBIDDEN', 'only the specialist can ' .. action .. ' an inquiry'}
-    end
-    if m[3] ~= 'inquiry' then
-        return {'err', 'FAILED_PRECONDITION', 'the conversation is ' .. m[3]}
-    end
-elseif m[3] ~= 'inquiry' and m[3] ~= 'active' then
-    return {'err', 'FAILED_PRECONDITION', 'the conversation is ' .. m[3]}
-end
-redis.call('HSET', KEYS[1], 'state', target, 'updated', now)
 if m[3] == 'inquiry' then
-    -- Answered (or ended): it no longer expires.
-    redis.call('HSET', KEYS[1], 'expires', '0')
     redis.call('ZREM', KEYS[11], cid)
 end
-if action == 'decline' and ARGV[8] ~= '' then
-    redis.call('HSET', KEYS[1], 'decline', ARGV[8])
-end
 if target ~= 'active' then
-    cancel_reminders(KEYS[1], KEYS[12], cid)
+    redis.call('ZREM', KEYS[12], cid .. '|c', cid .. '|s')
 end
 if target ~= 'active' and redis.call('HGET', KEYS[5], m[2]) == cid then
     redis.call('HDEL', KEYS[5], m[2])

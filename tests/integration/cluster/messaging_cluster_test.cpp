@@ -87,19 +87,14 @@ v1::SendReply must_send(ws_client& c, v1::Frame req) {
     return r->sent();
 }
 
-/// The bodies of the message events `c` receives, in order, up to and including `last`.
-std::vector<std::string> bodies_until(ws_client& c, const std::string& last) {
-    std::vector<std::string> out;
-    while (auto f = c.next(10s)) {
-        if (f->has_event() && f->event().has_message()) {
-            out.push_back(f->event().message().body());
-            if (out.back() == last) {
-                return out;
-            }
-        }
+/// Sends `req` and expects it refused with `code`.
+void must_fail(ws_client& c, v1::Frame req, v1::ErrorCode code) {
+    auto r = c.request(std::move(req), 10s);
+    if (!r || !r->has_error()) {
+        ADD_FAILURE() << "not refused: " << (r ? r->DebugString() : "no reply");
+        return;
     }
-    ADD_FAILURE() << "'" << last << "' never came";
-    return out;
+    EXPECT_EQ(r->error().code(), code) << r->error().message();
 }
 
 std::function<bool(const v1::Frame&)> is_state(v1::ConversationState s, const std::string& cid) {
@@ -110,8 +105,9 @@ std::function<bool(const v1::Frame&)> is_state(v1::ConversationState s, const st
 }
 
 /// What `c` receives, in order, up to and including the message `last`: message bodies, and
-/// conversation events as "<STATE> <conversation id>".
-std::vector<std::string> events_until(ws_client& c, const std::string& last) {
+/// with `conversations` conversation events as "<STATE> <conversation id>".
+std::vector<std::string> events_until(ws_client& c, const std::string& last,
+                                      bool conversations = true) {
     std::vector<std::string> out;
     while (auto f = c.next(10s)) {
         if (f->has_event() && f->event().has_message()) {
@@ -119,13 +115,18 @@ std::vector<std::string> events_until(ws_client& c, const std::string& last) {
             if (out.back() == last) {
                 return out;
             }
-        } else if (f->has_event() && f->event().has_conversation()) {
+        } else if (conversations && f->has_event() && f->event().has_conversation()) {
             const auto& conv = f->event().conversation();
             out.push_back(v1::ConversationState_Name(conv.state()) + " " + conv.id());
         }
     }
     ADD_FAILURE() << "'" << last << "' never came";
     return out;
+}
+
+/// The bodies of the message events `c` receives, in order, up to and including `last`.
+std::vector<std::string> bodies_until(ws_client& c, const std::string& last) {
+    return events_until(c, last, false);
 }
 
 /// A conversation opened as people open one, and where each party's device stands after it.
@@ -240,17 +241,13 @@ TEST_F(cluster_messaging, AnInquiryIsAcceptedAnsweredAndClosed) {
     // Accepting again is idempotent; declining an accepted conversation is not allowed.
     auto twice = specialist->request(update(cid, v1::ACCEPT), 10s);
     ASSERT_TRUE(twice && twice->has_conversation());
-    auto decline = specialist->request(update(cid, v1::DECLINE), 10s);
-    ASSERT_TRUE(decline && decline->has_error());
-    EXPECT_EQ(decline->error().code(), v1::FAILED_PRECONDITION);
+    must_fail(*specialist, update(cid, v1::DECLINE), v1::FAILED_PRECONDITION);
 
     auto closed = client->request(update(cid, v1::CLOSE), 10s);
     ASSERT_TRUE(closed && closed->has_conversation());
     EXPECT_EQ(closed->conversation().conversation().state(), v1::CLOSED);
     ASSERT_TRUE(specialist->wait_for(is_state(v1::CLOSED, cid), 10s));
-    auto late = client->request(send_message(cid, "late", "anyone?"), 10s);
-    ASSERT_TRUE(late && late->has_error());
-    EXPECT_EQ(late->error().code(), v1::FAILED_PRECONDITION);
+    must_fail(*client, send_message(cid, "late", "anyone?"), v1::FAILED_PRECONDITION);
     // The client may write to the specialist again: a new conversation.
     auto next = must_send(*client, start_inquiry(bob, "q2", "me again"));
     EXPECT_NE(next.conversation_id(), cid);
@@ -278,9 +275,7 @@ TEST_F(cluster_messaging, AnUnansweredInquiryExpiresOnce) {
     const auto cid = must_send(*client, start_inquiry(bob, "q1", "anyone?")).conversation_id();
     ASSERT_TRUE(client->wait_for(is_state(v1::EXPIRED, cid), 10s));
     ASSERT_TRUE(specialist->wait_for(is_state(v1::EXPIRED, cid), 10s));
-    auto late = client->request(send_message(cid, "late", "still there?"), 10s);
-    ASSERT_TRUE(late && late->has_error());
-    EXPECT_EQ(late->error().code(), v1::FAILED_PRECONDITION);
+    must_fail(*client, send_message(cid, "late", "still there?"), v1::FAILED_PRECONDITION);
     // The client may write again: a new conversation (the expired one is no longer open).
     auto next = must_send(*client, start_inquiry(bob, "q2", "trying again"));
     EXPECT_NE(next.conversation_id(), cid);
@@ -374,9 +369,7 @@ TEST_F(cluster_messaging, ARetryWithTheSameIdIsStoredAndDeliveredOnce) {
     EXPECT_EQ(bodies_until(*specialist, "marker"), (std::vector<std::string>{"once", "marker"}));
 
     // The same id with another body is a conflict, and stores nothing.
-    auto other = client->request(send_message(cid, "same", "changed"), 10s);
-    ASSERT_TRUE(other && other->has_error());
-    EXPECT_EQ(other->error().code(), v1::CONFLICT);
+    must_fail(*client, send_message(cid, "same", "changed"), v1::CONFLICT);
 }
 
 TEST_F(cluster_messaging, TwoServerNodesShareTheCluster) {
