@@ -731,6 +731,15 @@ awaitable<outcome<routing::send_result>> redis_chat_store::inquiry_steps(
             continue;
         }
         cluster_steps::fault_point("inquiry:claim");
+        if (is_new) {
+            // The retention index before the conversation, so that none is ever without its
+            // entry (one a crash leaves without a conversation is dropped by the sweeper).
+            auto indexed =
+                co_await call(conn_, store::cmd("ZADD", keys::retention(), "NX", now, cid));
+            if (!indexed) {
+                co_return indexed.error();
+            }
+        }
         // 2. The conversation's step: created if new, then the message as a send's.
         key_ptr key;
         if (!is_new) {
@@ -836,26 +845,20 @@ awaitable<outcome<routing::send_result>> redis_chat_store::inquiry_steps(
             events[is_client ? 0 : 1] = std::move(*appended);
             cluster_steps::fault_point(is_client ? "inquiry:client" : "inquiry:specialist");
         }
-        // 4. The global schedule: the expiry, the retention index and the reminder (each
-        // idempotent; a retry adds back what a crash left out).
-        std::string_view state, expires_at, created;
+        // 4. The global schedule: the expiry and the reminder (each idempotent; a retry adds
+        // back what a crash left out).
+        std::string_view state, expires_at;
         for (std::size_t i = 0; i + 1 < event.size(); i += 2) {
             if (event[i] == "state") {
                 state = event[i + 1];
             } else if (event[i] == "expires") {
                 expires_at = event[i + 1];
-            } else if (event[i] == "created") {
-                created = event[i + 1];
             }
         }
         std::vector<std::vector<std::string>> schedule;
         if (state == "inquiry" && !expires_at.empty() && expires_at != "0") {
             schedule.push_back(
                 store::cmd("ZADD", keys::inquiry_expiry(), std::string(expires_at), cid));
-        }
-        if (!created.empty()) {
-            schedule.push_back(
-                store::cmd("ZADD", keys::retention(), "NX", std::string(created), cid));
         }
         if (remind) {
             schedule.push_back(store::cmd(

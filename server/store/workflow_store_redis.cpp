@@ -45,9 +45,6 @@ awaitable<outcome<std::vector<std::string>>> redis_workflow_store::due_expiries(
 
 awaitable<outcome<std::vector<std::string>>> redis_workflow_store::due_retention(
     std::int64_t cutoff_ms, std::uint32_t limit) {
-    if (conn_.is_cluster()) {
-        co_return std::vector<std::string>{};  // retain.lua is not split into steps yet
-    }
     // Exclusive: the index holds the time of the oldest message, and one written exactly at the
     // cutoff stays.
     co_return co_await due_members(conn_, keys::retention(), "(" + std::to_string(cutoff_ms),
@@ -56,8 +53,14 @@ awaitable<outcome<std::vector<std::string>>> redis_workflow_store::due_retention
 
 awaitable<outcome<routing::workflow_store::trimmed>> redis_workflow_store::trim_conversation(
     std::string cid, std::int64_t cutoff_ms, std::uint32_t limit, std::int64_t now_ms) {
-    std::vector<std::string> k{keys::conversation(cid), keys::conversation_log(cid),
-                               keys::retention()};
+    // On a cluster the index is in its own slot: the conversation's step (retain.lua without
+    // it), then the entry re-scored or removed. A crash between them leaves the old, lower
+    // score: the conversation is swept again, which finds nothing older and re-scores it.
+    const bool cluster = conn_.is_cluster();
+    std::vector<std::string> k{keys::conversation(cid), keys::conversation_log(cid)};
+    if (!cluster) {
+        k.push_back(keys::retention());
+    }
     std::vector<std::string> a{cid, std::to_string(cutoff_ms), std::to_string(limit),
                                std::to_string(now_ms)};
     auto res = co_await call_script(conn_, scripts::retain(), std::move(k), std::move(a));
@@ -65,9 +68,19 @@ awaitable<outcome<routing::workflow_store::trimmed>> redis_workflow_store::trim_
         co_return res.error();
     }
     trimmed out;
-    if (script_status(*res) == "ok" && res->elements.size() == 3) {
+    const auto status = script_status(*res);
+    if (status == "ok" && res->elements.size() == 4) {
         out.messages = int_or_zero<std::uint32_t>(res->elements[1].str);
         out.due = res->elements[2].str == "1";
+    }
+    if (cluster && (status == "gone" || (status == "ok" && res->elements.size() == 4))) {
+        auto change = status == "gone" ? cmd("ZREM", keys::retention(), cid)
+                                       : cmd("ZADD", keys::retention(), "XX",
+                                             std::move(res->elements[3].str), cid);
+        auto indexed = co_await call(conn_, std::move(change));
+        if (!indexed) {
+            co_return indexed.error();
+        }
     }
     co_return out;
 }

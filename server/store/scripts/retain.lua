@@ -3,23 +3,31 @@
 -- dedupe records and their share of the unread counts. The conversation's entry in KEYS[3]
 -- moves to the time of its oldest kept message in the same atomic step, so however many nodes
 -- sweep, each message is trimmed once (and a second call would find nothing older anyway).
---  KEYS[1] conversation  KEYS[2] its log  KEYS[3] retention index (cid -> oldest message time)
+--  KEYS[1] conversation  KEYS[2] its log  KEYS[3] retention index (cid -> oldest message time);
+--  on a Redis Cluster no KEYS[3]: the index is in another slot, and the server writes the
+--  returned score there after this step (docs/design.md, "Redis Cluster")
 --  ARGV[1] conversation id  ARGV[2] cutoff ms (a message with t < cutoff goes)
 --  ARGV[3] at most this many messages  ARGV[4] now ms
--- Returns {'ok', trimmed, due} (due '1': older messages remain for another call) | {'gone'}.
+-- Returns {'ok', trimmed, due, the entry's new score} (due '1': older messages remain for another
+-- call) | {'gone'}.
 local cid, cutoff, max = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
-local score = redis.call('ZSCORE', KEYS[3], cid)
-if not score then
-    return {'gone'}
-end
-if tonumber(score) >= cutoff then
-    return {'ok', '0', '0'}
+local index = KEYS[3]
+if index then
+    local score = redis.call('ZSCORE', index, cid)
+    if not score then
+        return {'gone'}
+    end
+    if tonumber(score) >= cutoff then
+        return {'ok', '0', '0', score}
+    end
 end
 local m = redis.call('HMGET', KEYS[1], 'client', 'state', 'read_c', 'read_s', 'unread_c',
                      'unread_s')
 if not m[1] or m[2] == 'erased' then
     -- No such conversation, or erased (its log is gone already): nothing left to age.
-    redis.call('ZREM', KEYS[3], cid)
+    if index then
+        redis.call('ZREM', index, cid)
+    end
     return {'gone'}
 end
 local read_c, read_s = tonumber(m[3]) or 0, tonumber(m[4]) or 0
@@ -65,10 +73,12 @@ if n > 0 then
     local last = tonumber(string.match(entries[n][1], '^0%-(%d+)$')) or 0
     redis.call('XTRIM', KEYS[2], 'MINID', kept and kept[1] or ('0-' .. (last + 1)))
 end
+-- The oldest kept message's time, or for an empty log now (its next message is written after).
+local score = ARGV[4]
 if kept then
-    redis.call('ZADD', KEYS[3], tonumber(kept[2][6]) or 0, cid)
-else
-    -- The log is empty: its next message is written after now.
-    redis.call('ZADD', KEYS[3], ARGV[4], cid)
+    score = tonumber(kept[2][6]) and kept[2][6] or '0'
 end
-return {'ok', tostring(n), (kept and (tonumber(kept[2][6]) or 0) < cutoff) and '1' or '0'}
+if index then
+    redis.call('ZADD', index, score, cid)
+end
+return {'ok', tostring(n), (kept and (tonumber(kept[2][6]) or 0) < cutoff) and '1' or '0', score}

@@ -7,6 +7,8 @@
 
 #include "store/keys.hpp"
 #include "store/redis/cluster_topology.hpp"
+#include "support/http_get.hpp"
+#include "support/metrics_text.hpp"
 #include "support/redis_cluster.hpp"
 #include "support/server_process.hpp"
 #include "support/ws_client.hpp"
@@ -21,6 +23,7 @@
 #include <regex>
 #include <stdexcept>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace confide::test {
@@ -213,7 +216,7 @@ TEST_F(cluster_messaging, AnInquiryIsAcceptedAnsweredAndClosed) {
 
     auto inquiry = must_send(*client, start_inquiry(bob, "q1", "I need help", true));
     EXPECT_EQ(inquiry.seq(), 1u);
-    const auto cid = inquiry.conversation_id();
+    const auto& cid = inquiry.conversation_id();
     auto created = specialist->wait_for(is_state(v1::INQUIRY, cid), 10s);
     ASSERT_TRUE(created);
     EXPECT_EQ(created->event().conversation().client_id(), alice);
@@ -331,6 +334,50 @@ TEST_F(cluster_messaging, AnUnreadReminderGoesOutOnce) {
     EXPECT_EQ(got[0].find("secret"), std::string::npos) << "a reminder must never carry a body";
     // Once: both nodes go on sweeping every 100 ms.
     EXPECT_TRUE(read("1500").empty());
+}
+
+// Retention with two nodes sweeping: each conversation's step deletes its old messages, the
+// index is re-scored after it, and each message is deleted once. A cluster of its own: the
+// other tests' conversations would age out too.
+class cluster_retention : public cluster_messaging {
+protected:
+    static void SetUpTestSuite() { start_cluster({}); }
+};
+
+TEST_F(cluster_retention, OldMessagesAreDeletedOnce) {
+    const std::vector<std::string> fast{"--retention-s", "1", "--workflow-interval-ms", "100"};
+    auto a = start_server("node-a", {}, fast);
+    auto b = start_server("node-b", {}, fast);
+    const auto alice = unique("alice"), bob = unique("bob");
+    login(*b, bob, role::specialist)->close();  // listed
+    auto client = login(*a, alice, role::client);
+    const auto cid = must_send(*client, start_inquiry(bob, "q1", "old 1")).conversation_id();
+    must_send(*client, send_message(cid, "m2", "old 2"));
+
+    // The nodes' counts of deleted messages, summed.
+    const auto deleted = [&] {
+        double sum = 0;
+        for (const auto* srv : {a.get(), b.get()}) {
+            http_request r;
+            r.port = srv->port();
+            r.target = "/metrics";
+            sum += parse_metrics(http_get(r).body)["confide_retention_trimmed_messages_total"];
+        }
+        return sum;
+    };
+    // A second after they were written, the next sweep of either node deletes them.
+    for (int i = 0; i < 200 && deleted() < 2; ++i) {
+        std::this_thread::sleep_for(50ms);
+    }
+    EXPECT_EQ(deleted(), 2);
+    auto page = client->request(history(cid), 10s);
+    ASSERT_TRUE(page && page->has_history());
+    EXPECT_EQ(page->history().messages_size(), 0);
+    EXPECT_TRUE(page->history().trimmed());
+    // The dedupe records went with their messages; the index keeps the conversation, re-scored.
+    const auto meta = keys::conversation(cid);
+    EXPECT_EQ(on_owner(meta, {"HEXISTS", meta, "m:c:q1"}), "0");
+    EXPECT_NE(on_owner(keys::retention(), {"ZSCORE", keys::retention(), cid}), "(nil)");
 }
 
 TEST_F(cluster_messaging, AnOfflineDeviceGetsEverythingFromItsCursorInOrder) {
@@ -472,7 +519,7 @@ TEST_P(cluster_kill_inquiry, TheRetryOfTheInquiryCompletesItExactlyOnce) {
     EXPECT_EQ(retried.seq(), 1u);
     // After the claim only, the conversation did not exist yet: the retry stores the message.
     EXPECT_EQ(retried.duplicate(), point != "inquiry:claim");
-    const auto cid = retried.conversation_id();
+    const auto& cid = retried.conversation_id();
     // One open conversation: another inquiry to the specialist goes into it.
     auto more = must_send(*client, start_inquiry(bob, "q2", "more"));
     EXPECT_EQ(more.conversation_id(), cid);
