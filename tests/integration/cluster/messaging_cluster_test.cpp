@@ -587,6 +587,42 @@ TEST_P(cluster_kill_update, TheRetryOfACloseCompletesItExactlyOnce) {
     }
 }
 
+// A sweeper killed between the steps of an expiry (after the conversation's step, the
+// client's or the specialist's) leaves the schedule entry due: the next sweep, by another
+// node, completes the expiry; each party hears of it once, and the client can write again.
+class cluster_kill_expiry : public cluster_messaging,
+                            public ::testing::WithParamInterface<const char*> {};
+
+TEST_P(cluster_kill_expiry, TheNextSweepCompletesTheExpiryOnce) {
+    const std::vector<std::string> fast{"--inquiry-expiry-s", "1", "--workflow-interval-ms", "100"};
+    const auto alice = unique("alice"), bob = unique("bob");
+    std::string x;
+    {
+        auto doomed = start_server("doomed", {{"CONFIDE_TEST_EXIT_AT", GetParam()}}, fast);
+        login(*doomed, bob, role::specialist)->close();  // listed
+        auto client = login(*doomed, alice, role::client);
+        x = must_send(*client, start_inquiry(bob, "q1", "anyone?")).conversation_id();
+        // Its sweeper exits at the fault point once the inquiry is due.
+        ASSERT_TRUE(doomed->process().wait_exit(10s)) << "the fault point did not fire";
+    }
+    auto srv = start_server("server", {}, fast);
+    auto client = login(*srv, alice, role::client, "dev-1", "0-0");
+    auto specialist = login(*srv, bob, role::specialist, "dev-1", "0-0");
+    ASSERT_TRUE(client->wait_for(is_state(v1::EXPIRED, x), 10s));
+    ASSERT_TRUE(specialist->wait_for(is_state(v1::EXPIRED, x), 10s));
+    const auto y = must_send(*client, start_inquiry(bob, "q2", "again")).conversation_id();
+    EXPECT_NE(y, x);
+    // Answered: it does not expire (nor fire the next test's fault point).
+    must_send(*specialist, send_message(y, "r1", "here"));
+    for (auto [user, r] : {std::pair{alice, role::client}, std::pair{bob, role::specialist}}) {
+        auto fresh = login(*srv, user, r, "fresh", "0-0");
+        EXPECT_EQ(events_until(*fresh, "here"),
+                  (std::vector<std::string>{"INQUIRY " + x, "anyone?", "EXPIRED " + x,
+                                            "INQUIRY " + y, "again", "here"}))
+            << user;
+    }
+}
+
 // A master with a replica each: one is killed, its replica takes over, clients go on.
 class cluster_failover : public cluster_messaging {
 protected:
@@ -689,6 +725,17 @@ INSTANTIATE_TEST_SUITE_P(points, cluster_kill_update,
                              return point == "update:conversation"
                                         ? std::string("AfterTheConversationStep")
                                     : point == "update:client" ? std::string("AfterTheClientStep")
+                                                               : std::string("AfterBothUserSteps");
+                         });
+
+INSTANTIATE_TEST_SUITE_P(points, cluster_kill_expiry,
+                         ::testing::Values("expire:conversation", "expire:client",
+                                           "expire:specialist"),
+                         [](const ::testing::TestParamInfo<const char*>& p) {
+                             const std::string point = p.param;
+                             return point == "expire:conversation"
+                                        ? std::string("AfterTheConversationStep")
+                                    : point == "expire:client" ? std::string("AfterTheClientStep")
                                                                : std::string("AfterBothUserSteps");
                          });
 

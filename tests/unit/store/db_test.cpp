@@ -30,5 +30,23 @@ TEST(db, AUsersShardChannelIsInTheSlotOfTheUsersKeys) {
     }
 }
 
+TEST(db, EveryStepsKeysShareTheirSlot) {
+    // An inquiry's claim: the record and the client's open conversations; a user step: the
+    // stream, the appended hash, the conversation list, contacts, open conversations and
+    // inquiries.
+    const auto user = redis::key_slot(keys::inbox("alice"));
+    for (const auto& key : {keys::inquiry_record("alice", "q1"), keys::open_with("alice"),
+                            keys::conversations("alice"), keys::contacts("alice"),
+                            keys::inquiries("alice"), keys::acks("alice")}) {
+        EXPECT_EQ(redis::key_slot(key), user) << key;
+    }
+    // A reminder's marker is in the reminder stream's slot, whatever the conversation.
+    for (const char* member : {"c1|c", "{x}|s", "a}b|c"}) {
+        EXPECT_EQ(redis::key_slot(keys::reminder_sent(member, "1700000000000")),
+                  redis::key_slot(keys::reminders()))
+            << member;
+    }
+}
+
 }  // namespace
 }  // namespace confide::store
