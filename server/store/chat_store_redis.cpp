@@ -459,14 +459,15 @@ awaitable<outcome<reply>> redis_chat_store::send_steps(routing::send_command cmd
     cluster_steps::fault_point("send:conversation");
     // 2. The user steps: the pointer in each party's stream, with its wake-up.
     auto client_event = co_await cluster_steps::append_message(
-        conn_, p.client, cmd.conversation_id, *stored_seq, log_id, prefix, cfg_.inbox_max_events);
+        conn_, p.client, true, p.specialist, cmd.conversation_id, *stored_seq, log_id, prefix,
+        cfg_.inbox_max_events);
     if (!client_event) {
         co_return client_event.error();
     }
     cluster_steps::fault_point("send:client");
-    auto specialist_event =
-        co_await cluster_steps::append_message(conn_, p.specialist, cmd.conversation_id,
-                                               *stored_seq, log_id, prefix, cfg_.inbox_max_events);
+    auto specialist_event = co_await cluster_steps::append_message(
+        conn_, p.specialist, false, p.client, cmd.conversation_id, *stored_seq, log_id, prefix,
+        cfg_.inbox_max_events);
     if (!specialist_event) {
         co_return specialist_event.error();
     }
@@ -814,19 +815,12 @@ awaitable<outcome<routing::send_result>> redis_chat_store::inquiry_steps(
                      "topic",    sealed->topic, "pref",       sealed->preferred,
                      "expires",  expires,       "last",       "0-0"};
         } else {
-            auto peek = co_await call_script(
-                conn_, scripts::conversation_state(),
-                store::cmd(keys::conversation(cid), keys::conversation_log(cid)),
-                store::cmd(cid, "", "peek", now, "", cmd.client_id, cmd.specialist_id, ""));
-            if (!peek) {
-                co_return peek.error();
+            auto snapshot = co_await cluster_steps::conversation_snapshot(conn_, cid, cmd.client_id,
+                                                                          cmd.specialist_id);
+            if (!snapshot) {
+                co_return snapshot.error();
             }
-            if (script_status(*peek) != "ok" || peek->elements.size() < 4) {
-                co_return fail(errc::internal, "malformed reply from the conversation step");
-            }
-            for (std::size_t i = 3; i < peek->elements.size(); ++i) {
-                event.push_back(std::move(peek->elements[i].str));
-            }
+            event = std::move(*snapshot);
         }
         std::array<std::string, 2> events;
         for (const bool is_client : {true, false}) {
@@ -838,7 +832,8 @@ awaitable<outcome<routing::send_result>> redis_chat_store::inquiry_steps(
                 co_return told.error();
             }
             auto appended = co_await cluster_steps::append_message(
-                conn_, user, cid, *stored_seq, log_id, notice_prefix, cfg_.inbox_max_events);
+                conn_, user, is_client, other, cid, *stored_seq, log_id, notice_prefix,
+                cfg_.inbox_max_events);
             if (!appended) {
                 co_return appended.error();
             }

@@ -1,5 +1,6 @@
 #include "store/cluster_steps.hpp"
 
+#include "common/clock.hpp"
 #include "common/log.hpp"
 #include "store/commands.hpp"
 #include "store/conversation_view.hpp"
@@ -57,7 +58,28 @@ awaitable<outcome<std::size_t>> add_from_log(const db& d, std::vector<std::strin
 
 }  // namespace
 
-awaitable<outcome<std::string>> append_message(db d, std::string user, std::string cid,
+awaitable<outcome<std::vector<std::string>>> conversation_snapshot(db d, std::string cid,
+                                                                   std::string client,
+                                                                   std::string specialist) {
+    auto peek = co_await call_script(
+        d, scripts::conversation_state(), cmd(keys::conversation(cid), keys::conversation_log(cid)),
+        cmd(cid, "", "peek", "0", "", std::move(client), std::move(specialist), ""));
+    if (!peek) {
+        co_return peek.error();
+    }
+    if (script_status(*peek) != "ok" || peek->elements.size() < 4) {
+        co_return fail(errc::internal, "malformed reply from the conversation step");
+    }
+    std::vector<std::string> fields;
+    fields.reserve(peek->elements.size() - 3);
+    for (std::size_t i = 3; i < peek->elements.size(); ++i) {
+        fields.push_back(std::move(peek->elements[i].str));
+    }
+    co_return fields;
+}
+
+awaitable<outcome<std::string>> append_message(db d, std::string user, bool is_client,
+                                               std::string other, std::string cid,
                                                std::uint64_t seq, std::string log_id,
                                                std::string notice_prefix, std::size_t maxlen) {
     std::vector<std::string> head{std::to_string(maxlen), keys::channel(user), cid};
@@ -74,7 +96,9 @@ awaitable<outcome<std::string>> append_message(db d, std::string user, std::stri
         add_message(args, seq, std::move(log_id), std::move(notice_prefix));
     }
     // Each round either appends this message or, after a gap, up to repair_batch missing ones
-    // before it: bounded by the conversation's length over the batch, plus one.
+    // before it: bounded by the conversation's length over the batch, plus one (and one for
+    // the conversation's event).
+    bool told = false;
     while (true) {
         auto res = co_await call_script(d, scripts::user_events(),
                                         cmd(keys::inbox(user), keys::appended(user)), args);
@@ -85,6 +109,25 @@ awaitable<outcome<std::string>> append_message(db d, std::string user, std::stri
         if ((status == "ok" || status == "dup") && res->elements.size() == 3) {
             const bool ours = res->elements[1].str == std::to_string(seq);
             co_return ours ? res->elements[2].str : std::string();
+        }
+        if (status == "new" && !told) {
+            log::info(
+                "user={} conversation={}: its event was missing from the stream: appended now",
+                user, cid);
+            told = true;
+            std::string client = is_client ? user : other;
+            std::string specialist = is_client ? other : user;
+            auto fields =
+                co_await conversation_snapshot(d, cid, std::move(client), std::move(specialist));
+            if (!fields) {
+                co_return fields.error();
+            }
+            auto appended = co_await append_conversation_event(
+                d, user, is_client, other, cid, now_ms(), std::move(*fields), maxlen);
+            if (!appended) {
+                co_return appended.error();
+            }
+            continue;
         }
         std::uint64_t have = 0;
         if (status != "gap" || res->elements.size() != 2 ||

@@ -26,9 +26,19 @@ namespace confide::store::cluster_steps {
 /// appended by another call (a concurrent send's repair): the sender then gets no cursor and
 /// the event is pushed as usual. Fails with unavailable on Redis trouble (the outcome is unknown:
 /// the caller does not ack, and the retry runs the step again).
-awaitable<outcome<std::string>> append_message(db d, std::string user, std::string cid,
+/// A stream without an event of the conversation yet gets it first (append_conversation_event
+/// with the conversation as it is now): `is_client` and `other` say who `user` is in it.
+awaitable<outcome<std::string>> append_message(db d, std::string user, bool is_client,
+                                               std::string other, std::string cid,
                                                std::uint64_t seq, std::string log_id,
                                                std::string notice_prefix, std::size_t maxlen);
+
+/// The conversation event's fields of `cid` as it is now (k c c <id> ..., last; no delivered
+/// marks), read on its slot (conversation_state.lua 'peek'). Forbidden if its parties are not
+/// `client` and `specialist`.
+awaitable<outcome<std::vector<std::string>>> conversation_snapshot(db d, std::string cid,
+                                                                   std::string client,
+                                                                   std::string specialist);
 
 /// The user step of a conversation event (its creation or a state change) for `user` (the
 /// client when `is_client`, else the specialist), `other` the other party: the user's indexes

@@ -8,7 +8,12 @@
 --  then per message, in seq order, 3 values: seq, log id, the notice but its ids
 -- Returns {'ok', last seq appended, its event id} when the last message given is in the stream
 -- (now or before) | {'gap', last seq appended}: a message before the first one given is
--- missing (its send stopped between steps): the server reads it from the log and sends it too.
+-- missing (its send stopped between steps): the server reads it from the log and sends it too |
+-- {'new'}: the stream has no event of the conversation yet (an inquiry whose user steps a crash
+-- cut short): the server appends the conversation's event first (user_conversation.lua).
+if redis.call('HEXISTS', KEYS[2], 'e:' .. ARGV[3]) == 0 then
+    return {'new'}
+end
 local last = redis.call('HGET', KEYS[2], ARGV[3])
 local have, event = 0, ''
 if last then

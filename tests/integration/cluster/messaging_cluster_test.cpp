@@ -538,6 +538,38 @@ TEST_P(cluster_kill_inquiry, TheRetryOfTheInquiryCompletesItExactlyOnce) {
     EXPECT_EQ(accepted->conversation().conversation().state(), v1::ACTIVE);
 }
 
+// Without the inquiry's retry: a server killed after the client's step leaves the specialist
+// without the conversation. The client (who has it in their stream) writes in it; that send's
+// step for the specialist finds no event of the conversation in their stream and appends it
+// first, then the missing message and the new one, in order.
+TEST_F(cluster_messaging, ASendRepairsAnInquiryCutShortAfterTheClientsStep) {
+    const auto alice = unique("alice"), bob = unique("bob");
+    auto srv = start_server();
+    login(*srv, bob, role::specialist)->close();  // listed
+    {
+        auto doomed = start_server("doomed", {{"CONFIDE_TEST_EXIT_AT", "inquiry:client"}});
+        login(*doomed, alice, role::client)->send(start_inquiry(bob, "q1", "cut short"));
+        ASSERT_TRUE(doomed->process().wait_exit(10s)) << "the fault point did not fire";
+    }
+    auto client = login(*srv, alice, role::client, "dev-1", "0-0");
+    const auto created = client->wait_for(
+        [](const v1::Frame& f) { return f.has_event() && f.event().has_conversation(); }, 10s);
+    ASSERT_TRUE(created);
+    const auto cid = created->event().conversation().id();
+    auto sent = must_send(*client, send_message(cid, "m2", "second"));
+    EXPECT_EQ(sent.seq(), 2u);
+    const std::vector<std::string> all{"INQUIRY " + cid, "cut short", "second"};
+    EXPECT_EQ(events_until(*login(*srv, bob, role::specialist, "fresh", "0-0"), "second"), all);
+    EXPECT_EQ(events_until(*login(*srv, alice, role::client, "fresh", "0-0"), "second"), all);
+    // The specialist has it among their inquiries.
+    auto specialist = login(*srv, bob, role::specialist);
+    auto list = specialist->request(list_conversations(), 10s);
+    ASSERT_TRUE(list && list->has_conversations());
+    ASSERT_GE(list->conversations().conversations_size(), 1);
+    EXPECT_EQ(list->conversations().conversations(0).id(), cid);
+    EXPECT_EQ(list->conversations().conversations(0).state(), v1::INQUIRY);
+}
+
 // A server killed between the steps of a close (after the conversation's step, the client's or
 // the specialist's) has answered nothing. The client can write to the specialist again at once
 // (a new conversation, although the close's client step may be missing), and the close's retry
