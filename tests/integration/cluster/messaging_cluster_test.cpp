@@ -727,49 +727,31 @@ TEST_F(cluster_failover, ClientsResumeWhenAMasterFailsOverToItsReplica) {
               (std::vector<std::string>{"after the failover"}));
 }
 
+// A test's name after its fault point: "<write>:<step>" -> "After...".
+std::string after_step(const ::testing::TestParamInfo<const char*>& p) {
+    const std::string point = p.param;
+    const std::string step = point.substr(point.find(':') + 1);
+    return step == "claim"          ? "AfterTheClaim"
+           : step == "conversation" ? "AfterTheConversationStep"
+           : step == "client"       ? "AfterTheClientStep"
+                                    : "AfterBothUserSteps";
+}
+
 INSTANTIATE_TEST_SUITE_P(points, cluster_kill_between_steps,
                          ::testing::Values("send:conversation", "send:client", "send:specialist"),
-                         [](const ::testing::TestParamInfo<const char*>& p) {
-                             const std::string point = p.param;
-                             return point == "send:conversation"
-                                        ? std::string("AfterTheConversationStep")
-                                    : point == "send:client" ? std::string("AfterTheClientStep")
-                                                             : std::string("AfterBothUserSteps");
-                         });
-
+                         after_step);
 INSTANTIATE_TEST_SUITE_P(points, cluster_kill_inquiry,
                          ::testing::Values("inquiry:claim", "inquiry:conversation",
                                            "inquiry:client", "inquiry:specialist"),
-                         [](const ::testing::TestParamInfo<const char*>& p) {
-                             const std::string point = p.param;
-                             return point == "inquiry:claim" ? std::string("AfterTheClaim")
-                                    : point == "inquiry:conversation"
-                                        ? std::string("AfterTheConversationStep")
-                                    : point == "inquiry:client" ? std::string("AfterTheClientStep")
-                                                                : std::string("AfterBothUserSteps");
-                         });
-
+                         after_step);
 INSTANTIATE_TEST_SUITE_P(points, cluster_kill_update,
                          ::testing::Values("update:conversation", "update:client",
                                            "update:specialist"),
-                         [](const ::testing::TestParamInfo<const char*>& p) {
-                             const std::string point = p.param;
-                             return point == "update:conversation"
-                                        ? std::string("AfterTheConversationStep")
-                                    : point == "update:client" ? std::string("AfterTheClientStep")
-                                                               : std::string("AfterBothUserSteps");
-                         });
-
+                         after_step);
 INSTANTIATE_TEST_SUITE_P(points, cluster_kill_expiry,
                          ::testing::Values("expire:conversation", "expire:client",
                                            "expire:specialist"),
-                         [](const ::testing::TestParamInfo<const char*>& p) {
-                             const std::string point = p.param;
-                             return point == "expire:conversation"
-                                        ? std::string("AfterTheConversationStep")
-                                    : point == "expire:client" ? std::string("AfterTheClientStep")
-                                                               : std::string("AfterBothUserSteps");
-                         });
+                         after_step);
 
 }  // namespace
 }  // namespace confide::test
