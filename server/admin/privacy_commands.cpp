@@ -30,9 +30,8 @@ std::map<std::string, std::string> option_values(const std::vector<std::string>&
     return out;
 }
 
-// Key rotation walks every conversation and erasure writes across slots in one script: neither is
-// split for a Redis Cluster yet (docs/design.md, "Redis Cluster"), so both refuse to start there
-// rather than do part of their work.
+// Erasure writes across slots in one script, not split for a Redis Cluster yet (docs/design.md,
+// "The directory on a Redis Cluster"): it refuses to start there rather than do part of its work.
 void refuse_on_cluster(const session& s, const std::string& what) {
     if (s.on_cluster()) {
         throw command_failed(what +
@@ -47,7 +46,6 @@ void refuse_on_cluster(const session& s, const std::string& what) {
 // (store::check_keys, which also records a new KEK), then every data key is rewrapped.
 int rotate_command(session& s, const std::vector<std::string>& rest, std::ostream& out,
                    std::ostream& err) {
-    refuse_on_cluster(s, "keys rotate");
     auto opts = option_values(rest, {"--data-key-file", "--batch"});
     const std::string path = opts.count("data-key-file") != 0 ? opts["data-key-file"]
                                                               : env_or("CONFIDE_DATA_KEY_FILE", "");

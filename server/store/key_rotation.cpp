@@ -7,13 +7,15 @@
 
 namespace confide::store {
 
-awaitable<outcome<rotation_report>> rotate_data_keys(db conn, const crypto::kek_ring& ring,
-                                                     std::uint32_t batch) {
-    rotation_report out;
+namespace {
+
+// rotate_data_keys() over the conversations of the master serving `slot` (all on one Redis).
+awaitable<outcome<void>> rotate_on(const db& conn, const crypto::kek_ring& ring,
+                                   std::uint32_t batch, std::uint16_t slot, rotation_report& out) {
     std::string cursor = "0";
     do {
-        auto page =
-            co_await scan(conn, std::move(cursor), keys::conversation_pattern(), "hash", batch);
+        auto page = co_await scan(conn, std::move(cursor), keys::conversation_pattern(), "hash",
+                                  batch, slot);
         if (!page) {
             co_return page.error();
         }
@@ -62,6 +64,24 @@ awaitable<outcome<rotation_report>> rotate_data_keys(db conn, const crypto::kek_
             }
         }
     } while (cursor != "0");
+    co_return outcome<void>{};
+}
+
+}  // namespace
+
+awaitable<outcome<rotation_report>> rotate_data_keys(db conn, const crypto::kek_ring& ring,
+                                                     std::uint32_t batch) {
+    // On a Redis Cluster SCAN sees one master's keys: every master is walked.
+    const auto slots = scan_slots(conn);
+    if (slots.empty()) {
+        co_return fail(errc::unavailable, "no slot map from the Redis Cluster yet");
+    }
+    rotation_report out;
+    for (const auto slot : slots) {
+        if (auto r = co_await rotate_on(conn, ring, batch, slot, out); !r) {
+            co_return r.error();
+        }
+    }
     co_return out;
 }
 

@@ -30,7 +30,8 @@ struct rotation_report {
 /// `batch` keys, each data key unwrapped with the KEK it names and written back with a
 /// compare-and-set (store/scripts/rewrap.lua), so that a conversation created meanwhile (wrapped
 /// under the current KEK already) or erased meanwhile (its key destroyed) is never overwritten.
-/// Safe while servers run and send. Fails with unavailable when Redis cannot be asked.
+/// Safe while servers run and send. On a Redis Cluster it walks every master (each conversation's
+/// rewrap is in its own slot). Fails with unavailable when Redis cannot be asked.
 awaitable<outcome<rotation_report>> rotate_data_keys(db conn, const crypto::kek_ring& ring,
                                                      std::uint32_t batch = 500);
 

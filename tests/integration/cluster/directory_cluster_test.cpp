@@ -160,13 +160,12 @@ TEST_F(cluster_directory, MigrateFindsSpecialistsOnEveryMaster) {
     }
 }
 
-TEST_F(cluster_directory, KeyRotationAndErasureRefuseToRunOnACluster) {
+TEST_F(cluster_directory, ErasureRefusesToRunOnACluster) {
     const auto cid = unique("c");
     on_owner(keys::conversation(cid), {"HSET", keys::conversation(cid), "client", "x"});
     for (const std::vector<std::string>& args :
          {std::vector<std::string>{"erase", "conversation", cid},
-          std::vector<std::string>{"erase", "user", "x"},
-          std::vector<std::string>{"keys", "rotate", "--data-key-file", test_data_key_file()}}) {
+          std::vector<std::string>{"erase", "user", "x"}}) {
         auto r = run_admin(*cluster_, args);
         EXPECT_EQ(r.status, 1) << r.text();
         EXPECT_NE(r.text().find("not available on a Redis Cluster yet"), std::string::npos)

@@ -5,9 +5,12 @@
 // servers, real sockets. Every conversation is opened the way people open one: an inquiry the
 // specialist accepts.
 
+#include "crypto/data_key.hpp"
 #include "store/keys.hpp"
 #include "store/redis/cluster_topology.hpp"
 #include "support/http_get.hpp"
+#include "support/key_files.hpp"
+#include "support/local.hpp"
 #include "support/metrics_text.hpp"
 #include "support/redis_cluster.hpp"
 #include "support/server_process.hpp"
@@ -18,9 +21,11 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <map>
 #include <memory>
 #include <optional>
 #include <regex>
+#include <set>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -378,6 +383,62 @@ TEST_F(cluster_retention, OldMessagesAreDeletedOnce) {
     const auto meta = keys::conversation(cid);
     EXPECT_EQ(on_owner(meta, {"HEXISTS", meta, "m:c:q1"}), "0");
     EXPECT_NE(on_owner(keys::retention(), {"ZSCORE", keys::retention(), cid}), "(nil)");
+}
+
+// Key rotation on a cluster: `confide-admin keys rotate` walks every master's conversations.
+// A cluster of its own: the other tests' conversations are sealed under another key file.
+class cluster_keys : public cluster_messaging {
+protected:
+    static void SetUpTestSuite() { start_cluster({}); }
+};
+
+TEST_F(cluster_keys, RotationRewrapsTheConversationsOfEveryMasterAndTheNewKeyAloneReadsThem) {
+    const temp_dir dir("confide-rotation");
+    const auto files = make_rotation_key_files(dir);
+    const auto bob = unique("dr.bob");
+    std::map<std::string, std::string> bodies;  // conversation -> its one message
+    std::set<std::size_t> masters;
+    {
+        auto before = start_server("before", {}, {"--data-key-file", files.old_file});
+        auto specialist = login(*before, bob, role::specialist);  // listed (directory open)
+        // At least 6 conversations, on at least 2 masters (bounded: 30).
+        for (int i = 0; i < 30 && (i < 6 || masters.size() < 2); ++i) {
+            auto c = login(*before, unique("client"), role::client);
+            const auto body = "before rotation " + std::to_string(i);
+            const auto cid = must_send(*c, start_inquiry(bob, "m0", body)).conversation_id();
+            bodies[cid] = body;
+            masters.insert(cluster_->owner(store::redis::key_slot(keys::conversation(cid))));
+        }
+    }
+    ASSERT_GE(masters.size(), 2u);
+    auto kek_of = [](const std::string& cid) {
+        // The id is a view into the wrapped form: it must outlive the inspection.
+        const auto dk = on_owner(keys::conversation(cid), {"HGET", keys::conversation(cid), "dk"});
+        auto info = crypto::inspect_wrapped(dk);
+        return info ? std::string(info->kek_id) : "(unreadable)";
+    };
+    for (const auto& [cid, body] : bodies) {
+        ASSERT_EQ(kek_of(cid), "k1") << cid;
+    }
+
+    const auto r = run_admin(*cluster_, {"keys", "rotate", "--data-key-file", files.both_file});
+    ASSERT_EQ(r.status, 0) << r.text();
+    const auto n = std::to_string(bodies.size());
+    EXPECT_NE(r.text().find("conversations: " + n + "\n"), std::string::npos) << r.text();
+    EXPECT_NE(r.text().find("rewrapped under k2: " + n + "\n"), std::string::npos) << r.text();
+    for (const auto& [cid, body] : bodies) {
+        EXPECT_EQ(kek_of(cid), "k2") << cid;
+    }
+
+    // k1 removed from the file: a server with k2 alone opens every conversation's message.
+    auto after = start_server("after", {}, {"--data-key-file", files.new_file});
+    auto b = login(*after, bob, role::specialist, "dev-2");
+    for (const auto& [cid, body] : bodies) {
+        auto page = b->request(history(cid), 10s);
+        ASSERT_TRUE(page && page->has_history()) << cid;
+        ASSERT_EQ(page->history().messages_size(), 1) << cid;
+        EXPECT_EQ(page->history().messages(0).body(), body) << cid;
+    }
 }
 
 TEST_F(cluster_messaging, AnOfflineDeviceGetsEverythingFromItsCursorInOrder) {

@@ -6,12 +6,12 @@
 #include "harness.hpp"
 #include "sweep.hpp"
 
+#include "support/key_files.hpp"
+
 #include "crypto/data_key.hpp"
-#include "crypto/secret_key.hpp"
 
 #include <atomic>
 #include <regex>
-#include <sstream>
 #include <thread>
 
 namespace confide::test {
@@ -19,27 +19,6 @@ namespace {
 
 using keys = server_test;
 using namespace std::chrono_literals;
-
-// Writes `text` to `dir`/`name`, chmod 600.
-std::string write_key_file(const temp_dir& dir, const std::string& name, const std::string& text) {
-    const auto path = dir.path() / name;
-    std::ofstream(path) << text;
-    std::filesystem::permissions(
-        path, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
-    return path.string();
-}
-
-// The lines of a key file but those starting with `drop`.
-std::string without(const std::string& text, const std::string& drop) {
-    std::istringstream in(text);
-    std::string out;
-    for (std::string line; std::getline(in, line);) {
-        if (!line.starts_with(drop)) {
-            out += line + "\n";
-        }
-    }
-    return out;
-}
 
 // The KEK id each conversation's wrapped data key names, by conversation.
 std::map<std::string, std::string> kek_of_every_conversation(const redis_server& redis) {
@@ -54,15 +33,8 @@ std::map<std::string, std::string> kek_of_every_conversation(const redis_server&
 TEST_F(keys, RotatedWhileTrafficFlowsNothingIsLostAndTheNewKeyAloneReadsEverything) {
     redis_server redis;
     const temp_dir dir("confide-rotation");
-    // The old file (k1), the rotation's file (k1 and k2, k2 current), the new file (k2 only).
-    const auto old_text = crypto::kek_ring::generate_text("k1");
-    const auto k2 = crypto::secret_key::random();
-    ASSERT_TRUE(k2);
-    const auto both_text = without(old_text, "current") + "kek k2 " + k2->hex() + "\ncurrent k2\n";
-    const auto new_text = without(without(both_text, "kek k1"), "current") + "current k2\n";
-    const auto old_file = write_key_file(dir, "old.keys", old_text);
-    const auto both_file = write_key_file(dir, "both.keys", both_text);
-    const auto new_file = write_key_file(dir, "new.keys", new_text);
+    const auto files = make_rotation_key_files(dir);
+    const auto &old_file = files.old_file, &both_file = files.both_file, &new_file = files.new_file;
 
     const auto bob = unique("dr.bob");
     list_specialist(redis, bob);
