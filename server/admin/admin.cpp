@@ -103,8 +103,7 @@ Entry options:
 Connection options:
   --redis HOST:PORT|unix:PATH    default 127.0.0.1:6379 [CONFIDE_REDIS]
   --redis-cluster HOST:PORT,...  instead of --redis: any nodes of the Redis Cluster the servers
-                                 use [CONFIDE_REDIS_CLUSTER]. Every command but erase works
-                                 on a cluster
+                                 use [CONFIDE_REDIS_CLUSTER]
   --redis-password PW            prefer the variable [CONFIDE_REDIS_PASSWORD]
   --redis-timeout-ms MS          default 5000
 

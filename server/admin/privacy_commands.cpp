@@ -30,16 +30,6 @@ std::map<std::string, std::string> option_values(const std::vector<std::string>&
     return out;
 }
 
-// Erasure writes across slots in one script, not split for a Redis Cluster yet (docs/design.md,
-// "The directory on a Redis Cluster"): it refuses to start there rather than do part of its work.
-void refuse_on_cluster(const session& s, const std::string& what) {
-    if (s.on_cluster()) {
-        throw command_failed(what +
-                             " is not available on a Redis Cluster yet (run it against a "
-                             "single Redis; see docs/design.md, \"Redis Cluster\")");
-    }
-}
-
 }  // namespace
 
 // keys rotate --data-key-file FILE [--batch N]: the key file must fit what Redis recorded
@@ -96,7 +86,6 @@ int erase_command(session& s, const std::string& command, const std::vector<std:
     if (command != "user" && command != "conversation") {
         throw usage_error("unknown erase command '" + command + "' (known: user, conversation)");
     }
-    refuse_on_cluster(s, "erase " + command);
     if (args.empty() || args[0].starts_with("--")) {
         throw usage_error("erase " + command + " needs an id");
     }

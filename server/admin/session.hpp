@@ -84,7 +84,6 @@ public:
 
     store::directory_admin& directory() { return admin_; }
     const store::db& redis() const { return db_; }
-    bool on_cluster() const { return db_.is_cluster(); }
     asio::io_context& executor() { return ioc_; }
     store::redis_audit_log& audit() { return audit_; }
 

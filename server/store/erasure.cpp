@@ -1,9 +1,11 @@
 #include "store/erasure.hpp"
 
 #include "common/clock.hpp"
+#include "store/cluster_steps.hpp"
 #include "store/commands.hpp"
 #include "store/keys.hpp"
 #include "store/notice_codec.hpp"
+#include "store/redis/cluster_topology.hpp"
 #include "store/scripts.hpp"
 
 #include <boost/asio/steady_timer.hpp>
@@ -21,7 +23,7 @@ using namespace std::chrono_literals;
 
 // The other party's event stream is trimmed as the server trims it (MAXLEN ~ only trims beyond
 // it; keys_test/chat_store's inbox_max_events is the same number).
-constexpr std::string_view inbox_max_events = "100000";
+constexpr std::size_t inbox_max_events = 100000;
 
 // Passes over a user's conversation indexes: a connection that started an inquiry between the
 // read of the indexes and its close is caught by the next pass.
@@ -32,6 +34,61 @@ constexpr auto poll_interval = 50ms;
 awaitable<void> pause(std::chrono::milliseconds d) {
     asio::steady_timer t(co_await asio::this_coro::executor, d);
     co_await t.async_wait(use_nothrow);
+}
+
+// erase_one() on a Redis Cluster (docs/design.md, "Erasure on a Redis Cluster"): the
+// conversation's step (erase_conversation.lua with the other slots' keys left out), then each
+// party's (their delivered mark, and the 'erased' event for a party whose account stays), then
+// the schedule's. Each step is idempotent (a party's stream takes the 'erased' event once,
+// user_conversation.lua), so an erasure stopped between steps is finished by running it again.
+awaitable<outcome<bool>> erase_in_steps(const db& conn, const std::string& cid,
+                                        const std::string& client, const std::string& specialist,
+                                        const std::string& side) {
+    std::vector<std::string> k(12, keys::conversation(cid));
+    k[1] = keys::conversation_log(cid);
+    auto res =
+        co_await call_script(conn, scripts::erase_conversation(), std::move(k),
+                             cmd(cid, std::to_string(now_ms()), std::to_string(inbox_max_events),
+                                 side, client, specialist));
+    if (!res) {
+        co_return res.error();
+    }
+    cluster_steps::fault_point("erase:conversation");
+    auto marks = co_await call_all(
+        conn, cmds(cmd("HDEL", keys::acks(client), keys::delivered_field(cid)),
+                   cmd("HDEL", keys::acks(specialist), keys::delivered_field(cid))));
+    for (const auto& m : marks) {
+        if (!m) {
+            co_return m.error();
+        }
+    }
+    auto fields = co_await cluster_steps::conversation_snapshot(conn, cid, client, specialist);
+    if (!fields) {
+        co_return fields.error();
+    }
+    // As erase_conversation.lua's event on one Redis: the delivered marks are gone.
+    fields->insert(fields->end(), {"dlv_c", "0", "dlv_s", "0"});
+    for (const bool is_client : {true, false}) {
+        if (side == (is_client ? "c" : "s")) {
+            continue;  // their account is erased: their stream is deleted next
+        }
+        const std::string& user = is_client ? client : specialist;
+        const std::string& other = is_client ? specialist : client;
+        auto told = co_await cluster_steps::append_conversation_event(
+            conn, user, is_client, other, cid, now_ms(), *fields, inbox_max_events);
+        if (!told) {
+            co_return told.error();
+        }
+    }
+    auto scheduled =
+        co_await call_all(conn, cmds(cmd("ZREM", keys::inquiry_expiry(), cid),
+                                     cmd("ZREM", keys::reminders_due(), cid + "|c", cid + "|s")));
+    for (const auto& r : scheduled) {
+        if (!r) {
+            co_return r.error();
+        }
+    }
+    co_return res->elements.size() == 2 && res->elements[1].str == "erased";
 }
 
 // Erases one conversation; `erased_user` (or empty) gets no event: their stream is deleted next.
@@ -52,13 +109,16 @@ awaitable<outcome<bool>> erase_one(db conn, const std::string& cid,
                              : erased_user == client     ? "c"
                              : erased_user == specialist ? "s"
                                                          : "";
+    if (conn.is_cluster()) {
+        co_return co_await erase_in_steps(conn, cid, client, specialist, side);
+    }
     std::vector<std::string> k{
         keys::conversation(cid),     keys::conversation_log(cid),     keys::inbox(client),
         keys::inbox(specialist),     keys::open_with(client),         keys::inquiries(specialist),
         keys::conversations(client), keys::conversations(specialist), keys::acks(client),
         keys::acks(specialist),      keys::inquiry_expiry(),          keys::reminders_due()};
     std::vector<std::string> a{
-        cid, std::to_string(now_ms()), std::string(inbox_max_events), side, client, specialist};
+        cid, std::to_string(now_ms()), std::to_string(inbox_max_events), side, client, specialist};
     auto res =
         co_await call_script(conn, scripts::erase_conversation(), std::move(k), std::move(a));
     if (!res) {
@@ -86,12 +146,13 @@ awaitable<outcome<std::vector<std::string>>> conversations_of(db conn, const std
     co_return out;
 }
 
-// The keys matching `pattern`, by SCAN.
-awaitable<outcome<std::vector<std::string>>> scan_keys(db conn, std::string pattern) {
+// The keys matching `pattern`, by SCAN (on a cluster: of the master serving `slot`).
+awaitable<outcome<std::vector<std::string>>> scan_keys(db conn, std::string pattern,
+                                                       std::uint16_t slot) {
     std::vector<std::string> out;
     std::string cursor = "0";
     do {
-        auto page = co_await scan(conn, std::move(cursor), pattern);
+        auto page = co_await scan(conn, std::move(cursor), pattern, {}, 1000, slot);
         if (!page) {
             co_return page.error();
         }
@@ -104,8 +165,9 @@ awaitable<outcome<std::vector<std::string>>> scan_keys(db conn, std::string patt
 }
 
 // The fields of INFO persistence.
-awaitable<outcome<std::map<std::string, std::string, std::less<>>>> persistence_info(db conn) {
-    auto info = co_await call(conn, cmd("INFO", "persistence"));
+awaitable<outcome<std::map<std::string, std::string, std::less<>>>> persistence_info(
+    const db& conn, std::uint16_t slot) {
+    auto info = co_await call_on(conn, slot, cmd("INFO", "persistence"));
     if (!info) {
         co_return info.error();
     }
@@ -134,23 +196,24 @@ std::uint64_t number(const std::map<std::string, std::string, std::less<>>& info
     return n;
 }
 
-// Starts a background rewrite (`start`) and waits until the counter `done` moved and
-// `in_progress` (and `scheduled`) are 0; then `status` must say ok.
-awaitable<outcome<void>> rewrite(db conn, std::vector<std::string> start, std::string_view done,
-                                 std::string_view in_progress, std::string_view scheduled,
-                                 std::string_view status,
+// Starts a background rewrite (`start`) on the master serving `slot` (the one Redis) and waits
+// until the counter `done` moved and `in_progress` (and `scheduled`) are 0; then `status` must
+// say ok.
+awaitable<outcome<void>> rewrite(const db& conn, std::uint16_t slot, std::vector<std::string> start,
+                                 std::string_view done, std::string_view in_progress,
+                                 std::string_view scheduled, std::string_view status,
                                  std::chrono::steady_clock::time_point deadline) {
-    auto before = co_await persistence_info(conn);
+    auto before = co_await persistence_info(conn, slot);
     if (!before) {
         co_return before.error();
     }
     const auto count = number(*before, done);
     const std::string what = start.front();
-    if (auto started = co_await call(conn, std::move(start)); !started) {
+    if (auto started = co_await call_on(conn, slot, std::move(start)); !started) {
         co_return started.error();
     }
     while (true) {
-        auto now = co_await persistence_info(conn);
+        auto now = co_await persistence_info(conn, slot);
         if (!now) {
             co_return now.error();
         }
@@ -234,7 +297,9 @@ awaitable<outcome<erasure_report>> erase_user(db conn, std::string user_id,
     if (!contacts) {
         co_return contacts.error();
     }
-    auto records = co_await scan_keys(conn, keys::inquiry_record_pattern(user_id));
+    // Every key of theirs has their hash tag: on a cluster, on the master of their slot.
+    auto records = co_await scan_keys(conn, keys::inquiry_record_pattern(user_id),
+                                      redis::key_slot(keys::user(user_id)));
     if (!records) {
         co_return records.error();
     }
@@ -283,15 +348,27 @@ awaitable<outcome<erasure_report>> erase_user(db conn, std::string user_id,
 
 awaitable<outcome<void>> rewrite_redis_files(db conn, std::chrono::milliseconds timeout) {
     const auto deadline = std::chrono::steady_clock::now() + timeout;
-    auto aof =
-        co_await rewrite(conn, cmd("BGREWRITEAOF"), "aof_rewrites", "aof_rewrite_in_progress",
-                         "aof_rewrite_scheduled", "aof_last_bgrewrite_status", deadline);
-    if (!aof) {
-        co_return aof.error();
+    // On a cluster each master rewrites its own files.
+    const auto slots = scan_slots(conn);
+    if (slots.empty()) {
+        co_return fail(errc::unavailable, "no slot map from the Redis Cluster yet");
     }
-    // SCHEDULE: a save waits for a rewrite still running rather than failing.
-    co_return co_await rewrite(conn, cmd("BGSAVE", "SCHEDULE"), "rdb_saves",
-                               "rdb_bgsave_in_progress", "", "rdb_last_bgsave_status", deadline);
+    for (const auto slot : slots) {
+        auto aof = co_await rewrite(conn, slot, cmd("BGREWRITEAOF"), "aof_rewrites",
+                                    "aof_rewrite_in_progress", "aof_rewrite_scheduled",
+                                    "aof_last_bgrewrite_status", deadline);
+        if (!aof) {
+            co_return aof.error();
+        }
+        // SCHEDULE: a save waits for a rewrite still running rather than failing.
+        auto rdb =
+            co_await rewrite(conn, slot, cmd("BGSAVE", "SCHEDULE"), "rdb_saves",
+                             "rdb_bgsave_in_progress", "", "rdb_last_bgsave_status", deadline);
+        if (!rdb) {
+            co_return rdb.error();
+        }
+    }
+    co_return outcome<void>{};
 }
 
 }  // namespace confide::store

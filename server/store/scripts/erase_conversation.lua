@@ -10,6 +10,9 @@
 --  ARGV[1] conversation id  ARGV[2] now  ARGV[3] stream max length
 --  ARGV[4] the party whose account is erased ('c' or 's': they get no event), or '' (both do)
 --  ARGV[5] client id  ARGV[6] specialist id (as read with the keys above)
+-- On a Redis Cluster KEYS[3..12] are KEYS[1] (the parties' keys and the schedule are in other
+-- slots): this is the conversation's step only, and the server runs the parties' steps and the
+-- schedule's after it (store/erasure.cpp).
 -- Returns {'ok', 'erased' | 'again'} | {'err', CODE, message}. Erasing again is harmless.
 local cid, now = ARGV[1], ARGV[2]
 local m = redis.call('HMGET', KEYS[1], 'client', 'specialist', 'state', 'created')
@@ -24,6 +27,9 @@ local again = m[3] == 'erased' and redis.call('HEXISTS', KEYS[1], 'dk') == 0 and
 redis.call('DEL', KEYS[1], KEYS[2])
 redis.call('HSET', KEYS[1], 'client', m[1], 'specialist', m[2], 'state', 'erased', 'created',
            m[4] or now, 'updated', now)
+if KEYS[3] == KEYS[1] then
+    return {'ok', again and 'again' or 'erased'}
+end
 redis.call('ZREM', KEYS[11], cid)
 redis.call('ZREM', KEYS[12], cid .. '|c', cid .. '|s')
 if redis.call('HGET', KEYS[5], m[2]) == cid then

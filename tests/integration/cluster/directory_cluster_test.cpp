@@ -160,21 +160,6 @@ TEST_F(cluster_directory, MigrateFindsSpecialistsOnEveryMaster) {
     }
 }
 
-TEST_F(cluster_directory, ErasureRefusesToRunOnACluster) {
-    const auto cid = unique("c");
-    on_owner(keys::conversation(cid), {"HSET", keys::conversation(cid), "client", "x"});
-    for (const std::vector<std::string>& args :
-         {std::vector<std::string>{"erase", "conversation", cid},
-          std::vector<std::string>{"erase", "user", "x"}}) {
-        auto r = run_admin(*cluster_, args);
-        EXPECT_EQ(r.status, 1) << r.text();
-        EXPECT_NE(r.text().find("not available on a Redis Cluster yet"), std::string::npos)
-            << r.text();
-    }
-    EXPECT_EQ(on_owner(keys::conversation(cid), {"HGET", keys::conversation(cid), "client"}), "x")
-        << "nothing was erased";
-}
-
 TEST_F(cluster_directory, AMalformedClusterAddressIsAUsageError) {
     // The later option wins, so this names a unix socket where a cluster node is expected.
     auto r = run_admin(*cluster_, {"--redis-cluster", "unix:/tmp/x.sock", "directory", "list"});

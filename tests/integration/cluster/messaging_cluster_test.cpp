@@ -441,6 +441,72 @@ TEST_F(cluster_keys, RotationRewrapsTheConversationsOfEveryMasterAndTheNewKeyAlo
     }
 }
 
+// Erasure on a cluster (confide-admin erase, docs/design.md "Erasure on a Redis Cluster"): the
+// conversation's step, then each remaining party's 'erased' event, then the schedule; a user's
+// erasure closes their connections and deletes their keys on their master; every master
+// rewrites its files.
+TEST_F(cluster_messaging, ErasingAConversationAndAUserWorksAcrossTheSlots) {
+    auto srv = start_server();
+    const auto alice = unique("alice"), bob = unique("dr.bob"), carol = unique("carol");
+    auto a = login(*srv, alice, role::client);
+    auto b = login(*srv, bob, role::specialist);
+    const auto first = open_conversation(*a, *b, bob, "q1", "to be erased").cid;
+    must_send(*a, send_message(first, "m2", "also to be erased"));
+    auto is_erased = [](const std::string& cid) {
+        return [cid](const v1::Frame& f) {
+            return f.has_event() && f.event().has_conversation() &&
+                   f.event().conversation().id() == cid &&
+                   f.event().conversation().state() == v1::ERASED;
+        };
+    };
+
+    auto erased = run_admin(*cluster_, {"erase", "conversation", first});
+    ASSERT_EQ(erased.status, 0) << erased.text();
+    EXPECT_TRUE(a->wait_for(is_erased(first), 10s)) << "the client is told";
+    EXPECT_TRUE(b->wait_for(is_erased(first), 10s)) << "the specialist is told";
+    const auto meta = keys::conversation(first);
+    EXPECT_EQ(on_owner(meta, {"HGET", meta, "state"}), "erased");
+    EXPECT_EQ(on_owner(meta, {"HEXISTS", meta, "dk"}), "0") << "the data key is destroyed";
+    EXPECT_EQ(on_owner(meta, {"EXISTS", keys::conversation_log(first)}), "0");
+    // Running it again is harmless: nobody's stream takes a second event.
+    const auto events = [&](const std::string& user) {
+        return on_owner(keys::inbox(user), {"XLEN", keys::inbox(user)});
+    };
+    const auto before = std::pair{events(alice), events(bob)};
+    auto again = run_admin(*cluster_, {"erase", "conversation", first});
+    ASSERT_EQ(again.status, 0) << again.text();
+    EXPECT_EQ(std::pair(events(alice), events(bob)), before);
+
+    // A user: their connection is closed, their keys are gone, the other party is told.
+    auto c = login(*srv, carol, role::client);
+    const auto second = open_conversation(*c, *b, bob, "q1", "carol's words").cid;
+    const auto rewrites = [&](std::size_t m) {
+        const auto info = cluster_->command(m, {"INFO", "persistence"});
+        const auto at = info.find("aof_rewrites:");
+        return at == std::string::npos ? -1 : std::stoi(info.substr(at + 13));
+    };
+    std::map<std::size_t, int> rewrites_before;
+    for (const auto m : cluster_->masters()) {
+        rewrites_before[m] = rewrites(m);
+    }
+    auto gone = run_admin(*cluster_, {"erase", "user", carol});
+    ASSERT_EQ(gone.status, 0) << gone.text();
+    const auto closed = c->wait_closed(10s);
+    ASSERT_TRUE(closed) << "carol's connection stayed open";
+    EXPECT_EQ(closed->reason, "account erased");
+    EXPECT_TRUE(b->wait_for(is_erased(second), 10s));
+    for (const auto& key : {keys::user(carol), keys::inbox(carol), keys::conversations(carol),
+                            keys::open_with(carol)}) {
+        EXPECT_EQ(on_owner(key, {"EXISTS", key}), "0") << key;
+    }
+    EXPECT_EQ(on_owner(keys::conversation(second), {"HGET", keys::conversation(second), "state"}),
+              "erased");
+    // Every master rewrote its append-only file since the erasure began.
+    for (const auto& [m, n] : rewrites_before) {
+        EXPECT_GT(rewrites(m), n) << cluster_->address(m);
+    }
+}
+
 TEST_F(cluster_messaging, AnOfflineDeviceGetsEverythingFromItsCursorInOrder) {
     auto srv = start_server();
     const auto alice = unique("alice"), bob = unique("bob");
