@@ -3,27 +3,48 @@
 
 #include "routing/domain.hpp"
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
-#include <mutex>
 #include <string>
+#include <thread>
 #include <variant>
 
 namespace confide::routing {
 
 /// Bytes made by the first caller of get() and shared by every later one.
 ///
-/// Thread safety: get() is safe to call concurrently; `make` runs once.
+/// Thread safety: get() is safe to call concurrently; `make` runs once (again only if it threw).
+///
+/// Not std::call_once: glibc's pthread_once ends every first call with a futex wake-up, a
+/// system call even when nobody waits, and a notice's frame is made once per notice: 2.3 futex
+/// calls per message at workload W (docs/benchmarks.md, "Server CPU per message"). A caller that
+/// finds another one making the bytes yields until they are there; notices are shared by the
+/// sessions of one I/O thread, so that does not happen in practice.
 class shared_bytes {
 public:
     template <class Make>
     const std::shared_ptr<const std::string>& get(Make&& make) const {
-        std::call_once(once_, [&] { bytes_ = make(); });
+        while (state_.load(std::memory_order_acquire) != ready) {
+            int expected = empty;
+            if (state_.compare_exchange_strong(expected, making, std::memory_order_acquire)) {
+                try {
+                    bytes_ = make();
+                } catch (...) {
+                    state_.store(empty, std::memory_order_release);
+                    throw;
+                }
+                state_.store(ready, std::memory_order_release);
+            } else if (expected == making) {
+                std::this_thread::yield();
+            }
+        }
         return bytes_;
     }
 
 private:
-    mutable std::once_flag once_;
+    enum : int { empty, making, ready };
+    mutable std::atomic<int> state_{empty};
     mutable std::shared_ptr<const std::string> bytes_;
 };
 

@@ -4,8 +4,12 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <memory>
+#include <stdexcept>
 #include <string>
+#include <thread>
+#include <vector>
 
 namespace {
 
@@ -52,6 +56,42 @@ TEST(wire, a_notice_is_encoded_once_for_every_connection) {
     const auto& first = routing::frame_of(*n);
     const auto& second = routing::frame_of(*n);
     EXPECT_EQ(first.get(), second.get());
+}
+
+TEST(wire, shared_bytes_are_made_once_by_the_first_of_concurrent_callers) {
+    routing::shared_bytes bytes;
+    std::atomic<int> made{0};
+    std::vector<const std::string*> seen(8, nullptr);
+    {
+        std::vector<std::jthread> callers;
+        for (auto& slot : seen) {
+            callers.emplace_back([&bytes, &made, &slot] {
+                slot = bytes
+                           .get([&made] {
+                               made.fetch_add(1);
+                               return std::make_shared<const std::string>("frame");
+                           })
+                           .get();
+            });
+        }
+    }
+    EXPECT_EQ(made.load(), 1);
+    for (const auto* p : seen) {
+        ASSERT_NE(p, nullptr);
+        EXPECT_EQ(p, seen.front());
+        EXPECT_EQ(*p, "frame");
+    }
+}
+
+TEST(wire, shared_bytes_whose_making_threw_are_made_by_the_next_caller) {
+    routing::shared_bytes bytes;
+    EXPECT_THROW(bytes.get([]() -> std::shared_ptr<const std::string> {
+        throw std::runtime_error("no memory");
+    }),
+                 std::runtime_error);
+    const auto& p = bytes.get([] { return std::make_shared<const std::string>("again"); });
+    ASSERT_NE(p, nullptr);
+    EXPECT_EQ(*p, "again");
 }
 
 TEST(wire, a_conversation_event_carries_no_listing_fields) {
