@@ -113,6 +113,7 @@ server::server(config cfg)
         const auto i = next_context_.fetch_add(1, std::memory_order_relaxed) % contexts_.size();
         return contexts_[i]->get_executor();
     };
+    lo.connection_executor_is_one_thread = true;  // run(): one thread per context
     listener_ = std::make_unique<net::listener>(main_context().get_executor(), std::move(lo),
                                                 std::move(session), node_->factory());
     add_metrics();

@@ -88,10 +88,12 @@ void listener::impl::open() {
 awaitable<void> listener::impl::accept_loop() {
     asio::steady_timer retry(strand);
     for (;;) {
-        // Each connection gets a strand of its own: its coroutines never run concurrently.
+        // A connection's coroutines never run concurrently: its executor is a strand of its
+        // own, or an executor that only one thread runs.
         const executor home = opts.connection_executor ? opts.connection_executor() : io;
-        auto [ec, socket] =
-            co_await acceptor.async_accept(executor(asio::make_strand(home)), use_nothrow);
+        const bool serial = opts.connection_executor && opts.connection_executor_is_one_thread;
+        auto [ec, socket] = co_await acceptor.async_accept(
+            serial ? home : executor(asio::make_strand(home)), use_nothrow);
         if (!acceptor.is_open() || ec == asio::error::operation_aborted) {
             co_return;
         }

@@ -40,6 +40,11 @@ struct listener_options {
     /// The executor each new connection runs on (its strand is made on it), e.g. the next
     /// io_context of a pool, one per thread. Empty: the listener's own executor.
     std::function<executor()> connection_executor;
+    /// Every executor connection_executor hands out is run by exactly one thread (an io_context
+    /// per thread): it already runs a connection's handlers one at a time, so a connection uses
+    /// it as it is instead of a strand on it, whose queue, lock and extra dispatch every
+    /// completion pays (docs/benchmarks.md, "Server CPU per message").
+    bool connection_executor_is_one_thread = false;
 };
 
 /// Limits and deadlines of one client connection.
