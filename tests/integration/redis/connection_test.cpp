@@ -337,6 +337,44 @@ TEST_F(connection_test, authenticates_with_a_password) {
     EXPECT_EQ(std::get<0>(exec(*bad, {"PING"})), errc::not_connected);
 }
 
+// hiredis reads at most 16 KiB per readiness event: a reply many times that size, and pipelined
+// big replies that share reads, come out whole and in order.
+TEST_F(connection_test, replies_larger_than_a_read_and_many_in_one_read_arrive_whole) {
+    auto conn = connect();
+    std::string big(200 * 1024, 'x');
+    for (std::size_t i = 0; i < big.size(); i += 7) {
+        big[i] = static_cast<char>('a' + i % 26);
+    }
+    ASSERT_FALSE(std::get<0>(exec(*conn, {"SET", "big", big})));
+    auto [ec, r] = exec(*conn, {"GET", "big"});
+    ASSERT_FALSE(ec) << ec.message();
+    EXPECT_EQ(r.str.size(), big.size());
+    EXPECT_TRUE(r.str == big);
+
+    // Pipelined big replies: several of them, and the end of one with the start of the next,
+    // share a read.
+    constexpr int n = 20;
+    struct state {
+        std::vector<std::size_t> sizes;
+        counter done;
+    };
+    auto st = std::make_shared<state>();
+    for (int i = 0; i < n; ++i) {
+        conn->async_exec({"GETRANGE", "big", "0", std::to_string(9'000 * (i + 1))},
+                         [st](const error_code& e, const reply& rep) {
+                             // Completions run on the connection's strand, one at a time.
+                             st->sizes.push_back(e ? 0 : rep.str.size());
+                             st->done.bump();
+                         });
+    }
+    ASSERT_TRUE(st->done.wait_for(n, 10s)) << st->done.value() << " of " << n;
+    ASSERT_EQ(st->sizes.size(), static_cast<std::size_t>(n));
+    for (int i = 0; i < n; ++i) {
+        EXPECT_EQ(st->sizes[static_cast<std::size_t>(i)],
+                  9'000u * static_cast<unsigned>(i + 1) + 1);
+    }
+}
+
 TEST_F(connection_test, connects_over_a_unix_socket) {
     test::redis_server_options opts;
     opts.appendonly = false;
