@@ -457,21 +457,13 @@ awaitable<outcome<reply>> redis_chat_store::send_steps(routing::send_command cmd
         co_return fail(errc::internal, "malformed reply from the send script");
     }
     cluster_steps::fault_point("send:conversation");
-    // 2. The user steps: the pointer in each party's stream, with its wake-up.
-    auto client_event = co_await cluster_steps::append_message(
-        conn_, p.client, true, p.specialist, cmd.conversation_id, *stored_seq, log_id, prefix,
-        cfg_.inbox_max_events);
-    if (!client_event) {
-        co_return client_event.error();
+    // 2. The user steps, together: the pointer in each party's stream, with its wake-up.
+    auto events =
+        co_await cluster_steps::append_to_both(conn_, p.client, p.specialist, cmd.conversation_id,
+                                               *stored_seq, log_id, prefix, cfg_.inbox_max_events);
+    if (!events) {
+        co_return events.error();
     }
-    cluster_steps::fault_point("send:client");
-    auto specialist_event = co_await cluster_steps::append_message(
-        conn_, p.specialist, false, p.client, cmd.conversation_id, *stored_seq, log_id, prefix,
-        cfg_.inbox_max_events);
-    if (!specialist_event) {
-        co_return specialist_event.error();
-    }
-    cluster_steps::fault_point("send:specialist");
     if (status == "dup") {
         co_return std::move(*res);
     }
@@ -498,7 +490,7 @@ awaitable<outcome<reply>> redis_chat_store::send_steps(routing::send_command cmd
             co_return r.error();
         }
     }
-    co_return stored_reply(log_id, std::move(*client_event), std::move(*specialist_event));
+    co_return stored_reply(log_id, std::move(events->client), std::move(events->specialist));
 }
 
 outcome<redis_chat_store::sealed_inquiry> redis_chat_store::seal_inquiry(

@@ -9,6 +9,8 @@
 #include "store/notice_codec.hpp"
 #include "store/scripts.hpp"
 
+#include <boost/asio/experimental/awaitable_operators.hpp>
+
 #include <cstdlib>
 #include <cstring>
 #include <iterator>
@@ -258,6 +260,45 @@ awaitable<outcome<reply>> change_state(db d, state_change c) {
         }
     }
     co_return std::move(res);
+}
+
+namespace {
+
+// append_message, then the fault point `point` once it succeeded.
+awaitable<outcome<std::string>> append_then(db d, std::string user, bool is_client,
+                                            std::string other, std::string cid, std::uint64_t seq,
+                                            std::string log_id, std::string notice_prefix,
+                                            std::size_t maxlen, const char* point) {
+    auto r = co_await append_message(std::move(d), std::move(user), is_client, std::move(other),
+                                     std::move(cid), seq, std::move(log_id),
+                                     std::move(notice_prefix), maxlen);
+    if (r) {
+        fault_point(point);
+    }
+    co_return r;
+}
+
+}  // namespace
+
+awaitable<outcome<party_events>> append_to_both(db d, std::string client, std::string specialist,
+                                                std::string cid, std::uint64_t seq,
+                                                std::string log_id, std::string notice_prefix,
+                                                std::size_t maxlen) {
+    using namespace asio::experimental::awaitable_operators;
+    // Neither coroutine throws (failures are outcomes), so `&&` never cancels one for the other.
+    auto both = co_await (append_then(d, client, true, specialist, cid, seq, log_id, notice_prefix,
+                                      maxlen, "send:client") &&
+                          append_then(d, specialist, false, client, cid, seq, log_id, notice_prefix,
+                                      maxlen, "send:specialist"));
+    auto& [c, s] = both;
+    if (!c) {
+        co_return c.error();
+    }
+    if (!s) {
+        co_return s.error();
+    }
+    fault_point("send:users");
+    co_return party_events{std::move(*c), std::move(*s)};
 }
 
 void fault_point(const char* name) noexcept {

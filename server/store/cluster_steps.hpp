@@ -75,6 +75,22 @@ struct state_change {
 /// delivered marks, as update.lua's reply.
 awaitable<outcome<redis::reply>> change_state(db d, state_change c);
 
+/// The event ids append_message() answered for the two parties of a message.
+struct party_events {
+    std::string client;
+    std::string specialist;
+};
+
+/// append_message() for both parties of a message at once: the two steps are independent (each
+/// in its user's slot, usually on two masters), so a send waits for one round trip instead of
+/// two. Fails when either fails (the other may have run: the retry repairs it as any step cut
+/// short). Fault points: "send:client" and "send:specialist" as that party's step completes
+/// (the other's then may or may not have run), "send:users" once both have.
+awaitable<outcome<party_events>> append_to_both(db d, std::string client, std::string specialist,
+                                                std::string cid, std::uint64_t seq,
+                                                std::string log_id, std::string notice_prefix,
+                                                std::size_t maxlen);
+
 /// Exits the process at once (std::_Exit) when the fault point `name` is armed: the environment
 /// variable CONFIDE_TEST_EXIT_AT names it. Only in builds with CONFIDE_FAULT_POINTS (test
 /// builds: the kill-between-steps tests); a no-op otherwise.

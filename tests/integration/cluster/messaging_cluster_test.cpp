@@ -563,8 +563,9 @@ TEST_F(cluster_messaging, TwoServerNodesShareTheCluster) {
     EXPECT_EQ(more.seq(), 4u);
 }
 
-// A server killed right after the conversation's step (or after the client's step) has stored
-// the message but not acked it. The sender's retry with the same client_msg_id, through another
+// A server killed right after the conversation's step, or as one user step completes (the two
+// run at once: the other one may or may not have run), or after both, has stored the message
+// but not acked it. The sender's retry with the same client_msg_id, through another
 // server, repairs the missing pointers: every device of both parties gets it exactly once.
 class cluster_kill_between_steps : public cluster_messaging,
                                    public ::testing::WithParamInterface<const char*> {};
@@ -854,18 +855,23 @@ TEST_F(cluster_failover, ClientsResumeWhenAMasterFailsOverToItsReplica) {
               (std::vector<std::string>{"after the failover"}));
 }
 
-// A test's name after its fault point: "<write>:<step>" -> "After...".
+// A test's name after its fault point: "<write>:<step>" -> "After...". A send's two user steps
+// run at once ("send:client" and "send:specialist" fire as that one replies, "send:users" after
+// both); the other writes' run one after the other (their ":specialist" comes after both).
 std::string after_step(const ::testing::TestParamInfo<const char*>& p) {
     const std::string point = p.param;
     const std::string step = point.substr(point.find(':') + 1);
-    return step == "claim"          ? "AfterTheClaim"
-           : step == "conversation" ? "AfterTheConversationStep"
-           : step == "client"       ? "AfterTheClientStep"
-                                    : "AfterBothUserSteps";
+    const bool together = point.starts_with("send:");
+    return step == "claim"                    ? "AfterTheClaim"
+           : step == "conversation"           ? "AfterTheConversationStep"
+           : step == "client"                 ? "AfterTheClientStep"
+           : step == "specialist" && together ? "AfterTheSpecialistStep"
+                                              : "AfterBothUserSteps";
 }
 
 INSTANTIATE_TEST_SUITE_P(points, cluster_kill_between_steps,
-                         ::testing::Values("send:conversation", "send:client", "send:specialist"),
+                         ::testing::Values("send:conversation", "send:client", "send:specialist",
+                                           "send:users"),
                          after_step);
 INSTANTIATE_TEST_SUITE_P(points, cluster_kill_inquiry,
                          ::testing::Values("inquiry:claim", "inquiry:conversation",
