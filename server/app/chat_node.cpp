@@ -127,6 +127,8 @@ store::chat_store_config chat_store_config_of(const config& cfg) {
     c.directory_open = cfg.directory_open;
     c.remind_specialist_after = cfg.remind_specialist_after;
     c.remind_client_after = cfg.remind_client_after;
+    c.ack_after_replicas = cfg.ack_after_replicas;
+    c.ack_after_replicas_timeout = cfg.ack_after_replicas_timeout;
     return c;
 }
 

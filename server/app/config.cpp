@@ -90,6 +90,13 @@ constexpr option_spec specs[] = {
      "How long start-up waits for Redis to answer (it may be starting too); then the server "
      "exits, naming the cause",
      "15000"},
+    {"Redis", "ack-after-replicas", kind::single, "N",
+     "Ack a message as sent only once N replicas of every master it was written to confirmed "
+     "it (WAIT); fewer within --ack-after-replicas-timeout-ms: the sender is answered "
+     "UNAVAILABLE (retry; the retry is idempotent). 0: ack once the master stored it",
+     "0"},
+    {"Redis", "ack-after-replicas-timeout-ms", kind::single, "MS",
+     "How long a write waits for --ack-after-replicas replicas (below --redis-timeout-ms)", "200"},
     {"Redis", "allow-unsafe-redis", kind::flag, "BOOL",
      "Accept a Redis without persistence or with an evicting maxmemory-policy (benchmarks "
      "only: messages can be lost)",
@@ -514,6 +521,10 @@ void apply(config& c, const std::string& name, const raw_value& v) {
         c.redis_health_interval = to_timeout(v);
     } else if (name == "redis-startup-timeout-ms") {
         c.redis_startup_timeout = to_timeout(v);
+    } else if (name == "ack-after-replicas") {
+        c.ack_after_replicas = static_cast<unsigned>(to_integer(v, 0, 100));
+    } else if (name == "ack-after-replicas-timeout-ms") {
+        c.ack_after_replicas_timeout = to_timeout(v);
     } else if (name == "allow-unsafe-redis") {
         c.allow_unsafe_redis = to_bool(v);
     } else if (name == "data-key-file") {
@@ -729,6 +740,14 @@ config parse_config(int argc, const char* const* argv) {
         throw config_error(origin("redis-cluster") + ": contradicts " + origin("redis") +
                            "; give one of them (one Redis, or the nodes of a Redis Cluster)");
     }
+    if (c.ack_after_replicas > 0 && c.ack_after_replicas_timeout >= c.redis_timeout) {
+        // WAIT blocks its connection until it answers: past the command deadline the
+        // connection would be failed, every command on it with it.
+        throw config_error(origin("ack-after-replicas-timeout-ms") + ": " +
+                           std::to_string(c.ack_after_replicas_timeout.count()) + " is not below " +
+                           origin("redis-timeout-ms") + " (" +
+                           std::to_string(c.redis_timeout.count()) + ")");
+    }
     if (c.tls_cert.empty() != c.tls_key.empty()) {
         throw config_error(c.tls_cert.empty()
                                ? origin("tls-key") + ": --tls-cert is required with it"
@@ -771,6 +790,10 @@ std::string describe(const config& c) {
     out << (c.redis_password.empty() ? "" : " (with password)")
         << " redis_timeout_ms=" << c.redis_timeout.count()
         << " redis_health_interval_ms=" << c.redis_health_interval.count()
+        << (c.ack_after_replicas == 0
+                ? ""
+                : " ack_after_replicas=" + std::to_string(c.ack_after_replicas) + " within " +
+                      std::to_string(c.ack_after_replicas_timeout.count()) + " ms")
         << (c.allow_unsafe_redis ? " allow_unsafe_redis" : "")
         << (c.data_key_file.empty() ? "" : " data_key_file=" + c.data_key_file)
         << (c.allow_plaintext_storage ? " allow_plaintext_storage" : "") << " token_keys=[";

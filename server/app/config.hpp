@@ -51,6 +51,9 @@ struct config {
     std::chrono::milliseconds redis_health_interval{2000};   ///< idle time before a health check
     std::chrono::milliseconds redis_startup_timeout{15000};  ///< start-up waits this long
     bool allow_unsafe_redis = false;
+    /// --ack-after-replicas: replicas that must confirm a message before its ack; 0: none.
+    unsigned ack_after_replicas = 0;
+    std::chrono::milliseconds ack_after_replicas_timeout{200};
     std::string data_key_file;             ///< the key file (crypto::kek_ring); empty: none
     bool allow_plaintext_storage = false;  ///< without a key file: store text as it is
 

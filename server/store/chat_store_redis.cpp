@@ -397,7 +397,15 @@ awaitable<outcome<routing::send_result>> redis_chat_store::send_message(routing:
             answered = int_or_zero<std::uint64_t>(res->elements[1].str);
             continue;
         }
-        co_return finish_send(*res, cmd, from_client, fp, seq);
+        auto out = finish_send(*res, cmd, from_client, fp, seq);
+        if (out && cfg_.ack_after_replicas > 0) {
+            auto confirmed =
+                co_await confirm_replicated(cmd.conversation_id, p->client, p->specialist);
+            if (!confirmed) {
+                co_return confirmed.error();
+            }
+        }
+        co_return out;
     }
     co_return fail(errc::unavailable, "the conversation is busy; retry");
 }
@@ -530,6 +538,31 @@ outcome<redis_chat_store::sealed_inquiry> redis_chat_store::seal_inquiry(
     return out;
 }
 
+awaitable<outcome<void>> redis_chat_store::confirm_replicated(std::string conversation_id,
+                                                              std::string client,
+                                                              std::string specialist) {
+    // The schedule's global keys are not waited for: losing their entries in a failover costs
+    // what a crash between steps costs (docs/design.md, "Redis Cluster").
+    std::vector<std::uint16_t> slots{redis::key_slot(keys::conversation(conversation_id)),
+                                     redis::key_slot(keys::inbox(client)),
+                                     redis::key_slot(keys::inbox(specialist))};
+    auto got = co_await wait_for_replicas(conn_, std::move(slots), cfg_.ack_after_replicas,
+                                          cfg_.ack_after_replicas_timeout);
+    if (!got) {
+        co_return got.error();
+    }
+    if (*got < static_cast<std::int64_t>(cfg_.ack_after_replicas)) {
+        log::warn(
+            "conversation={}: stored, but {} of {} replica(s) confirmed within {} ms: "
+            "the sender is told to retry",
+            conversation_id, *got, cfg_.ack_after_replicas,
+            cfg_.ack_after_replicas_timeout.count());
+        co_return fail(errc::unavailable,
+                       "stored, but not yet confirmed by Redis replicas; retry with the same id");
+    }
+    co_return outcome<void>{};
+}
+
 awaitable<outcome<routing::send_result>> redis_chat_store::start_inquiry(
     routing::inquiry_command cmd) {
     if (conn_.is_cluster()) {
@@ -635,6 +668,12 @@ awaitable<outcome<routing::send_result>> redis_chat_store::start_inquiry(
         auto out = parse_send_reply(*res, cid, true, fp, cmd.now_ms);
         if (out && !out->duplicate) {
             remember_seq(cid, out->seq);
+        }
+        if (out && cfg_.ack_after_replicas > 0) {
+            auto confirmed = co_await confirm_replicated(cid, cmd.client_id, cmd.specialist_id);
+            if (!confirmed) {
+                co_return confirmed.error();
+            }
         }
         co_return out;
     }

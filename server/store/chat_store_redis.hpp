@@ -28,6 +28,11 @@ struct chat_store_config {
     /// workflow sweeper then counts office time only) and for clients.
     std::chrono::milliseconds remind_specialist_after{std::chrono::minutes(15)};
     std::chrono::milliseconds remind_client_after{std::chrono::hours(24)};
+    /// A message is acked only once this many replicas of each master it was written to
+    /// confirmed it (WAIT), within the timeout; else the sender gets unavailable (retry).
+    /// 0: acked once the master stored it. See confirm_replicated().
+    unsigned ack_after_replicas = 0;
+    std::chrono::milliseconds ack_after_replicas_timeout{200};
 };
 
 /// routing::chat_store on Redis (key layout 3, docs/design.md): conversations, messages, user
@@ -143,6 +148,13 @@ private:
     /// `args` are send.lua's arguments.
     awaitable<outcome<redis::reply>> send_steps(routing::send_command cmd, parties p,
                                                 std::string fp, std::vector<std::string> args);
+
+    /// With chat_store_config::ack_after_replicas: WAIT on the masters of the conversation's and
+    /// both parties' slots (on one Redis: on it), after the message's writes on the same
+    /// connections. Unavailable (retry) when fewer replicas confirmed within the timeout: the
+    /// message is stored on the master, and the retry, idempotent, waits again.
+    awaitable<outcome<void>> confirm_replicated(std::string conversation_id, std::string client,
+                                                std::string specialist);
 
     /// A send's result from the script's (or send_steps') reply; the seq cache updated.
     outcome<routing::send_result> finish_send(const redis::reply& r,

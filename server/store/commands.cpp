@@ -6,6 +6,7 @@
 #include <boost/asio/async_result.hpp>
 #include <boost/asio/this_coro.hpp>
 
+#include <algorithm>
 #include <array>
 #include <utility>
 
@@ -36,10 +37,13 @@ errc parse_code(std::string_view code) {
 
 using exec_result = std::tuple<boost::system::error_code, reply>;
 
+// Every command at once; command i on the master of slots[i] when `slots` is not empty, else on
+// its key's.
 template <class Token>
-auto async_call_all(const db& d, std::vector<std::vector<std::string>> commands, Token&& token) {
+auto async_call_all(const db& d, std::vector<std::vector<std::string>> commands,
+                    std::vector<std::uint16_t> slots, Token&& token) {
     return asio::async_initiate<Token, void(std::vector<exec_result>)>(
-        [&d](auto handler, std::vector<std::vector<std::string>> cmds) {
+        [&d, slots = std::move(slots)](auto handler, std::vector<std::vector<std::string>> cmds) {
             using handler_t = decltype(handler);
             struct state {
                 explicit state(handler_t h, std::size_t n)
@@ -56,15 +60,19 @@ auto async_call_all(const db& d, std::vector<std::vector<std::string>> commands,
             }
             const auto sent = metrics::histogram::now();
             for (std::size_t i = 0; i < cmds.size(); ++i) {
-                d.async_exec(
-                    std::move(cmds[i]), [st, i, ex, sent](boost::system::error_code ec, reply r) {
-                        stats::redis_command_latency.observe_since(sent);
-                        st->results[i] = {ec, std::move(r)};
-                        // acq_rel: the last one sees every other result.
-                        if (st->left.fetch_sub(1, std::memory_order_acq_rel) == 1) {
-                            asio::post(ex, [st]() mutable { st->handler(std::move(st->results)); });
-                        }
-                    });
+                auto done = [st, i, ex, sent](boost::system::error_code ec, reply r) {
+                    stats::redis_command_latency.observe_since(sent);
+                    st->results[i] = {ec, std::move(r)};
+                    // acq_rel: the last one sees every other result.
+                    if (st->left.fetch_sub(1, std::memory_order_acq_rel) == 1) {
+                        asio::post(ex, [st]() mutable { st->handler(std::move(st->results)); });
+                    }
+                };
+                if (slots.empty()) {
+                    d.async_exec(std::move(cmds[i]), std::move(done));
+                } else {
+                    d.async_exec_on(slots[i], std::move(cmds[i]), std::move(done));
+                }
             }
         },
         token, std::move(commands));
@@ -187,7 +195,39 @@ awaitable<outcome<reply>> call_script(const db& d, const redis::script& s,
 
 awaitable<std::vector<std::tuple<boost::system::error_code, reply>>> exec_all(
     const db& d, std::vector<std::vector<std::string>> commands) {
-    co_return co_await async_call_all(d, std::move(commands), asio::use_awaitable);
+    co_return co_await async_call_all(d, std::move(commands), {}, asio::use_awaitable);
+}
+
+awaitable<outcome<std::int64_t>> wait_for_replicas(const db& d, std::vector<std::uint16_t> slots,
+                                                   unsigned replicas,
+                                                   std::chrono::milliseconds timeout) {
+    // One WAIT per master: two slots of one master share its connection, where one WAIT
+    // covers every write before it.
+    if (d.single() != nullptr) {
+        slots.resize(1);
+    } else if (const auto map = d.cluster()->topology()) {
+        std::vector<std::uint16_t> seen;
+        std::erase_if(slots, [&](std::uint16_t s) {
+            const auto owner = map->owner[s];
+            if (std::find(seen.begin(), seen.end(), owner) != seen.end()) {
+                return true;
+            }
+            seen.push_back(owner);
+            return false;
+        });
+    }
+    std::vector<std::vector<std::string>> waits(
+        slots.size(), cmd("WAIT", std::to_string(replicas), std::to_string(timeout.count())));
+    auto results =
+        co_await async_call_all(d, std::move(waits), std::move(slots), asio::use_awaitable);
+    std::int64_t fewest = replicas;
+    for (auto& [ec, r] : results) {
+        if (ec) {
+            co_return storage_failure(ec, r);
+        }
+        fewest = std::min(fewest, r.is_integer() ? r.integer : std::int64_t{0});
+    }
+    co_return fewest;
 }
 
 awaitable<outcome<scan_page>> scan(db conn, std::string cursor, std::string pattern,

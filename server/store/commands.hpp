@@ -10,6 +10,7 @@
 #include <boost/asio/post.hpp>
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -60,6 +61,15 @@ awaitable<std::vector<outcome<reply>>> call_all(const db& d,
 /// error reply is an expected answer (XINFO on a stream that does not exist yet).
 awaitable<std::vector<std::tuple<boost::system::error_code, reply>>> exec_all(
     const db& d, std::vector<std::vector<std::string>> commands);
+
+/// WAIT `replicas` `timeout` on the master of each of `slots` (each master once; on one Redis: on
+/// its connection), all at once. WAIT counts the replicas that confirmed every write sent before
+/// it on the same connection, so it must go out after the writes to confirm, on this db (the
+/// same connections). Returns the fewest replicas a master confirmed within the timeout.
+/// `timeout` must be below the connection's command deadline.
+awaitable<outcome<std::int64_t>> wait_for_replicas(const db& d, std::vector<std::uint16_t> slots,
+                                                   unsigned replicas,
+                                                   std::chrono::milliseconds timeout);
 
 /// As call, on the master that owns `slot` (on one Redis: on it).
 awaitable<outcome<reply>> call_on(const db& d, std::uint16_t slot, std::vector<std::string> args);

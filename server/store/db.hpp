@@ -48,6 +48,17 @@ public:
         }
     }
 
+    /// As async_exec, on the master that owns `slot` whatever the command names (on one Redis:
+    /// on it). For commands without a key that must reach a given master (WAIT).
+    template <class Handler>
+    void async_exec_on(std::uint16_t slot, std::vector<std::string> args, Handler&& handler) const {
+        if (conn_) {
+            conn_->async_exec(std::move(args), std::forward<Handler>(handler));
+        } else {
+            cluster_->async_exec(slot, std::move(args), std::forward<Handler>(handler));
+        }
+    }
+
     /// The cluster slot a command goes to (see routing_key()).
     static std::uint16_t slot_of(const std::vector<std::string>& args);
 

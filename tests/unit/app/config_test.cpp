@@ -537,5 +537,29 @@ TEST(Config, RedisClusterSeedsExclusiveWithRedis) {
     EXPECT_TRUE(contains(usage_text(), "--redis-cluster"));
 }
 
+TEST(Config, AckAfterReplicasWaitsBelowTheCommandDeadline) {
+    const std::string tk = "--token-key=k:HS256:text:x";
+    const auto off = parse({tk});
+    EXPECT_EQ(off.ack_after_replicas, 0u);
+    EXPECT_EQ(off.ack_after_replicas_timeout, 200ms);
+    // Off: a short command deadline is not refused for a timeout nobody waits for.
+    EXPECT_EQ(parse({tk, "--redis-timeout-ms=100"}).ack_after_replicas, 0u);
+
+    const auto on = parse({tk, "--ack-after-replicas=1", "--ack-after-replicas-timeout-ms=50"});
+    EXPECT_EQ(on.ack_after_replicas, 1u);
+    EXPECT_EQ(on.ack_after_replicas_timeout, 50ms);
+    EXPECT_TRUE(contains(describe(on), "ack_after_replicas=1 within 50 ms"));
+    EXPECT_EQ(parse({tk}, fake_env{{{"CONFIDE_ACK_AFTER_REPLICAS", "2"}}}).ack_after_replicas, 2u);
+
+    // WAIT blocks its connection: at the command deadline the connection would be failed.
+    EXPECT_TRUE(contains(error_of({tk, "--ack-after-replicas=1", "--redis-timeout-ms=200"}),
+                         "--ack-after-replicas-timeout-ms"));
+    EXPECT_TRUE(contains(error_of({tk, "--ack-after-replicas=-1"}), "--ack-after-replicas"));
+    EXPECT_TRUE(contains(error_of({tk, "--ack-after-replicas=1000"}), "--ack-after-replicas"));
+    EXPECT_TRUE(
+        contains(error_of({tk, "--ack-after-replicas-timeout-ms=0"}), "--ack-after-replicas"));
+    EXPECT_TRUE(contains(usage_text(), "--ack-after-replicas-timeout-ms"));
+}
+
 }  // namespace
 }  // namespace confide::app

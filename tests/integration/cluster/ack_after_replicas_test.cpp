@@ -1,0 +1,147 @@
+// --ack-after-replicas: a message is acked only once a replica of every master it was written to
+// confirmed it (WAIT), on one Redis with a replica and on a Redis Cluster with a replica per
+// master. With the replica stopped (SIGSTOP) a send answers UNAVAILABLE (retry) within the
+// timeout, not "sent"; once the replica is back the retry is acked once and the message is
+// delivered once. Real redis-server processes, real servers, real sockets.
+
+#include "cluster_seed.hpp"
+#include "store/keys.hpp"
+#include "store/redis/cluster_topology.hpp"
+#include "support/redis_cluster.hpp"
+#include "support/redis_server.hpp"
+#include "support/server_process.hpp"
+#include "support/ws_client.hpp"
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace confide::test {
+namespace {
+
+using auth::role;
+using std::chrono::steady_clock;
+namespace keys = store::keys;
+
+// The timeout given to the servers, and what "within the timeout" allows on a loaded box: the
+// Redis command deadline (--redis-timeout-ms, 2,000 by default) is far above both, so an answer
+// within it comes from WAIT's own timeout.
+constexpr auto wait_timeout = std::chrono::milliseconds(200);
+constexpr auto answer_bound = std::chrono::milliseconds(1500);
+
+const std::vector<std::string> replica_flags{"--ack-after-replicas",
+                                             "1",
+                                             "--ack-after-replicas-timeout-ms",
+                                             std::to_string(wait_timeout.count()),
+                                             "--directory-open",
+                                             "--send-rate",
+                                             "10000",
+                                             "--send-burst",
+                                             "10000"};
+
+/// Blocks until `master` has `replicas` replicas that confirmed its writes (WAIT, bounded).
+bool replicas_caught_up(const std::function<std::string(std::vector<std::string>)>& master) {
+    for (int i = 0; i < 100; ++i) {
+        if (master({"WAIT", "1", "100"}) == "1") {
+            return true;
+        }
+    }
+    return false;
+}
+
+/// The check both set-ups share: `cid` is a conversation of `client` and `specialist` (whose
+/// device saw every earlier message), `pause`/`resume` stop and continue the replica that
+/// matters, `caught_up` waits for it to confirm everything.
+void send_while_the_replica_is_stopped(ws_client& client, ws_client& specialist,
+                                       const std::string& cid, const std::function<void()>& pause,
+                                       const std::function<void()>& resume,
+                                       const std::function<bool()>& caught_up) {
+    // With the replica up, acks come back.
+    auto first = client.request(send_message(cid, "m1", "confirmed"), 10s);
+    ASSERT_TRUE(first && first->has_sent()) << (first ? first->error().message() : "no reply");
+    ASSERT_TRUE(specialist.wait_for(is_message_event("confirmed"), 10s));
+
+    pause();
+    const auto sent_at = steady_clock::now();
+    auto refused = client.request(send_message(cid, "m2", "while the replica is stopped"), 10s);
+    const auto took = steady_clock::now() - sent_at;
+    ASSERT_TRUE(refused);
+    ASSERT_TRUE(refused->has_error()) << "acked although no replica confirmed it";
+    EXPECT_EQ(refused->error().code(), v1::UNAVAILABLE);
+    EXPECT_TRUE(refused->error().retryable());
+    EXPECT_GE(took, wait_timeout);
+    EXPECT_LT(took, answer_bound) << "not answered by WAIT's timeout";
+
+    resume();
+    ASSERT_TRUE(caught_up());
+    // The retry with the same id: stored once (the first attempt's), acked now.
+    auto retried = client.request(send_message(cid, "m2", "while the replica is stopped"), 10s);
+    ASSERT_TRUE(retried && retried->has_sent())
+        << (retried ? retried->error().message() : "no reply");
+    EXPECT_TRUE(retried->sent().duplicate());
+    EXPECT_EQ(retried->sent().seq(), first->sent().seq() + 1);
+    auto last = client.request(send_message(cid, "m3", "after"), 10s);
+    ASSERT_TRUE(last && last->has_sent());
+    EXPECT_EQ(last->sent().seq(), first->sent().seq() + 2);
+    // Delivered once: the stored message's push, nothing for the retry.
+    EXPECT_EQ(bodies_until(specialist, "after"),
+              (std::vector<std::string>{"while the replica is stopped", "after"}));
+}
+
+TEST(ack_after_replicas, OnOneRedisARetryIsAnsweredUntilTheReplicaConfirms) {
+    redis_server master;
+    redis_server_options ro;
+    ro.extra_args = {"--replicaof", master.host(), std::to_string(master.port())};
+    redis_server replica(ro);
+    auto on_master = [&](std::vector<std::string> args) { return master.command(args); };
+    ASSERT_TRUE(replicas_caught_up(on_master));
+
+    server_process srv(master, replica_flags);
+    auto specialist = srv.connect();
+    specialist->login(mint("bob", role::specialist), "dev-1");
+    auto client = srv.connect();
+    client->login(mint("alice", role::client), "dev-1");
+    // An inquiry opens the conversation: on one Redis it waits for the replica too.
+    auto opened = client->request(start_inquiry("bob", "i1", "hello"), 10s);
+    ASSERT_TRUE(opened && opened->has_sent()) << (opened ? opened->error().message() : "no reply");
+    ASSERT_TRUE(specialist->wait_for(is_message_event("hello"), 10s));
+
+    send_while_the_replica_is_stopped(
+        *client, *specialist, opened->sent().conversation_id(), [&] { replica.pause(); },
+        [&] { replica.resume(); }, [&] { return replicas_caught_up(on_master); });
+}
+
+TEST(ack_after_replicas, OnAClusterEveryMasterTheSendWroteToMustConfirm) {
+    redis_cluster_options opts;
+    opts.replicas_per_master = 1;
+    redis_cluster cluster(opts);
+    on_owner(cluster, keys::layout(),
+             {"SET", keys::layout(), std::string(keys::layout_version_plaintext)});
+    const std::string alice = "alice", bob = "bob", cid = "c-replicas";
+    seed_conversation(cluster, cid, alice, bob);
+
+    auto flags = replica_flags;
+    flags.emplace_back("--allow-plaintext-storage");
+    server_process srv(cluster, flags);
+    auto specialist = srv.connect();
+    specialist->login(mint(bob, role::specialist), "dev-1");
+    auto client = srv.connect();
+    client->login(mint(alice, role::client), "dev-1");
+
+    // The replica of the master that holds the specialist's stream: the conversation's own
+    // master may be another one, and its confirmation alone must not be enough.
+    const auto master = cluster.owner(store::redis::key_slot(keys::inbox(bob)));
+    const auto replica = cluster.replica_of(master);
+    ASSERT_TRUE(replica);
+    auto on_master = [&](std::vector<std::string> args) { return cluster.command(master, args); };
+    send_while_the_replica_is_stopped(
+        *client, *specialist, cid, [&] { cluster.node(*replica).pause(); },
+        [&] { cluster.node(*replica).resume(); }, [&] { return replicas_caught_up(on_master); });
+}
+
+}  // namespace
+}  // namespace confide::test
