@@ -1019,5 +1019,7 @@ def main():
 if __name__ == "__main__":
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
     import workload_w
+    import cluster_w
     workload_w.register(sys.modules[__name__])
+    cluster_w.register(sys.modules[__name__])
     sys.exit(main())

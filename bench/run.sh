@@ -2,7 +2,7 @@
 # Confide benchmarks: one command.
 #
 #   bench/run.sh <scenario>...      scenarios: latency throughput connections backlog metrics
-#                                   storm sealing w w-max, or all
+#                                   storm sealing w w-max cluster w-replicas, or all
 #
 # Builds a release build if needed (build/release, -DCMAKE_BUILD_TYPE=Release), then for each
 # scenario and each appendfsync setting starts its own redis-server (temporary directory, free
@@ -19,6 +19,7 @@
 #   BENCH_METRICS_OFF_BUILD=dir     metrics: also run a server built with -DCONFIDE_METRICS=OFF
 #   BENCH_SKIP_OWN_ECHO=0|1         w, w-max: the load generator's --skip-own-echo (default 1)
 #   BENCH_CONNECTIONS=19500         connections: how many idle connections to hold
+#   BENCH_ROUNDS=2                  cluster, w-replicas: rounds of alternated variants
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -28,9 +29,9 @@ if (($# == 0)); then
 fi
 for s in "$@"; do
   case $s in
-    latency | throughput | connections | backlog | metrics | storm | sealing | w | w-max | all) ;;
+    latency | throughput | connections | backlog | metrics | storm | sealing | w | w-max | cluster | w-replicas | all) ;;
     *)
-      echo "bench/run.sh: unknown scenario '$s' (latency throughput connections backlog metrics storm sealing w w-max all)" >&2
+      echo "bench/run.sh: unknown scenario '$s' (latency throughput connections backlog metrics storm sealing w w-max cluster w-replicas all)" >&2
       exit 2
       ;;
   esac

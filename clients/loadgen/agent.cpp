@@ -408,7 +408,7 @@ void agent::hand_over() {
         held_.pop_front();
         const auto now = client::clock::now();
         std::string body = make_body(index_, n, shard_.opt().body_bytes);
-        if (role_ == agent_role::client && n == 0) {
+        if (role_ == agent_role::client && n == 0 && !seeded_) {
             core_.start_inquiry(msg_id(n), peer_->user_id(), std::move(body), false, now);
         } else {
             core_.send_message(msg_id(n), conversation_of(ledger_.at(n).conversation),

@@ -43,6 +43,12 @@ public:
 
     /// Clients: the specialist this client writes to (same shard).
     void set_peer(agent* specialist) { peer_ = specialist; }
+    /// Clients: the conversation with the peer exists already (--conversation-prefix): every
+    /// message is a send to it, none starts an inquiry.
+    void join_conversation(std::string conversation_id) {
+        conversation_id_ = std::move(conversation_id);
+        seeded_ = true;
+    }
     /// Specialists: a client writing to this specialist.
     void add_client(agent* client) { clients_.push_back(client); }
 
@@ -145,6 +151,7 @@ private:
     agent* peer_ = nullptr;        // clients: their specialist
     std::vector<agent*> clients_;  // specialists: their clients
     std::string conversation_id_;  // clients: their conversation
+    bool seeded_ = false;          // clients: conversation_id_ given, not opened by an inquiry
     // Specialists: the conversations they know, by client (the conversation key), and the
     // order in which they write to them.
     std::unordered_map<std::uint32_t, std::string> conversations_;

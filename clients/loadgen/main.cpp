@@ -164,6 +164,9 @@ private:
             agent& c =
                 shards_[j % threads]->add_agent(i, agent_role::client, u, token(u, "client"));
             c.set_peer(specialists[j]);
+            if (!opt_.conversation_prefix.empty()) {
+                c.join_conversation(opt_.conversation_prefix + std::to_string(i));
+            }
             specialists[j]->add_client(&c);
         }
     }

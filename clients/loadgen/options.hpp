@@ -44,6 +44,9 @@ struct options {
     std::vector<std::string> source_addresses;
     bool connect_only = false;
     bool backlog = false;  ///< specialists are offline while clients send, then drain
+    /// Client i's conversation is `<prefix><i>`, written into Redis before the run; empty: each
+    /// client opens its own with an inquiry.
+    std::string conversation_prefix;
     bool expect_echo = true;
     /// Sync with skip_own_echo: a sender's own device takes the SendReply's cursor for the push
     /// of its message (and the verifier counts it as that push, gapless order included).

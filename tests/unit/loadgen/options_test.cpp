@@ -116,6 +116,13 @@ TEST(options, connect_only_and_backlog) {
     EXPECT_TRUE(o.backlog);
 }
 
+TEST(options, seeded_conversations) {
+    EXPECT_TRUE(parse({"--secret", secret}).conversation_prefix.empty());
+    EXPECT_EQ(parse({"--secret", secret, "--conversation-prefix", "conv-r1-"}).conversation_prefix,
+              "conv-r1-");
+    EXPECT_NE(usage_text().find("--conversation-prefix"), std::string::npos);
+}
+
 TEST(options, help) {
     EXPECT_TRUE(parse({"--help"}).help_requested);
     EXPECT_NE(usage_text().find("--source-addresses"), std::string::npos);
