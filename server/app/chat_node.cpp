@@ -335,6 +335,14 @@ awaitable<void> chat_node::check_storage() {
     if (!report->warning.empty()) {
         log::warn("{}", report->warning);
     }
+    if (cfg.ack_after_replicas > 0 &&
+        report->replicas < static_cast<std::int64_t>(cfg.ack_after_replicas)) {
+        // Not refused: replicas may connect later. Until they do, no send is acked.
+        log::warn(
+            "--ack-after-replicas {}: a master has {} replica(s) connected; until {} do, every "
+            "send is answered UNAVAILABLE (retry)",
+            cfg.ack_after_replicas, report->replicas, cfg.ack_after_replicas);
+    }
     if (cfg.directory_open) {
         log::warn(
             "--directory-open: specialists the directory does not list are listed when "

@@ -13,6 +13,7 @@
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/write.hpp>
 
+#include <algorithm>
 #include <array>
 #include <charconv>
 #include <unordered_map>
@@ -123,11 +124,12 @@ awaitable<std::string> diagnose_connection(redis::config cfg) {
 
 namespace {
 
-// The four answers check_persistence() needs, from one Redis or one master (by a slot it owns).
+// The answers check_persistence() needs, from one Redis or one master (by a slot it owns).
 awaitable<std::vector<std::tuple<boost::system::error_code, reply>>> persistence_rows(
     db conn, std::optional<std::uint16_t> slot) {
     auto commands = cmds(cmd("CONFIG", "GET", "appendonly"), cmd("CONFIG", "GET", "appendfsync"),
-                         cmd("CONFIG", "GET", "maxmemory-policy"), cmd("INFO", "server"));
+                         cmd("CONFIG", "GET", "maxmemory-policy"), cmd("INFO", "server"),
+                         cmd("INFO", "replication"));
     if (!slot) {
         co_return co_await exec_all(conn, std::move(commands));
     }
@@ -158,6 +160,8 @@ awaitable<outcome<persistence_report>> check_persistence(db conn) {
         }
         if (!first) {
             first = std::move(rep);
+        } else {
+            first->replicas = std::min(first->replicas, rep->replicas);
         }
     }
     co_return first;
@@ -165,9 +169,9 @@ awaitable<outcome<persistence_report>> check_persistence(db conn) {
 
 awaitable<outcome<persistence_report>> check_persistence_of(db conn,
                                                             std::optional<std::uint16_t> slot) {
-    static constexpr std::array<const char*, 4> names{"CONFIG GET appendonly",
-                                                      "CONFIG GET appendfsync",
-                                                      "CONFIG GET maxmemory-policy", "INFO server"};
+    static constexpr std::array<const char*, 5> names{
+        "CONFIG GET appendonly", "CONFIG GET appendfsync", "CONFIG GET maxmemory-policy",
+        "INFO server", "INFO replication"};
     auto results = co_await persistence_rows(conn, slot);
     std::vector<outcome<reply>> rows;
     for (std::size_t i = 0; i < results.size(); ++i) {
@@ -187,6 +191,8 @@ awaitable<outcome<persistence_report>> check_persistence_of(db conn,
     rep.appendfsync = config_value(rows[1]);
     rep.maxmemory_policy = config_value(rows[2]);
     rep.version = info_field(rows[3]->str, "redis_version");
+    const auto replicas = info_field(rows[4]->str, "connected_slaves");
+    std::from_chars(replicas.data(), replicas.data() + replicas.size(), rep.replicas);
 
     int major = 0;
     std::from_chars(rep.version.data(), rep.version.data() + rep.version.size(), major);

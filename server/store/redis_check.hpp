@@ -19,6 +19,8 @@ struct persistence_report {
     std::string appendonly;        ///< "yes" / "no"
     std::string appendfsync;       ///< "always" / "everysec" / "no"
     std::string maxmemory_policy;  ///< "noeviction", "allkeys-lru", ...
+    /// connected_slaves: its replicas connected now (on a cluster, the fewest of any master).
+    std::int64_t replicas = 0;
     /// Empty when acked messages are kept; otherwise why they could silently vanish.
     std::string problem;
     /// A weaker guarantee worth a warning (appendfsync no), or empty.

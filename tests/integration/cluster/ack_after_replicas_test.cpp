@@ -14,7 +14,9 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -44,7 +46,7 @@ const std::vector<std::string> replica_flags{"--ack-after-replicas",
                                              "10000"};
 
 /// Blocks until `master` has `replicas` replicas that confirmed its writes (WAIT, bounded).
-bool replicas_caught_up(const std::function<std::string(std::vector<std::string>)>& master) {
+bool replicas_caught_up(const std::function<std::string(const std::vector<std::string>&)>& master) {
     for (int i = 0; i < 100; ++i) {
         if (master({"WAIT", "1", "100"}) == "1") {
             return true;
@@ -92,15 +94,40 @@ void send_while_the_replica_is_stopped(ws_client& client, ws_client& specialist,
               (std::vector<std::string>{"while the replica is stopped", "after"}));
 }
 
+/// Whether the server warned at start that a master has too few replicas for its acks.
+bool warned_of_too_few_replicas(server_process& srv) {
+    const auto lines = srv.process().lines();
+    return std::any_of(lines.begin(), lines.end(), [](const std::string& l) {
+        return l.find("--ack-after-replicas 1: a master has 0 replica(s) connected") !=
+               std::string::npos;
+    });
+}
+
+TEST(ack_after_replicas, AServerWarnsAtStartWhenAMasterHasTooFewReplicas) {
+    redis_server alone;
+    server_process srv(alone, replica_flags);
+    // The warning comes before "listening on", which the server_process waited for.
+    EXPECT_TRUE(warned_of_too_few_replicas(srv));
+    // And no send is acked: stored on the master, answered retry.
+    auto specialist = srv.connect();
+    specialist->login(mint("bob", role::specialist), "dev-1");
+    auto client = srv.connect();
+    client->login(mint("alice", role::client), "dev-1");
+    auto opened = client->request(start_inquiry("bob", "i1", "hello"), 10s);
+    ASSERT_TRUE(opened && opened->has_error());
+    EXPECT_EQ(opened->error().code(), v1::UNAVAILABLE);
+}
+
 TEST(ack_after_replicas, OnOneRedisARetryIsAnsweredUntilTheReplicaConfirms) {
     redis_server master;
     redis_server_options ro;
     ro.extra_args = {"--replicaof", master.host(), std::to_string(master.port())};
     redis_server replica(ro);
-    auto on_master = [&](std::vector<std::string> args) { return master.command(args); };
+    auto on_master = [&](const std::vector<std::string>& args) { return master.command(args); };
     ASSERT_TRUE(replicas_caught_up(on_master));
 
     server_process srv(master, replica_flags);
+    EXPECT_FALSE(warned_of_too_few_replicas(srv));
     auto specialist = srv.connect();
     specialist->login(mint("bob", role::specialist), "dev-1");
     auto client = srv.connect();
@@ -137,7 +164,9 @@ TEST(ack_after_replicas, OnAClusterEveryMasterTheSendWroteToMustConfirm) {
     const auto master = cluster.owner(store::redis::key_slot(keys::inbox(bob)));
     const auto replica = cluster.replica_of(master);
     ASSERT_TRUE(replica);
-    auto on_master = [&](std::vector<std::string> args) { return cluster.command(master, args); };
+    auto on_master = [&](const std::vector<std::string>& args) {
+        return cluster.command(master, args);
+    };
     send_while_the_replica_is_stopped(
         *client, *specialist, cid, [&] { cluster.node(*replica).pause(); },
         [&] { cluster.node(*replica).resume(); }, [&] { return replicas_caught_up(on_master); });
