@@ -103,16 +103,26 @@ bool warned_of_too_few_replicas(server_process& srv) {
     });
 }
 
+/// A signed-in (and synced) device of each party.
+struct parties {
+    std::unique_ptr<ws_client> client;
+    std::unique_ptr<ws_client> specialist;
+};
+
+parties sign_in(server_process& srv, const std::string& client, const std::string& specialist) {
+    parties p{srv.connect(), srv.connect()};
+    p.specialist->login(mint(specialist, role::specialist), "dev-1");
+    p.client->login(mint(client, role::client), "dev-1");
+    return p;
+}
+
 TEST(ack_after_replicas, AServerWarnsAtStartWhenAMasterHasTooFewReplicas) {
     redis_server alone;
     server_process srv(alone, replica_flags);
     // The warning comes before "listening on", which the server_process waited for.
     EXPECT_TRUE(warned_of_too_few_replicas(srv));
     // And no send is acked: stored on the master, answered retry.
-    auto specialist = srv.connect();
-    specialist->login(mint("bob", role::specialist), "dev-1");
-    auto client = srv.connect();
-    client->login(mint("alice", role::client), "dev-1");
+    auto [client, specialist] = sign_in(srv, "alice", "bob");
     auto opened = client->request(start_inquiry("bob", "i1", "hello"), 10s);
     ASSERT_TRUE(opened && opened->has_error());
     EXPECT_EQ(opened->error().code(), v1::UNAVAILABLE);
@@ -128,10 +138,7 @@ TEST(ack_after_replicas, OnOneRedisARetryIsAnsweredUntilTheReplicaConfirms) {
 
     server_process srv(master, replica_flags);
     EXPECT_FALSE(warned_of_too_few_replicas(srv));
-    auto specialist = srv.connect();
-    specialist->login(mint("bob", role::specialist), "dev-1");
-    auto client = srv.connect();
-    client->login(mint("alice", role::client), "dev-1");
+    auto [client, specialist] = sign_in(srv, "alice", "bob");
     // An inquiry opens the conversation: on one Redis it waits for the replica too.
     auto opened = client->request(start_inquiry("bob", "i1", "hello"), 10s);
     ASSERT_TRUE(opened && opened->has_sent()) << (opened ? opened->error().message() : "no reply");
@@ -154,10 +161,7 @@ TEST(ack_after_replicas, OnAClusterEveryMasterTheSendWroteToMustConfirm) {
     auto flags = replica_flags;
     flags.emplace_back("--allow-plaintext-storage");
     server_process srv(cluster, flags);
-    auto specialist = srv.connect();
-    specialist->login(mint(bob, role::specialist), "dev-1");
-    auto client = srv.connect();
-    client->login(mint(alice, role::client), "dev-1");
+    auto [client, specialist] = sign_in(srv, alice, bob);
 
     // The replica of the master that holds the specialist's stream: the conversation's own
     // master may be another one, and its confirmation alone must not be enough.
