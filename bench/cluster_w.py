@@ -8,9 +8,9 @@ bench.py's scenarios by register().
   with one replica and on a 3-master cluster with one replica per master.
 
 Both run with conversations seeded in Redis before the load (`confide-loadgen
---conversation-prefix`; a cluster takes no inquiries yet) and in plaintext storage (a seeded
-conversation has no data key), on both sides of each comparison, so the difference is where
-the data lives. Redis as in `w` (appendonly yes, AOF rewrites off). Every wait is bounded; every
+--conversation-prefix`: every message is a send, none an inquiry, written when a cluster took
+no inquiries yet) and in plaintext storage (a seeded conversation has no data key), on both
+sides of each comparison, so the difference is where the data lives. Redis as in `w` (appendonly yes, AOF rewrites off). Every wait is bounded; every
 process started here is stopped here (by pid).
 """
 

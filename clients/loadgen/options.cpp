@@ -56,8 +56,8 @@ po::options_description describe_options(options& o) {
             "specialists go offline while the clients send --messages-per-connection each, "
             "then reconnect; reports how long the backlog takes to drain")
         ("conversation-prefix", po::value(&o.conversation_prefix),
-            "the conversations exist already (seeded in Redis: a Redis Cluster takes no "
-            "inquiries yet): client i's is <prefix><i>, and its first message is a send")
+            "the conversations exist already (seeded in Redis): client i's is <prefix><i>, and "
+            "its first message is a send, not an inquiry")
         ("no-echo-check", "do not require a sender's own device to get its message pushed")
         ("skip-own-echo", po::value(&o.skip_own_echo)->default_value(o.skip_own_echo),
             "ask the server not to push a device's own messages back (their SendReply carries "

@@ -566,7 +566,17 @@ awaitable<outcome<void>> redis_chat_store::confirm_replicated(std::string conver
 awaitable<outcome<routing::send_result>> redis_chat_store::start_inquiry(
     routing::inquiry_command cmd) {
     if (conn_.is_cluster()) {
-        co_return co_await inquiry_steps(std::move(cmd));
+        std::string client = cmd.client_id;
+        std::string specialist = cmd.specialist_id;
+        auto out = co_await inquiry_steps(std::move(cmd));
+        if (out && cfg_.ack_after_replicas > 0) {
+            auto confirmed = co_await confirm_replicated(out->conversation_id, std::move(client),
+                                                         std::move(specialist));
+            if (!confirmed) {
+                co_return confirmed.error();
+            }
+        }
+        co_return out;
     }
     const std::string now = std::to_string(cmd.now_ms);
     // A retry may land in another conversation (the first one got closed): the fingerprint names

@@ -4,7 +4,7 @@
 // timeout, not "sent"; once the replica is back the retry is acked once and the message is
 // delivered once. Real redis-server processes, real servers, real sockets.
 
-#include "cluster_seed.hpp"
+#include "events_until.hpp"
 #include "store/keys.hpp"
 #include "store/redis/cluster_topology.hpp"
 #include "support/redis_cluster.hpp"
@@ -120,6 +120,21 @@ parties sign_in(server_process& srv, const std::string& client, const std::strin
     return p;
 }
 
+/// The conversation the client's inquiry to "bob" opens (acked: it waits for the replicas
+/// too), once the specialist's device has its message; empty after a failure.
+std::string open_by_inquiry(parties& p) {
+    auto opened = p.client->request(start_inquiry("bob", "i1", "hello"), 10s);
+    if (!opened || !opened->has_sent()) {
+        ADD_FAILURE() << "inquiry: " << (opened ? opened->error().message() : "no reply");
+        return {};
+    }
+    if (!p.specialist->wait_for(is_message_event("hello"), 10s)) {
+        ADD_FAILURE() << "the inquiry never reached the specialist";
+        return {};
+    }
+    return opened->sent().conversation_id();
+}
+
 TEST(ack_after_replicas, AServerWarnsAtStartWhenAMasterHasTooFewReplicas) {
     redis_server alone;
     server_process srv(alone, replica_flags);
@@ -142,41 +157,34 @@ TEST(ack_after_replicas, OnOneRedisARetryIsAnsweredUntilTheReplicaConfirms) {
 
     server_process srv(master, replica_flags);
     EXPECT_FALSE(warned_of_too_few_replicas(srv));
-    auto [client, specialist] = sign_in(srv, "alice", "bob");
-    // An inquiry opens the conversation: on one Redis it waits for the replica too.
-    auto opened = client->request(start_inquiry("bob", "i1", "hello"), 10s);
-    ASSERT_TRUE(opened && opened->has_sent()) << (opened ? opened->error().message() : "no reply");
-    ASSERT_TRUE(specialist->wait_for(is_message_event("hello"), 10s));
+    auto p = sign_in(srv, "alice", "bob");
+    const auto cid = open_by_inquiry(p);
+    ASSERT_FALSE(cid.empty());
 
     send_while_the_replica_is_stopped(
-        *client, *specialist, opened->sent().conversation_id(), [&] { replica.pause(); },
-        [&] { replica.resume(); }, [&] { return replicas_caught_up(on_master); });
+        *p.client, *p.specialist, cid, [&] { replica.pause(); }, [&] { replica.resume(); },
+        [&] { return replicas_caught_up(on_master); });
 }
 
 TEST(ack_after_replicas, OnAClusterEveryMasterTheSendWroteToMustConfirm) {
     redis_cluster_options opts;
     opts.replicas_per_master = 1;
     redis_cluster cluster(opts);
-    on_owner(cluster, keys::layout(),
-             {"SET", keys::layout(), std::string(keys::layout_version_plaintext)});
-    const std::string alice = "alice", bob = "bob", cid = "c-replicas";
-    seed_conversation(cluster, cid, alice, bob);
-
-    auto flags = replica_flags;
-    flags.emplace_back("--allow-plaintext-storage");
-    server_process srv(cluster, flags);
-    auto [client, specialist] = sign_in(srv, alice, bob);
+    server_process srv(cluster, replica_flags);
+    auto p = sign_in(srv, "alice", "bob");
+    const auto cid = open_by_inquiry(p);
+    ASSERT_FALSE(cid.empty());
 
     // The replica of the master that holds the specialist's stream: the conversation's own
     // master may be another one, and its confirmation alone must not be enough.
-    const auto master = cluster.owner(store::redis::key_slot(keys::inbox(bob)));
+    const auto master = cluster.owner(store::redis::key_slot(keys::inbox("bob")));
     const auto replica = cluster.replica_of(master);
     ASSERT_TRUE(replica);
     auto on_master = [&](const std::vector<std::string>& args) {
         return cluster.command(master, args);
     };
     send_while_the_replica_is_stopped(
-        *client, *specialist, cid, [&] { cluster.node(*replica).pause(); },
+        *p.client, *p.specialist, cid, [&] { cluster.node(*replica).pause(); },
         [&] { cluster.node(*replica).resume(); }, [&] { return replicas_caught_up(on_master); });
 }
 

@@ -6,6 +6,7 @@
 // specialist accepts.
 
 #include "crypto/data_key.hpp"
+#include "events_until.hpp"
 #include "store/keys.hpp"
 #include "store/redis/cluster_topology.hpp"
 #include "support/http_get.hpp"
@@ -110,31 +111,6 @@ std::function<bool(const v1::Frame&)> is_state(v1::ConversationState s, const st
         return f.has_event() && f.event().has_conversation() &&
                f.event().conversation().state() == s && f.event().conversation().id() == cid;
     };
-}
-
-/// What `c` receives, in order, up to and including the message `last`: message bodies, and
-/// with `conversations` conversation events as "<STATE> <conversation id>".
-std::vector<std::string> events_until(ws_client& c, const std::string& last,
-                                      bool conversations = true) {
-    std::vector<std::string> out;
-    while (auto f = c.next(10s)) {
-        if (f->has_event() && f->event().has_message()) {
-            out.push_back(f->event().message().body());
-            if (out.back() == last) {
-                return out;
-            }
-        } else if (conversations && f->has_event() && f->event().has_conversation()) {
-            const auto& conv = f->event().conversation();
-            out.push_back(v1::ConversationState_Name(conv.state()) + " " + conv.id());
-        }
-    }
-    ADD_FAILURE() << "'" << last << "' never came";
-    return out;
-}
-
-/// The bodies of the message events `c` receives, in order, up to and including `last`.
-std::vector<std::string> bodies_until(ws_client& c, const std::string& last) {
-    return events_until(c, last, false);
 }
 
 /// A conversation opened as people open one, and where each party's device stands after it.
