@@ -49,6 +49,22 @@ const std::vector<std::string> replica_flags{"--ack-after-replicas",
                                              "--send-burst",
                                              "10000"};
 
+/// `req` sent until it is answered with something other than a retryable UNAVAILABLE, as a
+/// client would (the retry of a send or inquiry is idempotent), at most 20 times: with the
+/// replicas up, a loaded machine (sanitizer builds) can still take longer than WAIT's 200 ms to
+/// replicate a write now and then. The last answer, or nullopt if none came.
+std::optional<v1::Frame> request_until_acked(ws_client& c, const v1::Frame& req) {
+    std::optional<v1::Frame> r;
+    for (int attempt = 0; attempt < 20; ++attempt) {
+        r = c.request(req, 10s);
+        if (!r || !r->has_error() || r->error().code() != v1::UNAVAILABLE ||
+            !r->error().retryable()) {
+            break;
+        }
+    }
+    return r;
+}
+
 /// Blocks until `master` has `replicas` replicas that confirmed its writes (WAIT, bounded).
 bool replicas_caught_up(const std::function<std::string(const std::vector<std::string>&)>& master) {
     for (int i = 0; i < 100; ++i) {
@@ -67,7 +83,7 @@ void send_while_the_replica_is_stopped(ws_client& client, ws_client& specialist,
                                        const std::function<void()>& resume,
                                        const std::function<bool()>& caught_up) {
     // With the replica up, acks come back.
-    auto first = client.request(send_message(cid, "m1", "confirmed"), 10s);
+    auto first = request_until_acked(client, send_message(cid, "m1", "confirmed"));
     ASSERT_TRUE(first && first->has_sent()) << (first ? first->error().message() : "no reply");
     ASSERT_TRUE(specialist.wait_for(is_message_event("confirmed"), 10s));
 
@@ -85,12 +101,13 @@ void send_while_the_replica_is_stopped(ws_client& client, ws_client& specialist,
     resume();
     ASSERT_TRUE(caught_up());
     // The retry with the same id: stored once (the first attempt's), acked now.
-    auto retried = client.request(send_message(cid, "m2", "while the replica is stopped"), 10s);
+    auto retried =
+        request_until_acked(client, send_message(cid, "m2", "while the replica is stopped"));
     ASSERT_TRUE(retried && retried->has_sent())
         << (retried ? retried->error().message() : "no reply");
     EXPECT_TRUE(retried->sent().duplicate());
     EXPECT_EQ(retried->sent().seq(), first->sent().seq() + 1);
-    auto last = client.request(send_message(cid, "m3", "after"), 10s);
+    auto last = request_until_acked(client, send_message(cid, "m3", "after"));
     ASSERT_TRUE(last && last->has_sent());
     EXPECT_EQ(last->sent().seq(), first->sent().seq() + 2);
     // Delivered once: the stored message's push, nothing for the retry.
@@ -123,7 +140,7 @@ parties sign_in(server_process& srv, const std::string& client, const std::strin
 /// The conversation the client's inquiry to "bob" opens (acked: it waits for the replicas
 /// too), once the specialist's device has its message; empty after a failure.
 std::string open_by_inquiry(parties& p) {
-    auto opened = p.client->request(start_inquiry("bob", "i1", "hello"), 10s);
+    auto opened = request_until_acked(*p.client, start_inquiry("bob", "i1", "hello"));
     if (!opened || !opened->has_sent()) {
         ADD_FAILURE() << "inquiry: " << (opened ? opened->error().message() : "no reply");
         return {};
