@@ -92,8 +92,10 @@ awaitable<void> listener::impl::accept_loop() {
         // own, or an executor that only one thread runs.
         const executor home = opts.connection_executor ? opts.connection_executor() : io;
         const bool serial = opts.connection_executor && opts.connection_executor_is_one_thread;
-        auto [ec, socket] = co_await acceptor.async_accept(
-            serial ? home : executor(asio::make_strand(home)), use_nothrow);
+        // Chosen before the co_await: g++ 12 destroys a conditional expression's temporary
+        // twice around one (here a strand's shared executor: a use after free under ASan).
+        const executor connection = serial ? home : executor(asio::make_strand(home));
+        auto [ec, socket] = co_await acceptor.async_accept(connection, use_nothrow);
         if (!acceptor.is_open() || ec == asio::error::operation_aborted) {
             co_return;
         }
