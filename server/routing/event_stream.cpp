@@ -8,9 +8,19 @@
 namespace confide::routing {
 namespace {
 
-// Actions kept allocated between inputs: a live connection pushes one frame per notice, so a
-// small buffer is reused; the large one of a catch-up batch is given back.
-constexpr std::size_t kept_action_capacity = 4;
+// Actions (and held notices) kept allocated between inputs: a live connection pushes one frame
+// per notice, so a small buffer is reused; the large one of a catch-up batch is given back.
+constexpr std::size_t kept_capacity = 4;
+
+// Empties `v`, giving its buffer back if it grew past kept_capacity.
+template <class T>
+void clear_keeping_small(std::vector<T>& v) noexcept {
+    if (v.capacity() > kept_capacity) {
+        std::vector<T>().swap(v);
+    } else {
+        v.clear();
+    }
+}
 
 }  // namespace
 
@@ -18,11 +28,7 @@ event_stream::event_stream(const std::string& user_id, const options& opts)
     : user_id_(user_id), opts_(opts) {}
 
 void event_stream::clear_actions() noexcept {
-    if (actions_.capacity() > kept_action_capacity) {
-        std::vector<action>().swap(actions_);
-    } else {
-        actions_.clear();
-    }
+    clear_keeping_small(actions_);
 }
 
 std::optional<event_stream::time_point> event_stream::next_wakeup() const noexcept {
@@ -41,6 +47,8 @@ void event_stream::sync_started(bool skip_own_echo) {
     }
     state_ = state::syncing;
     skip_own_echo_ = skip_own_echo;
+    // The sync's read starts at or before the last event pushed: it covers the held ones.
+    clear_keeping_small(held_);
     wake_pending_ = false;
     ++read_id_;
 }
@@ -105,8 +113,26 @@ void event_stream::on_notice(const std::shared_ptr<const notice>& n, std::size_t
         return;  // already pushed: a notice and a read raced
     }
     queued_ = queued;
+    if (!held_.empty()) {
+        if (n->n <= held_.back()->n) {
+            return;  // already held
+        }
+        if (n->n == held_.back()->n + 1 && held_.size() < opts_.max_held &&
+            !n->content_elsewhere) {
+            held_.push_back(n);  // behind a held one: held too, so that order holds
+            return;
+        }
+        // Past the bound, or a gap: what is held goes out, then this notice as usual.
+        if (!release_held(held_.size(), now)) {
+            return;
+        }
+    }
     if (last_n_ && n->n == *last_n_ + 1 && queued_ <= high_water() && !n->content_elsewhere) {
-        push_event(*n);  // the common case: in order, no storage read needed
+        if (holds(*n)) {
+            held_.push_back(n);  // the send's reply may stand for it
+        } else {
+            push_event(*n);  // the common case: in order, no storage read needed
+        }
         return;
     }
     // A gap (a notice was missed), an unknown position, no room, or a notice without its
@@ -119,6 +145,8 @@ void event_stream::on_bus_reset(std::size_t queued, time_point now) {
         return;
     }
     last_n_.reset();
+    // Held notices are events after the cursor: the read from it brings them again, in order.
+    clear_keeping_small(held_);
     if (state_ == state::live) {
         queued_ = queued;
         read_more(now);
@@ -172,9 +200,40 @@ void event_stream::on_written(std::size_t queued) {
     }
 }
 
-bool event_stream::own_event(const std::string& cursor, std::uint64_t n) {
+void event_stream::send_started() {
+    ++sends_in_flight_;
+}
+
+void event_stream::send_ended(std::size_t queued, time_point now) {
+    if (sends_in_flight_ > 0) {
+        --sends_in_flight_;
+    }
+    if (sends_in_flight_ == 0 && !held_.empty()) {
+        queued_ = queued;
+        release_held(held_.size(), now);
+    }
+}
+
+bool event_stream::own_event(const std::string& cursor, std::uint64_t n, std::size_t queued,
+                             time_point now) {
+    if (!held_.empty()) {
+        // Held events before this one go out before the reply; if this one is not held (a
+        // mismatch, or its notice has not come), all of them do.
+        queued_ = queued;
+        auto mine = std::find_if(held_.begin(), held_.end(),
+                                 [n](const auto& h) { return h->n >= n; });
+        if (mine != held_.end() && ((*mine)->n != n || (*mine)->cursor != cursor)) {
+            mine = held_.end();
+        }
+        if (!release_held(static_cast<std::size_t>(mine - held_.begin()), now)) {
+            return false;
+        }
+    }
     if (!skip_own_echo_ || state_ != state::live || !last_n_ || n != *last_n_ + 1) {
         return false;
+    }
+    if (!held_.empty()) {
+        held_.erase(held_.begin());  // this event, held: the reply stands for it
     }
     cursor_ = cursor;
     last_n_ = n;
@@ -197,9 +256,29 @@ void event_stream::on_tick(std::size_t queued, time_point now) {
 void event_stream::close() {
     state_ = state::closed;
     actions_.clear();
+    clear_keeping_small(held_);
 }
 
-bool event_stream::push_batch(const std::vector<std::shared_ptr<const notice>>& events) {
+bool event_stream::holds(const notice& n) const noexcept {
+    const auto* m = n.message_event();
+    return skip_own_echo_ && sends_in_flight_ > 0 && m != nullptr && m->sender_id == user_id_;
+}
+
+bool event_stream::release_held(std::size_t count, time_point now) {
+    if (!push_batch(std::span(held_).first(count))) {
+        // The rest, from the first one that did not fit, waits in storage after the cursor.
+        clear_keeping_small(held_);
+        read_more(now);
+        return false;
+    }
+    held_.erase(held_.begin(), held_.begin() + static_cast<std::ptrdiff_t>(count));
+    if (held_.empty()) {
+        clear_keeping_small(held_);
+    }
+    return true;
+}
+
+bool event_stream::push_batch(std::span<const std::shared_ptr<const notice>> events) {
     for (const auto& e : events) {
         // The rest stays in storage, read again once the client has taken what is queued.
         if (queued_ > high_water()) {

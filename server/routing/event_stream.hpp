@@ -14,6 +14,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <variant>
 #include <vector>
@@ -42,6 +43,9 @@ public:
         /// loses receipts for the oldest ones only; marks are "up to seq", so a later ack
         /// covers them.
         std::size_t max_unacked = 10'000;
+        /// Notices held while a send is in flight (echo suppression, send_started()); one more
+        /// pushes every held one, so a connection never holds more than this.
+        std::size_t max_held = 64;
     };
 
     enum class state {
@@ -95,12 +99,24 @@ public:
                  time_point now);
     /// The outbound queue shrank to `queued` bytes.
     void on_written(std::size_t queued);
+    /// A send (a message or an inquiry) of this connection is in flight. Until it ends, a live
+    /// notice that would be pushed next and is a message of this user (this device's echo, or
+    /// another device's message) is held instead of pushed, with every notice after it (order
+    /// is never broken; at most max_held): the send's reply decides whether it stands for the
+    /// first held one (own_event()). Only when the sync asked for skip_own_echo.
+    void send_started();
+    /// A send ended (replied, failed, or the connection closed mid-send). When no other send is
+    /// in flight, every notice still held is pushed: after the send's reply, which the caller
+    /// has sent by then.
+    void send_ended(std::size_t queued, time_point now);
     /// This connection's message was stored as event `n` (at `cursor`) of the user's stream.
     /// True when its SendReply stands for that event: the client asked for it at sync, the
-    /// stream is live and the event directly follows the last one pushed (n == last + 1). The
-    /// stream then moves past it, and its notice is dropped as already pushed. False: the event
-    /// is pushed as usual, in order (the reply carries no cursor).
-    bool own_event(const std::string& cursor, std::uint64_t n);
+    /// stream is live and the event directly follows the last one pushed (n == last + 1), held
+    /// or not yet noticed. The stream then moves past it, and its notice is dropped as already
+    /// pushed. False: the event is pushed as usual, in order (the reply carries no cursor).
+    /// Held notices before the event are pushed now (before the reply); after it, they stay
+    /// held until send_ended(). A mismatch pushes every held notice now.
+    bool own_event(const std::string& cursor, std::uint64_t n, std::size_t queued, time_point now);
     /// Time passed: fires whatever deadline is due. Harmless when nothing is.
     void on_tick(std::size_t queued, time_point now);
     /// The connection ended: nothing is done any more.
@@ -131,6 +147,8 @@ public:
     bool wake_pending() const noexcept { return wake_pending_; }
     std::size_t unacked() const noexcept { return unacked_.size() - unacked_head_; }
     std::size_t pending_marks() const noexcept { return pending_marks_.size(); }
+    /// Notices held for a send's reply (send_started()).
+    std::size_t held() const noexcept { return held_.size(); }
 
 private:
     /// A message event pushed and not acked yet: acking it makes its sender see "delivered".
@@ -153,13 +171,18 @@ private:
     void read_more(time_point now);
     void start_read();
     /// Pushes events in order while the queue has room; false if some did not fit.
-    bool push_batch(const std::vector<std::shared_ptr<const notice>>& events);
+    bool push_batch(std::span<const std::shared_ptr<const notice>> events);
     /// Pushes a batch read from storage; true when all of it went out. The stream then stands
     /// after the last entry read, even one left out (a deleted message).
     bool push_read(const event_batch& batch);
     /// Whether a read came back full, so that more may wait behind it.
     bool full(const event_batch& batch) const noexcept;
     void push_event(const notice& n);
+    /// Whether a live notice next in line waits for the reply of a send in flight.
+    bool holds(const notice& n) const noexcept;
+    /// Pushes the first `count` held notices, in order, and forgets them; false if some did not
+    /// fit: then nothing stays held and the stream reads from storage after the last one pushed.
+    bool release_held(std::size_t count, time_point now);
     void remember_unacked(const notice& n, const message& m);
     void compact_unacked();
 
@@ -173,6 +196,7 @@ private:
     std::optional<std::uint64_t> last_n_;
     bool wake_pending_ = false;
     bool skip_own_echo_ = false;
+    std::uint32_t sends_in_flight_ = 0;
     std::uint64_t read_id_ = 0;  // of the read in flight; earlier ones are stale
     time_point wakeup_{};        // waiting_for_room: the stall deadline; retry_wait: the retry
 
@@ -182,6 +206,9 @@ private:
     std::size_t unacked_head_ = 0;
     /// Delivered marks not stored yet (their ack failed, or is about to be sent).
     std::map<std::string, pending_mark> pending_marks_;
+    /// Live notices held while a send is in flight, contiguous from last_n_ + 1 (empty unless
+    /// the stream is live with a send in flight). Empty, it allocates nothing.
+    std::vector<std::shared_ptr<const notice>> held_;
 };
 
 }  // namespace confide::routing

@@ -291,7 +291,9 @@ void request_dispatcher::reply_sent(std::uint64_t rid, const send_result& r,
         to_wire(svc_.config.safety_notice, *s->mutable_safety_notice());
     }
     // Decided as the reply goes out, on the strand: every event before this one has been
-    // pushed ahead of it, and its notice, whenever it comes, is dropped as already pushed.
+    // pushed ahead of it (held ones too: own_event pushes them), and its notice, held or to
+    // come, is dropped as already pushed. Held events after it follow the reply, pushed when
+    // the send's send_in_flight ends.
     if (!r.duplicate && !r.event_cursor.empty() && stream_.own_event(r.event_cursor, r.event_n)) {
         s->set_cursor(r.event_cursor);
     }
@@ -333,6 +335,7 @@ awaitable<void> request_dispatcher::start_inquiry(std::uint64_t rid,
     cmd.now_ms = now;
     cmd.expires_at_ms = now + svc_.config.inquiry_expiry.count();
     const std::string new_id = cmd.new_conversation_id;
+    const stream_runner::send_in_flight in_flight(stream_);
     auto r = co_await svc_.chat.start_inquiry(std::move(cmd));
     if (!failed(rid, r)) {
         if (r->conversation_id == new_id && !r->duplicate) {
@@ -356,6 +359,7 @@ awaitable<void> request_dispatcher::send_message(std::uint64_t rid,
     cmd.client_msg_id = req.client_msg_id();
     cmd.body = req.body();
     cmd.now_ms = now_ms();
+    const stream_runner::send_in_flight in_flight(stream_);
     auto r = co_await svc_.chat.send_message(std::move(cmd));
     if (!failed(rid, r)) {
         reply_sent(rid, *r, req.client_msg_id(), received);

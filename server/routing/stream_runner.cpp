@@ -65,7 +65,31 @@ void stream_runner::restore_marks(const delivered_marks& marks) {
 }
 
 bool stream_runner::own_event(const std::string& cursor, std::uint64_t n) {
-    return running() && stream_.own_event(cursor, n);
+    if (!running()) {
+        return false;
+    }
+    const bool mine =
+        stream_.own_event(cursor, n, conn_.queued_bytes(), event_stream::clock::now());
+    run_actions();
+    return mine;
+}
+
+stream_runner::send_in_flight::send_in_flight(stream_runner& runner) : runner_(runner) {
+    runner_.stream_.send_started();
+}
+
+stream_runner::send_in_flight::~send_in_flight() {
+    try {
+        runner_.stream_.send_ended(runner_.conn_.queued_bytes(), event_stream::clock::now());
+        if (runner_.running()) {
+            runner_.run_actions();
+        } else {
+            runner_.stream_.clear_actions();
+        }
+    } catch (const std::exception& e) {
+        // Only an allocation can fail here; the held events wait in storage for the next sync.
+        log::error("{} pushing held events failed: {}", runner_.conn_.log_prefix(), e.what());
+    }
 }
 
 void stream_runner::run_actions() {

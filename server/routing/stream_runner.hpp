@@ -48,7 +48,23 @@ public:
     /// As event_stream's (requires started()).
     delivered_marks take_marks(const protocol::cursor_position& up_to);
     void restore_marks(const delivered_marks& marks);
+    /// As event_stream's; the held events before `n` are pushed before it returns, so the
+    /// caller's reply follows them.
     bool own_event(const std::string& cursor, std::uint64_t n);
+
+    /// A send in flight for as long as it lives (event_stream::send_started, send_ended): on
+    /// every way out of the send's coroutine (a reply, an error, an exception, the coroutine
+    /// destroyed), the notices held for its reply are pushed or dropped with the connection.
+    class send_in_flight {
+    public:
+        explicit send_in_flight(stream_runner& runner);
+        ~send_in_flight();
+        send_in_flight(const send_in_flight&) = delete;
+        send_in_flight& operator=(const send_in_flight&) = delete;
+
+    private:
+        stream_runner& runner_;
+    };
 
     /// The machine itself, for inspection (tests, logs).
     const event_stream& stream() const noexcept { return stream_; }
