@@ -5,6 +5,7 @@
 // delivered once. Real redis-server processes, real servers, real sockets.
 
 #include "events_until.hpp"
+#include "own_echo.hpp"
 #include "store/keys.hpp"
 #include "store/redis/cluster_topology.hpp"
 #include "support/redis_cluster.hpp"
@@ -17,6 +18,7 @@
 #include <algorithm>
 #include <chrono>
 #include <functional>
+#include <iterator>
 #include <memory>
 #include <optional>
 #include <string>
@@ -181,6 +183,32 @@ TEST(ack_after_replicas, OnOneRedisARetryIsAnsweredUntilTheReplicaConfirms) {
     send_while_the_replica_is_stopped(
         *p.client, *p.specialist, cid, [&] { replica.pause(); }, [&] { replica.resume(); },
         [&] { return replicas_caught_up(on_master); });
+}
+
+// WAIT after the write: the notice of the sender's own event comes before the reply, is held,
+// and the reply stands for it. WAIT's timeout is long here: a retry (a duplicate) would carry
+// no cursor.
+TEST(ack_after_replicas, TheSendReplyStandsForTheOwnEventWhoseNoticeCameFirst) {
+    redis_server master;
+    redis_server_options ro;
+    ro.extra_args = {"--replicaof", master.host(), std::to_string(master.port())};
+    redis_server replica(ro);
+    auto on_master = [&](const std::vector<std::string>& args) { return master.command(args); };
+    ASSERT_TRUE(replicas_caught_up(on_master));
+    auto flags = replica_flags;
+    const auto timeout_flag =
+        std::find(flags.begin(), flags.end(), std::string("--ack-after-replicas-timeout-ms"));
+    ASSERT_NE(timeout_flag, flags.end());
+    *std::next(timeout_flag) = std::to_string(command_deadline.count() / 3);
+    server_process srv(master, flags);
+    auto p = sign_in(srv, "alice", "bob");
+    auto phone = srv.connect();
+    phone->login(mint("alice", role::client), "phone", false);
+    sync_skipping_own_echo(*phone);
+    const auto cid = open_by_inquiry(p);
+    ASSERT_FALSE(cid.empty());
+    ASSERT_TRUE(phone->wait_for(is_message_event("hello"), 10s)) << "in step";
+    expect_own_echo_suppressed(*phone, *p.client, *p.specialist, cid, 8);
 }
 
 TEST(ack_after_replicas, OnAClusterEveryMasterTheSendWroteToMustConfirm) {

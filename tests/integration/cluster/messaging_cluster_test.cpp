@@ -7,6 +7,7 @@
 
 #include "crypto/data_key.hpp"
 #include "events_until.hpp"
+#include "own_echo.hpp"
 #include "store/keys.hpp"
 #include "store/redis/cluster_topology.hpp"
 #include "support/http_get.hpp"
@@ -481,6 +482,23 @@ TEST_F(cluster_messaging, ErasingAConversationAndAUserWorksAcrossTheSlots) {
     for (const auto& [m, n] : rewrites_before) {
         EXPECT_GT(rewrites(m), n) << cluster_->address(m);
     }
+}
+
+// On a cluster the user's step publishes the wake-up before the send's last step returns, so
+// the notice of the sender's own event nearly always comes before the reply: it is held and the
+// reply stands for it (docs/design.md, "Echo suppression").
+TEST_F(cluster_messaging, TheSendReplyStandsForTheOwnEventWhoseNoticeCameFirst) {
+    auto srv = start_server();
+    const auto alice = unique("alice"), bob = unique("bob");
+    auto specialist = login(*srv, bob, role::specialist);
+    auto laptop = login(*srv, alice, role::client, "laptop");
+    auto phone = srv->connect();
+    phone->login(mint(alice, role::client), "phone", false);
+    sync_skipping_own_echo(*phone);
+    const auto cid = open_conversation(*laptop, *specialist, bob, "q1").cid;
+    // In step: the phone has every event up to the accept's.
+    ASSERT_TRUE(phone->wait_for(is_state(v1::ACTIVE, cid), 10s));
+    expect_own_echo_suppressed(*phone, *laptop, *specialist, cid, 8);
 }
 
 TEST_F(cluster_messaging, AnOfflineDeviceGetsEverythingFromItsCursorInOrder) {
