@@ -117,8 +117,7 @@ void event_stream::on_notice(const std::shared_ptr<const notice>& n, std::size_t
         if (n->n <= held_.back()->n) {
             return;  // already held
         }
-        if (n->n == held_.back()->n + 1 && held_.size() < opts_.max_held &&
-            !n->content_elsewhere) {
+        if (n->n == held_.back()->n + 1 && held_.size() < opts_.max_held && !n->content_elsewhere) {
             held_.push_back(n);  // behind a held one: held too, so that order holds
             return;
         }
@@ -220,8 +219,8 @@ bool event_stream::own_event(const std::string& cursor, std::uint64_t n, std::si
         // Held events before this one go out before the reply; if this one is not held (a
         // mismatch, or its notice has not come), all of them do.
         queued_ = queued;
-        auto mine = std::find_if(held_.begin(), held_.end(),
-                                 [n](const auto& h) { return h->n >= n; });
+        auto mine =
+            std::find_if(held_.begin(), held_.end(), [n](const auto& h) { return h->n >= n; });
         if (mine != held_.end() && ((*mine)->n != n || (*mine)->cursor != cursor)) {
             mine = held_.end();
         }

@@ -39,8 +39,8 @@ inline void expect_own_echo_suppressed(ws_client& phone, ws_client& laptop, ws_c
     std::vector<std::string> cursors;
     for (int i = 1; i <= count; ++i) {
         bodies.push_back("echo " + std::to_string(i));
-        auto r = phone.request(send_message(cid, "echo-" + std::to_string(i), bodies.back()),
-                               timeout);
+        auto r =
+            phone.request(send_message(cid, "echo-" + std::to_string(i), bodies.back()), timeout);
         ASSERT_TRUE(r && r->has_sent()) << (r ? r->DebugString() : "no reply");
         EXPECT_FALSE(r->sent().duplicate());
         EXPECT_FALSE(r->sent().cursor().empty()) << "the reply to " << bodies.back();

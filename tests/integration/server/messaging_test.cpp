@@ -392,9 +392,8 @@ TEST_F(messaging, TheSendReplyStandsForTheSendersOwnEventWhenAsked) {
     if (first.cursor().empty()) {
         ASSERT_TRUE(phone->wait_for(is_message_event("first")));
     } else {
-        ASSERT_TRUE(phone->wait_for([](const v1::Frame& f) {
-            return f.has_event() && f.event().has_conversation();
-        }));
+        ASSERT_TRUE(phone->wait_for(
+            [](const v1::Frame& f) { return f.has_event() && f.event().has_conversation(); }));
     }
     // Now in step: the reply takes the event.
     auto second = must_send(*phone, send_message(first.conversation_id(), "m2", "second"));
