@@ -18,7 +18,6 @@
 #include <algorithm>
 #include <chrono>
 #include <functional>
-#include <iterator>
 #include <memory>
 #include <optional>
 #include <string>
@@ -39,17 +38,22 @@ constexpr auto wait_timeout = std::chrono::milliseconds(200);
 constexpr auto answer_bound = std::chrono::milliseconds(4000);
 constexpr auto command_deadline = std::chrono::milliseconds(15000);
 
-const std::vector<std::string> replica_flags{"--ack-after-replicas",
-                                             "1",
-                                             "--ack-after-replicas-timeout-ms",
-                                             std::to_string(wait_timeout.count()),
-                                             "--redis-timeout-ms",
-                                             std::to_string(command_deadline.count()),
-                                             "--directory-open",
-                                             "--send-rate",
-                                             "10000",
-                                             "--send-burst",
-                                             "10000"};
+/// The servers' arguments, with `wait` as WAIT's timeout.
+std::vector<std::string> replica_flags_waiting(std::chrono::milliseconds wait) {
+    return {"--ack-after-replicas",
+            "1",
+            "--ack-after-replicas-timeout-ms",
+            std::to_string(wait.count()),
+            "--redis-timeout-ms",
+            std::to_string(command_deadline.count()),
+            "--directory-open",
+            "--send-rate",
+            "10000",
+            "--send-burst",
+            "10000"};
+}
+
+const std::vector<std::string> replica_flags = replica_flags_waiting(wait_timeout);
 
 /// `req` sent until it is answered with something other than a retryable UNAVAILABLE, as a
 /// client would (the retry of a send or inquiry is idempotent), at most 20 times: with the
@@ -117,6 +121,20 @@ void send_while_the_replica_is_stopped(ws_client& client, ws_client& specialist,
               (std::vector<std::string>{"while the replica is stopped", "after"}));
 }
 
+/// One Redis and a replica of it.
+struct redis_with_replica {
+    static redis_server_options replica_of(const redis_server& primary) {
+        redis_server_options ro;
+        ro.extra_args = {"--replicaof", primary.host(), std::to_string(primary.port())};
+        return ro;
+    }
+
+    redis_server master;
+    redis_server replica{replica_of(master)};
+    std::function<std::string(const std::vector<std::string>&)> on_master =
+        [this](const std::vector<std::string>& args) { return master.command(args); };
+};
+
 /// Whether the server warned at start that a master has too few replicas for its acks.
 bool warned_of_too_few_replicas(server_process& srv) {
     const auto lines = srv.process().lines();
@@ -167,40 +185,27 @@ TEST(ack_after_replicas, AServerWarnsAtStartWhenAMasterHasTooFewReplicas) {
 }
 
 TEST(ack_after_replicas, OnOneRedisARetryIsAnsweredUntilTheReplicaConfirms) {
-    redis_server master;
-    redis_server_options ro;
-    ro.extra_args = {"--replicaof", master.host(), std::to_string(master.port())};
-    redis_server replica(ro);
-    auto on_master = [&](const std::vector<std::string>& args) { return master.command(args); };
-    ASSERT_TRUE(replicas_caught_up(on_master));
+    redis_with_replica redis;
+    ASSERT_TRUE(replicas_caught_up(redis.on_master));
 
-    server_process srv(master, replica_flags);
+    server_process srv(redis.master, replica_flags);
     EXPECT_FALSE(warned_of_too_few_replicas(srv));
     auto p = sign_in(srv, "alice", "bob");
     const auto cid = open_by_inquiry(p);
     ASSERT_FALSE(cid.empty());
 
     send_while_the_replica_is_stopped(
-        *p.client, *p.specialist, cid, [&] { replica.pause(); }, [&] { replica.resume(); },
-        [&] { return replicas_caught_up(on_master); });
+        *p.client, *p.specialist, cid, [&] { redis.replica.pause(); },
+        [&] { redis.replica.resume(); }, [&] { return replicas_caught_up(redis.on_master); });
 }
 
 // WAIT after the write: the notice of the sender's own event comes before the reply, is held,
 // and the reply stands for it. WAIT's timeout is long here: a retry (a duplicate) would carry
 // no cursor.
 TEST(ack_after_replicas, TheSendReplyStandsForTheOwnEventWhoseNoticeCameFirst) {
-    redis_server master;
-    redis_server_options ro;
-    ro.extra_args = {"--replicaof", master.host(), std::to_string(master.port())};
-    redis_server replica(ro);
-    auto on_master = [&](const std::vector<std::string>& args) { return master.command(args); };
-    ASSERT_TRUE(replicas_caught_up(on_master));
-    auto flags = replica_flags;
-    const auto timeout_flag =
-        std::find(flags.begin(), flags.end(), std::string("--ack-after-replicas-timeout-ms"));
-    ASSERT_NE(timeout_flag, flags.end());
-    *std::next(timeout_flag) = std::to_string(command_deadline.count() / 3);
-    server_process srv(master, flags);
+    redis_with_replica redis;
+    ASSERT_TRUE(replicas_caught_up(redis.on_master));
+    server_process srv(redis.master, replica_flags_waiting(command_deadline / 3));
     auto p = sign_in(srv, "alice", "bob");
     auto phone = srv.connect();
     phone->login(mint("alice", role::client), "phone", false);

@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <cstddef>
 #include <string>
 #include <utility>
 #include <vector>
@@ -25,6 +26,27 @@ inline void sync_skipping_own_echo(ws_client& c) {
 inline bool is_echo(const v1::Frame& f) {
     return f.has_event() && f.event().has_message() &&
            f.event().message().body().starts_with("echo ");
+}
+
+/// The bodies of the first `count` message events of expect_own_echo_suppressed's that `c`
+/// receives, in order, and their cursors in `cursors` if given.
+inline std::vector<std::string> echoes_received(ws_client& c, std::size_t count,
+                                                std::vector<std::string>* cursors = nullptr) {
+    std::vector<std::string> out;
+    while (out.size() < count) {
+        auto f = c.next(std::chrono::seconds(10));
+        if (!f) {
+            ADD_FAILURE() << "got " << out.size() << " of " << count << " messages";
+            break;
+        }
+        if (is_echo(*f)) {
+            out.push_back(f->event().message().body());
+            if (cursors != nullptr) {
+                cursors->push_back(f->event().cursor());
+            }
+        }
+    }
+    return out;
 }
 
 /// `phone`, a device of the sender synced with skip_own_echo and in step with its stream, sends
@@ -46,27 +68,10 @@ inline void expect_own_echo_suppressed(ws_client& phone, ws_client& laptop, ws_c
         EXPECT_FALSE(r->sent().cursor().empty()) << "the reply to " << bodies.back();
         cursors.push_back(r->sent().cursor());
     }
-    std::vector<std::string> on_laptop;
     std::vector<std::string> laptop_cursors;
-    while (on_laptop.size() < bodies.size()) {
-        auto f = laptop.next(timeout);
-        ASSERT_TRUE(f) << "the laptop got " << on_laptop.size() << " of " << count;
-        if (is_echo(*f)) {
-            on_laptop.push_back(f->event().message().body());
-            laptop_cursors.push_back(f->event().cursor());
-        }
-    }
-    EXPECT_EQ(on_laptop, bodies);
+    EXPECT_EQ(echoes_received(laptop, bodies.size(), &laptop_cursors), bodies);
     EXPECT_EQ(laptop_cursors, cursors) << "the replies stand for the events of the stream";
-    std::vector<std::string> on_other;
-    while (on_other.size() < bodies.size()) {
-        auto f = other.next(timeout);
-        ASSERT_TRUE(f) << "the other party got " << on_other.size() << " of " << count;
-        if (is_echo(*f)) {
-            on_other.push_back(f->event().message().body());
-        }
-    }
-    EXPECT_EQ(on_other, bodies);
+    EXPECT_EQ(echoes_received(other, bodies.size()), bodies);
 
     auto answer = other.request(send_message(cid, "echo-answer", "echo answer"), timeout);
     ASSERT_TRUE(answer && answer->has_sent()) << (answer ? answer->DebugString() : "no reply");
