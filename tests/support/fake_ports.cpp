@@ -122,6 +122,7 @@ result<routing::send_result> fake_chat_store::start_inquiry(routing::inquiry_com
 result<routing::send_result> fake_chat_store::send_message(routing::send_command cmd) {
     sends.push_back(cmd);
     if (auto f = failures.take("send_message")) {
+        co_await send_replies.pass();
         co_return *f;
     }
     routing::send_result r;
@@ -139,6 +140,7 @@ result<routing::send_result> fake_chat_store::send_message(routing::send_command
             }
         }
     }
+    co_await send_replies.pass();
     co_return r;
 }
 

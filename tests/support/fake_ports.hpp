@@ -111,6 +111,9 @@ public:
     failure_plan failures;
     call_gate reads;  ///< read_events
     call_gate acks;   ///< ack
+    /// send_message's answer, once it stored (its events are in sent_events) or failed: a send
+    /// in flight whose notices the test delivers before its reply.
+    call_gate send_replies;
 
     // ---- recorded
     std::vector<read_call> read_calls;

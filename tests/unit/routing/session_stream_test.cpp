@@ -443,6 +443,59 @@ TEST_F(own_echo_test, an_event_that_does_not_follow_the_last_pushed_one_is_pushe
     EXPECT_EQ(event_cursors(c.out.take_all()), (strings{"1-1", "1-2"}));
 }
 
+// The notice comes before the reply (a cluster, --ack-after-replicas): held, then dropped.
+TEST_F(own_echo_test, a_notice_before_the_reply_is_held_and_later_events_follow_the_reply) {
+    auto& c = signed_in();
+    send(c, sync_request("0-0", true));
+    c.out.take_all();
+    chat.send_replies.hold = true;
+    send(c, send_request("c1", "m1"));  // event 1, stored; the reply waits
+    deliver_sent();
+    bus.deliver("alice", chat.append_message("alice", "c1", 2, "dr.bob"));
+    settle();
+    EXPECT_TRUE(c.out.take_all().empty()) << "held while the send is in flight";
+    chat.send_replies.release();
+    settle();
+    const auto frames = c.out.take_all();
+    ASSERT_EQ(frames.size(), 2u);
+    ASSERT_TRUE(frames[0].has_sent());
+    EXPECT_EQ(frames[0].sent().cursor(), "1-1") << "the reply stands for the held event";
+    EXPECT_EQ(event_cursors(frames), strings{"1-2"}) << "after the reply";
+}
+
+TEST_F(own_echo_test, a_failed_send_pushes_what_was_held_after_its_error) {
+    auto& c = signed_in();
+    send(c, sync_request("0-0", true));
+    c.out.take_all();
+    chat.send_replies.hold = true;
+    chat.failures.fail_next("send_message");
+    send(c, send_request("c1", "m2"));
+    // Another device's message arrives meanwhile: held all the same (whose it is is not known).
+    bus.deliver("alice", chat.append_message("alice", "c1", 1, "alice"));
+    settle();
+    EXPECT_TRUE(c.out.take_all().empty());
+    chat.send_replies.release();
+    settle();
+    const auto frames = c.out.take_all();
+    ASSERT_EQ(frames.size(), 2u);
+    EXPECT_EQ(frames[0].error().code(), v1::UNAVAILABLE);
+    EXPECT_EQ(event_cursors(frames), strings{"1-1"});
+}
+
+TEST_F(own_echo_test, a_connection_closed_mid_send_holds_nothing_and_pushes_nothing) {
+    auto& c = signed_in();
+    send(c, sync_request("0-0", true));
+    c.out.take_all();
+    chat.send_replies.hold = true;
+    send(c, send_request("c1", "m1"));
+    deliver_sent();
+    close(c);
+    chat.send_replies.release();
+    settle();
+    EXPECT_TRUE(event_cursors(c.out.take_all()).empty());
+    EXPECT_EQ(handling, 0) << "the send ended";
+}
+
 TEST_F(own_echo_test, a_duplicate_reply_never_carries_a_cursor) {
     auto& c = signed_in();
     send(c, sync_request("0-0", true));
