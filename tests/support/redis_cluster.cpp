@@ -127,6 +127,16 @@ std::size_t redis_cluster::owner(std::uint16_t slot) const {
     throw std::runtime_error("nobody serves slot " + std::to_string(slot));
 }
 
+std::size_t redis_cluster::owner_of(const std::string& key) const {
+    for (std::size_t i = 0; i < nodes_.size(); ++i) {
+        if (nodes_[i]->running()) {
+            return owner(
+                static_cast<std::uint16_t>(std::stoi(command(i, {"CLUSTER", "KEYSLOT", key}))));
+        }
+    }
+    throw std::runtime_error("no node of the cluster runs");
+}
+
 std::vector<std::size_t> redis_cluster::masters() const {
     std::vector<std::size_t> out;
     for (std::size_t i = 0; i < nodes_.size(); ++i) {
@@ -232,9 +242,7 @@ void redis_cluster::begin_migration(std::uint16_t slot, std::size_t to) {
 }
 
 void redis_cluster::migrate_key(const std::string& key, std::size_t to) {
-    const auto slot =
-        static_cast<std::uint16_t>(std::stoi(command(to, {"CLUSTER", "KEYSLOT", key})));
-    const auto from = owner(slot);
+    const auto from = owner_of(key);
     const auto r = command(from, {"MIGRATE", node(to).host(), std::to_string(node(to).port()), "",
                                   "0", "5000", "KEYS", key});
     if (r != "OK" && r != "NOKEY") {

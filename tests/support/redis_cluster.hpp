@@ -55,6 +55,9 @@ public:
 
     /// The node serving `slot`, as a running node sees it.
     std::size_t owner(std::uint16_t slot) const;
+    /// The node serving `key`'s slot (Redis's own CLUSTER KEYSLOT, not the server's code, says
+    /// which slot that is).
+    std::size_t owner_of(const std::string& key) const;
     /// The running nodes that serve slots, by index.
     std::vector<std::size_t> masters() const;
     /// A running replica of master `i`, if any.

@@ -89,8 +89,11 @@ admin_result run_admin(const redis_cluster& cluster, std::vector<std::string> ar
     return run_admin_process(std::move(argv));
 }
 
-void list_specialist(const redis_server& redis, const std::string& id,
-                     std::vector<std::string> extra) {
+namespace {
+
+// list_specialist() on one Redis or on a cluster: the same confide-admin command.
+template <class Redis>
+void list_specialist_on(const Redis& redis, const std::string& id, std::vector<std::string> extra) {
     std::vector<std::string> args{"directory", "add", id};
     if (std::find(extra.begin(), extra.end(), "--name") == extra.end()) {
         args.insert(args.end(), {"--name", id});
@@ -100,6 +103,18 @@ void list_specialist(const redis_server& redis, const std::string& id,
     if (r.status != 0) {
         throw std::runtime_error("confide-admin could not list " + id + ": " + r.text());
     }
+}
+
+}  // namespace
+
+void list_specialist(const redis_server& redis, const std::string& id,
+                     std::vector<std::string> extra) {
+    list_specialist_on(redis, id, std::move(extra));
+}
+
+void list_specialist(const redis_cluster& cluster, const std::string& id,
+                     std::vector<std::string> extra) {
+    list_specialist_on(cluster, id, std::move(extra));
 }
 
 namespace {

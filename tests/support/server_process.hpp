@@ -91,5 +91,8 @@ admin_result run_admin(const redis_cluster& cluster, std::vector<std::string> ar
 /// --name), as an operator would; throws std::runtime_error if it is refused.
 void list_specialist(const redis_server& redis, const std::string& id,
                      std::vector<std::string> extra = {});
+/// As above, on a Redis Cluster (confide-admin --redis-cluster).
+void list_specialist(const redis_cluster& cluster, const std::string& id,
+                     std::vector<std::string> extra = {});
 
 }  // namespace confide::test

@@ -1,7 +1,9 @@
 #pragma once
-// Shared set-up of the server integration tests: one real redis-server per test suite, real
+// Shared set-up of the server integration tests: one real redis-server per test suite (or, in
+// integration_server_cluster, one Redis Cluster of 3 masters per test suite), real
 // confide-server processes, real WebSocket clients.
 
+#include "support/redis_backend.hpp"
 #include "support/redis_server.hpp"
 #include "support/server_process.hpp"
 #include "support/ws_client.hpp"
@@ -17,11 +19,27 @@ namespace confide::test {
 
 using auth::role;
 
-/// A redis-server for the whole suite and one confide-server per test (started on demand).
+/// What the suites of this executable run on. integration_server_cluster builds the tests that
+/// must hold on a cluster too (messaging_test.cpp, two_nodes_test.cpp) with
+/// CONFIDE_TEST_ON_CLUSTER: one copy of each test, two executables.
+#ifdef CONFIDE_TEST_ON_CLUSTER
+inline constexpr backend_kind suite_backend = backend_kind::cluster;
+#else
+inline constexpr backend_kind suite_backend = backend_kind::single;
+#endif
+
+/// A Redis (suite_backend) for the whole suite and one confide-server per test (started on
+/// demand).
 class server_test : public ::testing::Test {
 protected:
-    static void SetUpTestSuite() { redis_ = std::make_unique<redis_server>(); }
-    static void TearDownTestSuite() { redis_.reset(); }
+    static void SetUpTestSuite() {
+        backend_ = std::make_unique<redis_backend>(suite_backend);
+        redis_ = backend_->single();
+    }
+    static void TearDownTestSuite() {
+        redis_ = nullptr;
+        backend_.reset();
+    }
 
     /// The test's server, started with `extra_args` the first time.
     server_process& server(std::vector<std::string> extra_args = {}) {
@@ -34,7 +52,7 @@ protected:
                     extra_args.insert(extra_args.end(), {flag, value});
                 }
             }
-            server_ = std::make_unique<server_process>(*redis_, std::move(extra_args));
+            server_ = backend_->start_server(std::move(extra_args));
         }
         return *server_;
     }
@@ -50,7 +68,7 @@ protected:
     /// confide-admin, as an operator would), with `extra` entry options.
     static std::string specialist(const std::string& base, std::vector<std::string> extra = {}) {
         const auto id = unique(base);
-        list_specialist(*redis_, id, std::move(extra));
+        backend_->list_specialist(id, std::move(extra));
         return id;
     }
 
@@ -63,11 +81,15 @@ protected:
         return c;
     }
 
-    static std::unique_ptr<redis_server> redis_;
+    static std::unique_ptr<redis_backend> backend_;
+    /// The suite's redis-server, for the tests that run on one Redis only (those not built into
+    /// integration_server_cluster); null on a cluster.
+    static redis_server* redis_;
     std::unique_ptr<server_process> server_;
 };
 
-inline std::unique_ptr<redis_server> server_test::redis_;
+inline std::unique_ptr<redis_backend> server_test::backend_;
+inline redis_server* server_test::redis_ = nullptr;
 
 /// Sends and expects a SendReply; returns it.
 inline v1::SendReply must_send(ws_client& c, v1::Frame req) {
