@@ -4,12 +4,8 @@
 
 namespace confide::test {
 
-const char* to_string(backend_kind k) noexcept {
-    return k == backend_kind::cluster ? "a Redis Cluster" : "one Redis";
-}
-
-redis_backend::redis_backend(backend_kind kind) : kind_(kind) {
-    if (kind_ == backend_kind::cluster) {
+redis_backend::redis_backend(backend_kind kind) {
+    if (kind == backend_kind::cluster) {
         cluster_ = std::make_unique<redis_cluster>();
     } else {
         single_ = std::make_unique<redis_server>();

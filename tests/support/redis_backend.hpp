@@ -15,9 +15,6 @@ namespace confide::test {
 
 enum class backend_kind { single, cluster };
 
-/// "one Redis" or "a Redis Cluster": for test output.
-const char* to_string(backend_kind k) noexcept;
-
 /// Starts one redis-server (the defaults of redis_server) or a 3-master redis_cluster without
 /// replicas (the defaults of redis_cluster), and does what tests need on either the same way.
 /// The destructor stops it.
@@ -30,8 +27,6 @@ public:
 
     redis_backend(const redis_backend&) = delete;
     redis_backend& operator=(const redis_backend&) = delete;
-
-    backend_kind kind() const noexcept { return kind_; }
 
     /// The redis-server, for tests that run on one Redis only; null on a cluster.
     redis_server* single() const noexcept { return single_.get(); }
@@ -49,7 +44,6 @@ public:
     std::string on_owner(const std::string& key, const std::vector<std::string>& args) const;
 
 private:
-    backend_kind kind_;
     std::unique_ptr<redis_server> single_;
     std::unique_ptr<redis_cluster> cluster_;
 };
