@@ -11,6 +11,7 @@
 #include "store/keys.hpp"
 #include "store/notice_codec.hpp"
 #include "store/scripts.hpp"
+#include "store/send_batcher.hpp"
 
 #include <algorithm>
 #include <array>
@@ -96,7 +97,13 @@ std::vector<std::string> send_args(const send_values& v, std::size_t maxlen,
 
 redis_chat_store::redis_chat_store(db conn, chat_store_config cfg, std::shared_ptr<sealer> sealer,
                                    routing::audit_log& audit)
-    : conn_(std::move(conn)), cfg_(cfg), sealer_(std::move(sealer)), audit_(audit) {}
+    : conn_(std::move(conn)), cfg_(cfg), sealer_(std::move(sealer)), audit_(audit) {
+    if (auto* single = conn_.single()) {
+        batcher_ = send_batcher::create(single->get_executor(), [d = conn_](std::vector<send_call> c) {
+            return run_sends(d, std::move(c));
+        });
+    }
+}
 
 void redis_chat_store::refused(std::string_view reader, std::string_view cid, std::string_view what,
                                const boost::system::error_code& why) const {
@@ -359,14 +366,13 @@ awaitable<outcome<routing::send_result>> redis_chat_store::send_message(routing:
         if (conn_.is_cluster()) {
             res = co_await send_steps(cmd, *p, fp, std::move(a));
         } else {
-            std::vector<std::string> k{keys::conversation(cmd.conversation_id),
-                                       keys::conversation_log(cmd.conversation_id),
-                                       keys::inbox(p->client),
-                                       keys::inbox(p->specialist),
-                                       keys::first_replies(p->specialist),
-                                       keys::inquiry_expiry(),
-                                       keys::reminders_due()};
-            res = co_await call_script(conn_, scripts::send(), std::move(k), std::move(a));
+            send_call call{{keys::conversation(cmd.conversation_id),
+                            keys::conversation_log(cmd.conversation_id), keys::inbox(p->client),
+                            keys::inbox(p->specialist), keys::first_replies(p->specialist),
+                            keys::inquiry_expiry(), keys::reminders_due()},
+                           std::move(a)};
+            // Group commit: with the sends that queue meanwhile, in one call (send_batcher).
+            res = co_await batcher_->async_send(std::move(call), asio::use_awaitable);
         }
         if (!res) {
             co_return res.error();

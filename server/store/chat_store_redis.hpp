@@ -15,6 +15,8 @@
 
 namespace confide::store {
 
+class send_batcher;
+
 struct chat_store_config {
     /// Events kept per user stream (approximate trimming). A device whose cursor is older gets
     /// `reset` and reloads its conversations.
@@ -175,6 +177,8 @@ private:
     routing::audit_log& audit_;
     std::mutex parties_mutex_;
     std::unordered_map<std::string, parties> parties_;
+    /// One Redis only: its sends, grouped (the cluster's go through send_steps()).
+    std::shared_ptr<send_batcher> batcher_;
 };
 
 }  // namespace confide::store

@@ -184,13 +184,17 @@ awaitable<outcome<reply>> call_script(const db& d, const redis::script& s,
     if (ec) {
         co_return storage_failure(ec, r);
     }
+    co_return script_reply(std::move(r));
+}
+
+outcome<reply> script_reply(reply r) {
     if (script_status(r) == "err") {
         if (r.elements.size() < 3) {
-            co_return fail(errc::internal, "malformed script reply");
+            return fail(errc::internal, "malformed script reply");
         }
-        co_return fail(parse_code(r.elements[1].str), r.elements[2].str);
+        return fail(parse_code(r.elements[1].str), r.elements[2].str);
     }
-    co_return std::move(r);
+    return r;
 }
 
 awaitable<std::vector<std::tuple<boost::system::error_code, reply>>> exec_all(

@@ -49,6 +49,10 @@ awaitable<outcome<reply>> call(const db& d, std::vector<std::string> args);
 awaitable<outcome<reply>> call_script(const db& d, const redis::script& s,
                                       std::vector<std::string> keys, std::vector<std::string> args);
 
+/// A script's reply as call_script() answers it: {'err', CODE, msg} becomes the failure CODE;
+/// anything else is returned as is. (One reply of a batch of sends, too.)
+outcome<reply> script_reply(reply r);
+
 /// The status string at the head of a script's reply ("ok", "dup", "retry"), or empty.
 std::string_view script_status(const reply& r) noexcept;
 

@@ -10,6 +10,8 @@ namespace confide::store::scripts {
 
 const redis::script& bind_role();
 const redis::script& send();
+/// One Redis only: several sends in one call, each answered as send() would have (group commit).
+const redis::script& send_batch();
 const redis::script& inquiry();
 const redis::script& update();
 const redis::script& mark_read();

@@ -43,6 +43,14 @@ const metrics::counter bus_resets = reg().add_counter(
     "confide_notice_bus_resets_total",
     "Redis pub/sub reconnections after which the local connections re-read their streams (a "
     "notice may have been missed)");
+const metrics::counter send_calls = reg().add_counter(
+    "confide_redis_send_calls_total",
+    "Calls that stored sends on one Redis (group commit: one per lone send, one per batch of the "
+    "sends that queued while the previous call was in flight)");
+const metrics::counter sends_called = reg().add_counter(
+    "confide_redis_sends_total",
+    "Sends carried by confide_redis_send_calls_total (retries included); the ratio of the two is "
+    "the mean batch size");
 
 void count_redis_error(const boost::system::error_code& ec, const redis::reply& r) noexcept {
     error_kind k = other;

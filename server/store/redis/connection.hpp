@@ -63,6 +63,10 @@ public:
     /// not reconnect any more. Returns at once (the work is done on the strand).
     void stop();
 
+    /// The connection's strand: where its completions run unless a handler has an executor of
+    /// its own.
+    const executor& get_executor() const noexcept { return executor_; }
+
     /// Whether the connection is up now (a hint: it may drop at any moment).
     bool is_connected() const noexcept;
 
