@@ -99,9 +99,9 @@ redis_chat_store::redis_chat_store(db conn, chat_store_config cfg, std::shared_p
                                    routing::audit_log& audit)
     : conn_(std::move(conn)), cfg_(cfg), sealer_(std::move(sealer)), audit_(audit) {
     if (auto* single = conn_.single()) {
-        batcher_ = send_batcher::create(single->get_executor(), [d = conn_](std::vector<send_call> c) {
-            return run_sends(d, std::move(c));
-        });
+        batcher_ = send_batcher::create(
+            single->get_executor(),
+            [d = conn_](std::vector<send_call> c) { return run_sends(d, std::move(c)); });
     }
 }
 

@@ -43,8 +43,8 @@ public:
     /// Makes the call of one batch (1 to max_batch sends, in order) and answers one outcome per
     /// send, in order (another count aborts: a broken invariant). Awaited on the batcher's
     /// executor; an exception fails every send of the batch with errc::unavailable.
-    using submit_fn = std::function<awaitable<std::vector<outcome<redis::reply>>>(
-        std::vector<send_call> calls)>;
+    using submit_fn =
+        std::function<awaitable<std::vector<outcome<redis::reply>>>(std::vector<send_call> calls)>;
 
     static constexpr std::size_t keys_per_send = 7;
     static constexpr std::size_t args_per_send = 18;

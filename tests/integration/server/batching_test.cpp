@@ -128,7 +128,8 @@ TEST_F(batching, ConcurrentSendsAreStoredOnceGaplessAndDeliveredInOrder) {
                 << msg.body() << " delivered twice or never sent";
             auto& seqs = got[msg.conversation_id()];
             if (!seqs.empty()) {
-                EXPECT_EQ(msg.seq(), seqs.back() + 1) << "out of order in " << msg.conversation_id();
+                EXPECT_EQ(msg.seq(), seqs.back() + 1)
+                    << "out of order in " << msg.conversation_id();
             }
             seqs.push_back(msg.seq());
         }
@@ -137,7 +138,8 @@ TEST_F(batching, ConcurrentSendsAreStoredOnceGaplessAndDeliveredInOrder) {
     const auto after = server_metrics(server().port());
     const auto calls =
         after.at("confide_redis_send_calls_total") - before.at("confide_redis_send_calls_total");
-    const auto sends = after.at("confide_redis_sends_total") - before.at("confide_redis_sends_total");
+    const auto sends =
+        after.at("confide_redis_sends_total") - before.at("confide_redis_sends_total");
     const auto total = static_cast<double>(senders.size() * per_sender);
     EXPECT_GE(sends, total);  // more with seq retries
     EXPECT_LT(calls, sends) << "no call carried more than one send";

@@ -12,10 +12,10 @@
 
 #include <atomic>
 #include <chrono>
+#include <future>
 #include <memory>
 #include <stdexcept>
 #include <string>
-#include <future>
 #include <thread>
 #include <vector>
 
@@ -248,7 +248,8 @@ TEST(send_batcher, SendsFromSeveralThreadsResumeOnTheirOwnExecutors) {
     for (int i = 0; i < per_thread; ++i) {
         for (auto* io : {&io1, &io2}) {
             asio::co_spawn(
-                *io, send_from(b, (io == &io1 ? "a" : "b") + std::to_string(i), io->get_executor(), t),
+                *io,
+                send_from(b, (io == &io1 ? "a" : "b") + std::to_string(i), io->get_executor(), t),
                 log_exception{"test send"});
         }
     }
