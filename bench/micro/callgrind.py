@@ -12,7 +12,8 @@ one subscriber connection draining every user's channel, then N calls of the var
 time (each waits for its reply). Run twice, with N1 and N2 calls: instructions per call =
 (Ir(N2) - Ir(N1)) / (N2 - N1), so start-up and set-up cancel out. Bodies are 100 bytes.
 
-Variants: `send` / `ack` are server/store/scripts/ as built; `send-v1` / `ack-v1` are the scripts
+Variants: `send` / `ack` are server/store/scripts/ as built; `send-batch` is send_batch.lua as
+built (group commit), each call carrying BATCH (default 16) sends, reported per send; `send-v1` / `ack-v1` are the scripts
 of layout 1 (bench/micro/v1/); the others are bench/micro/variants/<name>.lua, called like
 `send` (see ARGS below).
 """
@@ -81,6 +82,27 @@ def send_v2(sha, k, zadd=False, current=False):
     return ["EVALSHA", sha, len(keys)] + keys + argv
 
 
+# Group commit: send_batch.lua as built (server/store/CMakeLists.txt) carries BATCH sends per
+# call, each as send_v2's call number k * BATCH + j (so each conversation's seqs stay in order).
+BATCH = int(os.environ.get("BATCH", "16"))
+
+
+def batch_script():
+    wrapped = "local function one(KEYS, ARGV)\n%s\nend\n" % script(
+        os.path.join(SCRIPTS, "send.lua"), os.path.join(SCRIPTS, "send_head.lua"))
+    return wrapped + open(os.path.join(SCRIPTS, "send_batch.lua")).read()
+
+
+def send_batch(sha, k):
+    keys, argv = [], []
+    for j in range(BATCH):
+        one = send_v2(sha, k * BATCH + j, current=True)
+        nkeys = one[2]
+        keys += one[3:3 + nkeys]
+        argv += one[3 + nkeys:]
+    return ["EVALSHA", sha, len(keys)] + keys + argv
+
+
 def send_v1(sha, k):
     cid, c, s = parties(k)
     msgid, now = "m%d" % k, str(1700000000000 + k)
@@ -111,6 +133,7 @@ VARIANTS = {
     # As built (server/store/CMakeLists.txt): send_head.lua, then send.lua.
     "send": (lambda: script(os.path.join(SCRIPTS, "send.lua"), os.path.join(SCRIPTS, "send_head.lua")),
              lambda sha, k: send_v2(sha, k, current=True)),
+    "send-batch": (batch_script, send_batch),
     "send-v1": (lambda: script(os.path.join(HERE, "v1", "send.lua"),
                                os.path.join(HERE, "v1", "prelude.lua")), send_v1),
     "ack": (lambda: script(os.path.join(SCRIPTS, "ack.lua")), ack_v2),
@@ -177,8 +200,10 @@ def run(name, n):
                 raise res
             # A script that refused (a wrong seq, a missing conversation) would be measured as
             # its cheap refusal: stop instead.
-            if isinstance(res, list) and res and res[0] in (b"err", b"seq"):
-                raise RuntimeError("%s call %d answered %r" % (name, k, res))
+            replies = res if name == "send-batch" else [res]
+            for one in replies:
+                if isinstance(one, list) and one and one[0] in (b"err", b"seq"):
+                    raise RuntimeError("%s call %d answered %r" % (name, k, one))
         stats = r.call("INFO", "commandstats").decode()
         r.s.sendall(r.enc(["SHUTDOWN", "NOSAVE"]))
         p.wait(timeout=600)
@@ -201,7 +226,10 @@ def main():
             print(name, run(name, N2))
             continue
         a, b = run(name, N1), run(name, N2)
-        print("%-24s %9.0f instructions per call" % (name, (b - a) / (N2 - N1)), flush=True)
+        per = BATCH if name == "send-batch" else 1
+        print("%-24s %9.0f instructions per %s" % (name, (b - a) / (N2 - N1) / per,
+                                                  "send (in batches of %d)" % per if per > 1
+                                                  else "call"), flush=True)
 
 
 if __name__ == "__main__":
