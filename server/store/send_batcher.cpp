@@ -70,8 +70,11 @@ awaitable<void> send_batcher::drain(std::shared_ptr<send_batcher> self) {
             results.assign(batch.size(), fail(errc::unavailable, "storage failed; retry"));
         }
         CONFIDE_CHECK(results.size() == batch.size());
+        // Each sender resumes at once when it runs on this thread (one shard: the common case),
+        // as it would on its own command's reply; the next batch is taken after them, so a
+        // send they queue (a seq retry) goes with it.
         for (std::size_t i = 0; i < batch.size(); ++i) {
-            batch[i].waiter.release()->complete(std::move(results[i]));
+            batch[i].waiter.release()->dispatch(std::move(results[i]));
         }
     }
 }

@@ -1,6 +1,6 @@
 #pragma once
-// Internal to store/redis: the completion handler of an asynchronous operation, kept while hiredis
-// works on it.
+// Internal to store/ (store/redis, send_batcher): the completion handler of an asynchronous
+// operation, kept while hiredis (or a batch of sends) works on it.
 
 #include "common/asio_types.hpp"
 
@@ -9,6 +9,7 @@
 #include <boost/asio/associated_executor.hpp>
 #include <boost/asio/async_result.hpp>
 #include <boost/asio/bind_executor.hpp>
+#include <boost/asio/dispatch.hpp>
 #include <boost/asio/execution/outstanding_work.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/prefer.hpp>
@@ -34,12 +35,19 @@ public:
     /// handler never runs inside hiredis, nor inline in the function that started the operation.
     void complete(Args... args) { vtable_->complete(this, std::move(args)...); }
 
+    /// As complete(), but the handler runs at once when this thread already runs its executor
+    /// (asio::dispatch). Only outside hiredis: for send_batcher's fan-out of a batch's replies,
+    /// where a post would put one more hop between a send's reply and its sender (and let the
+    /// message's notice overtake it: docs/design.md, "Echo suppression").
+    void dispatch(Args... args) { vtable_->dispatch(this, std::move(args)...); }
+
     /// Frees this object without calling the handler (its owner is being destroyed).
     void destroy() noexcept { vtable_->destroy(this); }
 
 protected:
     struct vtable {
         void (*complete)(completion*, Args&&...);
+        void (*dispatch)(completion*, Args&&...);
         void (*destroy)(completion*) noexcept;
     };
     explicit completion(const vtable* vt) noexcept : vtable_(vt) {}
@@ -94,6 +102,7 @@ private:
         std::allocator_traits<allocator_type>::deallocate(alloc, self, 1);
     }
 
+    template <bool Post>
     static void do_complete(base* b, Args&&... args) {
         auto* self = static_cast<completion_impl*>(b);
         allocator_type alloc = self->allocator();  // before the handler is moved from
@@ -101,8 +110,13 @@ private:
         WorkExecutor work(std::move(self->work_));
         free(self, alloc);
         // The handler's own executor was kept busy by `work` until now.
-        asio::post(asio::bind_executor(std::move(work),
-                                       asio::append(std::move(handler), std::move(args)...)));
+        auto bound = asio::bind_executor(std::move(work),
+                                         asio::append(std::move(handler), std::move(args)...));
+        if constexpr (Post) {
+            asio::post(std::move(bound));
+        } else {
+            asio::dispatch(std::move(bound));
+        }
     }
 
     static void do_destroy(base* b) noexcept {
@@ -110,7 +124,8 @@ private:
         free(self, self->allocator());
     }
 
-    static constexpr typename base::vtable table{&do_complete, &do_destroy};
+    static constexpr
+        typename base::vtable table{&do_complete<true>, &do_complete<false>, &do_destroy};
 
     Handler handler_;
     WorkExecutor work_;

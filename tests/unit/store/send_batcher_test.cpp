@@ -78,6 +78,10 @@ std::shared_ptr<send_batcher> make_batcher(asio::io_context& io,
     });
 }
 
+std::string error_text(errc e) {
+    return "error:" + std::to_string(static_cast<int>(e));
+}
+
 // What each send was answered: its reply's string, or "error:<code>".
 struct answers {
     std::vector<std::string> got;
@@ -86,7 +90,7 @@ struct answers {
 awaitable<void> send_one(std::shared_ptr<send_batcher> b, std::string id,
                          std::shared_ptr<answers> out) {
     auto r = co_await b->async_send(call_of(id), asio::use_awaitable);
-    out->got.push_back(r ? r->str : "error:" + std::to_string(static_cast<int>(r.error().code)));
+    out->got.push_back(r ? r->str : error_text(r.error().code));
 }
 
 void spawn_send(asio::io_context& io, const std::shared_ptr<send_batcher>& b, std::string id,
@@ -113,98 +117,93 @@ bool run_until(asio::io_context& io, Pred done) {
     return done();
 }
 
-TEST(send_batcher, ALoneSendGoesOutAtOnceInACallOfItsOwn) {
-    asio::io_context io;
-    auto redis = std::make_shared<fake_redis>();
-    auto b = make_batcher(io, redis);
-    auto out = std::make_shared<answers>();
-    spawn_send(io, b, "m1", out);
-    ASSERT_TRUE(run_until(io, [&] { return out->got.size() == 1; }));
-    EXPECT_EQ(out->got, std::vector<std::string>{"m1"});
-    ASSERT_EQ(redis->calls.size(), 1U);
-    EXPECT_EQ(redis->calls[0], std::vector<std::string>{"m1"});
+// A batcher over a fake Redis on one context, and what its sends were answered.
+class send_batcher_calls : public ::testing::Test {
+protected:
+    void send(std::string id) { spawn_send(io_, batcher_, std::move(id), out_); }
+
+    // Sends `id`, whose call then waits at the fake's gate until the test opens it.
+    void hold_first_call(std::string id) {
+        redis_->hold = true;
+        send(std::move(id));
+        ASSERT_TRUE(run_until(io_, [&] { return redis_->gate != nullptr; }));
+    }
+
+    asio::io_context io_;
+    std::shared_ptr<fake_redis> redis_ = std::make_shared<fake_redis>();
+    std::shared_ptr<send_batcher> batcher_ = make_batcher(io_, redis_);
+    std::shared_ptr<answers> out_ = std::make_shared<answers>();
+};
+
+TEST_F(send_batcher_calls, ALoneSendGoesOutAtOnceInACallOfItsOwn) {
+    send("m1");
+    ASSERT_TRUE(run_until(io_, [&] { return out_->got.size() == 1; }));
+    EXPECT_EQ(out_->got, std::vector<std::string>{"m1"});
+    ASSERT_EQ(redis_->calls.size(), 1U);
+    EXPECT_EQ(redis_->calls[0], std::vector<std::string>{"m1"});
 }
 
-TEST(send_batcher, SendsThatQueueDuringACallGoTogetherInOrderWhenItCompletes) {
-    asio::io_context io;
-    auto redis = std::make_shared<fake_redis>();
-    redis->hold = true;
-    auto b = make_batcher(io, redis);
-    auto out = std::make_shared<answers>();
-    spawn_send(io, b, "m1", out);
-    ASSERT_TRUE(run_until(io, [&] { return redis->gate != nullptr; }));
+TEST_F(send_batcher_calls, SendsThatQueueDuringACallGoTogetherInOrderWhenItCompletes) {
+    hold_first_call("m1");
     // Only one call in flight: these wait for it, whatever their number.
     for (const char* id : {"m2", "!m3", "m4"}) {
-        spawn_send(io, b, id, out);
+        send(id);
     }
-    settle(io);
-    ASSERT_EQ(redis->calls.size(), 1U);
-    EXPECT_TRUE(out->got.empty());
+    settle(io_);
+    ASSERT_EQ(redis_->calls.size(), 1U);
+    EXPECT_TRUE(out_->got.empty());
 
-    redis->hold = false;
-    redis->gate->cancel();
-    ASSERT_TRUE(run_until(io, [&] { return out->got.size() == 4; }));
-    ASSERT_EQ(redis->calls.size(), 2U);
-    EXPECT_EQ(redis->calls[1], (std::vector<std::string>{"m2", "!m3", "m4"}));
+    redis_->hold = false;
+    redis_->gate->cancel();
+    ASSERT_TRUE(run_until(io_, [&] { return out_->got.size() == 4; }));
+    ASSERT_EQ(redis_->calls.size(), 2U);
+    EXPECT_EQ(redis_->calls[1], (std::vector<std::string>{"m2", "!m3", "m4"}));
     // Each its own answer, an 'err' one included.
-    const auto forbidden = "error:" + std::to_string(static_cast<int>(errc::forbidden));
-    EXPECT_EQ(out->got, (std::vector<std::string>{"m1", "m2", forbidden, "m4"}));
+    EXPECT_EQ(out_->got, (std::vector<std::string>{"m1", "m2", error_text(errc::forbidden), "m4"}));
 }
 
-TEST(send_batcher, ACallCarriesAtMostMaxBatchSends) {
-    asio::io_context io;
-    auto redis = std::make_shared<fake_redis>();
-    redis->hold = true;
-    auto b = make_batcher(io, redis);
-    auto out = std::make_shared<answers>();
-    spawn_send(io, b, "first", out);
-    ASSERT_TRUE(run_until(io, [&] { return redis->gate != nullptr; }));
+TEST_F(send_batcher_calls, ACallCarriesAtMostMaxBatchSends) {
+    hold_first_call("first");
     const std::size_t queued = send_batcher::max_batch + 10;
     for (std::size_t i = 0; i < queued; ++i) {
-        spawn_send(io, b, "m" + std::to_string(i), out);
+        send("m" + std::to_string(i));
     }
-    settle(io);
-    redis->hold = false;
-    redis->gate->cancel();
-    ASSERT_TRUE(run_until(io, [&] { return out->got.size() == queued + 1; }));
-    ASSERT_EQ(redis->calls.size(), 3U);
-    EXPECT_EQ(redis->calls[1].size(), send_batcher::max_batch);
-    EXPECT_EQ(redis->calls[2].size(), 10U);
-    EXPECT_EQ(redis->calls[1].front(), "m0");
-    EXPECT_EQ(redis->calls[2].back(), "m" + std::to_string(queued - 1));
+    settle(io_);
+    redis_->hold = false;
+    redis_->gate->cancel();
+    ASSERT_TRUE(run_until(io_, [&] { return out_->got.size() == queued + 1; }));
+    ASSERT_EQ(redis_->calls.size(), 3U);
+    EXPECT_EQ(redis_->calls[1].size(), send_batcher::max_batch);
+    EXPECT_EQ(redis_->calls[2].size(), 10U);
+    EXPECT_EQ(redis_->calls[1].front(), "m0");
+    EXPECT_EQ(redis_->calls[2].back(), "m" + std::to_string(queued - 1));
     // Answered in the order sent.
     for (std::size_t i = 0; i < queued; ++i) {
-        EXPECT_EQ(out->got[i + 1], "m" + std::to_string(i));
+        EXPECT_EQ(out_->got[i + 1], "m" + std::to_string(i));
     }
 }
 
-TEST(send_batcher, AFailedCallFailsEverySendOfItAndTheNextCallGoesOn) {
-    asio::io_context io;
-    auto redis = std::make_shared<fake_redis>();
-    redis->hold = true;
-    auto b = make_batcher(io, redis);
-    auto out = std::make_shared<answers>();
-    spawn_send(io, b, "m1", out);
-    ASSERT_TRUE(run_until(io, [&] { return redis->gate != nullptr; }));
-    const auto first = redis->gate;
-    spawn_send(io, b, "m2", out);
-    spawn_send(io, b, "m3", out);
-    settle(io);
+TEST_F(send_batcher_calls, AFailedCallFailsEverySendOfItAndTheNextCallGoesOn) {
+    hold_first_call("m1");
+    const auto first = redis_->gate;
+    send("m2");
+    send("m3");
+    settle(io_);
     // The first call succeeds; the batch after it fails as a whole.
     first->cancel();
-    ASSERT_TRUE(run_until(io, [&] { return redis->calls.size() == 2 && redis->gate != first; }));
-    redis->fail = true;
-    redis->gate->cancel();
-    ASSERT_TRUE(run_until(io, [&] { return out->got.size() == 3; }));
-    const auto unavailable = "error:" + std::to_string(static_cast<int>(errc::unavailable));
-    EXPECT_EQ(out->got, (std::vector<std::string>{"m1", unavailable, unavailable}));
+    ASSERT_TRUE(run_until(io_, [&] { return redis_->calls.size() == 2 && redis_->gate != first; }));
+    redis_->fail = true;
+    redis_->gate->cancel();
+    ASSERT_TRUE(run_until(io_, [&] { return out_->got.size() == 3; }));
+    const auto unavailable = error_text(errc::unavailable);
+    EXPECT_EQ(out_->got, (std::vector<std::string>{"m1", unavailable, unavailable}));
 
-    redis->fail = false;
-    redis->hold = false;
-    spawn_send(io, b, "m4", out);
-    ASSERT_TRUE(run_until(io, [&] { return out->got.size() == 4; }));
-    EXPECT_EQ(out->got.back(), "m4");
-    EXPECT_EQ(redis->calls.size(), 3U);
+    redis_->fail = false;
+    redis_->hold = false;
+    send("m4");
+    ASSERT_TRUE(run_until(io_, [&] { return out_->got.size() == 4; }));
+    EXPECT_EQ(out_->got.back(), "m4");
+    EXPECT_EQ(redis_->calls.size(), 3U);
 }
 
 // Counts the sends answered with their own id on their own executor; `all` is set once
