@@ -55,7 +55,7 @@ TEST_F(batching, ConcurrentSendsAreStoredOnceGaplessAndDeliveredInOrder) {
         const auto& to = specialist_ids[static_cast<std::size_t>(i % specialists)];
         auto first = login(client, role::client, "phone");
         auto inquiry = must_send(*first, start_inquiry(to, "inq", "hello", true));
-        const auto cid = inquiry.conversation_id();
+        const auto& cid = inquiry.conversation_id();
         ASSERT_FALSE(cid.empty());
         specialist_of[cid] = to;
         conversations_of[static_cast<std::size_t>(i % specialists)].push_back(cid);
