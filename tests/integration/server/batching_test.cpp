@@ -84,10 +84,10 @@ TEST_F(batching, ConcurrentSendsAreStoredOnceGaplessAndDeliveredInOrder) {
             sent_bodies[cid].insert(body);
         }
     }
-    // Every send acked, each seq given once per conversation. A send can be answered
-    // UNAVAILABLE ("the conversation is busy"): sends to one conversation from connections on
-    // other shards took its seq again and again (docs/design.md, "Group commit"); it is sent
-    // again with the same id, as a client does.
+    // Every send acked, each seq given once per conversation. A send can (rarely: 0-1 of 560
+    // here) be answered UNAVAILABLE ("the conversation is busy"): sends to one conversation
+    // from connections on other shards took its seq again and again (docs/design.md, "Group
+    // commit"); it is sent again with the same id, as a client does. `resent` counts them.
     std::map<std::string, std::set<std::uint64_t>> acked_seqs;
     int resent = 0;
     for (auto& s : senders) {
