@@ -7,6 +7,8 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/read.hpp>
+#include <boost/asio/read_until.hpp>
+#include <boost/asio/write.hpp>
 
 namespace confide::test {
 namespace {
@@ -85,6 +87,52 @@ TEST_F(limits, AFrameOverTheLimitClosesWith1009) {
     ASSERT_TRUE(closed);
     EXPECT_EQ(closed->code, 1009);
     expect_healthy(*neighbour, cid, 1);
+}
+
+// The server reads and drops the rest of a refused message until the client closes, so a client
+// still writing it is not reset and reads the close frame. (Beast's own teardown stopped after
+// 2 KiB: the RST that followed broke this write and could cost the client its close frame, which
+// made the test above flaky.) A raw socket: the WebSocket handshake and frame by hand, and a
+// blocking write far bigger than the kernel's buffers on both sides, so it finishes only if the
+// server reads it all.
+TEST_F(limits, AClientStillWritingARefusedMessageGetsTheCloseFrameNotAReset) {
+    namespace net = boost::asio;
+    net::io_context ioc;
+    net::ip::tcp::socket s(ioc);
+    s.connect({net::ip::make_address("127.0.0.1"), server().port()});
+    net::write(s, net::buffer(std::string("GET / HTTP/1.1\r\n"
+                                          "Host: 127.0.0.1\r\n"
+                                          "Upgrade: websocket\r\n"
+                                          "Connection: Upgrade\r\n"
+                                          "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+                                          "Sec-WebSocket-Version: 13\r\n\r\n")));
+    std::string in;
+    const auto head = net::read_until(s, net::dynamic_buffer(in), "\r\n\r\n");
+    ASSERT_EQ(in.rfind("HTTP/1.1 101", 0), 0u) << in;
+    in.erase(0, head);
+
+    // One binary frame of 32 MiB: FIN + binary, masked, a 64-bit length, mask key 0 (the payload
+    // is sent as is).
+    constexpr std::uint64_t size = 32u << 20;
+    std::string frame = {'\x82', '\xff'};
+    for (int shift = 56; shift >= 0; shift -= 8) {
+        frame.push_back(static_cast<char>((size >> shift) & 0xff));
+    }
+    frame.append(4, '\0');
+    frame.append(size, 'x');
+    boost::system::error_code ec;
+    net::write(s, net::buffer(frame), ec);
+    ASSERT_FALSE(ec) << "the server reset a client still writing: " << ec.message();
+
+    // The close frame: 0x88, a length, then the code (1009) in network order.
+    while (in.size() < 4 && !ec) {
+        char buf[64];
+        in.append(buf, s.read_some(net::buffer(buf), ec));
+    }
+    ASSERT_FALSE(ec) << ec.message();
+    ASSERT_GE(in.size(), 4u);
+    EXPECT_EQ(static_cast<unsigned char>(in[0]), 0x88);
+    EXPECT_EQ((static_cast<unsigned char>(in[2]) << 8) | static_cast<unsigned char>(in[3]), 1009);
 }
 
 TEST_F(limits, SendsAreRateLimitedPerUser) {
