@@ -44,6 +44,7 @@ redis_cluster::redis_cluster(redis_cluster_options opts) : opts_(opts) {
     std::vector<std::string> create = {"--cluster", "create"};
     for (std::size_t i = 0; i < n; ++i) {
         redis_server_options o;
+        o.cluster_bus = true;
         o.extra_args = {"--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf",
                         "--cluster-node-timeout", std::to_string(opts_.node_timeout.count()),
                         // A replica takes over whatever its replication offset: the tests kill

@@ -61,7 +61,7 @@ redis_server::redis_server(redis_server_options opts) : opts_(std::move(opts)) {
     dir_ = make_temp_dir("confide-redis");
     std::string why;
     for (int attempt = 0; attempt < 5; ++attempt) {
-        port_ = free_port();
+        port_ = opts_.cluster_bus ? free_port_pair(10000) : free_port();
         if (try_start(why)) {
             return;
         }

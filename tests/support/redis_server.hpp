@@ -23,6 +23,9 @@ struct redis_server_options {
     std::string password;                  ///< --requirepass; command() authenticates with it
     bool unix_socket = false;              ///< also listen on dir()/redis.sock
     std::vector<std::string> extra_args;   ///< appended to the command line, e.g. {"--x", "y"}
+    /// A cluster node: its port is chosen below 32768 with its bus port (port + 10000) free too
+    /// (free_port_pair).
+    bool cluster_bus = false;
     std::chrono::milliseconds start_timeout{15000};
 };
 
