@@ -728,9 +728,14 @@ TEST_F(cluster_failover, ClientsResumeWhenAMasterFailsOverToItsReplica) {
 
     // Replication is asynchronous (README, "What sent guarantees"): the master is killed once
     // its replica has everything, so that what the test checks is the failover's handling.
+    // The replica's own offset is polled: WAIT from a fresh connection does not wait for this
+    // offset (it waits for the connection's own writes, none), and on a loaded machine the
+    // replica took more than the 200 quick WAITs this loop once made (CI).
     const auto offset = replication(doomed, "master_repl_offset");
-    for (int i = 0; i < 200 && replication(*replica, "slave_repl_offset") < offset; ++i) {
-        cluster_->command(doomed, {"WAIT", "1", "50"});
+    const auto until = std::chrono::steady_clock::now() + 10s;
+    while (replication(*replica, "slave_repl_offset") < offset &&
+           std::chrono::steady_clock::now() < until) {
+        std::this_thread::sleep_for(20ms);
     }
     ASSERT_GE(replication(*replica, "slave_repl_offset"), offset);
     EXPECT_EQ(cluster_->fail_over(doomed), *replica);
