@@ -71,7 +71,9 @@ std::optional<v1::Frame> request_until_acked(ws_client& c, const v1::Frame& req)
     return r;
 }
 
-/// Blocks until `master` has `replicas` replicas that confirmed its writes (WAIT, bounded).
+/// Blocks until `master` has a replica online again (WAIT, bounded). Not that it has every write:
+/// WAIT from this fresh connection waits for that connection's own writes, none; the retries of
+/// request_until_acked absorb the replica's remaining lag (the server's WAIT is on its writes).
 bool replicas_caught_up(const std::function<std::string(const std::vector<std::string>&)>& master) {
     for (int i = 0; i < 100; ++i) {
         if (master({"WAIT", "1", "100"}) == "1") {
