@@ -12,6 +12,13 @@ target_compile_options(confide_options INTERFACE
 if(CONFIDE_WERROR)
   target_compile_options(confide_options INTERFACE -Werror)
 endif()
+# A unity build (CMAKE_UNITY_BUILD, on in every preset but `lint`) compiles a target's sources
+# by #including them into a few files, so g++ sees each source's anonymous namespace "in a
+# header" and warns about every class or coroutine frame that uses it. Those are not headers:
+# the warning means nothing there.
+if(CMAKE_UNITY_BUILD AND CMAKE_CXX_COMPILER_ID STREQUAL "GNU")
+  target_compile_options(confide_options INTERFACE -Wno-subobject-linkage)
+endif()
 # Asio's coroutine machinery trips this g++ 12 false positive in optimised builds.
 if(CMAKE_CXX_COMPILER_ID STREQUAL "GNU")
   target_compile_options(confide_options INTERFACE -Wno-maybe-uninitialized -Wno-mismatched-new-delete)

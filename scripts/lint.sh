@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
 # clang-tidy 14 (checks in .clang-tidy) over our sources, in parallel, through a build's
-# compile_commands.json. Every finding fails the run.
+# compile_commands.json. Every finding fails the run. The builds of the test passes are unity
+# builds (their database names the merged files), so by default this configures build/lint
+# (`cmake --preset lint`: clang 14, one command per source file) and compiles nothing there.
 #
 #   scripts/lint.sh                   every source file of the tree
 #   scripts/lint.sh --changed [BASE]  the sources changed against BASE (default main), committed
 #                                     or not; a changed header brings in its .cpp
 #   scripts/lint.sh FILE...           these files
 # Options:
-#   --build-dir DIR     the compile database to use (default: build/tsan if configured, else
-#                       build/dev, configured with its preset when missing)
+#   --build-dir DIR     the compile database to use (default: build/lint, configured with its
+#                       preset when missing); it must not be a unity build's
 #   -j N                parallel clang-tidy processes (default: the number of cores)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -39,16 +41,18 @@ if [[ -z $tidy ]]; then
 fi
 
 if [[ -z $build_dir ]]; then
-  if [[ -f build/tsan/compile_commands.json ]]; then
-    build_dir=build/tsan
-  else
-    build_dir=build/dev
-    [[ -f $build_dir/compile_commands.json ]] || cmake --preset dev >/dev/null
-  fi
+  build_dir=build/lint
+  [[ -f $build_dir/compile_commands.json ]] || cmake --preset lint >/dev/null
 fi
 db=$build_dir/compile_commands.json
 if [[ ! -f $db ]]; then
   echo "lint.sh: no $db (configure that build first)" >&2
+  exit 2
+fi
+# A unity build's database lists only its merged files (under build/), so every source would
+# look unknown and nothing would be linted: refuse it rather than pass without linting.
+if grep -q '"file": "[^"]*/Unity/unity_' "$db"; then
+  echo "lint.sh: $db is a unity build's (use the default, build/lint)" >&2
   exit 2
 fi
 # The generated protobuf header is included everywhere: generate it (protoc only, no compile).

@@ -86,5 +86,5 @@ if ((quick == 0)); then
   # clang build of their layers only (scripts/fuzz.sh, tests/fuzz/README.md).
   step "fuzz" env CONFIDE_JOBS="$jobs" scripts/fuzz.sh
 elif git rev-parse -q --verify main >/dev/null; then
-  step "lint (changed)" scripts/lint.sh -j "$jobs" --build-dir build/dev --changed main
+  step "lint (changed)" scripts/lint.sh -j "$jobs" --changed main
 fi

@@ -8,12 +8,12 @@
 namespace confide::crypto {
 namespace {
 
-constexpr std::string_view domain = "confide.data-key.v1";
+constexpr std::string_view data_key_domain = "confide.data-key.v1";
 
 std::string associated_data(std::string_view header, std::string_view owner) {
     std::string ad;
-    ad.reserve(domain.size() + header.size() + 4 + owner.size());
-    ad.append(domain);
+    ad.reserve(data_key_domain.size() + header.size() + 4 + owner.size());
+    ad.append(data_key_domain);
     ad.append(header);
     detail::put_field(ad, owner);
     return ad;

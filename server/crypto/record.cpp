@@ -6,13 +6,13 @@
 namespace confide::crypto {
 namespace {
 
-constexpr std::string_view domain = "confide.record.v1";
+constexpr std::string_view record_domain = "confide.record.v1";
 
 std::string associated_data(std::string_view header, const record_context& ctx) {
     std::string ad;
-    ad.reserve(domain.size() + header.size() + 16 + ctx.conversation_id.size() +
+    ad.reserve(record_domain.size() + header.size() + 16 + ctx.conversation_id.size() +
                ctx.sender_id.size());
-    ad.append(domain);
+    ad.append(record_domain);
     ad.append(header);
     detail::put_field(ad, ctx.conversation_id);
     detail::put_be(ad, ctx.seq, 8);

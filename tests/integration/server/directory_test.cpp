@@ -277,9 +277,9 @@ TEST_F(directory, OutsideOfficeHoursASpecialistShowsAwayUntilTheNextStart) {
 
     auto got = a->request(get_specialist(bob));
     ASSERT_TRUE(got && got->has_specialists()) << got->DebugString();
-    const auto& presence = got->specialists().specialists(0).presence();
-    EXPECT_EQ(presence.state(), v1::ONLINE);
-    const auto& av = presence.availability();
+    const auto& bob_presence = got->specialists().specialists(0).presence();
+    EXPECT_EQ(bob_presence.state(), v1::ONLINE);
+    const auto& av = bob_presence.availability();
     EXPECT_TRUE(av.has_office_hours());
     EXPECT_FALSE(av.within_office_hours());
     EXPECT_EQ(av.changes_at_ms(), utc_midnight(1) + 9 * 3600 * 1000);

@@ -15,7 +15,7 @@ namespace {
 
 using limits = server_test;
 
-v1::Frame ping() {
+v1::Frame bare_ping() {
     v1::Frame f;
     f.mutable_ping();
     return f;
@@ -74,7 +74,7 @@ TEST_F(limits, BadFramesGetClearErrorsAndTheConnectionGoesOn) {
     ASSERT_TRUE(h && h->has_history());
     EXPECT_EQ(h->history().messages_size(), 1);
     // And the connection still works.
-    EXPECT_TRUE(m->request(ping())->has_pong());
+    EXPECT_TRUE(m->request(bare_ping())->has_pong());
 }
 
 TEST_F(limits, AFrameOverTheLimitClosesWith1009) {
@@ -169,8 +169,8 @@ TEST_F(limits, ConnectionsPerUserAreLimited) {
     ASSERT_TRUE(closed);
     EXPECT_EQ(closed->code, 4004);
     // The first two are untouched.
-    EXPECT_TRUE(c1->request(ping())->has_pong());
-    EXPECT_TRUE(c2->request(ping())->has_pong());
+    EXPECT_TRUE(c1->request(bare_ping())->has_pong());
+    EXPECT_TRUE(c2->request(bare_ping())->has_pong());
 }
 
 TEST_F(limits, AnUpgradeThatNeverCompletesIsClosed) {
@@ -231,7 +231,7 @@ TEST_F(limits, AClientThatStopsReadingIsClosedAndCatchesUpLater) {
     }
     EXPECT_EQ(seqs.size(), static_cast<std::size_t>(n + 1));
     // The sender was never affected.
-    EXPECT_TRUE(a->request(ping())->has_pong());
+    EXPECT_TRUE(a->request(bare_ping())->has_pong());
 }
 
 }  // namespace

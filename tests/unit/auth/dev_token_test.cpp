@@ -16,15 +16,15 @@ namespace {
 
 namespace json = boost::json;
 
-constexpr std::int64_t now_s = 1'700'000'000;
-constexpr std::int64_t now_ms = now_s * 1000;
+constexpr std::int64_t dev_now_s = 1'700'000'000;
+constexpr std::int64_t dev_now_ms = dev_now_s * 1000;
 
 dev_token::claims alice() {
     dev_token::claims c;
     c.sub = "alice";
     c.role = "specialist";
-    c.exp = now_s + 600;
-    c.iat = now_s;
+    c.exp = dev_now_s + 600;
+    c.iat = dev_now_s;
     return c;
 }
 
@@ -51,13 +51,13 @@ TEST(DevToken, RoundTripsThroughTheVerifier) {
         auto c = alice();
         c.iss = "platform";
         c.aud = "confide";
-        c.nbf = now_s - 5;
+        c.nbf = dev_now_s - 5;
         const auto token = dev_token::mint(k->kid(), k->secret(), to_string(k->alg()), c);
-        const auto r = v.verify(token, now_ms);
+        const auto r = v.verify(token, dev_now_ms);
         ASSERT_TRUE(r) << k->kid() << ": " << r.error().message;
         EXPECT_EQ(r->user_id, "alice");
         EXPECT_EQ(r->user_role, role::specialist);
-        EXPECT_EQ(r->expires_at_ms, (now_s + 600) * 1000);
+        EXPECT_EQ(r->expires_at_ms, (dev_now_s + 600) * 1000);
         EXPECT_EQ(part(token, 0).at("alg").as_string(), to_string(k->alg()));
     }
 }
@@ -67,15 +67,16 @@ TEST(DevToken, WritesExactlyTheClaims) {
     const auto h = part(token, 0);
     EXPECT_EQ(h, (json::object{{"alg", "HS256"}, {"typ", "JWT"}, {"kid", "dev"}}));
     const auto p = part(token, 1);
-    EXPECT_EQ(p,
-              (json::object{
-                  {"sub", "alice"}, {"role", "specialist"}, {"exp", now_s + 600}, {"iat", now_s}}));
+    EXPECT_EQ(p, (json::object{{"sub", "alice"},
+                               {"role", "specialist"},
+                               {"exp", dev_now_s + 600},
+                               {"iat", dev_now_s}}));
     auto c = alice();
-    c.nbf = now_s;
+    c.nbf = dev_now_s;
     c.iss = "i";
     c.aud = "a";
     const auto full = part(dev_token::mint("dev", std::string(32, 'k'), "HS256", c), 1);
-    EXPECT_EQ(full.at("nbf"), now_s);
+    EXPECT_EQ(full.at("nbf"), dev_now_s);
     EXPECT_EQ(full.at("iss"), "i");
     EXPECT_EQ(full.at("aud"), "a");
 }
@@ -85,7 +86,7 @@ TEST(DevToken, OmitsAnEmptyKid) {
     EXPECT_FALSE(part(token, 0).contains("kid"));
     verifier_config config;
     config.keys.add_hmac("only", algorithm::hs256, std::string(32, 'k'));
-    EXPECT_TRUE(token_verifier(config).verify(token, now_ms));
+    EXPECT_TRUE(token_verifier(config).verify(token, dev_now_ms));
 }
 
 TEST(DevToken, EscapesClaimText) {

@@ -26,8 +26,8 @@ std::string error_of(const std::string& spec) {
     return "";
 }
 
-::testing::AssertionResult refused(const std::string& spec, std::string_view why,
-                                   std::string_view secret = {}) {
+::testing::AssertionResult spec_refused(const std::string& spec, std::string_view why,
+                                        std::string_view secret = {}) {
     const auto msg = error_of(spec);
     if (msg.empty()) {
         return ::testing::AssertionFailure() << "accepted";
@@ -75,10 +75,10 @@ TEST(KeySet, ParsesBase64Secret) {
 }
 
 TEST(KeySet, RefusesBadBase64) {
-    EXPECT_TRUE(refused("b:HS256:base64:" + std::string(43, 'A') + "==", "not valid base64"));
-    EXPECT_TRUE(refused("b:HS256:base64:" + std::string(42, 'A') + "-_", "not valid base64"));
-    EXPECT_TRUE(refused("b:HS256:base64:" + std::string(44, 'A') + " ", "not valid base64"));
-    EXPECT_TRUE(refused("b:HS256:base64:" + std::string(45, 'A'), "not valid base64"));
+    EXPECT_TRUE(spec_refused("b:HS256:base64:" + std::string(43, 'A') + "==", "not valid base64"));
+    EXPECT_TRUE(spec_refused("b:HS256:base64:" + std::string(42, 'A') + "-_", "not valid base64"));
+    EXPECT_TRUE(spec_refused("b:HS256:base64:" + std::string(44, 'A') + " ", "not valid base64"));
+    EXPECT_TRUE(spec_refused("b:HS256:base64:" + std::string(45, 'A'), "not valid base64"));
 }
 
 TEST(KeySet, ParsesSecretFiles) {
@@ -100,15 +100,16 @@ TEST(KeySet, ParsesSecretFiles) {
 
 TEST(KeySet, RefusesShortSecrets) {
     const std::string s31(31, 's');
-    EXPECT_TRUE(refused("k:HS256:text:" + s31, "secret is 31 bytes; at least 32", s31));
+    EXPECT_TRUE(spec_refused("k:HS256:text:" + s31, "secret is 31 bytes; at least 32", s31));
     const std::string s47(47, 's');
-    EXPECT_TRUE(refused("k:HS384:text:" + s47, "secret is 47 bytes; at least 48", s47));
+    EXPECT_TRUE(spec_refused("k:HS384:text:" + s47, "secret is 47 bytes; at least 48", s47));
     const std::string s63(63, 's');
-    EXPECT_TRUE(refused("k:HS512:text:" + s63, "secret is 63 bytes; at least 64", s63));
-    EXPECT_TRUE(refused("k:HS256:text:", "secret is 0 bytes"));
+    EXPECT_TRUE(spec_refused("k:HS512:text:" + s63, "secret is 63 bytes; at least 64", s63));
+    EXPECT_TRUE(spec_refused("k:HS256:text:", "secret is 0 bytes"));
     test::temp_dir dir;
-    EXPECT_TRUE(refused("k:HS256:file:" + dir.write("short", s31 + "\n"), "secret is 31", s31));
-    EXPECT_TRUE(refused("k:HS256:base64:c2VjcmV0", "secret is 6 bytes", "c2VjcmV0"));
+    EXPECT_TRUE(
+        spec_refused("k:HS256:file:" + dir.write("short", s31 + "\n"), "secret is 31", s31));
+    EXPECT_TRUE(spec_refused("k:HS256:base64:c2VjcmV0", "secret is 6 bytes", "c2VjcmV0"));
     // The minimum is accepted.
     EXPECT_EQ(error_of("k:HS256:text:" + std::string(32, 's')), "");
     EXPECT_EQ(error_of("k:HS384:text:" + std::string(48, 's')), "");
@@ -117,31 +118,33 @@ TEST(KeySet, RefusesShortSecrets) {
 
 TEST(KeySet, RefusesUnknownAlgorithms) {
     for (const char* alg : {"HS257", "none", "hs256", "RS512", "PS256", "ES384", "EdDSA", ""}) {
-        EXPECT_TRUE(refused("k:" + std::string(alg) + ":text:" + secret32, "unknown algorithm"))
+        EXPECT_TRUE(
+            spec_refused("k:" + std::string(alg) + ":text:" + secret32, "unknown algorithm"))
             << alg;
     }
-    EXPECT_TRUE(refused("k:HS257:text:" + secret32, "unknown algorithm 'HS257'"));
+    EXPECT_TRUE(spec_refused("k:HS257:text:" + secret32, "unknown algorithm 'HS257'"));
     // A forgotten kid puts the secret where the algorithm goes: it must not be quoted.
     const std::string b64 = "c2VjcmV0c2VjcmV0c2VjcmV0c2VjcmV0c2VjcmV0";
-    EXPECT_TRUE(refused("base64:" + b64 + ":x", "unknown algorithm", b64));
-    EXPECT_TRUE(refused("text:" + secret32 + ":x", "unknown algorithm", secret32));
+    EXPECT_TRUE(spec_refused("base64:" + b64 + ":x", "unknown algorithm", b64));
+    EXPECT_TRUE(spec_refused("text:" + secret32 + ":x", "unknown algorithm", secret32));
 }
 
 TEST(KeySet, RefusesMalformedSpecs) {
-    EXPECT_TRUE(refused("", "<kid>:<alg>:<material>"));
-    EXPECT_TRUE(refused("k1", "<kid>:<alg>:<material>"));
-    EXPECT_TRUE(refused("k1:HS256", "<kid>:<alg>:<material>"));
-    EXPECT_TRUE(refused(secret32, "<kid>:<alg>:<material>", secret32));
-    EXPECT_TRUE(refused(":HS256:text:" + secret32, "kid must be"));
-    EXPECT_TRUE(refused("a b:HS256:text:" + secret32, "kid must be"));
-    EXPECT_TRUE(refused(std::string(129, 'k') + ":HS256:text:" + secret32, "kid must be"));
+    EXPECT_TRUE(spec_refused("", "<kid>:<alg>:<material>"));
+    EXPECT_TRUE(spec_refused("k1", "<kid>:<alg>:<material>"));
+    EXPECT_TRUE(spec_refused("k1:HS256", "<kid>:<alg>:<material>"));
+    EXPECT_TRUE(spec_refused(secret32, "<kid>:<alg>:<material>", secret32));
+    EXPECT_TRUE(spec_refused(":HS256:text:" + secret32, "kid must be"));
+    EXPECT_TRUE(spec_refused("a b:HS256:text:" + secret32, "kid must be"));
+    EXPECT_TRUE(spec_refused(std::string(129, 'k') + ":HS256:text:" + secret32, "kid must be"));
     EXPECT_EQ(error_of(std::string(128, 'k') + ":HS256:text:" + secret32), "");
-    EXPECT_TRUE(refused("k:HS256:" + secret32, "material must be", secret32));
-    EXPECT_TRUE(refused("k:HS256:hex:" + secret32, "material must be", secret32));
-    EXPECT_TRUE(refused("k:HS256:file:", "material must be"));
-    EXPECT_TRUE(refused("k:RS256:text:" + secret32, "file:<path to a PEM public key>", secret32));
-    EXPECT_TRUE(refused("k:ES256:base64:AAAA", "file:<path to a PEM public key>"));
-    EXPECT_TRUE(refused("k:RS256:file:", "file:<path to a PEM public key>"));
+    EXPECT_TRUE(spec_refused("k:HS256:" + secret32, "material must be", secret32));
+    EXPECT_TRUE(spec_refused("k:HS256:hex:" + secret32, "material must be", secret32));
+    EXPECT_TRUE(spec_refused("k:HS256:file:", "material must be"));
+    EXPECT_TRUE(
+        spec_refused("k:RS256:text:" + secret32, "file:<path to a PEM public key>", secret32));
+    EXPECT_TRUE(spec_refused("k:ES256:base64:AAAA", "file:<path to a PEM public key>"));
+    EXPECT_TRUE(spec_refused("k:RS256:file:", "file:<path to a PEM public key>"));
 }
 
 TEST(KeySet, RefusesDuplicateKids) {
@@ -161,11 +164,11 @@ TEST(KeySet, RefusesDuplicateKids) {
 
 TEST(KeySet, RefusesUnreadableFiles) {
     test::temp_dir dir;
-    EXPECT_TRUE(refused("k:HS256:file:" + (dir.path() / "missing").string(), "cannot read"));
-    EXPECT_TRUE(refused("k:RS256:file:" + (dir.path() / "missing").string(), "cannot read"));
-    EXPECT_TRUE(refused("k:HS256:file:" + dir.path().string(), "not a regular file"));
+    EXPECT_TRUE(spec_refused("k:HS256:file:" + (dir.path() / "missing").string(), "cannot read"));
+    EXPECT_TRUE(spec_refused("k:RS256:file:" + (dir.path() / "missing").string(), "cannot read"));
+    EXPECT_TRUE(spec_refused("k:HS256:file:" + dir.path().string(), "not a regular file"));
     EXPECT_TRUE(
-        refused("k:HS256:file:" + dir.write("big", std::string(70'000, 'x')), "larger than"));
+        spec_refused("k:HS256:file:" + dir.write("big", std::string(70'000, 'x')), "larger than"));
 }
 
 class KeySetPem : public ::testing::Test {
@@ -198,25 +201,27 @@ TEST_F(KeySetPem, ParsesRsaAndEcPublicKeys) {
 }
 
 TEST_F(KeySetPem, RefusesBadPem) {
+    EXPECT_TRUE(spec_refused("k:RS256:file:" + dir_.write("junk.pem", "not a pem"),
+                             "not a PEM public key"));
     EXPECT_TRUE(
-        refused("k:RS256:file:" + dir_.write("junk.pem", "not a pem"), "not a PEM public key"));
-    EXPECT_TRUE(refused("k:RS256:file:" + dir_.write("empty.pem", ""), "not a PEM public key"));
+        spec_refused("k:RS256:file:" + dir_.write("empty.pem", ""), "not a PEM public key"));
     auto pem = test::public_pem(test::generate_rsa(2048).get());
     pem[40] = pem[40] == 'A' ? 'B' : 'A';
     pem.erase(60, 10);
-    EXPECT_TRUE(refused("k:RS256:file:" + dir_.write("corrupt.pem", pem), "not a PEM public key"));
+    EXPECT_TRUE(
+        spec_refused("k:RS256:file:" + dir_.write("corrupt.pem", pem), "not a PEM public key"));
 }
 
 TEST_F(KeySetPem, RefusesPrivateKeys) {
     const auto rsa = test::generate_rsa(2048);
-    EXPECT_TRUE(refused("k:RS256:file:" + dir_.write("priv.pem", test::private_pem(rsa.get())),
-                        "private key"));
+    EXPECT_TRUE(spec_refused("k:RS256:file:" + dir_.write("priv.pem", test::private_pem(rsa.get())),
+                             "private key"));
 }
 
 TEST_F(KeySetPem, RefusesShortRsa) {
     const auto rsa = test::generate_rsa(1024);
-    EXPECT_TRUE(refused("k:RS256:file:" + write_public("rsa1024.pem", rsa.get()),
-                        "1024 bits; at least 2048"));
+    EXPECT_TRUE(spec_refused("k:RS256:file:" + write_public("rsa1024.pem", rsa.get()),
+                             "1024 bits; at least 2048"));
 }
 
 TEST_F(KeySetPem, RefusesWrongKeyTypes) {
@@ -225,12 +230,12 @@ TEST_F(KeySetPem, RefusesWrongKeyTypes) {
     const auto p384 = test::generate_ec("P-384");
     const auto k1 = test::generate_ec("secp256k1");
     const auto ed = test::generate_ed25519();
-    EXPECT_TRUE(refused("k:ES256:file:" + write_public("p384.pem", p384.get()), "P-256"));
-    EXPECT_TRUE(refused("k:ES256:file:" + write_public("k1.pem", k1.get()), "P-256"));
-    EXPECT_TRUE(refused("k:ES256:file:" + write_public("rsa.pem", rsa.get()), "P-256"));
-    EXPECT_TRUE(refused("k:ES256:file:" + write_public("ed.pem", ed.get()), "P-256"));
-    EXPECT_TRUE(refused("k:RS256:file:" + write_public("p256.pem", p256.get()), "RSA"));
-    EXPECT_TRUE(refused("k:RS256:file:" + write_public("ed.pem", ed.get()), "RSA"));
+    EXPECT_TRUE(spec_refused("k:ES256:file:" + write_public("p384.pem", p384.get()), "P-256"));
+    EXPECT_TRUE(spec_refused("k:ES256:file:" + write_public("k1.pem", k1.get()), "P-256"));
+    EXPECT_TRUE(spec_refused("k:ES256:file:" + write_public("rsa.pem", rsa.get()), "P-256"));
+    EXPECT_TRUE(spec_refused("k:ES256:file:" + write_public("ed.pem", ed.get()), "P-256"));
+    EXPECT_TRUE(spec_refused("k:RS256:file:" + write_public("p256.pem", p256.get()), "RSA"));
+    EXPECT_TRUE(spec_refused("k:RS256:file:" + write_public("ed.pem", ed.get()), "RSA"));
 }
 
 TEST(KeySet, ProgrammaticAdd) {

@@ -18,8 +18,8 @@ namespace {
 namespace json = boost::json;
 using namespace std::chrono_literals;
 
-constexpr std::int64_t now_s = 1'700'000'000;
-constexpr std::int64_t now_ms = now_s * 1000;
+constexpr std::int64_t fixed_now_s = 1'700'000'000;
+constexpr std::int64_t fixed_now_ms = fixed_now_s * 1000;
 
 const std::string secret256(32, 'a');
 const std::string secret384(48, 'b');
@@ -64,7 +64,8 @@ const token_verifier& verifier() {
 }
 
 json::object claims() {
-    return {{"sub", "alice"}, {"role", "client"}, {"exp", now_s + 3600}, {"iat", now_s}};
+    return {
+        {"sub", "alice"}, {"role", "client"}, {"exp", fixed_now_s + 3600}, {"iat", fixed_now_s}};
 }
 
 json::object header(std::string_view alg, std::string_view kid) {
@@ -124,7 +125,8 @@ std::string hs256_token(const json::object& p, std::string_view kid = "hs256") {
 }
 
 ::testing::AssertionResult refused(const std::string& token, std::string_view why,
-                                   const token_verifier& v = verifier(), std::int64_t at = now_ms) {
+                                   const token_verifier& v = verifier(),
+                                   std::int64_t at = fixed_now_ms) {
     return refused(v.verify(token, at), why, token);
 }
 
@@ -145,36 +147,36 @@ std::string truncate_signature(const std::string& token, std::size_t drop) {
 // --- valid tokens, every algorithm ------------------------------------------------------------
 
 TEST(TokenVerifier, AcceptsHs256) {
-    const auto r = verifier().verify(hs256_token(claims()), now_ms);
+    const auto r = verifier().verify(hs256_token(claims()), fixed_now_ms);
     ASSERT_TRUE(r) << r.error().message;
     EXPECT_EQ(r->user_id, "alice");
     EXPECT_EQ(r->user_role, role::client);
-    EXPECT_EQ(r->expires_at_ms, (now_s + 3600) * 1000);
+    EXPECT_EQ(r->expires_at_ms, (fixed_now_s + 3600) * 1000);
 }
 
 TEST(TokenVerifier, AcceptsHs384) {
     const auto r = verifier().verify(
-        jws(header("HS384", "hs384"), claims(), hs(algorithm::hs384, secret384)), now_ms);
+        jws(header("HS384", "hs384"), claims(), hs(algorithm::hs384, secret384)), fixed_now_ms);
     ASSERT_TRUE(r) << r.error().message;
     EXPECT_EQ(r->user_id, "alice");
 }
 
 TEST(TokenVerifier, AcceptsHs512) {
     const auto r = verifier().verify(
-        jws(header("HS512", "hs512"), claims(), hs(algorithm::hs512, secret512)), now_ms);
+        jws(header("HS512", "hs512"), claims(), hs(algorithm::hs512, secret512)), fixed_now_ms);
     ASSERT_TRUE(r) << r.error().message;
     EXPECT_EQ(r->user_id, "alice");
 }
 
 TEST(TokenVerifier, AcceptsRs256) {
-    const auto r = verifier().verify(jws(header("RS256", "rsa"), claims(), rs()), now_ms);
+    const auto r = verifier().verify(jws(header("RS256", "rsa"), claims(), rs()), fixed_now_ms);
     ASSERT_TRUE(r) << r.error().message;
     EXPECT_EQ(r->user_id, "alice");
 }
 
 TEST(TokenVerifier, AcceptsEs256) {
     for (int i = 0; i < 20; ++i) {  // ECDSA is randomized: R and S of every length class
-        const auto r = verifier().verify(jws(header("ES256", "ec"), claims(), es()), now_ms);
+        const auto r = verifier().verify(jws(header("ES256", "ec"), claims(), es()), fixed_now_ms);
         ASSERT_TRUE(r) << r.error().message;
         EXPECT_EQ(r->user_id, "alice");
     }
@@ -184,7 +186,7 @@ TEST(TokenVerifier, AcceptsSpecialistAndFullIdAlphabet) {
     auto p = claims();
     p["role"] = "specialist";
     p["sub"] = "Spec_1.team:a-Z9";
-    const auto r = verifier().verify(hs256_token(p), now_ms);
+    const auto r = verifier().verify(hs256_token(p), fixed_now_ms);
     ASSERT_TRUE(r) << r.error().message;
     EXPECT_EQ(r->user_role, role::specialist);
     EXPECT_EQ(r->user_id, "Spec_1.team:a-Z9");
@@ -192,21 +194,21 @@ TEST(TokenVerifier, AcceptsSpecialistAndFullIdAlphabet) {
 
 TEST(TokenVerifier, AcceptsFractionalTimesAndIgnoresUnknownClaims) {
     auto p = claims();
-    p["exp"] = static_cast<double>(now_s) + 10.7509;
-    p["iat"] = static_cast<double>(now_s) - 0.5;
-    p["nbf"] = static_cast<double>(now_s);
+    p["exp"] = static_cast<double>(fixed_now_s) + 10.7509;
+    p["iat"] = static_cast<double>(fixed_now_s) - 0.5;
+    p["nbf"] = static_cast<double>(fixed_now_s);
     p["jti"] = "x";
     p["scope"] = json::array{"a", "b"};
-    const auto r = verifier().verify(hs256_token(p), now_ms);
+    const auto r = verifier().verify(hs256_token(p), fixed_now_ms);
     ASSERT_TRUE(r) << r.error().message;
-    EXPECT_EQ(r->expires_at_ms, (now_s + 10) * 1000 + 750);
+    EXPECT_EQ(r->expires_at_ms, (fixed_now_s + 10) * 1000 + 750);
 }
 
 TEST(TokenVerifier, AcceptsHeaderWithoutTypAndLowercaseTyp) {
     json::object h{{"alg", "HS256"}, {"kid", "hs256"}};
-    EXPECT_TRUE(verifier().verify(jws(h, claims(), hs(algorithm::hs256, secret256)), now_ms));
+    EXPECT_TRUE(verifier().verify(jws(h, claims(), hs(algorithm::hs256, secret256)), fixed_now_ms));
     h["typ"] = "jwt";
-    EXPECT_TRUE(verifier().verify(jws(h, claims(), hs(algorithm::hs256, secret256)), now_ms));
+    EXPECT_TRUE(verifier().verify(jws(h, claims(), hs(algorithm::hs256, secret256)), fixed_now_ms));
 }
 
 TEST(TokenVerifier, RefusesOtherTyp) {
@@ -221,24 +223,24 @@ TEST(TokenVerifier, IgnoresKeyMaterialInTheHeader) {
     json::object h = header("HS256", "hs256");
     h["jku"] = "https://evil.example/keys";
     h["jwk"] = json::object{{"kty", "oct"}, {"k", "AAAA"}};
-    EXPECT_TRUE(verifier().verify(jws(h, claims(), hs(algorithm::hs256, secret256)), now_ms));
+    EXPECT_TRUE(verifier().verify(jws(h, claims(), hs(algorithm::hs256, secret256)), fixed_now_ms));
 }
 
 // --- time -------------------------------------------------------------------------------------
 
 TEST(TokenVerifier, RefusesExpired) {
     auto p = claims();
-    p["exp"] = now_s - 3600;
+    p["exp"] = fixed_now_s - 3600;
     EXPECT_TRUE(refused(hs256_token(p), "expired"));
 }
 
 TEST(TokenVerifier, ExpiryBoundaryIncludesLeeway) {
     auto p = claims();
-    p["exp"] = now_s;
+    p["exp"] = fixed_now_s;
     const auto token = hs256_token(p);
-    EXPECT_TRUE(verifier().verify(token, now_ms));
-    EXPECT_TRUE(verifier().verify(token, now_ms + 30'000));  // exactly exp + leeway
-    EXPECT_TRUE(refused(token, "expired", verifier(), now_ms + 30'001));
+    EXPECT_TRUE(verifier().verify(token, fixed_now_ms));
+    EXPECT_TRUE(verifier().verify(token, fixed_now_ms + 30'000));  // exactly exp + leeway
+    EXPECT_TRUE(refused(token, "expired", verifier(), fixed_now_ms + 30'001));
 }
 
 TEST(TokenVerifier, ZeroLeewayIsExact) {
@@ -247,26 +249,26 @@ TEST(TokenVerifier, ZeroLeewayIsExact) {
     c.leeway = 0s;
     const token_verifier v(std::move(c));
     auto p = claims();
-    p["exp"] = now_s;
+    p["exp"] = fixed_now_s;
     const auto token = hs256_token(p);
-    EXPECT_TRUE(v.verify(token, now_ms));
-    EXPECT_TRUE(refused(token, "expired", v, now_ms + 1));
+    EXPECT_TRUE(v.verify(token, fixed_now_ms));
+    EXPECT_TRUE(refused(token, "expired", v, fixed_now_ms + 1));
 }
 
 TEST(TokenVerifier, RefusesNotYetValid) {
     auto p = claims();
-    p["nbf"] = now_s + 31;
+    p["nbf"] = fixed_now_s + 31;
     EXPECT_TRUE(refused(hs256_token(p), "not valid yet"));
-    p["nbf"] = now_s + 30;  // within leeway
-    EXPECT_TRUE(verifier().verify(hs256_token(p), now_ms));
+    p["nbf"] = fixed_now_s + 30;  // within leeway
+    EXPECT_TRUE(verifier().verify(hs256_token(p), fixed_now_ms));
 }
 
 TEST(TokenVerifier, RefusesIssuedInTheFuture) {
     auto p = claims();
-    p["iat"] = now_s + 120;
+    p["iat"] = fixed_now_s + 120;
     EXPECT_TRUE(refused(hs256_token(p), "issued in the future"));
-    p["iat"] = now_s + 30;
-    EXPECT_TRUE(verifier().verify(hs256_token(p), now_ms));
+    p["iat"] = fixed_now_s + 30;
+    EXPECT_TRUE(verifier().verify(hs256_token(p), fixed_now_ms));
 }
 
 TEST(TokenVerifier, RequiresExp) {
@@ -276,9 +278,9 @@ TEST(TokenVerifier, RequiresExp) {
 }
 
 TEST(TokenVerifier, RefusesNonNumericTimes) {
-    const std::vector<json::value> bad{json::value(std::to_string(now_s + 3600)), json::value(true),
-                                       json::value(nullptr), json::array{now_s + 3600},
-                                       json::object{{"s", now_s}}};
+    const std::vector<json::value> bad{
+        json::value(std::to_string(fixed_now_s + 3600)), json::value(true), json::value(nullptr),
+        json::array{fixed_now_s + 3600}, json::object{{"s", fixed_now_s}}};
     for (const auto& v : bad) {
         auto p = claims();
         p["exp"] = v;
@@ -302,10 +304,11 @@ TEST(TokenVerifier, ExtremeTimes) {
     EXPECT_TRUE(refused(sign(R"({"sub":"a","role":"client","exp":1e999})"), "exp is not a number"));
     // Far-future and far-past values saturate instead of overflowing.
     const auto far = verifier().verify(
-        sign(R"({"sub":"a","role":"client","exp":18446744073709551615})"), now_ms);
+        sign(R"({"sub":"a","role":"client","exp":18446744073709551615})"), fixed_now_ms);
     ASSERT_TRUE(far) << far.error().message;
-    EXPECT_GT(far->expires_at_ms, now_ms);
-    EXPECT_TRUE(verifier().verify(sign(R"({"sub":"a","role":"client","exp":1e300})"), now_ms));
+    EXPECT_GT(far->expires_at_ms, fixed_now_ms);
+    EXPECT_TRUE(
+        verifier().verify(sign(R"({"sub":"a","role":"client","exp":1e300})"), fixed_now_ms));
     EXPECT_TRUE(
         refused(sign(R"({"sub":"a","role":"client","exp":-9223372036854775808})"), "expired"));
     EXPECT_TRUE(refused(sign(R"({"sub":"a","role":"client","exp":-1e300})"), "expired"));
@@ -325,7 +328,7 @@ TEST(TokenVerifier, RefusesFlippedSignatureBit) {
         jws(header("HS512", "hs512"), claims(), hs(algorithm::hs512, secret512)),
         jws(header("RS256", "rsa"), claims(), rs()), jws(header("ES256", "ec"), claims(), es())};
     for (const auto& t : tokens) {
-        ASSERT_TRUE(verifier().verify(t, now_ms));
+        ASSERT_TRUE(verifier().verify(t, fixed_now_ms));
         for (std::size_t byte : {0U, 7U, 31U, 63U}) {
             EXPECT_TRUE(refused(flip_signature_bit(t, byte, 0x01), "bad token signature"));
             EXPECT_TRUE(refused(flip_signature_bit(t, byte, 0x80), "bad token signature"));
@@ -382,7 +385,7 @@ TEST(TokenVerifier, LeavesNoOpenSslErrors) {
     ERR_clear_error();
     for (const auto& t : {jws(header("RS256", "rsa"), claims(), raw(std::string(256, 'x'))),
                           jws(header("ES256", "ec"), claims(), raw(std::string(64, 'x')))}) {
-        EXPECT_FALSE(verifier().verify(t, now_ms));
+        EXPECT_FALSE(verifier().verify(t, fixed_now_ms));
         EXPECT_EQ(ERR_peek_error(), 0UL);
     }
 }
@@ -449,7 +452,7 @@ TEST(TokenVerifier, RefusesAlgorithmThatDiffersFromTheKey) {
 TEST(TokenVerifier, RefusesUnknownKid) {
     EXPECT_TRUE(refused(hs256_token(claims(), "nope"), "unknown key id 'nope'"));
     // A key id that could inject into logs is not quoted back.
-    const auto r = verifier().verify(hs256_token(claims(), "bad\nkid"), now_ms);
+    const auto r = verifier().verify(hs256_token(claims(), "bad\nkid"), fixed_now_ms);
     ASSERT_FALSE(r);
     EXPECT_EQ(r.error().message, "unknown key id");
     json::object h = header("HS256", "");
@@ -460,7 +463,7 @@ TEST(TokenVerifier, RefusesUnknownKid) {
 TEST(TokenVerifier, MissingKidNeedsExactlyOneKey) {
     const auto token = hs256_token(claims(), "");
     const auto one = make_verifier({"only:HS256:text:" + secret256});
-    EXPECT_TRUE(one.verify(token, now_ms));
+    EXPECT_TRUE(one.verify(token, fixed_now_ms));
     const auto two =
         make_verifier({"a:HS256:text:" + secret256, "b:HS256:text:" + std::string(32, 'q')});
     EXPECT_TRUE(refused(token, "no key id", two));
@@ -473,17 +476,17 @@ TEST(TokenVerifier, KeyRotation) {
     const auto new_token = jws(header("RS256", "2024"), claims(), rs(keys().rsa_new.get()));
 
     const auto both = make_verifier({old_spec, new_spec});
-    EXPECT_TRUE(both.verify(old_token, now_ms));
-    EXPECT_TRUE(both.verify(new_token, now_ms));
+    EXPECT_TRUE(both.verify(old_token, fixed_now_ms));
+    EXPECT_TRUE(both.verify(new_token, fixed_now_ms));
 
     verifier_config c;
     c.keys = both.config().keys;
     ASSERT_TRUE(c.keys.remove("2023"));
     const token_verifier rotated(std::move(c));
-    EXPECT_TRUE(rotated.verify(new_token, now_ms));
+    EXPECT_TRUE(rotated.verify(new_token, fixed_now_ms));
     EXPECT_TRUE(refused(old_token, "unknown key id '2023'", rotated));
     // The old verifier is unaffected: key sets are values.
-    EXPECT_TRUE(both.verify(old_token, now_ms));
+    EXPECT_TRUE(both.verify(old_token, fixed_now_ms));
 }
 
 // --- issuer and audience ----------------------------------------------------------------------
@@ -497,7 +500,7 @@ TEST(TokenVerifier, Audience) {
     p["aud"] = "Confide";
     EXPECT_TRUE(refused(hs256_token(p), "another audience", v));
     p["aud"] = json::array{"other", "confide"};
-    EXPECT_TRUE(v.verify(hs256_token(p), now_ms));
+    EXPECT_TRUE(v.verify(hs256_token(p), fixed_now_ms));
     p["aud"] = json::array{"other", "x"};
     EXPECT_TRUE(refused(hs256_token(p), "another audience", v));
     p["aud"] = json::array{};
@@ -510,10 +513,10 @@ TEST(TokenVerifier, Audience) {
     p["aud"] = nested;
     EXPECT_TRUE(refused(hs256_token(p), "another audience", v));
     p["aud"] = "confide";
-    EXPECT_TRUE(v.verify(hs256_token(p), now_ms));
+    EXPECT_TRUE(v.verify(hs256_token(p), fixed_now_ms));
     // Not configured: not checked.
     p["aud"] = "anything";
-    EXPECT_TRUE(verifier().verify(hs256_token(p), now_ms));
+    EXPECT_TRUE(verifier().verify(hs256_token(p), fixed_now_ms));
 }
 
 TEST(TokenVerifier, Issuer) {
@@ -525,7 +528,7 @@ TEST(TokenVerifier, Issuer) {
     p["iss"] = json::array{"https://platform"};
     EXPECT_TRUE(refused(hs256_token(p), "another issuer", v));
     p["iss"] = "https://platform";
-    EXPECT_TRUE(v.verify(hs256_token(p), now_ms));
+    EXPECT_TRUE(v.verify(hs256_token(p), fixed_now_ms));
 }
 
 // --- identity claims --------------------------------------------------------------------------
@@ -554,7 +557,7 @@ TEST(TokenVerifier, Subject) {
         EXPECT_TRUE(refused(hs256_token(p), "subject must be"));
     }
     p["sub"] = std::string(128, 'a');
-    EXPECT_TRUE(verifier().verify(hs256_token(p), now_ms));
+    EXPECT_TRUE(verifier().verify(hs256_token(p), fixed_now_ms));
 }
 
 // --- structure --------------------------------------------------------------------------------
@@ -639,8 +642,9 @@ TEST(TokenVerifier, RefusesCrit) {
 TEST(TokenVerifier, DuplicateMembersResolveToTheLast) {
     const auto h = std::string(R"({"alg":"none","alg":"HS256","kid":"hs256"})");
     const auto p = std::string(R"({"sub":"mallory","role":"client","exp":1,"sub":"alice","exp":)") +
-                   std::to_string(now_s + 60) + "}";
-    const auto r = verifier().verify(test::make_jws(h, p, hs(algorithm::hs256, secret256)), now_ms);
+                   std::to_string(fixed_now_s + 60) + "}";
+    const auto r =
+        verifier().verify(test::make_jws(h, p, hs(algorithm::hs256, secret256)), fixed_now_ms);
     ASSERT_TRUE(r) << r.error().message;
     EXPECT_EQ(r->user_id, "alice");
 }
@@ -657,7 +661,7 @@ TEST(TokenVerifier, RefusesOversizedToken) {
     c.keys = key_set::from_specs({"hs256:HS256:text:" + secret256});
     c.max_token_bytes = token.size();
     const token_verifier exact(c);
-    EXPECT_TRUE(exact.verify(token, now_ms));
+    EXPECT_TRUE(exact.verify(token, fixed_now_ms));
     c.max_token_bytes = token.size() - 1;
     const token_verifier under(c);
     EXPECT_TRUE(refused(token, "larger than", under));
@@ -689,11 +693,11 @@ TEST(TokenVerifier, ConcurrentVerification) {
         threads.emplace_back([&] {
             for (int i = 0; i < 50; ++i) {
                 for (const auto& token : good) {
-                    if (!verifier().verify(token, now_ms)) {
+                    if (!verifier().verify(token, fixed_now_ms)) {
                         ++failures;
                     }
                 }
-                if (verifier().verify(bad, now_ms) || ERR_peek_error() != 0) {
+                if (verifier().verify(bad, fixed_now_ms) || ERR_peek_error() != 0) {
                     ++failures;
                 }
             }
