@@ -1,6 +1,6 @@
 #include "net/websocket_session.hpp"
 
-#include "net/detail/plain_socket.hpp"
+#include "net/detail/draining_sockets.hpp"
 #include "net/detail/websocket_session_impl.hpp"
 
 namespace confide::net {

@@ -4,6 +4,7 @@
 // websocket_session_tls.cpp); only net/ includes this header.
 
 #include "net/connection_registry.hpp"
+#include "net/detail/draining_sockets.hpp"
 #include "net/session_context.hpp"
 #include "routing/connection_handler.hpp"
 
@@ -16,8 +17,9 @@
 
 namespace confide::net {
 
-/// A TLS connection after its handshake.
-using tls_stream = boost::beast::ssl_stream<boost::beast::tcp_stream>;
+/// A TLS connection after its handshake. Its next layer is a beast::tcp_stream whose closing
+/// teardown drains the client until its FIN (detail/draining_sockets.hpp).
+using tls_stream = boost::beast::ssl_stream<detail::tls_transport>;
 
 /// Answers the upgrade and runs the WebSocket session on the stream's executor (a strand):
 /// handshake (deadline: handshake_timeout), then the read and write loops until the connection

@@ -2,12 +2,15 @@
 // and a well-behaved connection next to it never notices.
 
 #include "harness.hpp"
+#include "support/test_pki.hpp"
 
 #include <boost/asio/connect.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/read.hpp>
 #include <boost/asio/read_until.hpp>
+#include <boost/asio/ssl/context.hpp>
+#include <boost/asio/ssl/stream.hpp>
 #include <boost/asio/write.hpp>
 
 namespace confide::test {
@@ -92,14 +95,12 @@ TEST_F(limits, AFrameOverTheLimitClosesWith1009) {
 // The server reads and drops the rest of a refused message until the client closes, so a client
 // still writing it is not reset and reads the close frame. (Beast's own teardown stopped after
 // 2 KiB: the RST that followed broke this write and could cost the client its close frame, which
-// made the test above flaky.) A raw socket: the WebSocket handshake and frame by hand, and a
-// blocking write far bigger than the kernel's buffers on both sides, so it finishes only if the
-// server reads it all.
-TEST_F(limits, AClientStillWritingARefusedMessageGetsTheCloseFrameNotAReset) {
+// made the test above flaky.) By hand over `s` (a TCP socket, or TLS over one): the WebSocket
+// handshake, then one frame far bigger than the kernel's buffers on both sides in a blocking
+// write, which finishes only if the server reads it all, then the close frame.
+template <class Stream>
+void expect_close_frame_while_still_writing(Stream& s) {
     namespace net = boost::asio;
-    net::io_context ioc;
-    net::ip::tcp::socket s(ioc);
-    s.connect({net::ip::make_address("127.0.0.1"), server().port()});
     net::write(s, net::buffer(std::string("GET / HTTP/1.1\r\n"
                                           "Host: 127.0.0.1\r\n"
                                           "Upgrade: websocket\r\n"
@@ -133,6 +134,31 @@ TEST_F(limits, AClientStillWritingARefusedMessageGetsTheCloseFrameNotAReset) {
     ASSERT_GE(in.size(), 4u);
     EXPECT_EQ(static_cast<unsigned char>(in[0]), 0x88);
     EXPECT_EQ((static_cast<unsigned char>(in[2]) << 8) | static_cast<unsigned char>(in[3]), 1009);
+}
+
+TEST_F(limits, AClientStillWritingARefusedMessageGetsTheCloseFrameNotAReset) {
+    namespace net = boost::asio;
+    net::io_context ioc;
+    net::ip::tcp::socket s(ioc);
+    s.connect({net::ip::make_address("127.0.0.1"), server().port()});
+    expect_close_frame_while_still_writing(s);
+}
+
+// The same over wss://: the server's TLS close (close_notify, then the TCP teardown under it)
+// must not reset a client still writing either.
+TEST_F(limits, AClientStillWritingARefusedMessageOverTlsGetsTheCloseFrameNotAReset) {
+    namespace net = boost::asio;
+    test_pki pki;
+    const auto files = pki.issue("server", "confide-test");
+    auto& srv = server({"--tls-cert", files.cert.string(), "--tls-key", files.key.string()});
+    net::io_context ioc;
+    net::ssl::context ctx(net::ssl::context::tls_client);
+    ctx.load_verify_file(pki.ca_file().string());
+    ctx.set_verify_mode(net::ssl::verify_peer);
+    net::ssl::stream<net::ip::tcp::socket> s(ioc, ctx);
+    s.next_layer().connect({net::ip::make_address("127.0.0.1"), srv.port()});
+    s.handshake(net::ssl::stream_base::client);
+    expect_close_frame_while_still_writing(s);
 }
 
 TEST_F(limits, SendsAreRateLimitedPerUser) {

@@ -1,15 +1,19 @@
 #pragma once
-// The next layer of a plain (ws://) WebSocket stream: a tcp::socket whose closing teardown reads
-// what the peer is still sending until the peer's FIN, as RFC 6455 7.1.1 asks of a server.
+// The next layers of our WebSocket streams, ws:// (plain_socket) and wss:// (tls_transport, under
+// the TLS stream): a tcp::socket, and a beast::tcp_stream, whose closing teardown reads what the
+// peer is still sending until the peer's FIN, as RFC 6455 7.1.1 asks of a server.
 //
 // Why not Beast's: Beast 1.81's teardown for a TCP socket (websocket/impl/teardown.hpp,
 // teardown_tcp_op) tests the wrong variable after its read, so it stops after the first read that
 // returns data: it reads at most 2 KiB of what the peer still sends and closes the socket. A socket
 // closed with unread bytes sends a RST, and the peer's kernel may throw away the close frame we
 // sent just before: a client whose 70 KB message was refused with 1009 saw the connection drop
-// without a code (the flaky limits.AFrameOverTheLimitClosesWith1009). The WebSocket stream finds
-// this overload by argument-dependent lookup on the next layer's type and prefers it to its own (an
-// exact match against a derived-to-base one).
+// without a code (the flaky limits.AFrameOverTheLimitClosesWith1009). Over TLS, Beast first sends
+// close_notify and then runs the same TCP teardown on the TLS stream's next layer, with the same
+// result (limits.AClientStillWritingARefusedMessageOverTls... failed 5 of 5 runs before).
+// The WebSocket stream (and the TLS teardown, for its next layer) finds these overloads by
+// argument-dependent lookup on our types and prefers them to Beast's (an exact match against a
+// derived-to-base one).
 //
 // Bounded: while closing, the WebSocket stream's handshake timeout (our close timeout, set in
 // websocket_session::run) runs, and when it fires it closes the socket, which ends the wait here.
@@ -21,6 +25,7 @@
 #include <boost/asio/post.hpp>
 #include <boost/beast/core/error.hpp>
 #include <boost/beast/core/role.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
 
 #include <array>
 
@@ -32,11 +37,17 @@ public:
         : asio::ip::tcp::socket(std::move(socket)) {}
 };
 
+class tls_transport : public boost::beast::tcp_stream {
+public:
+    using boost::beast::tcp_stream::tcp_stream;
+};
+
 // Shut our sending side (the server's close frame went out before), read and drop until the
 // peer's FIN, then close. What Beast's teardown_tcp_op means to do.
 class drain_op {
 public:
-    drain_op(plain_socket& socket, boost::beast::role_type role) : socket_(socket), role_(role) {}
+    drain_op(asio::ip::tcp::socket& socket, boost::beast::role_type role)
+        : socket_(socket), role_(role) {}
 
     template <class Self>
     void operator()(Self& self, boost::beast::error_code ec = {}) {
@@ -89,7 +100,7 @@ private:
         self.complete(ec);
     }
 
-    plain_socket& socket_;
+    asio::ip::tcp::socket& socket_;
     boost::beast::role_type role_;
     bool started_ = false;
     bool was_non_blocking_ = false;
@@ -100,6 +111,13 @@ template <class TeardownHandler>
 void async_teardown(boost::beast::role_type role, plain_socket& socket, TeardownHandler&& handler) {
     asio::async_compose<TeardownHandler, void(boost::beast::error_code)>(drain_op(socket, role),
                                                                          handler, socket);
+}
+
+template <class TeardownHandler>
+void async_teardown(boost::beast::role_type role, tls_transport& transport,
+                    TeardownHandler&& handler) {
+    asio::async_compose<TeardownHandler, void(boost::beast::error_code)>(
+        drain_op(transport.socket(), role), handler, transport.socket());
 }
 
 }  // namespace confide::net::detail
