@@ -77,14 +77,19 @@ web_tests() {
     CONFIDE_SERVER="$PWD/../../build/dev/server/app/confide-server" npx playwright test)
 }
 
-# clang-tidy in the background. setsid gives it its own process group (its pid), so a failing
-# run can stop it and every clang-tidy under it. Its output goes to a file, shown when it ends.
+# clang-tidy in the background. Job control (set -m) gives it a process group of its own (its
+# pid), so a failing run can stop it and every clang-tidy under it. Not setsid: a new session is
+# a new scheduler autogroup (Debian's kernel has them on), which gets an equal share of the CPU
+# whatever its nice value (measured: the dev build took 1,076 s instead of 472). Its output goes
+# to a file, shown when it ends.
 lint_pid="" lint_dir=""
 start_background_lint() {
   lint_dir=$(mktemp -d)
-  setsid bash -c 't0=$(date +%s); nice -n 19 scripts/lint.sh -j "$1" >"$2/log" 2>&1; rc=$?
-                  echo $(($(date +%s) - t0)) >"$2/wall"; exit $rc' _ "$jobs" "$lint_dir" &
+  set -m
+  nice -n 19 bash -c 't0=$(date +%s); scripts/lint.sh -j "$1" >"$2/log" 2>&1; rc=$?
+                      echo $(($(date +%s) - t0)) >"$2/wall"; exit $rc' _ "$jobs" "$lint_dir" &
   lint_pid=$!
+  set +m
 }
 # Waits for it (its CPU time counts once waited for), shows its output, fails if it failed.
 wait_background_lint() {
