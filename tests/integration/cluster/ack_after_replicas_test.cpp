@@ -21,6 +21,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace confide::test {
@@ -139,6 +140,15 @@ struct redis_with_replica {
 
 /// Whether the server warned at start that a master has too few replicas for its acks.
 bool warned_of_too_few_replicas(server_process& srv) {
+    // The warning comes before the log's "listening on ... io thread(s)" line, both on stderr.
+    // server_process waited for stdout's "listening on", which another thread reads: stderr's
+    // lines may not be in yet (seen in CI under load), so its own line is waited for first.
+    if (!srv.process().wait_for_line(
+            [](std::string_view l) { return l.find(" io thread(s), node ") != std::string::npos; },
+            10s)) {
+        ADD_FAILURE() << "the server never logged that it listens";
+        return false;
+    }
     const auto lines = srv.process().lines();
     return std::any_of(lines.begin(), lines.end(), [](const std::string& l) {
         return l.find("--ack-after-replicas 1: a master has 0 replica(s) connected") !=
@@ -177,7 +187,6 @@ std::string open_by_inquiry(parties& p) {
 TEST(ack_after_replicas, AServerWarnsAtStartWhenAMasterHasTooFewReplicas) {
     redis_server alone;
     server_process srv(alone, replica_flags);
-    // The warning comes before "listening on", which the server_process waited for.
     EXPECT_TRUE(warned_of_too_few_replicas(srv));
     // And no send is acked: stored on the master, answered retry.
     auto [client, specialist] = sign_in(srv, "alice", "bob");
