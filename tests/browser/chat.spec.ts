@@ -25,6 +25,9 @@ interface Person {
 }
 
 let stack: Stack;
+// Every context a test opened: closed after it. The browser lives for the whole run, and a page
+// left open keeps reconnecting to its test's stopped server, with CPU the next tests need.
+const contexts = new Set<BrowserContext>();
 
 test.beforeEach(async () => {
   stack = new Stack();
@@ -35,6 +38,9 @@ test.afterEach(async ({}, info) => {
   if (info.status !== info.expectedStatus) {
     await info.attach("server.log", { body: stack.log(), contentType: "text/plain" });
   }
+  for (const context of [...contexts]) {
+    await context.close();
+  }
   await stack.stop();
 });
 
@@ -44,6 +50,8 @@ async function open(
   viewport: { width: number; height: number } = desktop,
 ): Promise<Person> {
   const context = await browser.newContext({ viewport });
+  contexts.add(context);
+  context.on("close", () => contexts.delete(context));
   const page = await context.newPage();
   const dialogs: string[] = [];
   const consoleErrors: string[] = [];
